@@ -1,0 +1,174 @@
+"""Pure DAG logic for one run: which steps may start now, and what a failure skips.
+
+Scheduling is eager: a step becomes ready the moment its own dependencies have completed, not when
+its whole "level" has. Steps with a read-write mount share one clone, so they run one at a time, in
+dependency order, declaration order breaking ties between independent ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from wave_sandbox.errors import FilterError
+
+
+class StepState(str, Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+FINISHED_STATES = {StepState.COMPLETED, StepState.FAILED, StepState.SKIPPED}
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """What the planner needs to know of a step: its id, what it waits for, whether it writes the clone."""
+
+    id: str
+    dependencies: tuple[str, ...] = ()
+    readwrite: bool = False
+    optional: bool = False
+
+
+def dependency_order(steps: list[PlannedStep]) -> list[str]:
+    """Topological order of the step ids, declaration order breaking ties.
+
+    Dependencies outside `steps` (completed in an earlier attempt) do not constrain the order.
+    """
+    present = {step.id for step in steps}
+    remaining = {step.id: set(step.dependencies) & present for step in steps}
+    order: list[str] = []
+    while remaining:
+        ready = [step.id for step in steps if step.id in remaining and not remaining[step.id]]
+        if not ready:
+            raise ValueError(f"dependency cycle among: {', '.join(sorted(remaining))}")
+        first = ready[0]
+        order.append(first)
+        del remaining[first]
+        for waiting in remaining.values():
+            waiting.discard(first)
+    return order
+
+
+def filter_steps(
+    steps: list[PlannedStep],
+    only: list[str] | None = None,
+    exclude: list[str] | None = None,
+    already_completed: set[str] | frozenset[str] = frozenset(),
+) -> list[PlannedStep]:
+    """Keep the steps named by --steps minus those named by --exclude.
+
+    A kept step whose dependency was removed cannot get its inputs, so that is an error, unless the
+    dependency already completed in an earlier attempt of the same run (resume).
+    """
+    known = {step.id for step in steps}
+    for name in [*(only or []), *(exclude or [])]:
+        if name not in known:
+            raise FilterError(f"no step named '{name}' in this pipeline (steps: {', '.join(s.id for s in steps)})")
+    kept_ids = set(only) if only else set(known)
+    kept_ids -= set(exclude or [])
+    for step in steps:
+        if step.id not in kept_ids:
+            continue
+        for dependency in step.dependencies:
+            if dependency not in kept_ids and dependency not in already_completed:
+                raise FilterError(
+                    f"step '{step.id}' needs '{dependency}', which --steps/--exclude removed; "
+                    f"keep '{dependency}' too or drop '{step.id}'"
+                )
+    return [step for step in steps if step.id in kept_ids]
+
+
+@dataclass
+class Plan:
+    """The live state of a run's steps; the runner asks it what to start and tells it what finished."""
+
+    steps: list[PlannedStep]
+    already_completed: frozenset[str] = frozenset()
+    states: dict[str, StepState] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._by_id = {step.id: step for step in self.steps}
+        self._order = dependency_order(self.steps)
+        self._readwrite_order = [sid for sid in self._order if self._by_id[sid].readwrite]
+        for step in self.steps:
+            self.states.setdefault(step.id, StepState.PENDING)
+
+    def ready_steps(self) -> list[str]:
+        """Pending steps whose dependencies all completed, in dependency order."""
+        ready = [sid for sid in self._order if self._is_ready(sid)]
+        return self._limit_readwrite(ready)
+
+    def _is_ready(self, step_id: str) -> bool:
+        if self.states[step_id] is not StepState.PENDING:
+            return False
+        return all(self._dependency_completed(dep) for dep in self._by_id[step_id].dependencies)
+
+    def _dependency_completed(self, dependency: str) -> bool:
+        if dependency in self.already_completed:
+            return True
+        return self.states.get(dependency) is StepState.COMPLETED
+
+    def _limit_readwrite(self, ready: list[str]) -> list[str]:
+        """Only the first unfinished read-write step may run, and only when no other one is running."""
+        next_readwrite = next(
+            (sid for sid in self._readwrite_order if self.states[sid] not in FINISHED_STATES), None
+        )
+        readwrite_running = any(
+            self.states[sid] is StepState.RUNNING for sid in self._readwrite_order
+        )
+        return [
+            sid
+            for sid in ready
+            if not self._by_id[sid].readwrite or (sid == next_readwrite and not readwrite_running)
+        ]
+
+    def mark_running(self, step_id: str) -> None:
+        self.states[step_id] = StepState.RUNNING
+
+    def mark_completed(self, step_id: str) -> None:
+        self.states[step_id] = StepState.COMPLETED
+
+    def mark_failed(self, step_id: str) -> list[str]:
+        """Record a failure; return the dependents (transitively) that are now skipped, in order."""
+        self.states[step_id] = StepState.FAILED
+        return self.skip_dependents_of(step_id)
+
+    def skip_dependents_of(self, step_id: str) -> list[str]:
+        blocked = {step_id}
+        skipped: list[str] = []
+        for sid in self._order:
+            step = self._by_id[sid]
+            if self.states[sid] is StepState.PENDING and blocked.intersection(step.dependencies):
+                self.states[sid] = StepState.SKIPPED
+                blocked.add(sid)
+                skipped.append(sid)
+        return skipped
+
+    def skip_all_pending(self) -> list[str]:
+        pending = [sid for sid in self._order if self.states[sid] is StepState.PENDING]
+        for sid in pending:
+            self.states[sid] = StepState.SKIPPED
+        return pending
+
+    def is_finished(self) -> bool:
+        return all(state in FINISHED_STATES for state in self.states.values())
+
+    def running_steps(self) -> list[str]:
+        return [sid for sid in self._order if self.states[sid] is StepState.RUNNING]
+
+    def failed_required_steps(self) -> list[str]:
+        return [
+            sid
+            for sid in self._order
+            if self.states[sid] is StepState.FAILED and not self._by_id[sid].optional
+        ]
+
+    def final_steps(self) -> list[str]:
+        """Steps nothing (in this plan) depends on: their artifacts are the run's result."""
+        depended_on = {dep for step in self.steps for dep in step.dependencies}
+        return [sid for sid in self._order if sid not in depended_on]
