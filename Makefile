@@ -1,0 +1,36 @@
+# wave-sandbox developer entry points. `make demo` and `make test` are what a new user types.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_REPO := examples/build/orders-service
+DEMO_INPUT := 500 errors spiking on /api/orders endpoint since 14:30 UTC
+
+.PHONY: setup test test-unit demo bench images clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+test: setup
+	$(BIN)/pytest
+
+test-unit: setup
+	$(BIN)/pytest tests/unit
+
+images: setup
+	$(BIN)/wave-sandbox images build
+
+demo: setup
+	examples/make_demo_repo.sh $(DEMO_REPO)
+	$(BIN)/wave-sandbox run incident-response "$(DEMO_INPUT)" \
+		--repo $(DEMO_REPO) --model scripted:examples/incident-response.script.yaml --output output
+
+bench: setup images
+	$(BIN)/python benchmarks/bench_run.py
+
+clean: setup
+	$(BIN)/wave-sandbox clean
