@@ -20,8 +20,16 @@ app = typer.Typer(
 def register_commands() -> None:
     """Import each command module; each adds itself to `app`."""
     from wave_sandbox.cli import (  # noqa: F401  (imported for their registration side effect)
+        artifacts_cmd,
+        clean_cmd,
+        doctor_cmd,
+        images_cmd,
         init_cmd,
         list_cmd,
+        logs_cmd,
+        run_cmd,
+        runs_cmd,
+        show_cmd,
         validate_cmd,
     )
 
@@ -29,8 +37,9 @@ def register_commands() -> None:
 def main() -> None:
     """Console entry point: no traceback for anything a user can cause."""
     register_commands()
+    install_sigterm_as_interrupt()
     try:
-        app(standalone_mode=False)
+        exit_code = app(standalone_mode=False)
     except WaveSandboxError as error:
         print(f"Error: {error}", file=sys.stderr)
         sys.exit(error.exit_code)
@@ -40,9 +49,73 @@ def main() -> None:
     except Exception as click_error:  # click usage errors carry their own exit code
         exit_code = _click_exit_code(click_error)
         if exit_code is None:
-            raise
+            report_internal_error(click_error)
+            exit_code = 1
         sys.exit(exit_code)
-    sys.exit(0)
+    sys.exit(exit_code if isinstance(exit_code, int) else 0)
+
+
+def report_internal_error(error: Exception) -> None:
+    """A bug of ours, not the user's: one line, and the traceback only when asked for."""
+    import os
+    import traceback
+
+    if os.environ.get("WAVE_SANDBOX_DEBUG"):
+        traceback.print_exception(error)
+    print(
+        f"Internal error (a bug in wave-sandbox): {type(error).__name__}: {error}. "
+        "Set WAVE_SANDBOX_DEBUG=1 to see the traceback.",
+        file=sys.stderr,
+    )
+
+
+def install_sigterm_as_interrupt() -> None:
+    """SIGTERM takes the same path as Ctrl-C, so a killed run still cleans up after itself."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _click_exit_code(error: Exception) -> int | None:
+    """Exit code for Click's (or Typer's vendored Click's) own exceptions, by shape, not import."""
+    kind = type(error).__name__
+    if isinstance(error, typer.Abort) or kind == "Abort":
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    if isinstance(error, typer.Exit) or kind == "Exit":
+        return getattr(error, "exit_code", 1)
+    show = getattr(error, "show", None)
+    if callable(show) and isinstance(getattr(error, "exit_code", None), int):
+        show()
+        return 2
+    return None
+
+
+def report_internal_error(error: Exception) -> None:
+    """A bug of ours, not the user's: one line, and the traceback only when asked for."""
+    import os
+    import traceback
+
+    if os.environ.get("WAVE_SANDBOX_DEBUG"):
+        traceback.print_exception(error)
+    print(
+        f"Internal error (a bug in wave-sandbox): {type(error).__name__}: {error}. "
+        "Set WAVE_SANDBOX_DEBUG=1 to see the traceback.",
+        file=sys.stderr,
+    )
+
+
+def install_sigterm_as_interrupt() -> None:
+    """SIGTERM takes the same path as Ctrl-C, so a killed run still cleans up after itself."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _click_exit_code(error: Exception) -> int | None:

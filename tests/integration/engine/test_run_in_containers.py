@@ -1,0 +1,352 @@
+"""`wave-sandbox run` end to end: real daemon, real containers, real git, scripted model over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.integration.conftest import CLI, assert_nothing_left, git, run_cli
+
+pytestmark = pytest.mark.docker
+
+PROBE_PIPELINE = """\
+kind: WavePipeline
+metadata:
+  name: probes
+steps:
+  - id: reader
+    persona: navigator
+    workspace:
+      mount:
+        - source: ./
+          target: /src
+          mode: readonly
+    exec:
+      source: "Probe the sandbox for {{ input }}"
+    output_artifacts:
+      - name: probe
+        path: output/reader.txt
+      - name: token
+        path: output/token.txt
+  - id: nomount
+    persona: philosopher
+    dependencies: [reader]
+    memory:
+      inject_artifacts:
+        - step: reader
+          artifact: probe
+          as: probe
+        - step: reader
+          artifact: token
+          as: stolen
+    exec:
+      source: "Probe without mounts"
+    output_artifacts:
+      - name: nomount
+        path: output/nomount.txt
+  - id: para-a
+    persona: summarizer
+    exec:
+      source: "wait a"
+  - id: para-b
+    persona: summarizer
+    exec:
+      source: "wait b"
+"""
+
+CALL_GATEWAY = (
+    "python3 -c \"import os,sys,urllib.request,urllib.error,json;"
+    "body=json.dumps({'model':'m','max_tokens':10,'messages':[{'role':'user','content':'hi'}]}).encode();"
+    "req=urllib.request.Request(os.environ['ANTHROPIC_BASE_URL']+'/v1/messages',data=body,"
+    "headers={'x-api-key':sys.argv[1],'content-type':'application/json','anthropic-version':'2023-06-01'});"
+    "code=(lambda: urllib.request.urlopen(req,timeout=10).status);\n"
+    "try: print(code())\nexcept urllib.error.HTTPError as e: print(e.code)\" "
+)
+
+
+def bash(command: str) -> dict:
+    return {"type": "tool_use", "name": "bash", "input": {"command": command}}
+
+
+PROBE_SCRIPT = {
+    "steps": {
+        "reader": [
+            [bash(
+                "{ touch /src/planted 2>&1; echo write_rc=$?; echo ---env; env | cut -d= -f1 | sort; "
+                "echo ---id; id -u; } > output/reader.txt; "
+                "printf %s \"$ANTHROPIC_API_KEY\" > output/token.txt"
+            )],
+            [{"type": "text", "text": "Probed reader\nmore text"}],
+        ],
+        "nomount": [
+            [bash(
+                "{ test -e /src && echo src=present || echo src=absent; "
+                "echo first=$(head -1 /wave/artifacts/probe); "
+                "echo x >> /wave/artifacts/probe 2>/dev/null; echo inject_write_rc=$?; "
+                f"echo stolen=$({CALL_GATEWAY} \"$(cat /wave/artifacts/stolen)\"); "
+                f"echo own=$({CALL_GATEWAY} \"$ANTHROPIC_API_KEY\"); "
+                "} > output/nomount.txt"
+            )],
+            [{"type": "text", "text": "Probed nomount"}],
+        ],
+        "para-a": [{"delay_s": 2, "content": [{"type": "text", "text": "A done"}]}],
+        "para-b": [{"delay_s": 2, "content": [{"type": "text", "text": "B done"}]}],
+    }
+}
+
+
+def write_pipeline(folder: Path, text: str, script: dict) -> tuple[Path, Path]:
+    pipeline = folder / "pipeline.yaml"
+    pipeline.write_text(text)
+    script_file = folder / "script.yaml"
+    script_file.write_text(yaml.safe_dump(script, sort_keys=False))
+    return pipeline, script_file
+
+
+def repository_snapshot(repo: Path) -> dict:
+    files = {
+        str(path.relative_to(repo)): path.read_bytes()
+        for path in sorted(repo.rglob("*"))
+        if path.is_file() and ".wave" not in path.parts and ".git" not in path.parts
+    }
+    return {
+        "status": git(repo, "status", "--porcelain"),
+        "head": git(repo, "rev-parse", "HEAD"),
+        "index": (repo / ".git" / "index").read_bytes(),
+        "files": files,
+    }
+
+
+@pytest.fixture(scope="module")
+def probe_run(tmp_path_factory, agent_image, docker):
+    from tests.integration.conftest import git as run_git
+
+    base = tmp_path_factory.mktemp("probes")
+    repo = base / "service"
+    repo.mkdir()
+    run_git(repo, "init", "-q", "-b", "main")
+    (repo / "app.py").write_text("print('hello')\n")
+    run_git(repo, "add", "-A")
+    run_git(repo, "commit", "-q", "-m", "init")
+    before = repository_snapshot(repo)
+    pipeline, script = write_pipeline(base, PROBE_PIPELINE, PROBE_SCRIPT)
+    completed = run_cli(
+        "run", str(pipeline), "the probe input", "--repo", str(repo), "--model", f"scripted:{script}",
+        "--output", str(base / "out"), "--json", cwd=base, env={"WAVE_TEST_HOST_MARKER": "marker-7f3a"},
+    )
+    events = [json.loads(line) for line in completed.stdout.splitlines()]
+    return {"completed": completed, "events": events, "repo": repo, "out": base / "out", "before": before}
+
+
+def read_artifact(probe_run, name: str) -> str:
+    return (probe_run["out"] / name).read_text()
+
+
+def test_probe_run_succeeds_with_json_events(probe_run):
+    completed = probe_run["completed"]
+    assert completed.returncode == 0, completed.stderr
+    states = [(e["state"], e["step_id"]) for e in probe_run["events"]]
+    assert states[0] == ("run_started", None)
+    assert states[-1] == ("run_completed", None)
+    assert ("completed", "reader") in states and ("completed", "nomount") in states
+    reader_done = next(e for e in probe_run["events"] if e["state"] == "completed" and e["step_id"] == "reader")
+    assert reader_done["message"] == "Probed reader"
+    assert reader_done["tokens_in"] > 0 and reader_done["tokens_out"] > 0
+
+
+def test_write_to_readonly_src_fails_and_host_repo_is_unchanged(probe_run):
+    probe = read_artifact(probe_run, "reader.txt")
+    assert "Read-only file system" in probe
+    assert "write_rc=1" in probe
+    assert not (probe_run["repo"] / "planted").exists()
+    assert repository_snapshot(probe_run["repo"]) == probe_run["before"]
+
+
+def test_step_without_mounts_has_no_src(probe_run):
+    assert "src=absent" in read_artifact(probe_run, "nomount.txt")
+
+
+def test_injected_artifact_is_readable_and_not_writable(probe_run):
+    text = read_artifact(probe_run, "nomount.txt")
+    assert "first=touch: cannot touch '/src/planted': Read-only file system" in text
+    assert "inject_write_rc=1" in text
+
+
+def test_artifacts_reach_output_and_run_record(probe_run):
+    run_id = probe_run["events"][0]["run_id"]
+    record = probe_run["repo"] / ".wave" / "runs" / run_id
+    assert (record / "steps" / "reader" / "artifacts" / "reader.txt").read_text() == read_artifact(probe_run, "reader.txt")
+    assert (record / "steps" / "nomount" / "artifacts" / "nomount.txt").is_file()
+    run = json.loads((record / "run.json").read_text())
+    assert run["status"] == "completed"
+    assert run["steps"]["reader"]["status"] == "completed"
+    transcript = (record / "steps" / "reader" / "transcript.jsonl").read_text().splitlines()
+    assert len(transcript) == 2
+
+
+def test_container_environment_holds_no_host_variable(probe_run):
+    probe = read_artifact(probe_run, "reader.txt")
+    names = probe.split("---env\n")[1].split("---id")[0].split()
+    assert "WAVE_TEST_HOST_MARKER" not in names
+    assert set(names) <= {"ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "HOME", "PATH", "HOSTNAME", "PWD", "SHLVL",
+                          "_", "OLDPWD", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "LANG", "LC_ALL"}
+    assert "marker-7f3a" not in probe
+
+
+def test_step_token_works_only_for_its_own_step(probe_run):
+    text = read_artifact(probe_run, "nomount.txt")
+    assert "stolen=401" in text  # reader's token, replayed by a later step
+    assert "own=200" in text
+
+
+def test_independent_steps_overlap_in_time(probe_run):
+    events = probe_run["events"]
+    def moment(state, step):
+        return next(e["timestamp"] for e in events if e["state"] == state and e["step_id"] == step)
+    assert moment("started", "para-b") < moment("completed", "para-a")
+    assert moment("started", "para-a") < moment("completed", "para-b")
+
+
+def test_probe_run_leaves_no_docker_objects(probe_run, docker):
+    assert_nothing_left(docker)
+
+
+FAILING_PIPELINE = """\
+kind: WavePipeline
+metadata:
+  name: failing
+steps:
+  - id: badjson
+    persona: navigator
+    exec:
+      source: "write bad json"
+    output_artifacts:
+      - name: data
+        path: output/data.json
+        type: json
+      - name: notes
+        path: output/notes.md
+  - id: after-badjson
+    persona: summarizer
+    dependencies: [badjson]
+    exec:
+      source: "never runs"
+  - id: missing
+    persona: navigator
+    exec:
+      source: "write nothing"
+    output_artifacts:
+      - name: report
+        path: output/report.md
+  - id: after-missing
+    persona: summarizer
+    dependencies: [missing]
+    exec:
+      source: "never runs"
+"""
+
+FAILING_SCRIPT = {
+    "steps": {
+        "badjson": [
+            [{"type": "tool_use", "name": "write_file", "input": {"path": "output/data.json", "content": "{not json"}},
+             {"type": "tool_use", "name": "write_file", "input": {"path": "output/notes.md", "content": "# kept\n"}}],
+            [{"type": "text", "text": "Wrote it"}],
+        ],
+        "missing": [[{"type": "text", "text": "Forgot to write"}]],
+    }
+}
+
+
+def test_missing_or_invalid_json_artifact_fails_step_and_skips_dependents(tmp_path, repo, agent_image, docker):
+    pipeline, script = write_pipeline(tmp_path, FAILING_PIPELINE, FAILING_SCRIPT)
+    completed = run_cli("run", str(pipeline), "--repo", str(repo), "--model", f"scripted:{script}",
+                        "--output", str(tmp_path / "out"), "--json", cwd=tmp_path)
+    assert completed.returncode == 1, completed.stderr
+    events = {(e["state"], e["step_id"]): e for e in map(json.loads, completed.stdout.splitlines())}
+    assert "not valid JSON" in events[("failed", "badjson")]["message"]
+    assert "was not written" in events[("failed", "missing")]["message"]
+    assert ("skipped", "after-badjson") in events and ("skipped", "after-missing") in events
+    assert (tmp_path / "out" / "notes.md").read_text() == "# kept\n"  # the valid artifact is still collected
+    assert not (tmp_path / "out" / "data.json").exists()
+    assert events[("run_failed", None)]["message"].startswith("step badjson failed")
+    assert_nothing_left(docker)
+
+
+TIMEOUT_PIPELINE = """\
+kind: WavePipeline
+metadata:
+  name: slow
+steps:
+  - id: sleeper
+    persona: navigator
+    exec:
+      source: "sleep"
+"""
+
+
+def test_step_past_its_timeout_is_killed(tmp_path, repo, agent_image, docker):
+    script = {"steps": {"sleeper": [[bash("sleep 300")], [{"type": "text", "text": "never"}]]}}
+    pipeline, script_file = write_pipeline(tmp_path, TIMEOUT_PIPELINE, script)
+    started = time.monotonic()
+    completed = run_cli("run", str(pipeline), "--repo", str(repo), "--model", f"scripted:{script_file}",
+                        "--step-timeout", "6", cwd=tmp_path)
+    elapsed = time.monotonic() - started
+    assert completed.returncode == 1
+    assert "timed out after 6s" in completed.stdout
+    assert elapsed < 40
+    assert_nothing_left(docker)
+
+
+INTERRUPT_PIPELINE = """\
+kind: WavePipeline
+metadata:
+  name: interrupted
+steps:
+  - id: first
+    persona: navigator
+    exec:
+      source: "quick"
+    output_artifacts:
+      - name: first
+        path: output/first.md
+  - id: second
+    persona: navigator
+    dependencies: [first]
+    exec:
+      source: "slow"
+"""
+
+
+def test_ctrl_c_stops_the_run_keeps_finished_artifacts_and_removes_everything(tmp_path, repo, agent_image, docker):
+    script = {"steps": {
+        "first": [[{"type": "tool_use", "name": "write_file", "input": {"path": "output/first.md", "content": "done\n"}}],
+                  [{"type": "text", "text": "First done"}]],
+        "second": [[bash("sleep 120")], [{"type": "text", "text": "never"}]],
+    }}
+    pipeline, script_file = write_pipeline(tmp_path, INTERRUPT_PIPELINE, script)
+    process = subprocess.Popen(
+        [str(CLI), "run", str(pipeline), "--repo", str(repo), "--model", f"scripted:{script_file}",
+         "--output", str(tmp_path / "out")],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.split()[1:3] == ["started", "second"]:
+            break
+    time.sleep(3)  # let the agent of `second` get going inside its container
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert (tmp_path / "out" / "first.md").read_text() == "done\n"
+    assert "interrupted" in stdout
+    assert_nothing_left(docker)

@@ -1,0 +1,71 @@
+"""`wave-sandbox run PIPELINE [INPUT]`: run a pipeline, every step in its own container."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from wave_sandbox.cli.app import app
+from wave_sandbox.errors import ConfigurationError
+
+
+def notify(message: str) -> None:
+    """Notices and warnings go to stderr, so stdout stays the step lines (or pure JSON)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def read_input(input_text: Optional[str], input_file: Optional[Path]) -> str:
+    if input_file is not None and input_text not in (None, "-"):
+        raise ConfigurationError("give the input either as an argument or with --input-file, not both")
+    if input_file is not None:
+        try:
+            return input_file.read_text()
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read --input-file {input_file}: {exc.strerror}") from exc
+    if input_text == "-":
+        return sys.stdin.read()
+    return input_text or ""
+
+
+def split_names(value: Optional[str]) -> Optional[list[str]]:
+    if not value:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+@app.command("run")
+def run_command(
+    pipeline: str = typer.Argument(..., help="Pipeline name or path to a pipeline YAML file."),
+    input_text: Optional[str] = typer.Argument(None, metavar="[INPUT]", help="The input; '-' reads stdin."),
+    repo: Path = typer.Option(Path("."), "--repo", help="The repository to run against (default: cwd)."),
+    model: Optional[str] = typer.Option(None, "--model", help="anthropic:MODEL_ID or scripted:FILE."),
+    output: Path = typer.Option(Path("output"), "--output", help="Where artifacts are delivered."),
+    json_output: bool = typer.Option(False, "--json", help="One JSON object per event on stdout."),
+    max_parallel: int = typer.Option(os.cpu_count() or 2, "--max-parallel", min=1, help="Steps at once."),
+    step_timeout: int = typer.Option(900, "--step-timeout", min=1, help="Seconds per step (default 900)."),
+    steps: Optional[str] = typer.Option(None, "--steps", help="Run only these steps (comma-separated)."),
+    exclude: Optional[str] = typer.Option(None, "--exclude", help="Skip these steps (comma-separated)."),
+    keep: bool = typer.Option(False, "--keep", help="Keep containers and the clone for debugging."),
+    input_file: Optional[Path] = typer.Option(None, "--input-file", help="Read the input from a file."),
+) -> None:
+    """Run PIPELINE with every step in its own container."""
+    from wave_sandbox.engine.launch import launch_run
+    from wave_sandbox.engine.runner import RunOptions
+
+    options = RunOptions(
+        input_text=read_input(input_text, input_file),
+        output_dir=output.resolve(),
+        output_display=str(output),
+        model_spec=model,
+        max_parallel=max_parallel,
+        step_timeout_s=step_timeout,
+        only=split_names(steps),
+        exclude=split_names(exclude),
+        keep=keep,
+    )
+    result = launch_run(pipeline, repo.resolve(), options, json_output=json_output, notify=notify)
+    raise typer.Exit(result.exit_code)

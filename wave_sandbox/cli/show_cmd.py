@@ -1,0 +1,35 @@
+"""`wave-sandbox show RUN`: one run's steps, their status, timings, tokens and summaries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from wave_sandbox.cli.app import app
+from wave_sandbox.cli.render import format_tokens
+from wave_sandbox.cli.runs_cmd import format_duration
+
+
+@app.command("show")
+def show_command(
+    run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
+    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
+) -> None:
+    """Show one run's steps."""
+    from wave_sandbox.engine.run_lookup import find_run
+
+    data = find_run(repo.resolve(), run).data
+    typer.echo(f"Run {data['run_id']}: {data.get('pipeline')} {data.get('status')} "
+               f"{format_duration(data.get('duration_ms'))}".rstrip())
+    typer.echo(f"Model: {data.get('model')}")
+    if data.get("failure"):
+        typer.echo(f"Failure: {data['failure']}")
+    for step_id, step in data.get("steps", {}).items():
+        tokens = (step.get("tokens_in") or 0) + (step.get("tokens_out") or 0)
+        typer.echo(
+            f"  {step_id:<17} {step.get('status', '?'):<10} {format_duration(step.get('duration_ms')):>5} "
+            f"{format_tokens(tokens) if tokens else '':>6} {step.get('summary') or ''}".rstrip()
+        )
+    if data.get("branch"):
+        typer.echo(f"Branch: {data['branch']} ({len(data.get('commits') or [])} commit(s))")

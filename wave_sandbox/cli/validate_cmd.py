@@ -1,0 +1,48 @@
+"""`wave-sandbox validate PIPELINE`: load and check a pipeline without running it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from wave_sandbox.cli.app import app
+from wave_sandbox.errors import SpecError
+from wave_sandbox.spec.loader import find_pipeline_file, load_pipeline, repository_folder
+from wave_sandbox.spec.problems import display_path
+
+PipelineArgument = Annotated[
+    str,
+    typer.Argument(
+        help="A pipeline name (looked up in .wave/pipelines, .agents/pipelines, then the built-ins) "
+        "or a path to a pipeline file.",
+        show_default=False,
+    ),
+]
+RepoOption = Annotated[
+    Path | None,
+    typer.Option("--repo", help="The repository the pipeline runs against (default: the current folder).",
+                 show_default=False, file_okay=False),
+]
+
+
+@app.command("validate")
+def validate_command(pipeline: PipelineArgument, repo: RepoOption = None) -> None:
+    """Check a pipeline: every problem on its own line as FILE:LINE: place: message; exit 2 if any."""
+    repo_folder = repository_folder(repo)
+    path = find_pipeline_file(pipeline, repo_folder)
+    try:
+        loaded = load_pipeline(path, repo_folder)
+    except SpecError as error:
+        exit_with_problems(error.problems)
+    step_count = len(loaded.pipeline.steps)
+    typer.echo(f"OK: {loaded.name} ({step_count} step{'s' if step_count != 1 else ''}) from {display_path(path)}")
+
+
+def exit_with_problems(problems: list[str]) -> NoReturn:
+    """Print each problem on its own line on stderr (no "Error:" prefix, so every line starts with
+    FILE:LINE and editors can jump to it), then exit with status 2."""
+    for problem in problems:
+        typer.echo(problem, err=True)
+    raise typer.Exit(2)

@@ -1,0 +1,93 @@
+"""Everything between the CLI's parsed options and a running PipelineRun.
+
+Checks come first and create nothing (pipeline, personas, model, repository, Docker, image), so a
+configuration mistake never leaves a container, network or record behind.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable
+
+from wave_sandbox.engine.artifacts import OutputFolder
+from wave_sandbox.engine.infrastructure import ModelSetup, RunInfrastructure
+from wave_sandbox.engine.liveness import RunLease, is_run_alive
+from wave_sandbox.engine.run_ids import new_run_id
+from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
+from wave_sandbox.errors import ConfigurationError
+from wave_sandbox.spec.loader import LoadedPipeline, find_pipeline_file, load_pipeline
+from wave_sandbox.spec.personas import Persona, load_persona
+from wave_sandbox.workspace.repository import is_git_repository
+
+SCRIPTED_MODEL_ID = "scripted"
+DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5"
+
+
+def load_personas(loaded: LoadedPipeline, repo: Path) -> dict[str, Persona]:
+    return {name: load_persona(name, repo) for name in sorted({s.persona for s in loaded.pipeline.steps})}
+
+
+def choose_model(options: RunOptions, cwd: Path, notify: Callable[[str], None]) -> ModelSetup:
+    import os
+
+    from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
+
+    choice = parse_model_spec(options.model_spec, cwd, os.environ)
+    upstream = make_upstream(choice, os.environ)
+    if choice.kind == "scripted":
+        notify(f"notice: using the offline scripted model from {choice.script_path}; no real model is called")
+        return ModelSetup(upstream, f"scripted:{choice.script_path}", SCRIPTED_MODEL_ID, True)
+    model_id = choice.model_id or DEFAULT_ANTHROPIC_MODEL
+    return ModelSetup(upstream, f"anthropic:{model_id}", model_id, bool(choice.model_id))
+
+
+def check_repository(loaded: LoadedPipeline, repo: Path, options: RunOptions) -> bool:
+    """Return whether a read-write clone is needed; refuse when it is and `repo` is no git repository."""
+    if not repo.is_dir():
+        raise ConfigurationError(f"--repo {repo} is not a folder")
+    kept = {step.id for step in planned_steps(loaded, options)}
+    readwrite = [s.id for s in loaded.pipeline.steps if s.id in kept and s.is_readwrite]
+    if readwrite and not is_git_repository(repo):
+        raise ConfigurationError(
+            f"step '{readwrite[0]}' mounts the repository read-write, which needs a git repository; "
+            f"{repo} is not one (run inside a git checkout or pass --repo)"
+        )
+    return bool(readwrite)
+
+
+def build_listeners(json_output: bool) -> list:
+    from wave_sandbox.cli.render import ConsoleRenderer, JsonLinesRenderer
+
+    return [JsonLinesRenderer(sys.stdout) if json_output else ConsoleRenderer(sys.stdout)]
+
+
+def launch_run(
+    pipeline: str, repo: Path, options: RunOptions, json_output: bool, notify: Callable[[str], None]
+) -> RunResult:
+    from wave_sandbox.sandbox.client import docker_client
+    from wave_sandbox.sandbox.images import ensure_agent_image
+
+    cwd = Path.cwd()
+    loaded = load_pipeline(find_pipeline_file(pipeline, repo), repo)
+    personas = load_personas(loaded, repo)
+    needs_clone = check_repository(loaded, repo, options)
+    model = choose_model(options, cwd, notify)
+    client = docker_client()
+    image = ensure_agent_image(client, notify)
+    remove_leftovers_of_dead_runs(client, notify)
+    output = OutputFolder(options.output_dir, repo, options.output_display)
+    run_id = new_run_id()
+    with RunLease(run_id):
+        infrastructure = RunInfrastructure(run_id, repo, client, image, model, output, needs_clone)
+        run = PipelineRun(loaded, personas, options, infrastructure, build_listeners(json_output), notify)
+        return run.execute()
+
+
+def remove_leftovers_of_dead_runs(client, notify: Callable[[str], None]) -> None:
+    """The third cleanup net, cast on every start: what crashed runs left, never a live run's."""
+    from wave_sandbox.sandbox.cleanup import remove_labelled_resources
+
+    report = remove_labelled_resources(client, None, is_run_alive)
+    if report.removed_anything:
+        notify(f"notice: cleaned up after earlier crashed runs: {report.summary()}")

@@ -1,0 +1,65 @@
+"""Which runs are alive: each run holds an exclusive lock file for as long as its process lives.
+
+`clean` (and every `run` on start) removes Docker objects only of runs whose lock is free, so a
+concurrent live run is never touched; a crashed process releases its lock automatically.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+from pathlib import Path
+
+
+def runtime_folder() -> Path:
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    folder = Path(base) / f"wave-sandbox-{os.getuid()}" / "live-runs"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+class RunLease:
+    """Held by a running run; released when the run ends or its process dies."""
+
+    def __init__(self, run_id: str):
+        self.path = runtime_folder() / f"{run_id}.lock"
+        self._descriptor: int | None = None
+
+    def acquire(self) -> "RunLease":
+        self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(self._descriptor, str(os.getpid()).encode())
+        return self
+
+    def release(self) -> None:
+        if self._descriptor is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+        finally:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+    def __enter__(self) -> "RunLease":
+        return self.acquire()
+
+    def __exit__(self, *exc_info) -> None:
+        self.release()
+
+
+def is_run_alive(run_id: str) -> bool:
+    path = runtime_folder() / f"{run_id}.lock"
+    if not path.exists():
+        return False
+    try:
+        descriptor = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False

@@ -1,0 +1,286 @@
+"""The run loop: plan, start what is ready (in parallel where allowed), record, tear down.
+
+Cleanup nets: each step removes its own container in a finally (step_execution); the run removes
+everything its registry holds in a finally that a second Ctrl-C cannot interrupt (here); labels let
+`clean` find whatever a crash left behind (sandbox.cleanup).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from wave_sandbox.engine import events as ev
+from wave_sandbox.engine.events import EventBus, RunEvent
+from wave_sandbox.engine.infrastructure import RunInfrastructure
+from wave_sandbox.engine.planner import Plan, PlannedStep, StepState, filter_steps
+from wave_sandbox.engine.records import RunRecord
+from wave_sandbox.engine.step_execution import StepContext, StepOutcome, execute_step
+from wave_sandbox.engine.step_jobs import RunSettings, build_step_job, declared_outputs
+from wave_sandbox.errors import RunInterrupted
+from wave_sandbox.spec.loader import LoadedPipeline
+from wave_sandbox.spec.personas import Persona
+
+INTERRUPTED_MESSAGE = "interrupted"
+
+
+@dataclass
+class RunOptions:
+    input_text: str
+    output_dir: Path
+    output_display: str
+    model_spec: str | None = None
+    max_parallel: int = field(default_factory=lambda: os.cpu_count() or 2)
+    step_timeout_s: int = 900
+    only: list[str] | None = None
+    exclude: list[str] | None = None
+    keep: bool = False
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str
+    artifacts: list[str]
+    record_folder: Path
+    failure: str | None = None
+    branch: str | None = None
+    commits: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return {"completed": 0, "interrupted": 130}.get(self.status, 1)
+
+
+def planned_steps(loaded: LoadedPipeline, options: RunOptions) -> list[PlannedStep]:
+    steps = [
+        PlannedStep(s.id, tuple(s.dependencies), readwrite=s.is_readwrite, optional=bool(s.optional))
+        for s in loaded.pipeline.steps
+    ]
+    return filter_steps(steps, options.only, options.exclude)
+
+
+class PipelineRun:
+    """One run of one pipeline; `execute()` returns its result or raises RunInterrupted."""
+
+    def __init__(
+        self,
+        loaded: LoadedPipeline,
+        personas: dict[str, Persona],
+        options: RunOptions,
+        infrastructure: RunInfrastructure,
+        listeners: list[Callable[[RunEvent], None]],
+        notify: Callable[[str], None],
+    ):
+        self.loaded = loaded
+        self.personas = personas
+        self.options = options
+        self.infrastructure = infrastructure
+        self.bus = EventBus(listeners)
+        self.notify = notify
+        self.plan = Plan(planned_steps(loaded, options))
+        self.run_id = infrastructure.run_id
+        self.record: RunRecord | None = None
+        self.artifacts_by_step: dict[str, list[str]] = {}
+        self.failures: dict[str, str] = {}
+        self.started = time.monotonic()
+
+    # ----- events -------------------------------------------------------------------------
+    def emit(self, state: str, **fields: Any) -> None:
+        event = RunEvent(state, self.run_id, self.loaded.name, **fields)
+        if self.record is not None:
+            self.record.append_event(event)
+        self.bus.emit(event)
+
+    def persona_of(self, step_id: str) -> Persona:
+        step = next(s for s in self.loaded.pipeline.steps if s.id == step_id)
+        return self.personas[step.persona]
+
+    # ----- the run ------------------------------------------------------------------------
+    def execute(self) -> RunResult:
+        self.record = RunRecord.create(self.loaded.repo, self.run_id, self._initial_record())
+        self.emit(ev.RUN_STARTED, message=f"Running {self.loaded.name}")
+        interrupted = False
+        try:
+            self.infrastructure.start(self.record, self.plan, self.notify)
+            self._loop()
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            if interrupted:
+                self._stop_after_interrupt()
+            self._teardown_uninterruptibly()
+        return self._finish(interrupted)
+
+    def _initial_record(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "pipeline": self.loaded.name,
+            "pipeline_file": str(self.loaded.path),
+            "input": self.options.input_text,
+            "model": self.infrastructure.model_description,
+            "status": "running",
+            "started_at": datetime.now(timezone.utc).isoformat(),
+            "options": {
+                "max_parallel": self.options.max_parallel,
+                "step_timeout_s": self.options.step_timeout_s,
+                "steps": self.options.only,
+                "exclude": self.options.exclude,
+                "keep": self.options.keep,
+                "output": str(self.options.output_dir),
+            },
+            "steps": {s.id: {"status": "pending"} for s in self.plan.steps},
+        }
+
+    def _loop(self) -> None:
+        running: dict[Future, str] = {}
+        with ThreadPoolExecutor(max_workers=max(1, self.options.max_parallel)) as pool:
+            self._pool_futures = running
+            while not self.plan.is_finished():
+                self._start_ready_steps(pool, running)
+                if not running:
+                    break
+                done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
+                for future in done:
+                    self._step_finished(running.pop(future), future)
+
+    def _start_ready_steps(self, pool: ThreadPoolExecutor, running: dict[Future, str]) -> None:
+        for step_id in self.plan.ready_steps():
+            if len(running) >= max(1, self.options.max_parallel):
+                return
+            self.plan.mark_running(step_id)
+            persona = self.persona_of(step_id)
+            self.record.update_step(step_id, status="running", persona=persona.name,
+                                    started_at=datetime.now(timezone.utc).isoformat())
+            self.emit(ev.STEP_STARTED, step_id=step_id, persona=persona.name, message="Starting step")
+            running[pool.submit(self._run_step, step_id)] = step_id
+
+    def _run_step(self, step_id: str) -> StepOutcome:
+        persona = self.persona_of(step_id)
+        job = build_step_job(
+            self.loaded, step_id, persona, self._settings(), self.record, self.infrastructure.clone
+        )
+        job.budget = self.infrastructure.step_budget(persona)
+        context = self.infrastructure.step_context(self.record, self.options)
+        self.record.update_step(step_id, limits=job.limits, timeout_s=job.timeout_s,
+                                model=job.step_description["model"], tools=job.step_description["tools"])
+        outcome = execute_step(context, job)
+        if outcome.succeeded:
+            self.infrastructure.after_step_succeeded(step_id, persona.name, outcome, self.notify)
+        return outcome
+
+    def _settings(self) -> RunSettings:
+        return RunSettings(
+            run_id=self.run_id,
+            input_text=self.options.input_text,
+            default_model=self.infrastructure.default_model,
+            model_overrides_persona=self.infrastructure.model_is_explicit,
+            step_timeout_s=self.options.step_timeout_s,
+        )
+
+    def _step_finished(self, step_id: str, future: Future) -> None:
+        try:
+            outcome = future.result()
+        except Exception as error:  # a broken step must not take the run's bookkeeping with it
+            outcome = StepOutcome(False, f"{type(error).__name__}: {error}", 0)
+        for refusal in outcome.refusals:
+            self.notify(f"warning: {refusal}")
+        self.artifacts_by_step[step_id] = outcome.artifacts
+        persona = self.persona_of(step_id).name
+        common = dict(step_id=step_id, persona=persona, duration_ms=outcome.duration_ms,
+                      tokens_in=outcome.tokens_in, tokens_out=outcome.tokens_out,
+                      message=outcome.message, artifacts=outcome.artifacts)
+        state = "completed" if outcome.succeeded else "failed"
+        self.record.update_step(step_id, status=state, summary=outcome.message,
+                                duration_ms=outcome.duration_ms, tokens_in=outcome.tokens_in,
+                                tokens_out=outcome.tokens_out, artifacts=outcome.artifacts,
+                                refusals=outcome.refusals)
+        if outcome.succeeded:
+            self.plan.mark_completed(step_id)
+            self.emit(ev.STEP_COMPLETED, **common)
+            return
+        self.failures[step_id] = outcome.message
+        self.emit(ev.STEP_FAILED, **common)
+        for skipped in self.plan.mark_failed(step_id):
+            self._emit_skipped(skipped, f"needs {step_id}, which failed")
+
+    def _emit_skipped(self, step_id: str, reason: str) -> None:
+        self.record.update_step(step_id, status="skipped", summary=reason)
+        self.emit(ev.STEP_SKIPPED, step_id=step_id, persona=self.persona_of(step_id).name, message=reason)
+
+    # ----- endings ------------------------------------------------------------------------
+    def _stop_after_interrupt(self) -> None:
+        with _ignoring_interrupts():
+            self.infrastructure.kill_running_containers()
+            for future in list(getattr(self, "_pool_futures", {})):
+                try:
+                    future.result(timeout=30)
+                except Exception:
+                    pass
+            for step_id in self.plan.running_steps():
+                self.plan.states[step_id] = StepState.FAILED
+                self.record.update_step(step_id, status="interrupted")
+                self.emit(ev.STEP_FAILED, step_id=step_id, persona=self.persona_of(step_id).name,
+                          message=INTERRUPTED_MESSAGE)
+            for step_id in self.plan.skip_all_pending():
+                self._emit_skipped(step_id, INTERRUPTED_MESSAGE)
+
+    def _teardown_uninterruptibly(self) -> None:
+        with _ignoring_interrupts():
+            for problem in self.infrastructure.stop(keep=self.options.keep):
+                self.notify(f"warning: cleanup: {problem}")
+
+    def _finish(self, interrupted: bool) -> RunResult:
+        final_artifacts = [
+            path for step_id in self.plan.final_steps() for path in self.artifacts_by_step.get(step_id, [])
+        ]
+        failed = self.plan.failed_required_steps()
+        status = "interrupted" if interrupted else ("failed" if failed else "completed")
+        failure = self._failure_text(failed, interrupted)
+        branch = self.infrastructure.branch_report()
+        duration_ms = int((time.monotonic() - self.started) * 1000)
+        self.record.update(status=status, failure=failure, duration_ms=duration_ms,
+                           finished_at=datetime.now(timezone.utc).isoformat(),
+                           branch=branch.name, commits=branch.commits, artifacts=final_artifacts)
+        self.emit(ev.RUN_COMPLETED if status == "completed" else ev.RUN_FAILED,
+                  duration_ms=duration_ms, artifacts=final_artifacts, message=failure or "",
+                  branch=branch.name, commits=branch.commits, branch_files_changed=branch.files_changed)
+        result = RunResult(self.run_id, status, final_artifacts, self.record.folder, failure,
+                           branch.name, branch.commits)
+        if interrupted:
+            raise RunInterrupted(
+                f"run {self.run_id} interrupted; finished steps' artifacts are kept in {self.record.folder}"
+            )
+        return result
+
+    def _failure_text(self, failed: list[str], interrupted: bool) -> str | None:
+        if interrupted:
+            return INTERRUPTED_MESSAGE
+        if not failed:
+            return None
+        first = failed[0]
+        return f"step {first} failed: {self.failures.get(first, 'unknown error')}"
+
+
+class _ignoring_interrupts:
+    """Hold off SIGINT/SIGTERM while cleaning up, so a second Ctrl-C cannot leave objects behind."""
+
+    def __enter__(self):
+        self.previous = {}
+        for number in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self.previous[number] = signal.signal(number, signal.SIG_IGN)
+            except ValueError:  # not in the main thread
+                pass
+        return self
+
+    def __exit__(self, *exc_info):
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+        return False

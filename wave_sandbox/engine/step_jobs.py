@@ -1,0 +1,118 @@
+"""Decide everything about a step before its container exists: prompt, tools, mounts, limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from wave_sandbox.engine.artifacts import DeclaredArtifact
+from wave_sandbox.engine.records import RunRecord
+from wave_sandbox.engine.step_execution import StepJob
+from wave_sandbox.engine.step_prompt import InjectedArtifact, build_user_prompt
+from wave_sandbox.spec.loader import LoadedPipeline
+from wave_sandbox.spec.personas import Persona, effective_tools
+from wave_sandbox.spec.templating import render_template
+from wave_sandbox.workspace.clone import Clone
+from wave_sandbox.workspace.mounts import plan_step_mounts
+
+TOOL_OUTPUT_LIMIT = 30_000
+BASH_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Run-wide inputs to every step's job."""
+
+    run_id: str
+    input_text: str
+    default_model: str
+    model_overrides_persona: bool
+    step_timeout_s: int
+
+
+def declared_outputs(step) -> list[DeclaredArtifact]:
+    return [DeclaredArtifact(a.name, a.path, a.type) for a in step.output_artifacts]
+
+
+def template_variables(loaded: LoadedPipeline, step_id: str, settings: RunSettings) -> dict[str, str]:
+    return {
+        "input": settings.input_text,
+        "pipeline_id": settings.run_id,
+        "pipeline_name": loaded.name,
+        "step_id": step_id,
+        "run.id": settings.run_id,
+    }
+
+
+def choose_model(step, persona: Persona, settings: RunSettings) -> str:
+    """The step's own model wins; then an explicit --model; then the persona's; then the default."""
+    if step.model:
+        return step.model
+    if settings.model_overrides_persona or not persona.model:
+        return settings.default_model
+    return persona.model
+
+
+def step_timeout(step, settings: RunSettings) -> int:
+    if step.timeout_minutes:
+        return int(step.timeout_minutes * 60)
+    return settings.step_timeout_s
+
+
+def build_step_job(
+    loaded: LoadedPipeline,
+    step_id: str,
+    persona: Persona,
+    settings: RunSettings,
+    record: RunRecord,
+    clone: Clone | None,
+) -> StepJob:
+    step = next(s for s in loaded.pipeline.steps if s.id == step_id)
+    injected = [
+        (InjectedArtifact(i.as_, i.step, i.artifact), _recorded_artifact(record, loaded, i.step, i.artifact))
+        for i in step.memory.inject_artifacts
+    ]
+    outputs = declared_outputs(step)
+    mount_triples = [(m.source, m.target, m.mode != "readwrite") for m in step.mounts]
+    mounts, masked = plan_step_mounts(mount_triples, loaded.repo, clone)
+    rendered = render_template(loaded.prompt_template(step), template_variables(loaded, step_id, settings))
+    shown_mounts = [(m.target, m.read_only) for m in mounts if not m.is_git_metadata]
+    prompt = build_user_prompt(rendered, [item for item, _ in injected], outputs, shown_mounts)
+    timeout_s = step_timeout(step, settings)
+    description = {
+        "step_id": step_id,
+        "persona": persona.name,
+        "model": choose_model(step, persona, settings),
+        "system": persona.system_prompt,
+        "prompt": prompt,
+        "tools": effective_tools(persona, step),
+        "max_tokens": persona.max_tokens,
+        "max_turns": persona.max_turns,
+        "timeout_s": timeout_s,
+        "workdir": "/workspace",
+        "tool_output_limit": TOOL_OUTPUT_LIMIT,
+        "bash_timeout_s": BASH_TIMEOUT_S,
+    }
+    limits = persona.limits
+    return StepJob(
+        step_id=step_id,
+        persona=persona.name,
+        step_description=description,
+        timeout_s=timeout_s,
+        mounts=mounts,
+        masked_paths=masked,
+        injected=injected,
+        outputs=outputs,
+        limits={
+            "cpus": limits.cpus,
+            "memory_mb": limits.memory_mb,
+            "pids": limits.pids,
+            "workspace_mb": limits.workspace_mb,
+        },
+    )
+
+
+def _recorded_artifact(record: RunRecord, loaded: LoadedPipeline, step_id: str, artifact_name: str) -> Path:
+    producer = next(s for s in loaded.pipeline.steps if s.id == step_id)
+    declared = next(a for a in declared_outputs(producer) if a.name == artifact_name)
+    return record.artifacts_folder(step_id) / declared.file_name

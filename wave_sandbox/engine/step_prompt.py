@@ -1,0 +1,67 @@
+"""The user prompt an agent receives: the step's rendered prompt, then where its inputs are and
+exactly which files it must write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wave_sandbox.engine.artifacts import DeclaredArtifact
+
+WORKSPACE = "/workspace"
+ARTIFACTS_IN = "/wave/artifacts"
+
+
+@dataclass(frozen=True)
+class InjectedArtifact:
+    alias: str
+    step_id: str
+    artifact_name: str
+
+    @property
+    def container_path(self) -> str:
+        return f"{ARTIFACTS_IN}/{self.alias}"
+
+
+def build_user_prompt(
+    rendered_source: str,
+    injected: list[InjectedArtifact],
+    outputs: list[DeclaredArtifact],
+    mounts: list[tuple[str, bool]],
+) -> str:
+    sections = [rendered_source.strip()]
+    sections.append(_environment_section(mounts))
+    if injected:
+        lines = ["## Inputs from earlier steps (read-only files)"]
+        lines += [
+            f"- {item.container_path}: artifact '{item.artifact_name}' of step '{item.step_id}'"
+            for item in injected
+        ]
+        sections.append("\n".join(lines))
+    if outputs:
+        lines = ["## Files you must write before you finish (the step fails without them)"]
+        lines += [f"- {WORKSPACE}/{artifact.path}{_type_note(artifact)}" for artifact in outputs]
+        sections.append("\n".join(lines))
+    sections.append(
+        "When you are done, answer without calling a tool. The first line of that answer is the "
+        "step's one-line summary."
+    )
+    return "\n\n".join(sections) + "\n"
+
+
+def _environment_section(mounts: list[tuple[str, bool]]) -> str:
+    lines = ["## Your environment", f"- Working directory: {WORKSPACE} (writable, yours alone)"]
+    if not mounts:
+        lines.append("- No source code is mounted in this step.")
+    for target, read_only in mounts:
+        mode = "read-only" if read_only else "read-write: your edits become the proposed fix"
+        lines.append(f"- {target}: the repository ({mode})")
+    lines.append("- No network except the model; no secrets; limited CPU, memory, processes and time.")
+    return "\n".join(lines)
+
+
+def _type_note(artifact: DeclaredArtifact) -> str:
+    if artifact.type == "json":
+        return " (valid JSON)"
+    if artifact.type == "markdown":
+        return " (Markdown)"
+    return ""

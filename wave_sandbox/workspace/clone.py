@@ -1,0 +1,62 @@
+"""The read-write clone that craftsman-like steps edit instead of the user's working tree.
+
+Arrangement (why it is safe to let an untrusted agent write here):
+- The clone is made on the host from the user's HEAD commit (not the working tree's uncommitted
+  changes), with an empty hook template and hardened git, into the run's record folder.
+- Inside the container the clone's working tree is mounted read-write at the mount target, and its
+  `.git` is mounted read-only over `<target>/.git`: the agent can edit files but can never write git
+  metadata (hooks, config, refs, index) that host-side git later reads.
+- Host-side git still treats every file of the working tree as hostile data (committing it is the
+  branch module's job, which reads it as data only, never through the clone's own config).
+- All read-write steps of one run share this clone, one at a time, in step order.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from wave_sandbox.workspace.repository import head_commit, run_git
+
+
+@dataclass(frozen=True)
+class Clone:
+    path: Path
+    base_commit: str
+
+    @property
+    def git_dir(self) -> Path:
+        return self.path / ".git"
+
+
+def create_clone(repo: Path, destination: Path, owner: tuple[int, int] | None = None) -> Clone:
+    """Clone HEAD of `repo` into `destination`; hand its working tree (not `.git`) to `owner`."""
+    base = head_commit(repo)
+    empty_template = destination.parent / ".empty-git-template"
+    empty_template.mkdir(parents=True, exist_ok=True)
+    run_git(
+        destination.parent,
+        "clone", "--quiet", "--no-checkout", "--no-hardlinks",
+        f"--template={empty_template}", str(repo), str(destination),
+    )
+    run_git(destination, "checkout", "--quiet", "--detach", base)
+    if owner is not None:
+        hand_working_tree_to(destination, owner)
+    return Clone(path=destination, base_commit=base)
+
+
+def hand_working_tree_to(clone_path: Path, owner: tuple[int, int]) -> None:
+    """chown the working tree so the container's unprivileged user can edit it; `.git` stays ours."""
+    uid, gid = owner
+    os.chown(clone_path, uid, gid)
+    for folder, subfolders, files in os.walk(clone_path):
+        if Path(folder) == clone_path and ".git" in subfolders:
+            subfolders.remove(".git")
+        for name in [*subfolders, *files]:
+            os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
+
+
+def remove_clone(clone: Clone) -> None:
+    shutil.rmtree(clone.path, ignore_errors=True)

@@ -1,0 +1,66 @@
+"""Turn a step's `workspace.mount` entries into bind mounts and masks for its container.
+
+Read-only mounts bind the user's folder itself (the kernel enforces read-only); read-write mounts
+bind the run's clone instead, with the clone's `.git` bound read-only over it. The run records folder
+is masked wherever a mount would show it, so no agent reads another step's or run's records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from wave_sandbox.engine.records import runs_root
+from wave_sandbox.workspace.clone import Clone
+
+
+@dataclass(frozen=True)
+class StepMount:
+    """One mount as the runner hands it to the sandbox."""
+
+    source: Path
+    target: str
+    read_only: bool
+    is_git_metadata: bool = False
+
+
+def _relative_inside(path: Path, folder: Path) -> PurePosixPath | None:
+    try:
+        return PurePosixPath(path.resolve().relative_to(folder.resolve()).as_posix())
+    except ValueError:
+        return None
+
+
+def mount_source_in_repo(repo: Path, source: str) -> Path:
+    return (repo / source).resolve()
+
+
+def plan_step_mounts(
+    mounts: list[tuple[str, str, bool]], repo: Path, clone: Clone | None
+) -> tuple[list[StepMount], list[str]]:
+    """From (source, target, read_only) triples, return the bind mounts and the paths to mask."""
+    planned: list[StepMount] = []
+    masked: list[str] = []
+    for source, target, read_only in mounts:
+        host_source = mount_source_in_repo(repo, source)
+        if read_only or clone is None:
+            planned.append(StepMount(host_source, target, True))
+            masked.extend(_masks_for(host_source, target, repo))
+            continue
+        relative = _relative_inside(host_source, repo) or PurePosixPath(".")
+        clone_source = clone.path / relative
+        planned.append(StepMount(clone_source, target, False))
+        git_inside = _relative_inside(clone.git_dir, clone_source)
+        if git_inside is not None:
+            planned.append(
+                StepMount(clone.git_dir, str(PurePosixPath(target) / git_inside), True, is_git_metadata=True)
+            )
+    return planned, masked
+
+
+def _masks_for(host_source: Path, target: str, repo: Path) -> list[str]:
+    records = runs_root(repo)
+    inside = _relative_inside(records, host_source)
+    if inside is None or not records.is_dir():
+        return []
+    return [str(PurePosixPath(target) / inside)]
