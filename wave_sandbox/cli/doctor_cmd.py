@@ -27,9 +27,13 @@ def check_docker() -> tuple[Check, object | None]:
 
 
 def check_image(client) -> Check:
-    from wave_sandbox.sandbox.images import agent_image_tag
+    from wave_sandbox.sandbox.base_image import find_local_base_image
+    from wave_sandbox.sandbox.images import read_agent_image_recipe
 
-    tag = agent_image_tag()
+    base = find_local_base_image(client)
+    if base is None:
+        return ("agent image", False, "no base image yet; `wave-sandbox images build` makes one (a minute or two)")
+    tag = read_agent_image_recipe(client, base).tag
     try:
         client.images.get(tag)
     except Exception:
