@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from wave_sandbox.errors import WaveSandboxError
+from wave_sandbox.errors import SpecError, WaveSandboxError
 
 app = typer.Typer(
     name="wave-sandbox",
@@ -40,6 +40,10 @@ def main() -> None:
     install_sigterm_as_interrupt()
     try:
         exit_code = app(standalone_mode=False)
+    except SpecError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        sys.exit(error.exit_code)
     except WaveSandboxError as error:
         print(f"Error: {error}", file=sys.stderr)
         sys.exit(error.exit_code)
@@ -91,42 +95,4 @@ def _click_exit_code(error: Exception) -> int | None:
     if callable(show) and isinstance(getattr(error, "exit_code", None), int):
         show()
         return 2
-    return None
-
-
-def report_internal_error(error: Exception) -> None:
-    """A bug of ours, not the user's: one line, and the traceback only when asked for."""
-    import os
-    import traceback
-
-    if os.environ.get("WAVE_SANDBOX_DEBUG"):
-        traceback.print_exception(error)
-    print(
-        f"Internal error (a bug in wave-sandbox): {type(error).__name__}: {error}. "
-        "Set WAVE_SANDBOX_DEBUG=1 to see the traceback.",
-        file=sys.stderr,
-    )
-
-
-def install_sigterm_as_interrupt() -> None:
-    """SIGTERM takes the same path as Ctrl-C, so a killed run still cleans up after itself."""
-    import signal
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
-
-
-def _click_exit_code(error: Exception) -> int | None:
-    import click
-
-    if isinstance(error, click.exceptions.Abort):
-        print("Interrupted.", file=sys.stderr)
-        return 130
-    if isinstance(error, click.ClickException):
-        error.show()
-        return 2
-    if isinstance(error, click.exceptions.Exit):
-        return error.exit_code
     return None

@@ -40,7 +40,7 @@ Unknown keys are errors: `wave-sandbox validate PIPELINE` reports them with file
 RepoOption = Annotated[
     Path | None,
     typer.Option("--repo", help="The repository to scaffold (default: the current folder).",
-                 show_default=False, file_okay=False),
+                 show_default=False),
 ]
 
 

@@ -16,7 +16,7 @@ from wave_sandbox.spec.personas import load_persona, persona_names
 RepoOption = Annotated[
     Path | None,
     typer.Option("--repo", help="The repository to look in (default: the current folder).",
-                 show_default=False, file_okay=False),
+                 show_default=False),
 ]
 
 

@@ -17,13 +17,14 @@ PipelineArgument = Annotated[
     typer.Argument(
         help="A pipeline name (looked up in .wave/pipelines, .agents/pipelines, then the built-ins) "
         "or a path to a pipeline file.",
+        metavar="PIPELINE",
         show_default=False,
     ),
 ]
 RepoOption = Annotated[
     Path | None,
     typer.Option("--repo", help="The repository the pipeline runs against (default: the current folder).",
-                 show_default=False, file_okay=False),
+                 show_default=False),
 ]
 
 

@@ -17,15 +17,10 @@ from wave_sandbox.engine.run_ids import new_run_id
 from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
 from wave_sandbox.errors import ConfigurationError
 from wave_sandbox.spec.loader import LoadedPipeline, find_pipeline_file, load_pipeline
-from wave_sandbox.spec.personas import Persona, load_persona
 from wave_sandbox.workspace.repository import is_git_repository
 
 SCRIPTED_MODEL_ID = "scripted"
 DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5"
-
-
-def load_personas(loaded: LoadedPipeline, repo: Path) -> dict[str, Persona]:
-    return {name: load_persona(name, repo) for name in sorted({s.persona for s in loaded.pipeline.steps})}
 
 
 def choose_model(options: RunOptions, cwd: Path, notify: Callable[[str], None]) -> ModelSetup:
@@ -70,7 +65,6 @@ def launch_run(
 
     cwd = Path.cwd()
     loaded = load_pipeline(find_pipeline_file(pipeline, repo), repo)
-    personas = load_personas(loaded, repo)
     needs_clone = check_repository(loaded, repo, options)
     model = choose_model(options, cwd, notify)
     client = docker_client()
@@ -80,7 +74,7 @@ def launch_run(
     run_id = new_run_id()
     with RunLease(run_id):
         infrastructure = RunInfrastructure(run_id, repo, client, image, model, output, needs_clone)
-        run = PipelineRun(loaded, personas, options, infrastructure, build_listeners(json_output), notify)
+        run = PipelineRun(loaded, loaded.personas, options, infrastructure, build_listeners(json_output), notify)
         return run.execute()
 
 

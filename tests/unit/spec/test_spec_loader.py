@@ -1,0 +1,135 @@
+"""Finding pipelines (paths, repository folders, built-ins), listing them, and the built-ins themselves."""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from wave_sandbox.errors import ConfigurationError, PipelineNotFoundError
+from wave_sandbox.resources import builtin_pipelines_dir
+from wave_sandbox.spec.loader import find_pipeline_file, list_pipelines, load_pipeline, repository_folder
+from wave_sandbox.spec.yaml_loader import parse_yaml
+
+from .helpers import BASE, variant
+
+SEED = Path("/work/shared/seed/incident-response.md")  # the user's request; absent outside the workshop
+SEED_YAML_SHA256 = "bd80c9513fb76520458a04437118ee024941be3ab041645424db6aeb8aab5bd1"
+
+
+def put(repo: Path, relative: str, text: str = BASE) -> Path:
+    path = repo / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_a_name_falls_back_to_the_built_ins(repo):
+    assert find_pipeline_file("incident-response", repo) == builtin_pipelines_dir() / "incident-response.yaml"
+
+
+def test_agents_folder_beats_the_built_ins_and_wave_folder_beats_both(repo):
+    agents = put(repo, ".agents/pipelines/incident-response.yaml")
+    assert find_pipeline_file("incident-response", repo) == agents
+    wave = put(repo, ".wave/pipelines/incident-response.yaml")
+    assert find_pipeline_file("incident-response", repo) == wave
+
+
+def test_yml_files_are_found_by_name(repo):
+    found = put(repo, ".agents/pipelines/custom.yml")
+    assert find_pipeline_file("custom", repo) == found
+
+
+@pytest.mark.parametrize("argument", ["pipelines/mine.yaml", "./mine.yaml", "mine.yaml", "mine.yml"])
+def test_a_path_is_taken_relative_to_the_cwd_not_looked_up(repo, argument):
+    put(repo, argument)
+    assert find_pipeline_file(argument, repo) == Path(argument)
+
+
+def test_a_path_wins_over_a_name_of_the_same_stem(repo):
+    put(repo, ".wave/pipelines/incident-response.yaml")
+    with pytest.raises(PipelineNotFoundError, match="no pipeline file at incident-response.yaml"):
+        find_pipeline_file("incident-response.yaml", repo)
+
+
+def test_unknown_name_says_where_it_looked_and_what_exists(repo):
+    with pytest.raises(PipelineNotFoundError) as raised:
+        find_pipeline_file("incident", repo)
+    message = str(raised.value)
+    assert "no pipeline named 'incident'" in message and ".wave/pipelines" in message and ".agents/pipelines" in message
+    assert "incident-response, incident-triage" in message
+
+
+def test_the_pipeline_name_is_its_metadata_name_not_its_file_name(repo):
+    loaded = load_pipeline(put(repo, "other-file-name.yaml"), repo)
+    assert loaded.name == "sample"
+    assert [step.id for step in loaded.pipeline.steps] == ["triage", "investigate"]
+    assert set(loaded.personas) == {"navigator", "auditor"}
+
+
+def test_prompt_template_reads_inline_source_or_the_file(repo):
+    put(repo, "prompts/investigate.md", "Investigate {{ input }} carefully\n")
+    text = variant('      source: "Investigate"\n', "      source_path: prompts/investigate.md\n")
+    loaded = load_pipeline(put(repo, "p.yaml", text), repo)
+    triage, investigate = loaded.pipeline.steps
+    assert loaded.prompt_template(triage) == "Triage {{ input }}"
+    assert loaded.prompt_template(investigate) == "Investigate {{ input }} carefully\n"
+
+
+def test_missing_repository_folder_is_a_configuration_error(repo):
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        repository_folder(repo / "nowhere")
+    with pytest.raises(ConfigurationError):
+        load_pipeline(builtin_pipelines_dir() / "incident-response.yaml", repo / "nowhere")
+    assert repository_folder(None) == repo
+
+
+def test_list_shows_built_ins_and_repository_pipelines_first_match_wins(repo):
+    put(repo, ".wave/pipelines/incident-triage.yaml", "metadata: {description: Our own triage}\n")
+    put(repo, ".agents/pipelines/incident-triage.yaml")
+    put(repo, ".agents/pipelines/broken.yaml", "steps: [\n")
+    listings = {listing.name: listing for listing in list_pipelines(repo)}
+    assert set(listings) == {"incident-response", "incident-triage", "broken"}
+    assert listings["incident-triage"].origin == ".wave/pipelines"
+    assert listings["incident-triage"].description == "Our own triage"
+    assert listings["incident-response"].origin == "built-in"
+    assert listings["incident-response"].description == "Rapid incident investigation and remediation"
+    assert "cannot be read" in listings["broken"].description
+
+
+def test_built_in_incident_response_is_unchanged_since_copied_from_the_seed():
+    content = (builtin_pipelines_dir() / "incident-response.yaml").read_bytes()
+    assert hashlib.sha256(content).hexdigest() == SEED_YAML_SHA256
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason="the seed document is not on this machine")
+def test_built_in_incident_response_is_the_seed_yaml_exactly():
+    seed = SEED.read_text()
+    start = seed.index("```yaml\nkind: WavePipeline\nmetadata:\n  name: incident-response") + len("```yaml\n")
+    seed_yaml = seed[start:seed.index("```\n", start)]
+    assert (builtin_pipelines_dir() / "incident-response.yaml").read_text() == seed_yaml
+
+
+def test_built_in_incident_triage_is_the_triage_step_alone():
+    response = parse_yaml((builtin_pipelines_dir() / "incident-response.yaml").read_text()).data
+    triage = parse_yaml((builtin_pipelines_dir() / "incident-triage.yaml").read_text()).data
+    assert triage["metadata"] == {"name": "incident-triage", "description": "Quick incident triage"}
+    assert triage["steps"] == [response["steps"][0]]
+
+
+@pytest.mark.parametrize("name, steps", [("incident-response", 5), ("incident-triage", 1)])
+def test_built_ins_validate_against_an_empty_repository(repo, name, steps):
+    loaded = load_pipeline(find_pipeline_file(name, repo), repo)
+    assert loaded.name == name and len(loaded.pipeline.steps) == steps
+
+
+def test_seed_pipeline_shape():
+    loaded = load_pipeline(builtin_pipelines_dir() / "incident-response.yaml", Path.cwd())
+    steps = {step.id: step for step in loaded.pipeline.steps}
+    assert [s.persona for s in steps.values()] == ["navigator", "auditor", "philosopher", "craftsman", "summarizer"]
+    assert [s.id for s in steps.values() if s.is_readwrite] == ["remediate"]
+    assert steps["root-cause"].mounts == []
+    assert [(i.step, i.artifact, i.as_) for i in steps["postmortem"].memory.inject_artifacts] == [
+        ("triage", "triage", "triage"), ("root-cause", "root-cause", "analysis"), ("remediate", "fix", "remediation")]
+    assert [a.path for s in steps.values() for a in s.output_artifacts] == [
+        "output/triage.json", "output/investigation.md", "output/root-cause.md", "output/remediation.md",
+        "output/incident-report.md"]

@@ -1,0 +1,126 @@
+"""Wave features that parse but cannot run yet are refused, one line each, at their own line."""
+
+import pytest
+
+from wave_sandbox.spec.unsupported import is_zero_value
+
+from .helpers import BASE, line_of, problems_in, variant
+
+AFTER_TRIAGE_PERSONA = "    persona: navigator\n"
+
+
+def with_triage_field(field_text: str) -> str:
+    return variant(AFTER_TRIAGE_PERSONA, AFTER_TRIAGE_PERSONA + field_text)
+
+
+@pytest.mark.parametrize("field_text, feature", [
+    ("    gate: {type: approval}\n", "gate"),
+    ("    loop: {max_iterations: 3, until: done}\n", "loop"),
+    ("    edges: [{target: investigate}]\n", "edges"),
+    ("    handover: {contract: {type: json_schema, source: output/triage.json}}\n", "handover"),
+    ("    retry: {max_attempts: 3}\n", "retry"),
+    ("    script: ./triage.sh\n", "script"),
+    ("    iterate: {over: x, mode: parallel}\n", "iterate"),
+    ("    pipeline: child\n", "pipeline"),
+    ("    branch: {on: '{{ x }}', cases: {a: b}}\n", "branch"),
+    ("    strategy: {type: matrix, items_source: x, item_key: k}\n", "strategy"),
+    ("    thread: triage-thread\n", "thread"),
+    ("    fidelity: full\n", "fidelity"),
+    ("    concurrency: 3\n", "concurrency"),
+    ("    aggregate: {from: x, into: y, strategy: concat}\n", "aggregate"),
+    ("    validation: [{type: file_exists, target: x}]\n", "validation"),
+    ("    outcomes: [{type: pr, extract_from: x, json_path: .u}]\n", "outcomes"),
+    ("    rework_only: true\n", "rework_only"),
+    ("    adapter: opencode\n", "adapter"),
+    ("    type: conditional\n", "type"),
+    ("    config: {x: 1}\n", "config"),
+    ("    max_visits: 4\n", "max_visits"),
+])
+def test_step_feature_is_refused_at_its_line(repo, field_text, feature):
+    text = with_triage_field(field_text)
+    line = line_of(text, field_text.strip())
+    assert problems_in(repo, text) == [f"p.yaml:{line}: steps[0] (triage): '{feature}' is not supported by wave-sandbox yet"]
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("          mode: readonly\n", "          mode: readonly\n          subset_from: triage\n",
+     "steps[0] (triage): workspace.mount[0]: 'subset_from' is not supported by wave-sandbox yet"),
+    ("    workspace:\n", "    workspace:\n      type: worktree\n",
+     "steps[0] (triage): workspace: 'type' is not supported by wave-sandbox yet"),
+    ("    workspace:\n", "    workspace:\n      branch: fix\n",
+     "steps[0] (triage): workspace: 'branch' is not supported by wave-sandbox yet"),
+    ("      type: prompt\n", "      type: command\n",
+     "steps[0] (triage): exec: type 'command' is not supported by wave-sandbox yet (only 'prompt')"),
+    ("      strategy: fresh\n", "      strategy: carry\n",
+     "steps[1] (investigate): memory: strategy 'carry' is not supported by wave-sandbox yet (only 'fresh')"),
+    ("          as: triage\n", "          as: triage\n          schema_path: s.json\n",
+     "steps[1] (investigate): memory.inject_artifacts[0]: 'schema_path' is not supported by wave-sandbox yet"),
+    ("          as: triage\n", "          as: triage\n          optional: true\n",
+     "steps[1] (investigate): memory.inject_artifacts[0]: 'optional' is not supported by wave-sandbox yet"),
+    ("        type: markdown\n", "        type: markdown\n        source: stdout\n",
+     "steps[1] (investigate): output_artifacts[0]: source 'stdout' is not supported by wave-sandbox yet (only 'file')"),
+    ("    exec:\n      source: \"Investigate\"\n", "    permissions: {allowed_tools: [Read, \"Bash(git log*)\"]}\n    exec:\n      source: \"Investigate\"\n",
+     "steps[1] (investigate): permissions.allowed_tools: tool 'Bash(git log*)' is not supported by wave-sandbox yet"),
+    ("    exec:\n      source: \"Investigate\"\n", "    permissions: {deny: [\"Bash(rm *)\"]}\n    exec:\n      source: \"Investigate\"\n",
+     "steps[1] (investigate): permissions: 'deny' is not supported by wave-sandbox yet"),
+])
+def test_nested_features_and_values_are_refused_with_their_place(repo, old, new, expected):
+    problems = problems_in(repo, variant(old, new))
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_cross_pipeline_injection_is_refused(repo):
+    text = variant("        - step: triage\n", "        - pipeline: other\n")
+    line = line_of(text, "- pipeline: other")
+    assert problems_in(repo, text) == [
+        f"p.yaml:{line}: steps[1] (investigate): memory.inject_artifacts[0]: 'pipeline' is not supported by wave-sandbox yet"
+    ]
+
+
+@pytest.mark.parametrize("field", ["hooks: {on_start: [x]}", "pipeline_outputs: {r: {step: a, artifact: b}}",
+                                   "skills: [s]", "requires: {tools: [git]}", "max_step_visits: 9",
+                                   "chat_context: {focus_areas: [a]}"])
+def test_pipeline_level_features_are_refused_without_a_step_place(repo, field):
+    text = BASE + field + "\n"
+    name = field.split(":")[0]
+    assert problems_in(repo, text) == [f"p.yaml:{line_of(text, field)}: '{name}' is not supported by wave-sandbox yet"]
+
+
+def test_input_source_cli_stdin_file_are_fine_others_refused(repo):
+    for source in ("cli", "stdin", "file"):
+        assert problems_in(repo, BASE + f"input: {{source: {source}, example: 'x', schema: {{type: string}}}}\n") == []
+    text = BASE + "input: {source: github}\n"
+    problem, = problems_in(repo, text)
+    assert problem.startswith(f"p.yaml:{line_of(text, 'input:')}: input: source 'github' is not supported by wave-sandbox yet")
+
+
+def test_zero_values_mean_not_set_as_in_wave(repo):
+    text = with_triage_field("    rework_only: false\n    edges: []\n    retry: {}\n    max_visits: 0\n    gate: null\n")
+    text = variant("          as: triage\n", "          as: triage\n          optional: false\n", text)
+    assert problems_in(repo, text) == []
+
+
+def test_plain_wave_tool_names_and_explicit_defaults_are_accepted(repo):
+    text = with_triage_field("    permissions: {allowed_tools: [Read, Write, Edit, Bash, Glob, Grep]}\n")
+    text = variant("        type: markdown\n", "        type: markdown\n        source: file\n", text)
+    assert problems_in(repo, text) == []
+
+
+def test_a_refused_step_is_not_also_told_it_lacks_a_prompt_or_persona(repo):
+    text = variant("    persona: auditor\n", "    pipeline: child\n")
+    text = variant("    exec:\n      source: \"Investigate\"\n", "", text)
+    assert problems_in(repo, text) == [f"p.yaml:{line_of(text, 'pipeline: child')}: steps[1] (investigate): 'pipeline' is not supported by wave-sandbox yet"]
+
+
+@pytest.mark.parametrize("value, zero", [(None, True), (False, True), (0, True), ("", True), ([], True), ({}, True),
+                                         (True, False), (1, False), ("x", False), ([0], False), ({"a": None}, False)])
+def test_zero_values(value, zero):
+    assert is_zero_value(value) is zero
+
+
+def test_directory_artifacts_are_refused(repo):
+    text = variant("        type: markdown\n", "        type: directory\n")
+    assert problems_in(repo, text) == [
+        f"p.yaml:{line_of(text, 'type: directory')}: steps[1] (investigate): output_artifacts[0]: "
+        "type 'directory' is not supported by wave-sandbox yet (an artifact is one file)"
+    ]

@@ -1,0 +1,307 @@
+"""Pydantic models of Wave's pipeline format (`kind: WavePipeline`), parsed strictly.
+
+Every model forbids unknown keys. Every field Wave accepts is accepted here, so that a well-formed
+Wave pipeline always parses; what wave-sandbox does not honour yet is then refused, one line per
+feature, by `wave_sandbox.spec.unsupported`. The structures of refused features are typed loosely
+(`Any`): we cannot run them anyway, and typing them to the letter of one Wave version would turn a
+newer, well-formed Wave pipeline into an "unknown field" error instead of "not supported yet".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WaveModel(BaseModel):
+    """Base of every spec model: unknown keys are errors; `as_` may also be given as `as`.
+
+    The field docstrings are for readers; `use_attribute_docstrings` would copy them into the
+    schema, which nothing reads, at the cost of re-parsing this file on every CLI start.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Metadata(WaveModel):
+    """The pipeline's identity."""
+
+    name: str
+    """The pipeline's name: shown in the console and used in the run branch."""
+    description: str = ""
+    """One line shown by `wave-sandbox list`."""
+    release: bool = False
+    """Wave marks pipelines it ships in releases with this; informational here."""
+    category: str | None = None
+    """Wave groups pipelines by category in its UI; informational here."""
+    disabled: bool = False
+    """A disabled pipeline is listed but refused by `validate` and `run`."""
+
+
+class PipelineInput(WaveModel):
+    """Where the pipeline's input comes from."""
+
+    source: str = "cli"
+    """`cli` (or `stdin`/`file`): the INPUT argument, `--input-file` or stdin."""
+    type: str | None = None
+    """Wave's input type (not supported yet)."""
+    schema_: Any = Field(default=None, alias="schema")
+    """A description of the expected input (type, description); informational here."""
+    example: str | None = None
+    """An example input; informational here."""
+    label_filter: str | None = None
+    """Wave's issue-label filter for forge inputs (not supported yet)."""
+    batch_size: int | None = None
+    """Wave's batch size for forge inputs (not supported yet)."""
+    path: str | None = None
+    """Wave's input file for `source: file` (not supported yet; use --input-file)."""
+
+
+class Exec(WaveModel):
+    """What the step does: for now always a prompt for the persona."""
+
+    type: str = "prompt"
+    """`prompt` (honoured); `command` and `slash_command` are not supported yet."""
+    source: str | None = None
+    """The prompt template, inline."""
+    source_path: str | None = None
+    """The prompt template, as a file relative to the repository."""
+    command: str | None = None
+    """Wave's slash command name (not supported yet)."""
+    args: Any = None
+    """Wave's slash command arguments (not supported yet)."""
+
+
+class InjectArtifact(WaveModel):
+    """An artifact of an upstream step, made readable at `/wave/artifacts/<as>`."""
+
+    step: str | None = None
+    """The id of the step that declares the artifact."""
+    pipeline: str | None = None
+    """Wave's cross-pipeline source (not supported yet)."""
+    artifact: str
+    """The artifact's name in that step's `output_artifacts`."""
+    as_: str = Field(alias="as")
+    """The file name it gets under `/wave/artifacts/`."""
+    type: str | None = None
+    """Wave's expected artifact type (not supported yet)."""
+    schema_path: str | None = None
+    """Wave's JSON schema check of the input (not supported yet)."""
+    optional: bool = False
+    """Wave's "missing is fine" flag (not supported yet)."""
+
+
+class Memory(WaveModel):
+    """What the step remembers: nothing but the artifacts injected into it."""
+
+    strategy: str = "fresh"
+    """`fresh` (honoured): every step starts a new conversation."""
+    inject_artifacts: list[InjectArtifact] = Field(default_factory=list)
+    """Upstream artifacts to make readable in this step."""
+
+
+class Mount(WaveModel):
+    """A folder of the repository made visible in the step's container."""
+
+    source: str
+    """A path relative to the repository (`./` is the repository itself)."""
+    target: str
+    """The absolute path in the container, e.g. `/src`."""
+    mode: Literal["readonly", "readwrite"] = "readonly"
+    """`readonly` (kernel-enforced) or `readwrite` (a fresh clone committed to the run branch)."""
+    subset_from: Any = None
+    """Wave's partial mount (not supported yet)."""
+
+    def resolved_source(self, repo: Path) -> Path:
+        """The host folder this mount shows: `source` against the repository, symlinks resolved."""
+        return (repo / self.source).resolve()
+
+
+class Workspace(WaveModel):
+    """The step's view of the repository."""
+
+    root: str | None = None
+    """Wave's workspace root (not supported yet)."""
+    mount: list[Mount] = Field(default_factory=list)
+    """The folders mounted into the container."""
+    type: str | None = None
+    """Wave's `worktree` workspaces (not supported yet)."""
+    branch: str | None = None
+    """Wave's worktree branch (not supported yet)."""
+    base: str | None = None
+    """Wave's worktree start point (not supported yet)."""
+    ref: str | None = None
+    """Wave's shared worktree reference (not supported yet)."""
+
+
+class OutputArtifact(WaveModel):
+    """A file the step must leave in `/workspace`."""
+
+    name: str
+    """The name other steps inject it by."""
+    path: str | None = None
+    """Relative to `/workspace`, e.g. `output/triage.json` (required unless `source: stdout`)."""
+    type: str | None = None
+    """`json` is parsed to check it; `markdown`, `text` and others are taken as they are."""
+    required: bool = True
+    """A missing required artifact fails the step."""
+    source: str | None = None
+    """`file` (honoured); Wave's `stdout` capture is not supported yet."""
+
+
+class Permissions(WaveModel):
+    """Which tools the step may use, narrowing the persona's."""
+
+    allowed_tools: list[str] = Field(default_factory=list)
+    """Wave tool names: Read, Write, Edit, Bash, Glob, Grep (patterns not supported yet)."""
+    deny: list[str] = Field(default_factory=list)
+    """Wave's deny patterns (not supported yet)."""
+
+
+class Retry(WaveModel):
+    """Wave's retry policy of a step (not supported yet)."""
+
+    policy: str | None = None
+    """none, standard, aggressive or patient."""
+    max_attempts: int | None = None
+    """Total attempts."""
+    backoff: str | None = None
+    """fixed, linear or exponential."""
+    base_delay: Any = None
+    """A duration such as `2s`."""
+    max_delay: Any = None
+    """A duration such as `30s`."""
+    adapt_prompt: bool | None = None
+    """Tell the model about the previous failure."""
+    on_failure: str | None = None
+    """fail, skip, continue or rework."""
+    rework_step: str | None = None
+    """The step to run when on_failure is rework."""
+
+
+class Edge(WaveModel):
+    """Wave's graph-mode edge (not supported yet)."""
+
+    target: str
+    """The step to go to."""
+    condition: str | None = None
+    """When to take this edge."""
+
+
+class Step(WaveModel):
+    """One step: a persona working on a prompt in its own container."""
+
+    id: str
+    """Unique within the pipeline; used in run records, branch commits and container names."""
+    persona: str | None = None
+    """The persona that runs the step (required for every step wave-sandbox can run)."""
+    adapter: str | None = None
+    """Wave's LLM CLI adapter (not supported yet)."""
+    model: str | None = None
+    """A model id within the chosen upstream, over the persona's model."""
+    dependencies: list[str] = Field(default_factory=list)
+    """Steps that must complete before this one starts."""
+    optional: bool = False
+    """A failing optional step does not fail the run; its dependents are skipped."""
+    timeout_minutes: float | None = None
+    """Wall-clock limit of the step, over `--step-timeout`."""
+    type: str | None = None
+    """Wave's graph-mode step type (not supported yet)."""
+    script: str | None = None
+    """Wave's shell script for command steps (not supported yet)."""
+    exec: Exec | None = None
+    """The prompt."""
+    memory: Memory = Field(default_factory=Memory)
+    """Conversation strategy and injected artifacts."""
+    workspace: Workspace | None = None
+    """Mounts of the repository."""
+    output_artifacts: list[OutputArtifact] = Field(default_factory=list)
+    """Files the step leaves in `/workspace`."""
+    outcomes: Any = None
+    """Wave's deliverable extraction (not supported yet)."""
+    handover: Any = None
+    """Wave's contracts and compaction (not supported yet)."""
+    retry: Retry | None = None
+    """Wave's retry policy (not supported yet)."""
+    rework_only: bool = False
+    """Wave's rework-only steps (not supported yet)."""
+    permissions: Permissions | None = None
+    """Tool permissions narrowing the persona's tools."""
+    thread: Any = None
+    """Wave's shared conversation threads (not supported yet)."""
+    fidelity: Any = None
+    """Wave's thread fidelity (not supported yet)."""
+    concurrency: Any = None
+    """Wave's concurrent agents per step (not supported yet)."""
+    max_concurrent_agents: Any = None
+    """Wave's older name for concurrency (not supported yet)."""
+    strategy: Any = None
+    """Wave's matrix fan-out (not supported yet)."""
+    edges: list[Edge] = Field(default_factory=list)
+    """Wave's graph-mode routing (not supported yet)."""
+    max_visits: int | None = None
+    """Wave's loop visit cap (not supported yet)."""
+    pipeline: Any = None
+    """Wave's sub-pipeline (not supported yet)."""
+    input: Any = None
+    """Wave's sub-pipeline input template (not supported yet)."""
+    config: Any = None
+    """Wave's sub-pipeline configuration (not supported yet)."""
+    iterate: Any = None
+    """Wave's iteration over items (not supported yet)."""
+    branch: Any = None
+    """Wave's conditional branching (not supported yet)."""
+    gate: Any = None
+    """Wave's approval and timer gates (not supported yet)."""
+    loop: Any = None
+    """Wave's feedback loops (not supported yet)."""
+    aggregate: Any = None
+    """Wave's output aggregation (not supported yet)."""
+    validation: Any = None
+    """Wave's pre-execution checks (not supported yet)."""
+    contexts: Any = None
+    """Wave's ontology context filter (not supported yet)."""
+
+    @property
+    def mounts(self) -> list[Mount]:
+        """The step's mounts (none when it declares no workspace)."""
+        return list(self.workspace.mount) if self.workspace else []
+
+    @property
+    def is_readwrite(self) -> bool:
+        """True when any mount is read-write (the step works on the run's clone)."""
+        return any(mount.mode == "readwrite" for mount in self.mounts)
+
+
+class Pipeline(WaveModel):
+    """A `kind: WavePipeline` file."""
+
+    kind: Literal["WavePipeline"]
+    """Always `WavePipeline`."""
+    metadata: Metadata
+    """Name, description and flags."""
+    input: PipelineInput | None = None
+    """Where the input comes from."""
+    steps: list[Step]
+    """The steps, a DAG through their dependencies."""
+    hooks: Any = None
+    """Wave's lifecycle hooks (not supported yet)."""
+    pipeline_outputs: Any = None
+    """Wave's named output aliases (not supported yet)."""
+    skills: Any = None
+    """Wave's skill references (not supported yet)."""
+    requires: Any = None
+    """Wave's required skills and tools (not supported yet)."""
+    max_step_visits: int | None = None
+    """Wave's graph-mode visit cap (not supported yet)."""
+    chat_context: Any = None
+    """Wave's post-run chat context (not supported yet)."""
+
+    def step(self, step_id: str) -> Step:
+        """The step with this id (KeyError when there is none)."""
+        for candidate in self.steps:
+            if candidate.id == step_id:
+                return candidate
+        raise KeyError(step_id)

@@ -1,0 +1,247 @@
+"""Personas: a system prompt, the tools it may use, model settings and container limits.
+
+Built-ins live in `wave_sandbox/personas/NAME.md` (the prompt) and `NAME.yaml` (the settings). A
+repository overrides them in `.wave/personas/`: `NAME.md` replaces the prompt (a plain prompt, as
+Wave keeps them), `NAME.yaml` overrides some settings (strict, like every spec file). A repository
+may define a new persona with `NAME.md` (and optionally `NAME.yaml`; unset settings take defaults).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from wave_sandbox.errors import PersonaNotFoundError, SpecError
+from wave_sandbox.resources import builtin_personas_dir
+from wave_sandbox.spec.models import Step
+from wave_sandbox.spec.problems import Problem, ProblemCollector, display_path, raise_if_problems
+from wave_sandbox.spec.schema_errors import add_schema_problems
+from wave_sandbox.spec.tool_names import WAVE_TOOL_TO_AGENT_TOOL
+from wave_sandbox.spec.yaml_loader import YamlDocument, YamlSyntaxError, parse_yaml
+
+REPO_PERSONAS_DIR = Path(".wave") / "personas"
+PERSONA_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+DEFAULT_TOOLS = ["bash", "read_file", "write_file", "list_files", "grep"]
+
+AgentTool = Literal["bash", "read_file", "write_file", "edit_file", "list_files", "grep"]
+STRICT = ConfigDict(extra="forbid")
+
+
+class PersonaLimits(BaseModel):
+    """What one step's container may use."""
+
+    model_config = STRICT
+    cpus: float = Field(default=1.0, gt=0)
+    """CPU cores (may be fractional)."""
+    memory_mb: int = Field(default=1024, ge=64)
+    """Memory limit, swap included."""
+    pids: int = Field(default=256, ge=16)
+    """Most processes and threads at once."""
+    workspace_mb: int = Field(default=256, ge=1)
+    """Size of the writable `/workspace`."""
+
+
+class PersonaSettings(BaseModel):
+    """The contents of a persona's `NAME.yaml`; every field has a default, so a file may set a few."""
+
+    model_config = STRICT
+    description: str = ""
+    """One line shown by `wave-sandbox list`."""
+    tools: list[AgentTool] = Field(default_factory=lambda: list(DEFAULT_TOOLS))
+    """Tools offered to the model."""
+    model: str | None = None
+    """A model id within the chosen upstream; null means the run's default model."""
+    max_tokens: int = Field(default=8192, ge=1)
+    """Most output tokens per model answer."""
+    max_turns: int = Field(default=40, ge=1)
+    """Most model turns in one step."""
+    limits: PersonaLimits = Field(default_factory=PersonaLimits)
+    """Container limits."""
+
+
+class Persona(BaseModel):
+    """A persona ready to run: prompt and settings merged from the built-in and the repository."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str
+    system_prompt: str
+    tools: list[str]
+    model: str | None
+    max_tokens: int
+    max_turns: int
+    limits: PersonaLimits
+    origin: str = "built-in"
+    """Where it came from, for `list`: `built-in`, `repository`, or `built-in, <what> from <file>`."""
+
+
+def repo_personas_dir(repo: Path) -> Path:
+    return repo / REPO_PERSONAS_DIR
+
+
+def persona_names(repo: Path) -> list[str]:
+    """Every persona available in `repo`: the built-ins and those the repository defines."""
+    names = {path.stem for path in builtin_personas_dir().glob("*.md")}
+    repo_dir = repo_personas_dir(repo)
+    if repo_dir.is_dir():
+        names |= {path.stem for path in repo_dir.glob("*.md") if PERSONA_NAME_PATTERN.match(path.stem)}
+    names.discard("README")
+    return sorted(names)
+
+
+def list_personas(repo: Path) -> list[Persona]:
+    """Every persona available in `repo`, loaded (SpecError when one of them is broken)."""
+    return [load_persona(name, repo) for name in persona_names(repo)]
+
+
+def load_persona(name: str, repo: Path) -> Persona:
+    """The persona `name` with the repository's overrides (PersonaNotFoundError, SpecError)."""
+    problems: list[Problem] = []
+    persona = load_persona_collecting(name, repo, problems)
+    raise_if_problems(problems)
+    assert persona is not None
+    return persona
+
+
+def load_persona_collecting(name: str, repo: Path, problems: list[Problem]) -> Persona | None:
+    """Like `load_persona`, but appends problems in its files to `problems` instead of raising
+    SpecError (returns None then), so a pipeline check can report them with its own."""
+    files = PersonaFiles(name, repo)
+    if not PERSONA_NAME_PATTERN.match(name) or not files.prompt_file():
+        raise _not_found(name, repo, files)
+    found_before = len(problems)
+    _refuse_files_leaving_the_repository(files, problems)
+    settings = _load_settings(files, problems)
+    prompt = _read_prompt(files.prompt_file(), problems)
+    if len(problems) > found_before:
+        return None
+    return Persona(
+        name=name, description=settings.description, system_prompt=prompt, tools=list(settings.tools),
+        model=settings.model, max_tokens=settings.max_tokens, max_turns=settings.max_turns,
+        limits=settings.limits, origin=files.origin(),
+    )
+
+
+def effective_tools(persona: Persona, step: Step) -> list[str]:
+    """The persona's tools, narrowed by the step's `permissions.allowed_tools` when it has any."""
+    allowed_wave_tools = step.permissions.allowed_tools if step.permissions else []
+    if not allowed_wave_tools:
+        return list(persona.tools)
+    allowed = {WAVE_TOOL_TO_AGENT_TOOL.get(tool) for tool in allowed_wave_tools}
+    return [tool for tool in persona.tools if tool in allowed]
+
+
+class PersonaFiles:
+    """The up to four files that make one persona, and which of them exist."""
+
+    def __init__(self, name: str, repo: Path):
+        self.name = name
+        self.repo = repo
+        self.builtin_prompt = builtin_personas_dir() / f"{name}.md"
+        self.builtin_settings = builtin_personas_dir() / f"{name}.yaml"
+        self.repo_prompt = repo_personas_dir(repo) / f"{name}.md"
+        self.repo_settings = repo_personas_dir(repo) / f"{name}.yaml"
+
+    def prompt_file(self) -> Path | None:
+        for candidate in (self.repo_prompt, self.builtin_prompt):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def origin(self) -> str:
+        if not self.builtin_prompt.is_file():
+            return "repository"
+        overridden = [
+            f"{what} from {display_path(path)}"
+            for what, path in (("prompt", self.repo_prompt), ("settings", self.repo_settings))
+            if path.is_file()
+        ]
+        return ", ".join(["built-in"] + overridden)
+
+
+def _not_found(name: str, repo: Path, files: PersonaFiles) -> PersonaNotFoundError | SpecError:
+    if PERSONA_NAME_PATTERN.match(name) and files.repo_settings.is_file():
+        shown = display_path(files.repo_settings)
+        prompt = display_path(files.repo_prompt)
+        return SpecError([f"{shown}:1: persona '{name}' has settings but no prompt: add {prompt}"])
+    available = ", ".join(persona_names(repo))
+    return PersonaNotFoundError(
+        f"no persona named '{name}' (available: {available}); "
+        f"define it with {REPO_PERSONAS_DIR}/{name}.md in the repository"
+    )
+
+
+def _refuse_files_leaving_the_repository(files: PersonaFiles, problems: list[Problem]) -> None:
+    """A repository's persona file may not be a symlink to a host file (it would reach the model)."""
+    repo_root = files.repo.resolve()
+    for path in (files.repo_prompt, files.repo_settings):
+        if path.exists() and not path.resolve().is_relative_to(repo_root):
+            message = "persona file resolves outside the repository; copy it in instead of linking"
+            problems.append(Problem(display_path(path), 1, message))
+
+
+def _load_settings(files: PersonaFiles, problems: list[Problem]) -> PersonaSettings:
+    merged: dict[str, Any] = {}
+    for path in (files.builtin_settings, files.repo_settings):
+        if path.is_file():
+            merged = _merge_settings(merged, read_settings_file(path, problems))
+    try:
+        return PersonaSettings.model_validate(merged)
+    except ValidationError:  # each file was already checked on its own; keep the defaults
+        return PersonaSettings()
+
+
+def _merge_settings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if key == "limits" and isinstance(value, dict) and isinstance(base.get("limits"), dict):
+            merged["limits"] = {**base["limits"], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_settings_file(path: Path, problems: list[Problem]) -> dict[str, Any]:
+    """The settings mapping of one `NAME.yaml`, checked strictly; problems are appended."""
+    shown = display_path(path)
+    try:
+        document = parse_yaml(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(Problem(shown, 1, f"cannot read persona settings: {error}"))
+        return {}
+    except YamlSyntaxError as error:
+        problems.append(Problem(shown, error.line, error.message))
+        return {}
+    return _checked_settings(document, shown, problems)
+
+
+def _checked_settings(document: YamlDocument, shown: str, problems: list[Problem]) -> dict[str, Any]:
+    if document.data is None:
+        return {}
+    if not isinstance(document.data, dict):
+        problems.append(Problem(shown, 1, "persona settings should be a mapping (key: value lines)"))
+        return {}
+    collector = ProblemCollector(shown, document)
+    for path, line in document.duplicate_keys:
+        collector.add(path, f"duplicate key '{path[-1]}'", where_path=path[:-1])
+    try:
+        PersonaSettings.model_validate(document.data)
+    except ValidationError as error:
+        add_schema_problems(error, document.data, collector, PersonaSettings)
+    problems.extend(collector.problems)
+    return document.data if not collector.problems else {}
+
+
+def _read_prompt(path: Path | None, problems: list[Problem]) -> str:
+    assert path is not None  # load_persona checked that a prompt file exists
+    try:
+        prompt = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(Problem(display_path(path), 1, f"cannot read persona prompt: {error}"))
+        return ""
+    if not prompt:
+        problems.append(Problem(display_path(path), 1, "persona prompt is empty"))
+    return prompt
