@@ -1,0 +1,255 @@
+"""The two outer cleanup nets (the first is each step's own try/finally around its container).
+
+- Per run: ``ResourceRegistry`` records every container, volume, network and set of firewall rules
+  the moment it exists; ``remove_all`` removes each of them, logs what fails and goes on, defers
+  Ctrl-C and SIGTERM while it works, and can be called again.
+- After a crash: ``remove_labelled_resources`` finds objects by their ``wave-sandbox.run`` label and
+  removes those of runs that are no longer alive, never touching a live run's objects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import docker
+import docker.errors
+
+from wave_sandbox.errors import SandboxError
+from wave_sandbox.sandbox import firewall
+from wave_sandbox.sandbox.labels import OWNER_LABEL, RUN_LABEL
+from wave_sandbox.sandbox.owner import owner_is_alive
+from wave_sandbox.sandbox.removal import (
+    remove_container_if_present,
+    remove_network_if_present,
+    remove_volume_if_present,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ResourceRegistry:
+    """What one run created, so that a finally can remove all of it. Thread-safe."""
+
+    def __init__(self, client: docker.DockerClient):
+        self.client = client
+        self._lock = threading.Lock()
+        self._containers: dict[str, None] = {}
+        self._volumes: dict[str, None] = {}
+        self._networks: dict[str, None] = {}
+        self._firewall_run_ids: dict[str, None] = {}
+
+    def add_container(self, container_id: str) -> None:
+        with self._lock:
+            self._containers[container_id] = None
+
+    def add_volume(self, volume_name: str) -> None:
+        with self._lock:
+            self._volumes[volume_name] = None
+
+    def add_network(self, network_id: str) -> None:
+        with self._lock:
+            self._networks[network_id] = None
+
+    def add_firewall_rules(self, run_id: str) -> None:
+        with self._lock:
+            self._firewall_run_ids[run_id] = None
+
+    def forget_container(self, container_id: str) -> None:
+        with self._lock:
+            self._containers.pop(container_id, None)
+
+    def forget_volume(self, volume_name: str) -> None:
+        with self._lock:
+            self._volumes.pop(volume_name, None)
+
+    def forget_network(self, network_id: str) -> None:
+        with self._lock:
+            self._networks.pop(network_id, None)
+
+    def forget_firewall_rules(self, run_id: str) -> None:
+        with self._lock:
+            self._firewall_run_ids.pop(run_id, None)
+
+    @property
+    def is_empty(self) -> bool:
+        with self._lock:
+            return not (self._containers or self._volumes or self._networks or self._firewall_run_ids)
+
+    def remove_all(self) -> list[str]:
+        """Remove everything registered (containers first); returns one line per failure.
+
+        Each failure is logged and the rest is still removed; what failed stays registered, so a
+        second call tries it again. Ctrl-C and SIGTERM wait until the work is done.
+        """
+        failures: list[str] = []
+        with _signals_deferred():
+            for container_id in self._snapshot(self._containers):
+                self._remove(
+                    failures, remove_container_if_present, container_id, self._containers, "container"
+                )
+            for run_id in self._snapshot(self._firewall_run_ids):
+                self._remove(
+                    failures, _remove_rules_of_run, run_id, self._firewall_run_ids, "firewall rules of run"
+                )
+            for network_id in self._snapshot(self._networks):
+                self._remove(failures, remove_network_if_present, network_id, self._networks, "network")
+            for volume_name in self._snapshot(self._volumes):
+                self._remove(failures, remove_volume_if_present, volume_name, self._volumes, "volume")
+        return failures
+
+    def _snapshot(self, registered: dict[str, None]) -> list[str]:
+        with self._lock:
+            return list(registered)
+
+    def _remove(self, failures, remove, key: str, registered: dict[str, None], kind: str) -> None:
+        try:
+            remove(self.client, key)
+        except Exception as exc:  # noqa: BLE001 - one failed removal must not stop the others
+            message = f"could not remove {kind} {key}: {exc}"
+            logger.warning(message)
+            failures.append(message)
+            return
+        with self._lock:
+            registered.pop(key, None)
+
+
+def _remove_rules_of_run(_client: docker.DockerClient, run_id: str) -> None:
+    if firewall.firewall_unavailable_reason() is None:
+        firewall.remove_firewall_rules(run_id)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends, then deliver them (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda number, _frame: received.append(number))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for number in received[:1]:
+            signal.raise_signal(number)
+
+
+@dataclass
+class CleanupReport:
+    """What ``remove_labelled_resources`` removed, spared and failed to remove."""
+
+    containers: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    firewall_rules: int = 0
+    spared_runs: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def removed_anything(self) -> bool:
+        return bool(self.containers or self.networks or self.volumes or self.firewall_rules)
+
+    def summary(self) -> str:
+        """One line for the user."""
+        line = (
+            f"removed {len(self.containers)} containers, {len(self.networks)} networks, "
+            f"{len(self.volumes)} volumes, {self.firewall_rules} firewall rules"
+        )
+        if self.spared_runs:
+            line += f"; spared {len(self.spared_runs)} live runs ({', '.join(sorted(self.spared_runs))})"
+        if self.failures:
+            line += f"; {len(self.failures)} failures"
+        return line
+
+
+@dataclass
+class _LabelledObjects:
+    containers: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    networks: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    volumes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    owners: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    @property
+    def run_ids(self) -> set[str]:
+        return set(self.containers) | set(self.networks) | set(self.volumes)
+
+
+def remove_labelled_resources(
+    client: docker.DockerClient,
+    run_id: str | None = None,
+    is_run_alive: Callable[[str], bool] | None = None,
+) -> CleanupReport:
+    """Remove labelled containers, firewall rules, networks and volumes of runs that are not alive.
+
+    ``run_id`` limits the sweep to one run. ``is_run_alive`` decides per run id; by default a run is
+    alive while any process named in its objects' ``wave-sandbox.owner`` labels runs.
+    """
+    found = _find_labelled_objects(client, run_id)
+    rule_run_ids = {rid for rid in firewall.firewall_run_ids() if run_id is None or rid == run_id}
+    alive = is_run_alive or (lambda rid: any(owner_is_alive(owner) for owner in found.owners.get(rid, ())))
+    report = CleanupReport()
+    for candidate in sorted(found.run_ids | rule_run_ids):
+        if alive(candidate):
+            report.spared_runs.append(candidate)
+        else:
+            _remove_run_objects(client, found, candidate, candidate in rule_run_ids, report)
+    return report
+
+
+def _find_labelled_objects(client: docker.DockerClient, run_id: str | None) -> _LabelledObjects:
+    label_filter = {"label": f"{RUN_LABEL}={run_id}" if run_id is not None else RUN_LABEL}
+    found = _LabelledObjects()
+    try:
+        containers = client.api.containers(all=True, filters=label_filter)
+        networks = client.api.networks(filters=label_filter)
+        volumes = client.api.volumes(filters=label_filter).get("Volumes") or []
+    except docker.errors.APIError as exc:
+        raise SandboxError(f"could not list wave-sandbox objects: {exc.explanation or exc}") from exc
+    for kind, items, key in (
+        (found.containers, containers, "Id"),
+        (found.networks, networks, "Id"),
+        (found.volumes, volumes, "Name"),
+    ):
+        for item in items:
+            labels = item.get("Labels") or {}
+            kind[labels[RUN_LABEL]].append(item[key])
+            if OWNER_LABEL in labels:
+                found.owners[labels[RUN_LABEL]].add(labels[OWNER_LABEL])
+    return found
+
+
+def _remove_run_objects(
+    client, found: _LabelledObjects, run_id: str, has_rules: bool, report: CleanupReport
+) -> None:
+    # Containers first: a network or volume cannot go while a container holds it.
+    for container_id in found.containers.get(run_id, []):
+        if _try(report, remove_container_if_present, client, container_id):
+            report.containers.append(container_id)
+    if has_rules:
+        report.firewall_rules += _try(report, firewall.remove_firewall_rules, run_id) or 0
+    for network_id in found.networks.get(run_id, []):
+        if _try(report, remove_network_if_present, client, network_id):
+            report.networks.append(network_id)
+    for volume_name in found.volumes.get(run_id, []):
+        if _try(report, remove_volume_if_present, client, volume_name):
+            report.volumes.append(volume_name)
+
+
+def _try(report: CleanupReport, action: Callable[..., object], *arguments: object) -> object:
+    """The action's result, or None after logging and recording its failure."""
+    try:
+        return action(*arguments)
+    except SandboxError as exc:
+        logger.warning("%s", exc)
+        report.failures.append(str(exc))
+        return None

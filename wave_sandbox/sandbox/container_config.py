@@ -1,0 +1,128 @@
+"""The hardened settings of a step's container, built from its ContainerSpec (no Docker calls here).
+
+Every step gets them, no flag needed: the user of the spec, all capabilities dropped,
+no-new-privileges, a read-only root filesystem, size-capped tmpfs for /tmp and the home folder, a
+size-capped /workspace volume, memory without extra swap, CPU and pids limits, the run's internal
+network (or none), the image's init as PID 1 running ``sleep <lifetime_s>``, and an environment
+holding only the spec's variables (docker-py's ``use_config_proxy`` would add the host's proxies).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from docker.types import Mount
+
+from wave_sandbox.errors import SandboxError
+from wave_sandbox.sandbox.contract import HOME_DIR, WORKSPACE_DIR, BindMount, ContainerSpec
+from wave_sandbox.sandbox.labels import resource_labels
+
+# An empty tmpfs over a masked folder needs no room; the cap only stops writes (it is also read-only).
+_MASK_TMPFS_OPTIONS = "ro,nosuid,nodev,noexec,size=4k,mode=0555"
+
+
+@dataclass(frozen=True)
+class MaskPlan:
+    """Masked paths sorted by what hides them; paths missing on the host need no mask."""
+
+    folders: list[str]
+    files: list[str]
+
+
+def plan_masks(spec: ContainerSpec) -> MaskPlan:
+    """Decide for each masked path whether a tmpfs (folder) or an empty file hides it.
+
+    A masked path that is a symbolic link on the host is masked where it points, when that lies in
+    the same mount (that is where the container will resolve it too); links leaving the mount and
+    paths that do not exist are skipped, as the container cannot see anything there.
+    """
+    folders, files = [], []
+    for masked_path in spec.masked_paths:
+        mount, host_path = _host_path_of(masked_path, spec.mounts)
+        resolved = Path(os.path.realpath(host_path))
+        source = Path(os.path.realpath(mount.source))
+        if not resolved.is_relative_to(source) or resolved == source or not resolved.exists():
+            continue
+        container_path = str(PurePosixPath(mount.target) / resolved.relative_to(source).as_posix())
+        (folders if resolved.is_dir() else files).append(container_path)
+    return MaskPlan(folders=folders, files=files)
+
+
+def _host_path_of(masked_path: str, mounts: list[BindMount]) -> tuple[BindMount, Path]:
+    masked = PurePosixPath(masked_path)
+    candidates = [m for m in mounts if masked.is_relative_to(m.target) and masked != PurePosixPath(m.target)]
+    if not masked.is_absolute() or ".." in masked.parts or not candidates:
+        raise SandboxError(
+            f"masked path '{masked_path}' is not an absolute path strictly under a mount target"
+        )
+    mount = max(candidates, key=lambda m: len(PurePosixPath(m.target).parts))
+    return mount, Path(mount.source) / masked.relative_to(mount.target)
+
+
+def container_mounts(
+    spec: ContainerSpec, volume_name: str, masks: MaskPlan, empty_file: Path | None
+) -> list[Mount]:
+    """The workspace volume, the spec's bind mounts, and an empty read-only file over each masked file."""
+    mounts = [Mount(WORKSPACE_DIR, volume_name, type="volume")]
+    mounts += [Mount(m.target, str(m.source), type="bind", read_only=m.read_only) for m in spec.mounts]
+    if masks.files and empty_file is None:
+        raise SandboxError("masked files need an empty file to mount over them")
+    mounts += [Mount(path, str(empty_file), type="bind", read_only=True) for path in masks.files]
+    return mounts
+
+
+def container_tmpfs(spec: ContainerSpec, masks: MaskPlan) -> dict[str, str]:
+    """Scratch space (/tmp, HOME) and the empty read-only tmpfs over each masked folder."""
+    uid, gid = spec.uid_gid
+    tmpfs = {
+        "/tmp": f"rw,nosuid,nodev,size={spec.tmp_mb}m,mode=1777",
+        HOME_DIR: f"rw,nosuid,nodev,size={spec.home_mb}m,mode=0700,uid={uid},gid={gid}",
+    }
+    tmpfs.update({path: _MASK_TMPFS_OPTIONS for path in masks.folders})
+    return tmpfs
+
+
+def container_environment(spec: ContainerSpec) -> dict[str, str]:
+    """Exactly the spec's variables, plus HOME on its tmpfs unless the spec sets it."""
+    return {"HOME": HOME_DIR, **spec.environment}
+
+
+def host_config_arguments(
+    spec: ContainerSpec, volume_name: str, masks: MaskPlan, empty_file: Path | None
+) -> dict[str, Any]:
+    """Keyword arguments of ``APIClient.create_host_config``."""
+    memory = f"{spec.memory_mb}m"
+    return {
+        "mounts": container_mounts(spec, volume_name, masks, empty_file),
+        "tmpfs": container_tmpfs(spec, masks),
+        "read_only": True,
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "mem_limit": memory,
+        "memswap_limit": memory,  # equal to the memory limit: no swap on top
+        "nano_cpus": int(spec.cpus * 1_000_000_000),
+        "pids_limit": spec.pids,
+        "network_mode": spec.network or "none",
+        "ipc_mode": "private",
+        "oom_score_adj": 500,  # under memory pressure, the kernel kills an agent before the host's processes
+    }
+
+
+def create_container_arguments(spec: ContainerSpec, name: str, host_config: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of ``APIClient.create_container`` (the image's ENTRYPOINT is its init)."""
+    return {
+        "image": spec.image,
+        "command": ["sleep", str(int(spec.lifetime_s))],
+        "name": name,
+        "user": spec.user,
+        "working_dir": WORKSPACE_DIR,
+        "environment": container_environment(spec),
+        "labels": resource_labels(spec.run_id, spec.step_id),
+        "host_config": host_config,
+        "network_disabled": spec.network is None,
+        "use_config_proxy": False,
+        "stop_signal": "SIGKILL",
+    }

@@ -1,0 +1,135 @@
+"""Running one command in a running container, with a deadline the host enforces.
+
+Docker 20.10 cannot kill one exec'd process, so past the deadline the whole container is killed:
+its init dies, every process in it dies, and the exec stream ends. A command cut short by the
+container's own lifetime is reported as timed out too. The stream is read by docker-py
+(``exec_start(demux=True)``) on a worker thread while the caller waits with a timeout.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import docker
+import docker.errors
+
+from wave_sandbox.errors import SandboxError
+from wave_sandbox.sandbox.contract import WORKSPACE_DIR, ExecResult
+
+# After the kill, the stream ends within moments; past this the reader thread is left to finish alone.
+_STREAM_END_AFTER_KILL_S = 10.0
+_EXIT_CODE_WHEN_KILLED = 137
+# How long a container may still look running after its init was killed.
+_STATE_LAG_S = 2.0
+
+
+@dataclass
+class _StreamOutcome:
+    stdout: bytes = b""
+    stderr: bytes = b""
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def exec_in_container(
+    client: docker.DockerClient,
+    container_id: str,
+    argv: list[str],
+    user: str,
+    timeout_s: float,
+    workdir: str = WORKSPACE_DIR,
+) -> ExecResult:
+    """Run ``argv`` as ``user``; past ``timeout_s`` kill the container and report ``timed_out``."""
+    started = time.monotonic()
+    exec_id = _create_exec(client, container_id, argv, user, workdir)
+    outcome = _start_reading(client, exec_id)
+    timed_out = not outcome.done.wait(timeout_s)
+    if timed_out:
+        kill_container(client, container_id)
+        outcome.done.wait(_STREAM_END_AFTER_KILL_S)
+    duration = time.monotonic() - started
+    if outcome.error is not None and not timed_out:
+        raise SandboxError(
+            f"running {argv[0]} in container {container_id[:12]} failed: {outcome.error}"
+        ) from outcome.error
+    exit_code = _exit_code(client, exec_id, timed_out)
+    if exit_code == _EXIT_CODE_WHEN_KILLED and not timed_out:
+        # The container's own clock (``sleep <lifetime_s>`` as PID 1's child) ran out under the command.
+        timed_out = _stops_soon(client, container_id)
+    return ExecResult(exit_code, outcome.stdout, outcome.stderr, timed_out, duration)
+
+
+def kill_container(client: docker.DockerClient, container_id: str) -> None:
+    """SIGKILL the container's init; silent when it is already stopped or gone."""
+    try:
+        client.api.kill(container_id, signal="SIGKILL")
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if exc.status_code != 409:  # 409: not running any more, which is what we wanted
+            raise SandboxError(
+                f"could not kill container {container_id[:12]}: {exc.explanation or exc}"
+            ) from exc
+
+
+def _stops_soon(client: docker.DockerClient, container_id: str) -> bool:
+    """True when the container stops within moments (its state lags behind the exec's end)."""
+    deadline = time.monotonic() + _STATE_LAG_S
+    while True:
+        try:
+            if not client.api.inspect_container(container_id)["State"]["Running"]:
+                return True
+        except docker.errors.NotFound:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
+def _create_exec(
+    client: docker.DockerClient, container_id: str, argv: list[str], user: str, workdir: str
+) -> str:
+    try:
+        return client.api.exec_create(
+            container_id, argv, stdout=True, stderr=True, user=user, workdir=workdir
+        )["Id"]
+    except docker.errors.NotFound as exc:
+        raise SandboxError(f"container {container_id[:12]} is gone; cannot run {argv[0]} in it") from exc
+    except docker.errors.APIError as exc:
+        if exc.status_code == 409:
+            raise SandboxError(
+                f"container {container_id[:12]} is not running (killed after a timeout, "
+                f"or its lifetime is over); cannot run {argv[0]} in it"
+            ) from exc
+        raise SandboxError(
+            f"could not start {argv[0]} in container {container_id[:12]}: {exc.explanation or exc}"
+        ) from exc
+
+
+def _start_reading(client: docker.DockerClient, exec_id: str) -> _StreamOutcome:
+    outcome = _StreamOutcome()
+
+    def read_stream() -> None:
+        try:
+            stdout, stderr = client.api.exec_start(exec_id, demux=True)
+            outcome.stdout, outcome.stderr = stdout or b"", stderr or b""
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            outcome.error = exc
+        finally:
+            outcome.done.set()
+
+    threading.Thread(target=read_stream, name=f"exec-{exec_id[:12]}", daemon=True).start()
+    return outcome
+
+
+def _exit_code(client: docker.DockerClient, exec_id: str, timed_out: bool) -> int:
+    """The exec's exit status; 137 (SIGKILL) when it was killed with its container."""
+    if timed_out:
+        return _EXIT_CODE_WHEN_KILLED
+    try:
+        exit_code = client.api.exec_inspect(exec_id).get("ExitCode")
+    except docker.errors.APIError:
+        exit_code = None
+    return _EXIT_CODE_WHEN_KILLED if exit_code is None else int(exit_code)

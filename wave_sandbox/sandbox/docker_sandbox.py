@@ -1,0 +1,196 @@
+"""The Docker sandbox: one hardened container per step, made, used and removed by our own code.
+
+Never ``containers.run(remove=True)``: it leaks the container when start fails or Ctrl-C lands
+during its wait (docker-py issue 3284). Each object is registered with the run's ResourceRegistry
+the moment it exists, and ``create`` removes what it made when any later part fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+import docker
+import docker.errors
+
+from wave_sandbox.errors import ContainerExecError, SandboxError
+from wave_sandbox.sandbox.cleanup import ResourceRegistry
+from wave_sandbox.sandbox.container_config import (
+    MaskPlan,
+    create_container_arguments,
+    host_config_arguments,
+    plan_masks,
+)
+from wave_sandbox.sandbox.container_exec import exec_in_container
+from wave_sandbox.sandbox.contract import (
+    WORKSPACE_DIR,
+    CollectedFile,
+    ContainerSpec,
+    ExecResult,
+    SandboxHandle,
+    directory_under_workspace,
+    workspace_relative_parts,
+)
+from wave_sandbox.sandbox.docker_collect import collect_from_container
+from wave_sandbox.sandbox.labels import docker_object_name
+from wave_sandbox.sandbox.removal import remove_container_if_present, remove_volume_if_present
+from wave_sandbox.sandbox.volumes import create_workspace_volume
+
+_MKDIR_TIMEOUT_S = 30.0
+
+
+class DockerSandbox:
+    """The sandbox contract (``contract.Sandbox``) on a Docker engine."""
+
+    def __init__(self, client: docker.DockerClient, registry: ResourceRegistry):
+        self.client = client
+        self.registry = registry
+
+    def create(self, spec: ContainerSpec) -> SandboxHandle:
+        """Create the volume and the container, start it, make ``workspace_dirs``; undo all on failure."""
+        workspace_dirs = [workspace_relative_parts(folder) for folder in spec.workspace_dirs]
+        masks = plan_masks(spec)
+        name = docker_object_name("step", spec.run_id, spec.step_id)
+        volume_name = create_workspace_volume(self.client, spec, self.registry)
+        try:
+            with _empty_file_for_masks(masks) as empty_file:
+                container_id = self._create_container(spec, name, volume_name, masks, empty_file)
+                handle = SandboxHandle(spec.run_id, spec.step_id, container_id, name, volume_name, spec)
+                self._start(handle)
+            self._make_workspace_dirs(handle, workspace_dirs)
+        except BaseException:
+            # By name: a Ctrl-C during the create call can leave a container whose id we never saw.
+            self._remove_quietly(name, volume_name)
+            raise
+        return handle
+
+    def exec(self, handle: SandboxHandle, argv: list[str], timeout_s: float) -> ExecResult:
+        """Run ``argv`` as the spec's user in /workspace; past ``timeout_s`` the container is killed."""
+        return exec_in_container(self.client, handle.container_id, argv, handle.spec.user, timeout_s)
+
+    def copy_in(self, handle: SandboxHandle, directory: str, files: dict[str, bytes]) -> None:
+        """Write ``files`` under ``directory`` (in /workspace), parents created, owned by the user."""
+        uid, gid = handle.spec.uid_gid
+        archive = _archive_of(directory_under_workspace(directory), files, uid, gid)
+        try:
+            # A stopped container's tmpfs workspace is gone: the engine would write into a fresh, lost one.
+            if not self.client.api.inspect_container(handle.container_id)["State"]["Running"]:
+                raise SandboxError(
+                    f"the container of step {handle.step_id} is not running; cannot copy files in"
+                )
+            self.client.api.put_archive(handle.container_id, WORKSPACE_DIR, archive)
+        except docker.errors.APIError as exc:
+            raise SandboxError(
+                f"could not copy files into {directory} of step {handle.step_id}: {exc.explanation or exc}"
+            ) from exc
+
+    def collect(self, handle: SandboxHandle, paths: list[str], max_bytes: int) -> list[CollectedFile]:
+        """Read files relative to /workspace from the running container; hostile ones are refused."""
+        return collect_from_container(self.client, handle.container_id, handle.spec.user, paths, max_bytes)
+
+    def destroy(self, handle: SandboxHandle) -> None:
+        """Force-remove the container, then its volume; silent when they are already gone."""
+        remove_container_if_present(self.client, handle.container_id)
+        self.registry.forget_container(handle.container_id)
+        if handle.volume_name:
+            remove_volume_if_present(self.client, handle.volume_name)
+            self.registry.forget_volume(handle.volume_name)
+
+    def _create_container(
+        self, spec: ContainerSpec, name: str, volume_name: str, masks: MaskPlan, empty_file: Path | None
+    ) -> str:
+        try:
+            host_config = self.client.api.create_host_config(
+                **host_config_arguments(spec, volume_name, masks, empty_file)
+            )
+            container_id = self.client.api.create_container(
+                **create_container_arguments(spec, name, host_config)
+            )["Id"]
+        except docker.errors.ImageNotFound as exc:
+            raise SandboxError(f"image {spec.image} is missing; run 'wave-sandbox images build'") from exc
+        except docker.errors.APIError as exc:
+            raise SandboxError(
+                f"could not create the container of step {spec.step_id}: {exc.explanation or exc}"
+            ) from exc
+        self.registry.add_container(container_id)
+        return container_id
+
+    def _start(self, handle: SandboxHandle) -> None:
+        try:
+            self.client.api.start(handle.container_id)
+        except docker.errors.APIError as exc:
+            raise SandboxError(
+                f"could not start the container of step {handle.step_id}: {exc.explanation or exc}"
+            ) from exc
+
+    def _make_workspace_dirs(self, handle: SandboxHandle, workspace_dirs: list[tuple[str, ...]]) -> None:
+        if not workspace_dirs:
+            return
+        argv = ["mkdir", "-p", "--", *(str(PurePosixPath(WORKSPACE_DIR, *parts)) for parts in workspace_dirs)]
+        result = self.exec(handle, argv, _MKDIR_TIMEOUT_S)
+        if result.exit_code != 0:
+            raise ContainerExecError(
+                handle.container_name, argv, result.exit_code, result.stderr.decode("utf-8", "replace")
+            )
+
+    def _remove_quietly(self, container_name: str, volume_name: str) -> None:
+        """Undo a failed create without hiding why it failed; the registry keeps what this misses."""
+        try:
+            container_id = self.client.api.inspect_container(container_name)["Id"]
+            remove_container_if_present(self.client, container_id)
+            self.registry.forget_container(container_id)
+        except (docker.errors.NotFound, SandboxError, docker.errors.APIError):
+            pass
+        try:
+            remove_volume_if_present(self.client, volume_name)
+            self.registry.forget_volume(volume_name)
+        except SandboxError:
+            pass
+
+
+@contextlib.contextmanager
+def _empty_file_for_masks(masks: MaskPlan) -> Iterator[Path | None]:
+    """An empty read-only host file to mount over masked files, kept until the container has started."""
+    if not masks.files:
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="wave-sandbox-mask-"))
+    try:
+        folder.chmod(0o755)
+        empty_file = folder / "masked"
+        empty_file.touch()
+        empty_file.chmod(0o444)
+        yield empty_file
+    finally:
+        # Once started, the container holds the file by its mount; nothing else needs it.
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _archive_of(folder_parts: tuple[str, ...], files: dict[str, bytes], uid: int, gid: int) -> bytes:
+    """A tar holding ``files`` under ``folder_parts`` with every parent folder, owned by uid:gid."""
+    buffer = io.BytesIO()
+    now = time.time()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        folders_added: set[tuple[str, ...]] = set()
+        for name, content in files.items():
+            parts = folder_parts + workspace_relative_parts(name)
+            for depth in range(1, len(parts)):
+                if parts[:depth] not in folders_added:
+                    folders_added.add(parts[:depth])
+                    tar.addfile(_tar_entry("/".join(parts[:depth]), tarfile.DIRTYPE, 0o755, uid, gid, now))
+            entry = _tar_entry("/".join(parts), tarfile.REGTYPE, 0o644, uid, gid, now)
+            entry.size = len(content)
+            tar.addfile(entry, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def _tar_entry(name: str, kind: bytes, mode: int, uid: int, gid: int, mtime: float) -> tarfile.TarInfo:
+    entry = tarfile.TarInfo(name)
+    entry.type, entry.mode, entry.uid, entry.gid, entry.mtime = kind, mode, uid, gid, mtime
+    return entry

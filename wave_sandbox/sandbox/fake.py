@@ -1,0 +1,190 @@
+"""FakeSandbox: the sandbox contract on the host, with temp folders and subprocesses.
+
+For unit tests of the runner without Docker. It gives NO isolation: commands run as the current
+user with the host's PATH, bind mounts are the host folders themselves (read-only is not enforced),
+masked paths are not hidden, there are no limits, no network separation and no lifetime.
+
+What it keeps of the contract: /workspace (the working directory) is a fresh temp folder, with
+``workspace_dirs`` made; each argument of an exec'd command that names /workspace, /home/wave or a
+mount target (``/workspace/out.txt``, also inside ``sh -c`` text) is rewritten to the host folder;
+``python3``/``python`` as the command run this interpreter; the environment is the spec's (container
+paths in values rewritten too) with the host's PATH and a temp folder as HOME; a timeout kills the command's process group and the "container"
+(later execs raise SandboxError); collection applies the same refusals as the Docker sandbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wave_sandbox.errors import SandboxError
+from wave_sandbox.sandbox import collection
+from wave_sandbox.sandbox.contract import (
+    HOME_DIR,
+    WORKSPACE_DIR,
+    CollectedFile,
+    ContainerSpec,
+    ExecResult,
+    SandboxHandle,
+    directory_under_workspace,
+    workspace_relative_parts,
+)
+
+_EXIT_CODE_WHEN_KILLED = 137
+
+
+@dataclass
+class _FakeContainer:
+    root: Path
+    path_map: list[tuple[str, Path]]
+    environment: dict[str, str]
+    running: bool = True
+    process_groups: set[int] = field(default_factory=set)
+
+    @property
+    def workspace(self) -> Path:
+        return self.root / "workspace"
+
+
+class FakeSandbox:
+    """The sandbox contract without Docker (see the module docstring for what it does not do)."""
+
+    def __init__(self, base_dir: Path | None = None, python_executable: str = sys.executable):
+        self.base_dir = base_dir
+        self.python_executable = python_executable
+        self._containers: dict[str, _FakeContainer] = {}
+
+    def create(self, spec: ContainerSpec) -> SandboxHandle:
+        """Make the temp workspace and home (and ``workspace_dirs``)."""
+        workspace_dirs = [workspace_relative_parts(folder) for folder in spec.workspace_dirs]
+        root = Path(tempfile.mkdtemp(prefix=f"wave-sandbox-fake-{spec.step_id[:20]}-", dir=self.base_dir))
+        for folder in ("workspace", "home", *("workspace/" + "/".join(parts) for parts in workspace_dirs)):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+        path_map = [(m.target.rstrip("/"), Path(m.source)) for m in spec.mounts]
+        path_map += [(WORKSPACE_DIR, root / "workspace"), (HOME_DIR, root / "home")]
+        path_map.sort(key=lambda item: len(item[0]), reverse=True)  # longest container path wins
+        container_id = f"fake-{uuid.uuid4().hex[:12]}"
+        container = _FakeContainer(root, path_map, {})
+        # The spec's HOME and PATH are the container's; here they must be the host's.
+        container.environment = {
+            **{name: self._rewrite(container, value) for name, value in spec.environment.items()},
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(root / "home"),
+        }
+        self._containers[container_id] = container
+        return SandboxHandle(spec.run_id, spec.step_id, container_id, container_id, None, spec)
+
+    def exec(self, handle: SandboxHandle, argv: list[str], timeout_s: float) -> ExecResult:
+        """Run ``argv`` (paths rewritten) in the workspace; past ``timeout_s`` kill it and the container."""
+        container = self._running(handle)
+        command = [self._rewrite(container, argument) for argument in argv]
+        if command and command[0] in ("python3", "python"):
+            command[0] = self.python_executable
+        started = time.monotonic()
+        try:
+            process = subprocess.Popen(
+                command, cwd=container.workspace, env=container.environment, start_new_session=True,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )  # fmt: skip
+        except OSError as exc:
+            return ExecResult(127, b"", f"{argv[0]}: {exc}\n".encode(), False, time.monotonic() - started)
+        container.process_groups.add(process.pid)
+        try:
+            stdout, stderr = process.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self._kill(container)
+            stdout, stderr = process.communicate()
+            return ExecResult(_EXIT_CODE_WHEN_KILLED, stdout, stderr, True, time.monotonic() - started)
+        return ExecResult(process.returncode, stdout, stderr, False, time.monotonic() - started)
+
+    def copy_in(self, handle: SandboxHandle, directory: str, files: dict[str, bytes]) -> None:
+        """Write ``files`` under ``directory`` of the workspace, parents created."""
+        container = self._running(handle)
+        folder = container.workspace.joinpath(*directory_under_workspace(directory))
+        for name, content in files.items():
+            target = folder.joinpath(*workspace_relative_parts(name))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+
+    def collect(self, handle: SandboxHandle, paths: list[str], max_bytes: int) -> list[CollectedFile]:
+        """Read files relative to the workspace, with the Docker sandbox's refusals."""
+        container = self._running(handle)
+        return [self._collect_one(container, path, max_bytes) for path in paths]
+
+    def destroy(self, handle: SandboxHandle) -> None:
+        """Kill what is left of its commands and delete its folders; silent when already gone."""
+        container = self._containers.pop(handle.container_id, None)
+        if container is not None:
+            self._kill(container)
+            shutil.rmtree(container.root, ignore_errors=True)
+
+    def _running(self, handle: SandboxHandle) -> _FakeContainer:
+        container = self._containers.get(handle.container_id)
+        if container is None or not container.running:
+            raise SandboxError(f"sandbox {handle.container_id} of step {handle.step_id} is not running")
+        return container
+
+    def _rewrite(self, container: _FakeContainer, argument: str) -> str:
+        for container_path, host_path in container.path_map:
+            # A container path starts an argument or follows a space, quote, '=' or ':' and ends a word.
+            pattern = r"(?<![\w/.-])" + re.escape(container_path) + r"(?=/|$|[\s'\";:])"
+            argument = re.sub(pattern, lambda _match, host=str(host_path): host, argument)
+        return argument
+
+    def _kill(self, container: _FakeContainer) -> None:
+        container.running = False
+        for process_group in container.process_groups:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process_group, signal.SIGKILL)
+
+    def _collect_one(self, container: _FakeContainer, path: str, max_bytes: int) -> CollectedFile:
+        reason = collection.refusal_for_name(path)
+        if reason is not None:
+            return collection.refused(path, reason)
+        target = container.workspace.joinpath(*workspace_relative_parts(path))
+        if _has_link_on_the_way(container.workspace, target):
+            return collection.refused(path, collection.REFUSED_PARENT_LINK)
+        return _read_regular_file(path, target, max_bytes)
+
+
+def _has_link_on_the_way(workspace: Path, target: Path) -> bool:
+    current = workspace
+    for part in target.relative_to(workspace).parts[:-1]:
+        current = current / part
+        if current.is_symlink():
+            return True
+    return False
+
+
+def _read_regular_file(path: str, target: Path, max_bytes: int) -> CollectedFile:
+    try:
+        file_stat = os.lstat(target)
+    except (FileNotFoundError, NotADirectoryError):
+        return collection.missing(path)
+    reason = collection.refusal_for_stat(file_stat.st_mode, file_stat.st_nlink, file_stat.st_size, max_bytes)
+    if reason is not None:
+        return collection.refused(path, reason)
+    # O_NOFOLLOW and a second fstat: the file may have been swapped since the lstat.
+    try:
+        descriptor = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        return collection.refused(path, f"could not be opened ({exc.strerror})")
+    with os.fdopen(descriptor, "rb") as opened:
+        opened_stat = os.fstat(opened.fileno())
+        if not stat.S_ISREG(opened_stat.st_mode) or opened_stat.st_nlink > 1:
+            return collection.refused(path, collection.REFUSED_SPECIAL)
+        content = opened.read(max_bytes + 1)
+    if len(content) > max_bytes:
+        return collection.refused(path, collection.oversize_refusal(len(content), max_bytes))
+    return collection.collected(path, content)
