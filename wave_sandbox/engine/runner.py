@@ -140,8 +140,10 @@ class PipelineRun:
 
     def _loop(self) -> None:
         running: dict[Future, str] = {}
-        with ThreadPoolExecutor(max_workers=max(1, self.options.max_parallel)) as pool:
-            self._pool_futures = running
+        self._pool_futures = running
+        # Not a `with` block: its exit would wait for running steps before Ctrl-C could kill them.
+        pool = ThreadPoolExecutor(max_workers=max(1, self.options.max_parallel))
+        try:
             while not self.plan.is_finished():
                 self._start_ready_steps(pool, running)
                 if not running:
@@ -149,6 +151,13 @@ class PipelineRun:
                 done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in done:
                     self._step_finished(running.pop(future), future)
+        except KeyboardInterrupt:
+            with _ignoring_interrupts():
+                self.infrastructure.kill_running_containers()
+            raise
+        finally:
+            with _ignoring_interrupts():
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def _start_ready_steps(self, pool: ThreadPoolExecutor, running: dict[Future, str]) -> None:
         for step_id in self.plan.ready_steps():
@@ -217,12 +226,6 @@ class PipelineRun:
     # ----- endings ------------------------------------------------------------------------
     def _stop_after_interrupt(self) -> None:
         with _ignoring_interrupts():
-            self.infrastructure.kill_running_containers()
-            for future in list(getattr(self, "_pool_futures", {})):
-                try:
-                    future.result(timeout=30)
-                except Exception:
-                    pass
             for step_id in self.plan.running_steps():
                 self.plan.states[step_id] = StepState.FAILED
                 self.record.update_step(step_id, status="interrupted")

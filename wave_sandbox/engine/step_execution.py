@@ -186,7 +186,7 @@ def _deliver_artifacts(context: StepContext, job: StepJob, collected):
 
 
 def _collection_problem(declared: DeclaredArtifact, item) -> str | None:
-    if item is None or (item.content is None and item.refusal is None):
+    if item is None or item.missing or (item.content is None and item.refusal is None):
         return f"artifact '{declared.name}' was not written to /workspace/{declared.path}"
     if item.refusal:
         return f"artifact '{declared.name}' refused: {item.refusal}"

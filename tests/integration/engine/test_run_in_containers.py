@@ -65,7 +65,7 @@ steps:
 CALL_GATEWAY = (
     "python3 -c \"import os,sys,urllib.request,urllib.error,json;"
     "body=json.dumps({'model':'m','max_tokens':10,'messages':[{'role':'user','content':'hi'}]}).encode();"
-    "req=urllib.request.Request(os.environ['ANTHROPIC_BASE_URL']+'/v1/messages',data=body,"
+    "req=urllib.request.Request(sys.argv[2]+'/v1/messages',data=body,"
     "headers={'x-api-key':sys.argv[1],'content-type':'application/json','anthropic-version':'2023-06-01'});"
     "code=(lambda: urllib.request.urlopen(req,timeout=10).status);\n"
     "try: print(code())\nexcept urllib.error.HTTPError as e: print(e.code)\" "
@@ -82,7 +82,8 @@ PROBE_SCRIPT = {
             [bash(
                 "{ touch /src/planted 2>&1; echo write_rc=$?; echo ---env; env | cut -d= -f1 | sort; "
                 "echo ---id; id -u; } > output/reader.txt; "
-                "printf %s \"$ANTHROPIC_API_KEY\" > output/token.txt"
+                # the bash tool withholds the agent's variables; an attacker reads them from its parent
+                "tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_API_KEY=//p' > output/token.txt"
             )],
             [{"type": "text", "text": "Probed reader\nmore text"}],
         ],
@@ -91,8 +92,11 @@ PROBE_SCRIPT = {
                 "{ test -e /src && echo src=present || echo src=absent; "
                 "echo first=$(head -1 /wave/artifacts/probe); "
                 "echo x >> /wave/artifacts/probe 2>/dev/null; echo inject_write_rc=$?; "
-                f"echo stolen=$({CALL_GATEWAY} \"$(cat /wave/artifacts/stolen)\"); "
-                f"echo own=$({CALL_GATEWAY} \"$ANTHROPIC_API_KEY\"); "
+                "own_env=$(tr '\\0' '\\n' < /proc/$PPID/environ); "
+                "base=$(echo \"$own_env\" | sed -n 's/^ANTHROPIC_BASE_URL=//p'); "
+                "own=$(echo \"$own_env\" | sed -n 's/^ANTHROPIC_API_KEY=//p'); "
+                f"echo stolen=$({CALL_GATEWAY} \"$(cat /wave/artifacts/stolen)\" \"$base\"); "
+                f"echo own=$({CALL_GATEWAY} \"$own\" \"$base\"); "
                 "} > output/nomount.txt"
             )],
             [{"type": "text", "text": "Probed nomount"}],
@@ -140,7 +144,7 @@ def probe_run(tmp_path_factory, agent_image, docker):
     pipeline, script = write_pipeline(base, PROBE_PIPELINE, PROBE_SCRIPT)
     completed = run_cli(
         "run", str(pipeline), "the probe input", "--repo", str(repo), "--model", f"scripted:{script}",
-        "--output", str(base / "out"), "--json", cwd=base, env={"WAVE_TEST_HOST_MARKER": "marker-7f3a"},
+        "--output", str(base / "out"), "--json", "--max-parallel", "4", cwd=base, env={"WAVE_TEST_HOST_MARKER": "marker-7f3a"},
     )
     events = [json.loads(line) for line in completed.stdout.splitlines()]
     return {"completed": completed, "events": events, "repo": repo, "out": base / "out", "before": before}
@@ -337,14 +341,16 @@ def test_ctrl_c_stops_the_run_keeps_finished_artifacts_and_removes_everything(tm
          "--output", str(tmp_path / "out")],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.split()[1:3] == ["started", "second"]:
-            break
-    time.sleep(3)  # let the agent of `second` get going inside its container
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
+    try:
+        for line in process.stdout:
+            if line.split()[1:3] == ["started", "second"]:
+                break
+        time.sleep(3)  # let the agent of `second` get going inside its container
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert (tmp_path / "out" / "first.md").read_text() == "done\n"
