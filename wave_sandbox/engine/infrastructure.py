@@ -14,6 +14,7 @@ from typing import Any, Callable
 from wave_sandbox.engine.artifacts import OutputFolder
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_execution import StepContext
+from wave_sandbox.workspace.branch import RunBranch
 from wave_sandbox.workspace.clone import Clone, create_clone, remove_clone
 from wave_sandbox.workspace.repository import uncommitted_changes
 
@@ -74,7 +75,7 @@ class RunInfrastructure:
         self.gateway = None
         self.firewall = None
         self.clone: Clone | None = None
-        self.branch = BranchReport()
+        self.run_branch: RunBranch | None = None
         self._containers: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -113,6 +114,7 @@ class RunInfrastructure:
                 "clone holds the last commit (HEAD) without them, and your tree is left alone"
             )
         self.clone = create_clone(self.repo, record.folder / "clone", owner=container_user_ids())
+        self.run_branch = RunBranch(self.repo, self.clone, record.data["pipeline"], self.run_id)
         record.update(base_commit=self.clone.base_commit)
 
     def step_context(self, record: RunRecord, options) -> StepContext:
@@ -139,8 +141,19 @@ class RunInfrastructure:
         with self._lock:
             self._containers[step_id] = handle
 
-    def after_step_succeeded(self, step_id: str, persona: str, outcome, notify) -> None:
-        """Read-write steps commit their clone's changes to the run branch (the branch module)."""
+    def commit_step_changes(self, step_id: str, persona: str, summary: str, notify) -> list[str]:
+        """Commit what a read-write step changed in the clone to the run branch; return refusals."""
+        result = self.run_branch.commit_step(step_id, persona, summary)
+        if result.sha is None:
+            notify(f"notice: step {step_id} changed nothing in the repository; no commit")
+        refusals = [f"not committed: {refusal}" for refusal in result.refusals]
+        return refusals
+
+    def branch_report(self) -> BranchReport:
+        branch = self.run_branch
+        if branch is None or not branch.commits:
+            return BranchReport()
+        return BranchReport(branch.name, list(branch.commits), branch.files_changed)
 
     def kill_running_containers(self) -> None:
         with self._lock:
@@ -150,9 +163,6 @@ class RunInfrastructure:
                 self.sandbox.destroy(handle)
             except Exception:
                 pass
-
-    def branch_report(self) -> BranchReport:
-        return self.branch
 
     def stop(self, keep: bool) -> list[str]:
         problems: list[str] = []

@@ -98,6 +98,9 @@ class Plan:
         for step in self.steps:
             self.states.setdefault(step.id, StepState.PENDING)
 
+    def step(self, step_id: str) -> PlannedStep:
+        return self._by_id[step_id]
+
     def ready_steps(self) -> list[str]:
         """Pending steps whose dependencies all completed, in dependency order."""
         ready = [sid for sid in self._order if self._is_ready(sid)]

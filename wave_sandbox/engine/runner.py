@@ -180,8 +180,10 @@ class PipelineRun:
         self.record.update_step(step_id, limits=job.limits, timeout_s=job.timeout_s,
                                 model=job.step_description["model"], tools=job.step_description["tools"])
         outcome = execute_step(context, job)
-        if outcome.succeeded:
-            self.infrastructure.after_step_succeeded(step_id, persona.name, outcome, self.notify)
+        if outcome.succeeded and self.plan.step(step_id).readwrite:
+            outcome.refusals += self.infrastructure.commit_step_changes(
+                step_id, persona.name, outcome.message, self.notify
+            )
         return outcome
 
     def _settings(self) -> RunSettings:

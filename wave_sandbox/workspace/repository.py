@@ -26,12 +26,19 @@ def hardened_git_environment() -> dict[str, str]:
     return environment
 
 
-def run_git(repo: Path, *arguments: str, check: bool = True) -> str:
+def run_git(
+    repo: Path,
+    *arguments: str,
+    check: bool = True,
+    stdin: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> str:
     """Run one git command in `repo` and return its stdout; failures become WorkspaceError."""
     command = ["git", *HARDENING_OPTIONS, "-C", str(repo), *arguments]
+    environment = {**hardened_git_environment(), **(extra_env or {})}
     try:
         completed = subprocess.run(
-            command, capture_output=True, text=True, env=hardened_git_environment(), check=False
+            command, capture_output=True, text=True, env=environment, check=False, input=stdin
         )
     except FileNotFoundError as exc:
         raise WorkspaceError("git is not installed on this machine; install git and retry") from exc
