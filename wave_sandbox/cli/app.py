@@ -27,6 +27,7 @@ def register_commands() -> None:
         init_cmd,
         list_cmd,
         logs_cmd,
+        resume_cmd,
         run_cmd,
         runs_cmd,
         show_cmd,

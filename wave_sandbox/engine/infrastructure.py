@@ -24,6 +24,15 @@ RUN_MAX_TOKENS = 20_000_000
 STEP_TOKENS = 4_000_000
 
 
+@dataclass(frozen=True)
+class ResumedBranch:
+    """Where a resumed run's branch stands: new commits go on top of `tip`."""
+
+    start: str
+    tip: str
+    commits: list[str]
+
+
 @dataclass
 class BranchReport:
     name: str | None = None
@@ -58,6 +67,7 @@ class RunInfrastructure:
         model: ModelSetup,
         output: OutputFolder,
         needs_clone: bool,
+        resumed_branch: "ResumedBranch | None" = None,
     ):
         from wave_sandbox.sandbox.cleanup import ResourceRegistry
         from wave_sandbox.sandbox.docker_sandbox import DockerSandbox
@@ -69,6 +79,7 @@ class RunInfrastructure:
         self.model = model
         self.output = output
         self.needs_clone = needs_clone
+        self.resumed_branch = resumed_branch
         self.registry = ResourceRegistry(client)
         self.sandbox = DockerSandbox(client, self.registry)
         self.network = None
@@ -113,9 +124,16 @@ class RunInfrastructure:
                 f"notice: the working tree has {len(changes)} uncommitted change(s); the read-write "
                 "clone holds the last commit (HEAD) without them, and your tree is left alone"
             )
-        self.clone = create_clone(self.repo, record.folder / "clone", owner=container_user_ids())
+        resumed = self.resumed_branch
+        self.clone = create_clone(
+            self.repo, record.folder / "clone", owner=container_user_ids(), base=resumed.tip if resumed else None
+        )
         self.run_branch = RunBranch(self.repo, self.clone, record.data["pipeline"], self.run_id)
-        record.update(base_commit=self.clone.base_commit)
+        if resumed:
+            self.run_branch.start = resumed.start
+            self.run_branch.commits = list(resumed.commits)
+        else:
+            record.update(base_commit=self.clone.base_commit)
 
     def step_context(self, record: RunRecord, options) -> StepContext:
         uid, gid = container_user_ids()

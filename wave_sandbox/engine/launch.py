@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Callable
 
 from wave_sandbox.engine.artifacts import OutputFolder
-from wave_sandbox.engine.infrastructure import ModelSetup, RunInfrastructure
+from wave_sandbox.engine.infrastructure import ModelSetup, ResumedBranch, RunInfrastructure
 from wave_sandbox.engine.liveness import RunLease, is_run_alive
+from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.run_ids import new_run_id
+from wave_sandbox.engine.run_lookup import find_run
 from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
 from wave_sandbox.errors import ConfigurationError
 from wave_sandbox.spec.loader import LoadedPipeline, find_pipeline_file, load_pipeline
@@ -60,21 +62,68 @@ def build_listeners(json_output: bool) -> list:
 def launch_run(
     pipeline: str, repo: Path, options: RunOptions, json_output: bool, notify: Callable[[str], None]
 ) -> RunResult:
+    loaded = load_pipeline(find_pipeline_file(pipeline, repo), repo)
+    return _execute(loaded, repo, options, json_output, notify, new_run_id())
+
+
+def launch_resume(
+    run: str, repo: Path, model_spec: str | None, keep: bool, json_output: bool, notify: Callable[[str], None]
+) -> RunResult:
+    """Re-run a failed or interrupted run from its first unfinished step, in the same record and branch."""
+    record = find_run(repo, run)
+    status = record.data.get("status")
+    if status == "completed":
+        raise ConfigurationError(f"run {record.run_id} completed; there is nothing to resume")
+    if is_run_alive(record.run_id):
+        raise ConfigurationError(f"run {record.run_id} is still running; wait for it or stop it first")
+    loaded = load_pipeline(Path(record.data["pipeline_file"]), repo)
+    recorded = record.data.get("options", {})
+    options = RunOptions(
+        input_text=record.data.get("input", ""),
+        output_dir=Path(recorded.get("output", "output")),
+        output_display=recorded.get("output_display", recorded.get("output", "output")),
+        model_spec=model_spec or record.data.get("model"),
+        max_parallel=recorded.get("max_parallel", 2),
+        step_timeout_s=recorded.get("step_timeout_s", 900),
+        only=recorded.get("steps"),
+        exclude=recorded.get("exclude"),
+        keep=keep,
+    )
+    return _execute(loaded, repo, options, json_output, notify, record.run_id, record)
+
+
+def resumed_branch_of(record: RunRecord) -> ResumedBranch | None:
+    base = record.data.get("base_commit")
+    if not base:
+        return None
+    commits = list(record.data.get("commits") or [])
+    return ResumedBranch(start=base, tip=commits[-1] if commits else base, commits=commits)
+
+
+def _execute(
+    loaded: LoadedPipeline,
+    repo: Path,
+    options: RunOptions,
+    json_output: bool,
+    notify: Callable[[str], None],
+    run_id: str,
+    resumed_record: RunRecord | None = None,
+) -> RunResult:
     from wave_sandbox.sandbox.client import docker_client
     from wave_sandbox.sandbox.images import ensure_agent_image
 
-    cwd = Path.cwd()
-    loaded = load_pipeline(find_pipeline_file(pipeline, repo), repo)
     needs_clone = check_repository(loaded, repo, options)
-    model = choose_model(options, cwd, notify)
+    model = choose_model(options, Path.cwd(), notify)
     client = docker_client()
     image = ensure_agent_image(client, notify)
     remove_leftovers_of_dead_runs(client, notify)
     output = OutputFolder(options.output_dir, repo, options.output_display)
-    run_id = new_run_id()
+    resumed_branch = resumed_branch_of(resumed_record) if resumed_record else None
     with RunLease(run_id):
-        infrastructure = RunInfrastructure(run_id, repo, client, image, model, output, needs_clone)
-        run = PipelineRun(loaded, loaded.personas, options, infrastructure, build_listeners(json_output), notify)
+        infrastructure = RunInfrastructure(run_id, repo, client, image, model, output, needs_clone, resumed_branch)
+        run = PipelineRun(
+            loaded, loaded.personas, options, infrastructure, build_listeners(json_output), notify, resumed_record
+        )
         return run.execute()
 
 

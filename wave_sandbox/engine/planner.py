@@ -170,8 +170,3 @@ class Plan:
             for sid in self._order
             if self.states[sid] is StepState.FAILED and not self._by_id[sid].optional
         ]
-
-    def final_steps(self) -> list[str]:
-        """Steps nothing (in this plan) depends on: their artifacts are the run's result."""
-        depended_on = {dep for step in self.steps for dep in step.dependencies}
-        return [sid for sid in self._order if sid not in depended_on]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from wave_sandbox.engine.events import EventBus, RunEvent
 from wave_sandbox.engine.infrastructure import RunInfrastructure
 from wave_sandbox.engine.planner import Plan, PlannedStep, StepState, filter_steps
 from wave_sandbox.engine.records import RunRecord
+from wave_sandbox.engine.redaction import files_under, host_secret_values, redact_files
 from wave_sandbox.engine.step_execution import StepContext, StepOutcome, execute_step
 from wave_sandbox.engine.step_jobs import RunSettings, build_step_job, declared_outputs
 from wave_sandbox.errors import RunInterrupted
@@ -58,12 +60,23 @@ class RunResult:
         return {"completed": 0, "interrupted": 130}.get(self.status, 1)
 
 
-def planned_steps(loaded: LoadedPipeline, options: RunOptions) -> list[PlannedStep]:
+def planned_steps(
+    loaded: LoadedPipeline, options: RunOptions, already_completed: set[str] | None = None
+) -> list[PlannedStep]:
+    """The steps this run executes: --steps/--exclude applied, minus what an earlier attempt finished."""
+    completed = already_completed or set()
     steps = [
         PlannedStep(s.id, tuple(s.dependencies), readwrite=s.is_readwrite, optional=bool(s.optional))
         for s in loaded.pipeline.steps
     ]
-    return filter_steps(steps, options.only, options.exclude)
+    kept = filter_steps(steps, options.only, options.exclude, already_completed=completed)
+    return [step for step in kept if step.id not in completed]
+
+
+def completed_steps(record: RunRecord | None) -> set[str]:
+    if record is None:
+        return set()
+    return {step_id for step_id, step in record.data.get("steps", {}).items() if step.get("status") == "completed"}
 
 
 class PipelineRun:
@@ -77,6 +90,7 @@ class PipelineRun:
         infrastructure: RunInfrastructure,
         listeners: list[Callable[[RunEvent], None]],
         notify: Callable[[str], None],
+        resumed_record: RunRecord | None = None,
     ):
         self.loaded = loaded
         self.personas = personas
@@ -84,12 +98,18 @@ class PipelineRun:
         self.infrastructure = infrastructure
         self.bus = EventBus(listeners)
         self.notify = notify
-        self.plan = Plan(planned_steps(loaded, options))
+        self.resumed_record = resumed_record
+        completed = completed_steps(resumed_record)
+        self.plan = Plan(planned_steps(loaded, options, completed), already_completed=frozenset(completed))
         self.run_id = infrastructure.run_id
         self.record: RunRecord | None = None
-        self.artifacts_by_step: dict[str, list[str]] = {}
+        self.artifacts_by_step: dict[str, list[str]] = {
+            step_id: list(resumed_record.data["steps"][step_id].get("artifacts") or []) for step_id in completed
+        }
         self.failures: dict[str, str] = {}
         self.started = time.monotonic()
+        self._masks_notified = False
+        self._masks_lock = threading.Lock()
 
     # ----- events -------------------------------------------------------------------------
     def emit(self, state: str, **fields: Any) -> None:
@@ -104,8 +124,14 @@ class PipelineRun:
 
     # ----- the run ------------------------------------------------------------------------
     def execute(self) -> RunResult:
-        self.record = RunRecord.create(self.loaded.repo, self.run_id, self._initial_record())
-        self.emit(ev.RUN_STARTED, message=f"Running {self.loaded.name}")
+        if self.resumed_record is None:
+            self.record = RunRecord.create(self.loaded.repo, self.run_id, self._initial_record())
+            self.emit(ev.RUN_STARTED, message=f"Running {self.loaded.name}")
+        else:
+            self.record = self.resumed_record
+            self.record.update(status="running", model=self.infrastructure.model_description,
+                               resumed_at=datetime.now(timezone.utc).isoformat())
+            self.emit(ev.RUN_STARTED, message=f"Resuming {self.loaded.name} after {', '.join(sorted(self.plan.already_completed)) or 'nothing'}")
         interrupted = False
         try:
             self.infrastructure.start(self.record, self.plan, self.notify)
@@ -134,6 +160,7 @@ class PipelineRun:
                 "exclude": self.options.exclude,
                 "keep": self.options.keep,
                 "output": str(self.options.output_dir),
+                "output_display": self.options.output_display,
             },
             "steps": {s.id: {"status": "pending"} for s in self.plan.steps},
         }
@@ -176,6 +203,7 @@ class PipelineRun:
             self.loaded, step_id, persona, self._settings(), self.record, self.infrastructure.clone
         )
         job.budget = self.infrastructure.step_budget(persona)
+        self._notify_masks_once(job.masked_paths)
         context = self.infrastructure.step_context(self.record, self.options)
         self.record.update_step(step_id, limits=job.limits, timeout_s=job.timeout_s,
                                 model=job.step_description["model"], tools=job.step_description["tools"])
@@ -240,10 +268,35 @@ class PipelineRun:
         with _ignoring_interrupts():
             for problem in self.infrastructure.stop(keep=self.options.keep):
                 self.notify(f"warning: cleanup: {problem}")
+            self._redact_written_files()
+
+    def _redact_written_files(self) -> None:
+        """Everything this run wrote: its record (minus the clone) and the artifacts it delivered."""
+        secrets = host_secret_values(os.environ)
+        clone = self.record.folder / "clone"
+        written = [path for path in files_under(self.record.folder) if clone not in path.parents]
+        written += [
+            self.options.output_dir / Path(shown).name
+            for delivered in self.artifacts_by_step.values()
+            for shown in delivered
+        ]
+        for path in redact_files(written, secrets):
+            self.notify(f"warning: redacted a host secret from {path}")
+
+    def _notify_masks_once(self, masked_paths: list[str]) -> None:
+        secrets = [path for path in masked_paths if not path.endswith(".wave/runs")]
+        with self._masks_lock:
+            if not secrets or self._masks_notified:
+                return
+            self._masks_notified = True
+            self.notify(
+                f"notice: masked {len(secrets)} secret-looking file(s) from the agent (.env, *.pem, id_*, *.key, "
+                "credentials in .git/config); list your own patterns in .wave/masks"
+            )
 
     def _finish(self, interrupted: bool) -> RunResult:
         final_artifacts = [
-            path for step_id in self.plan.final_steps() for path in self.artifacts_by_step.get(step_id, [])
+            path for step_id in self._final_steps() for path in self.artifacts_by_step.get(step_id, [])
         ]
         failed = self.plan.failed_required_steps()
         status = "interrupted" if interrupted else ("failed" if failed else "completed")
@@ -263,6 +316,12 @@ class PipelineRun:
                 f"run {self.run_id} interrupted; finished steps' artifacts are kept in {self.record.folder}"
             )
         return result
+
+    def _final_steps(self) -> list[str]:
+        """Steps of the pipeline nothing depends on: their artifacts are the run's result."""
+        steps = self.loaded.pipeline.steps
+        depended_on = {dependency for step in steps for dependency in step.dependencies}
+        return [step.id for step in steps if step.id not in depended_on]
 
     def _failure_text(self, failed: list[str], interrupted: bool) -> str | None:
         if interrupted:

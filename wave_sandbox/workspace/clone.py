@@ -31,9 +31,11 @@ class Clone:
         return self.path / ".git"
 
 
-def create_clone(repo: Path, destination: Path, owner: tuple[int, int] | None = None) -> Clone:
-    """Clone HEAD of `repo` into `destination`; hand its working tree (not `.git`) to `owner`."""
-    base = head_commit(repo)
+def create_clone(
+    repo: Path, destination: Path, owner: tuple[int, int] | None = None, base: str | None = None
+) -> Clone:
+    """Clone `base` (default: HEAD) of `repo` into `destination`; hand its working tree (not `.git`) to `owner`."""
+    base = base or head_commit(repo)
     empty_template = destination.parent / ".empty-git-template"
     empty_template.mkdir(parents=True, exist_ok=True)
     run_git(

@@ -2,7 +2,8 @@
 
 Read-only mounts bind the user's folder itself (the kernel enforces read-only); read-write mounts
 bind the run's clone instead, with the clone's `.git` bound read-only over it. The run records folder
-is masked wherever a mount would show it, so no agent reads another step's or run's records.
+is masked wherever a mount would show it, so no agent reads another step's or run's records; so are
+secret-looking files and a `.git/config` holding credentials (see `secrets`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from wave_sandbox.engine.records import runs_root
 from wave_sandbox.workspace.clone import Clone
+from wave_sandbox.workspace.secrets import find_secret_files, git_config_has_credentials, secret_patterns
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,10 @@ def plan_step_mounts(
         relative = _relative_inside(host_source, repo) or PurePosixPath(".")
         clone_source = clone.path / relative
         planned.append(StepMount(clone_source, target, False))
+        masked.extend(
+            str(PurePosixPath(target) / secret)
+            for secret in find_secret_files(clone_source, secret_patterns(repo))
+        )
         git_inside = _relative_inside(clone.git_dir, clone_source)
         if git_inside is not None:
             planned.append(
@@ -59,8 +65,15 @@ def plan_step_mounts(
 
 
 def _masks_for(host_source: Path, target: str, repo: Path) -> list[str]:
+    """The run records folder, secret-looking files and a credential-holding `.git/config`."""
+    masks = []
     records = runs_root(repo)
     inside = _relative_inside(records, host_source)
-    if inside is None or not records.is_dir():
-        return []
-    return [str(PurePosixPath(target) / inside)]
+    if inside is not None and records.is_dir():
+        masks.append(str(PurePosixPath(target) / inside))
+    for relative in find_secret_files(host_source, secret_patterns(repo)):
+        masks.append(str(PurePosixPath(target) / relative))
+    git_config = host_source / ".git" / "config"
+    if git_config_has_credentials(git_config):
+        masks.append(str(PurePosixPath(target) / ".git" / "config"))
+    return masks

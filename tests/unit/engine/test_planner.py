@@ -86,6 +86,3 @@ def test_filter_names_unknown_step():
         filter_steps(SEED, only=["nope"])
 
 
-def test_final_steps_are_those_nothing_depends_on():
-    plan = Plan([PlannedStep("a"), PlannedStep("b", ("a",)), PlannedStep("c", ("a",))])
-    assert plan.final_steps() == ["b", "c"]

@@ -1,0 +1,26 @@
+"""`wave-sandbox resume RUN`: continue a failed or interrupted run from its first unfinished step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from wave_sandbox.cli.app import app
+from wave_sandbox.cli.run_cmd import notify
+
+
+@app.command("resume")
+def resume_command(
+    run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
+    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Override the run's model (anthropic:ID or scripted:FILE)."),
+    json_output: bool = typer.Option(False, "--json", help="One JSON object per event on stdout."),
+    keep: bool = typer.Option(False, "--keep", help="Keep containers and the clone for debugging."),
+) -> None:
+    """Re-run a failed or interrupted run, reusing the artifacts of its finished steps."""
+    from wave_sandbox.engine.launch import launch_resume
+
+    result = launch_resume(run, repo.resolve(), model, keep, json_output, notify)
+    raise typer.Exit(result.exit_code)

@@ -1,0 +1,55 @@
+"""Files an agent should never read: secret-looking files in a mounted repository, and `.git/config`
+when it holds credentials. They are masked inside the container (an empty file over them), which
+changes nothing on the host, so masking never shows up on the review branch.
+
+Patterns are configurable per repository in `.wave/masks` (one glob per line, `#` comments); they are
+matched against each file's name and its path relative to the mount.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from pathlib import Path
+
+DEFAULT_SECRET_PATTERNS = (".env", ".env.*", "*.pem", "id_*", "*.key", "*.p12", "*.pfx", ".netrc", ".npmrc", ".pypirc")
+MASKS_FILE = Path(".wave") / "masks"
+SKIPPED_FOLDERS = {".git", ".wave", "node_modules", ".venv", "__pycache__"}
+CREDENTIAL_IN_URL = re.compile(r"^\s*(url|pushurl)\s*=\s*\S+://[^/\s@]+@", re.IGNORECASE | re.MULTILINE)
+EXTRA_HEADER = re.compile(r"^\s*extraheader\s*=", re.IGNORECASE | re.MULTILINE)
+
+
+def secret_patterns(repo: Path) -> tuple[str, ...]:
+    masks_file = repo / MASKS_FILE
+    if not masks_file.is_file():
+        return DEFAULT_SECRET_PATTERNS
+    lines = [line.strip() for line in masks_file.read_text(errors="replace").splitlines()]
+    return tuple(line for line in lines if line and not line.startswith("#"))
+
+
+def matches_secret_pattern(relative: str, patterns: tuple[str, ...]) -> bool:
+    name = relative.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(relative, pattern) for pattern in patterns)
+
+
+def find_secret_files(folder: Path, patterns: tuple[str, ...]) -> list[str]:
+    """Relative paths of regular files under `folder` whose name looks like a secret."""
+    found = []
+    for current, subfolders, files in os.walk(folder, followlinks=False):
+        subfolders[:] = [name for name in subfolders if name not in SKIPPED_FOLDERS]
+        relative_folder = os.path.relpath(current, folder)
+        for name in files:
+            relative = name if relative_folder == "." else f"{relative_folder}/{name}"
+            if matches_secret_pattern(relative, patterns) and os.path.isfile(os.path.join(current, name)):
+                found.append(relative)
+    return sorted(found)
+
+
+def git_config_has_credentials(config_file: Path) -> bool:
+    """A remote URL with a user or token in it, or an `http.extraheader` (usually a bearer token)."""
+    try:
+        text = config_file.read_text(errors="replace")
+    except OSError:
+        return False
+    return bool(CREDENTIAL_IN_URL.search(text) or EXTRA_HEADER.search(text))
