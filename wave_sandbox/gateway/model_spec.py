@@ -16,11 +16,9 @@ from typing import Literal
 from wave_sandbox.errors import ModelSpecError
 from wave_sandbox.gateway.upstream import Upstream
 
-__all__ = ["ModelChoice", "parse_model_spec", "make_upstream", "API_KEY_VARIABLE", "DEFAULT_MODEL_ID"]
+__all__ = ["ModelChoice", "parse_model_spec", "make_upstream", "API_KEY_VARIABLE"]
 
 API_KEY_VARIABLE = "ANTHROPIC_API_KEY"
-# The model a step asks for when neither --model anthropic:ID, the step nor its persona names one.
-DEFAULT_MODEL_ID = "claude-sonnet-4-5"
 # The host's own override of the API address (as the anthropic SDK honours it), e.g. a corporate proxy.
 BASE_URL_VARIABLE = "ANTHROPIC_BASE_URL"
 _MODEL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]*$")
@@ -33,8 +31,8 @@ _BOTH_OPTIONS = (
 class ModelChoice:
     """The upstream a run uses: the real API or a script file.
 
-    ``model_id`` is the id after ``anthropic:``; None leaves the choice to the step, then its
-    persona, then ``DEFAULT_MODEL_ID``. The scripted model answers under whatever id it is asked for.
+    ``model_id`` is the id after ``anthropic:``; None leaves the choice to the runner (the step's,
+    the persona's or its default model). The scripted model answers under whatever id it is asked for.
     """
 
     kind: Literal["anthropic", "scripted"]

@@ -80,7 +80,7 @@ class _ScriptReader:
         raise ScriptError(f"scripted model file {self.path}{line}: {place}: {message}. Fix the file.")
 
     def mapping(self, node: yaml.Node, place: str, allowed: tuple[str, ...]) -> dict[str, yaml.Node]:
-        """The entries of a mapping node, refusing other shapes and keys outside ``allowed``."""
+        """The entries of a mapping node, refusing other shapes and keys outside ``allowed`` (empty: any key)."""
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, place, "expected a mapping")
         entries: dict[str, yaml.Node] = {}
