@@ -31,7 +31,10 @@ def agent_image(docker) -> str:
 
 def labelled_objects(docker) -> dict[str, list[str]]:
     return {
-        "containers": [c.name for c in docker.containers.list(all=True, filters={"label": LABEL})],
+        "containers": [
+            c.attrs.get("Names", [c.id])[0]
+            for c in docker.containers.list(all=True, sparse=True, filters={"label": LABEL})
+        ],
         "networks": [n.name for n in docker.networks.list(filters={"label": LABEL})],
         "volumes": [v.name for v in docker.volumes.list(filters={"label": LABEL})],
     }

@@ -19,7 +19,7 @@ def clean_command(
     from wave_sandbox.sandbox.cleanup import remove_labelled_resources
     from wave_sandbox.sandbox.client import docker_client
 
-    report = remove_labelled_resources(docker_client(), None, is_run_alive)
+    report = remove_labelled_resources(docker_client())
     clones = remove_leftover_clones(repo.resolve(), is_run_alive)
     typer.echo(f"Cleaned: {report.summary()}; {clones} leftover clone(s).")
     for problem in report.failures:

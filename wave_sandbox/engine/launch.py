@@ -131,6 +131,6 @@ def remove_leftovers_of_dead_runs(client, notify: Callable[[str], None]) -> None
     """The third cleanup net, cast on every start: what crashed runs left, never a live run's."""
     from wave_sandbox.sandbox.cleanup import remove_labelled_resources
 
-    report = remove_labelled_resources(client, None, is_run_alive)
+    report = remove_labelled_resources(client)  # alive = its owner process (pid + start time) still runs
     if report.removed_anything:
         notify(f"notice: cleaned up after earlier crashed runs: {report.summary()}")
