@@ -1,11 +1,15 @@
-"""`wave-sandbox doctor`: check Docker, the agent image, the repository and credentials; say what is missing."""
+"""`wave-sandbox doctor`: check Docker, the agent image, the repository, credentials and the sandbox's
+controls; say what is missing.
+
+A control the engine cannot give (host firewall rules on rootless Docker, Docker Desktop or Podman; a
+cgroup limit; seccomp) is shown as REDUCED: runs still work, with less isolation (SECURITY.md).
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 from pathlib import Path
-from typing import Callable
 
 import typer
 
@@ -55,10 +59,35 @@ def check_credentials() -> Check:
     return ("credentials", False, "ANTHROPIC_API_KEY is not set; export it, or use --model scripted:FILE offline")
 
 
+def check_controls(client) -> list[Check]:
+    """One REDUCED line per control the engine cannot give, or one ok line naming the full set."""
+    from wave_sandbox.sandbox.controls import reduced_controls
+
+    missing = reduced_controls(client)
+    if not missing:
+        full_set = "all sandbox controls hold: host firewall, memory/swap, pids and CPU limits, seccomp"
+        return [("controls", True, full_set)]
+    return [("controls", False, line) for line in missing]
+
+
+def check_gvisor(client) -> Check:
+    """gVisor is not wired yet; say whether the engine would have it, without calling its absence a fault."""
+    runtimes = client.info().get("Runtimes") or {}
+    if "runsc" in runtimes:
+        return ("gvisor", True, "the engine has the runsc runtime; wave-sandbox does not use it yet (SECURITY.md)")
+    return ("gvisor", True, "no runsc runtime (optional; wave-sandbox does not use gVisor yet, see SECURITY.md)")
+
+
 def check_command(name: str, why: str) -> Check:
     if shutil.which(name):
         return (name, True, "installed")
     return (name, False, f"not installed; {why}")
+
+
+def status_word(name: str, ok: bool) -> str:
+    if ok:
+        return "ok     "
+    return "REDUCED" if name == "controls" else "MISSING"
 
 
 @app.command("doctor")
@@ -68,6 +97,8 @@ def doctor_command(repo: Path = typer.Option(Path("."), "--repo", help="The repo
     checks: list[Check] = [docker_check]
     if client is not None:
         checks.append(check_image(client))
+        checks += check_controls(client)
+        checks.append(check_gvisor(client))
     checks += [
         check_repository(repo.resolve()),
         check_credentials(),
@@ -75,6 +106,6 @@ def doctor_command(repo: Path = typer.Option(Path("."), "--repo", help="The repo
         check_command("iptables", "install iptables so a step's container reaches only its gateway port"),
     ]
     for name, ok, detail in checks:
-        typer.echo(f"{'ok     ' if ok else 'MISSING'} {name:<12} {detail}")
+        typer.echo(f"{status_word(name, ok)} {name:<12} {detail}")
     essential_failed = any(not ok for name, ok, _ in checks if name in ("docker", "git"))
     raise typer.Exit(2 if essential_failed else 0)

@@ -25,7 +25,7 @@ from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.redaction import files_under, host_secret_values, redact_files
 from wave_sandbox.engine.step_execution import StepContext, StepOutcome, execute_step
 from wave_sandbox.engine.step_jobs import RunSettings, build_step_job, declared_outputs
-from wave_sandbox.errors import RunInterrupted
+from wave_sandbox.errors import RunInterrupted, WorkspaceError
 from wave_sandbox.spec.loader import LoadedPipeline
 from wave_sandbox.spec.personas import Persona
 
@@ -209,9 +209,12 @@ class PipelineRun:
                                 model=job.step_description["model"], tools=job.step_description["tools"])
         outcome = execute_step(context, job)
         if outcome.succeeded and self.plan.step(step_id).readwrite:
-            outcome.refusals += self.infrastructure.commit_step_changes(
-                step_id, persona.name, outcome.message, self.notify
-            )
+            try:
+                outcome.refusals += self.infrastructure.commit_step_changes(
+                    step_id, persona.name, outcome.message, self.notify
+                )
+            except WorkspaceError as error:
+                outcome.succeeded, outcome.message = False, f"committing the step's changes failed: {error}"
         return outcome
 
     def _settings(self) -> RunSettings:

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, artifact_problem, write_private_file
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_prompt import InjectedArtifact
+from wave_sandbox.text_safety import one_printable_line
 from wave_sandbox.workspace.mounts import StepMount
 
 AGENT_COMMAND = ["python3", "-m", "wave_sandbox.agent", "/wave/step.json"]
@@ -152,12 +153,13 @@ def _judge(context, job: StepJob, agent: AgentResult, collected, gateway_failure
     elif gateway_failure:
         outcome.message = gateway_failure
     elif agent.exit_code != 0:
-        outcome.message = agent.report.get("error") or f"agent exited with status {agent.exit_code}: {agent.log_tail}"
+        reason = agent.report.get("error") or f"agent exited with status {agent.exit_code}: {agent.log_tail}"
+        outcome.message = one_printable_line(str(reason), 300)
     elif problems:
         outcome.message = "; ".join(problems)
     else:
         outcome.succeeded = True
-        outcome.message = agent.report.get("summary") or "Step complete"
+        outcome.message = one_printable_line(str(agent.report.get("summary") or ""), empty="Step complete")
     return outcome
 
 

@@ -5,22 +5,33 @@ Host-side git here never looks at the clone's working tree: the tree is read as 
 store (its `.git` was mounted read-only in every container, so only we ever wrote it), and the commit
 is fetched into the user's repository as `refs/heads/wave/<pipeline>/<run-id>`, never moving HEAD or
 any other branch. Every git command runs with hooks, fsmonitor, external diff and global/system
-config switched off, so no hook, filter, textconv or fsmonitor command can run.
+config switched off, so no hook, filter, textconv or fsmonitor command can run; the only git command
+that reads anything from the working tree is `check-ignore`, which reads `.gitignore` patterns as data.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
 from wave_sandbox.errors import WorkspaceError
+from wave_sandbox.text_safety import one_printable_line
 from wave_sandbox.workspace.clone import Clone
-from wave_sandbox.workspace.repository import run_git
-from wave_sandbox.workspace.tree_snapshot import MODE_SUBMODULE, TreeSnapshot, snapshot_working_tree
+from wave_sandbox.workspace.repository import run_git, run_git_bytes
+from wave_sandbox.workspace.tree_snapshot import (
+    MODE_SUBMODULE,
+    BaseBlob,
+    TreeSnapshot,
+    snapshot_working_tree,
+)
 
 RUN_REF_IN_CLONE = "refs/heads/wave-run"
 DEFAULT_AUTHOR = ("wave-sandbox", "wave-sandbox@localhost")
+MODE_TREE = 0o40000
+SUMMARY_MAX_CHARS = 200
 
 
 def clone_git_environment(clone: Path) -> dict[str, str]:
@@ -31,7 +42,7 @@ def clone_git_environment(clone: Path) -> dict[str, str]:
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_COUNT": "1",
         "GIT_CONFIG_KEY_0": "safe.directory",
-        "GIT_CONFIG_VALUE_0": str(clone),
+        "GIT_CONFIG_VALUE_0": str(Path(clone).resolve()),
     }
 
 
@@ -43,6 +54,7 @@ def run_git_on_clone(clone: Path, *arguments: str, **options) -> str:
 class TreeEntry:
     mode: int
     sha: str
+    size: int = -1
 
 
 @dataclass
@@ -53,12 +65,15 @@ class StepCommit:
 
 
 def read_tree_entries(clone: Path, commit: str) -> dict[str, TreeEntry]:
-    output = run_git_on_clone(clone, "ls-tree", "-r", "-z", "--full-tree", commit)
+    """Every entry of `commit`'s tree; names that are not UTF-8 come back as surrogate escapes."""
+    output = run_git_bytes(
+        clone, "ls-tree", "-r", "-z", "-l", "--full-tree", commit, extra_env=clone_git_environment(clone)
+    )
     entries = {}
-    for record in filter(None, output.split("\0")):
-        meta, path = record.split("\t", 1)
-        mode, _kind, sha = meta.split()
-        entries[path] = TreeEntry(int(mode, 8), sha)
+    for record in filter(None, output.split(b"\0")):
+        meta, path = record.split(b"\t", 1)
+        mode, _kind, sha, size = meta.decode().split()
+        entries[os.fsdecode(path)] = TreeEntry(int(mode, 8), sha, int(size) if size != "-" else -1)
     return entries
 
 
@@ -70,21 +85,39 @@ def ignored_paths(clone: Path, candidates: list[str]) -> set[str]:
     return set(filter(None, output.split("\0")))
 
 
+def _under_any(path: str, folders: set[str]) -> bool:
+    parts = path.split("/")
+    return any("/".join(parts[:depth]) in folders for depth in range(1, len(parts)))
+
+
 def next_tree_entries(base: dict[str, TreeEntry], snapshot: TreeSnapshot, ignored: set[str]) -> dict[str, TreeEntry]:
-    """The base tree with the snapshot's changes applied; refused and submodule paths keep their base."""
+    """The base tree with the snapshot's changes applied.
+
+    A refused path keeps its base version, and so does everything the base has under a refused
+    folder (an unreadable folder or a folder swapped for a link is not a deletion); submodules stay."""
     entries = {path: entry for path, entry in base.items() if entry.mode == MODE_SUBMODULE}
     for path, tree_file in snapshot.files.items():
         if path in ignored and path not in base:
             continue
         entries[path] = TreeEntry(tree_file.mode, tree_file.blob_sha)
+    refused = set(snapshot.refused)
     for path, entry in base.items():
-        if path not in entries and path in snapshot.refused:
+        if path not in entries and (path in refused or _under_any(path, refused)):
             entries[path] = entry
     return entries
 
 
 def changed_paths(before: dict[str, TreeEntry], after: dict[str, TreeEntry]) -> list[str]:
-    return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    def identity(entry: TreeEntry | None):
+        return None if entry is None else (entry.mode, entry.sha)
+
+    paths = before.keys() | after.keys()
+    return sorted(path for path in paths if identity(before.get(path)) != identity(after.get(path)))
+
+
+def commit_summary(summary: str) -> str:
+    """The model's summary as one printable line: it comes from the container, so it is hostile."""
+    return one_printable_line(summary, SUMMARY_MAX_CHARS, empty="no summary")
 
 
 @dataclass
@@ -110,53 +143,53 @@ class RunBranch:
     def commit_step(self, step_id: str, persona: str, summary: str) -> StepCommit:
         base = read_tree_entries(self.clone.path, self.tip)
         submodules = {path for path, entry in base.items() if entry.mode == MODE_SUBMODULE}
-        snapshot = snapshot_working_tree(self.clone.path, submodules)
+        known = {path: BaseBlob(entry.mode, entry.sha, entry.size) for path, entry in base.items()
+                 if entry.mode != MODE_SUBMODULE}
+        snapshot = snapshot_working_tree(self.clone.path, submodules, base=known)
         new_paths = [path for path in snapshot.files if path not in base]
         entries = next_tree_entries(base, snapshot, ignored_paths(self.clone.path, new_paths))
         changes = changed_paths(base, entries)
         if not changes:
             return StepCommit(None, [], snapshot.refusals)
         sha = self._write_commit(snapshot, entries, changes, self._message(step_id, persona, summary))
+        self._publish(sha)  # before recording it: a commit the user's repo lacks is not on the branch
         self.tip = sha
         self.commits.append(sha)
-        self._publish()
         self.files_changed = self._count_files_changed()
         return StepCommit(sha, changes, snapshot.refusals)
 
     def _message(self, step_id: str, persona: str, summary: str) -> str:
         return (
-            f"{step_id} ({persona}): {summary}\n\n"
+            f"{step_id} ({persona}): {commit_summary(summary)}\n\n"
             f"Wave-Run: {self.run_id}\nWave-Pipeline: {self.pipeline}\nWave-Step: {step_id}\n"
         )
 
     def _write_commit(self, snapshot: TreeSnapshot, entries, changes: list[str], message: str) -> str:
         import git
-        from git.index.fun import write_tree_from_cache
-        from git.index.typ import BaseIndexEntry
-        from gitdb.base import IStream
+        from gitdb.db import LooseObjectDB
 
         repository = git.Repo(self.clone.path)
-        repository.git.update_environment(**clone_git_environment(self.clone.path))
-        for path in changes:
-            if path in snapshot.files and path in entries:
-                content = snapshot.files[path].content
-                repository.odb.store(IStream(b"blob", len(content), BytesIO(content)))
-        ordered = sorted(entries.items(), key=lambda item: item[0].encode())
-        index_entries = [
-            BaseIndexEntry((entry.mode, bytes.fromhex(entry.sha), 0, path)) for path, entry in ordered
-        ]
-        tree_sha, _ = write_tree_from_cache(index_entries, repository.odb, slice(0, len(index_entries)))
-        author = git.Actor(*commit_identity(self.repo))
-        commit = git.Commit.create_from_tree(
-            repository, tree_sha.hex(), message, parent_commits=[repository.commit(self.tip)],
-            head=False, author=author, committer=author,
-        )
-        repository.close()
-        return commit.hexsha
+        # GitPython would honour a GIT_OBJECT_DIRECTORY of the caller's environment (set inside git
+        # hooks): name the clone's object store. Objects are only written, in Python, and the parent
+        # is named by its id, so GitPython starts no git process that the environment could misdirect.
+        repository.odb = LooseObjectDB(str(self.clone.git_dir / "objects"))
+        try:
+            for path in changes:
+                if path in snapshot.files and path in entries and snapshot.files[path].content is not None:
+                    _store_object(repository, b"blob", snapshot.files[path].content)
+            tree_sha = write_tree(repository, entries)
+            author = _commit_actor(commit_identity(self.repo))
+            commit = git.Commit.create_from_tree(
+                repository, tree_sha, message, parent_commits=[git.Commit(repository, bytes.fromhex(self.tip))],
+                head=False, author=author, committer=author,
+            )
+            return commit.hexsha
+        finally:
+            repository.close()
 
-    def _publish(self) -> None:
-        """Point the clone's run ref at the tip, then fetch it into the user's repo (fast-forward only)."""
-        run_git_on_clone(self.clone.path, "update-ref", RUN_REF_IN_CLONE, self.tip)
+    def _publish(self, sha: str) -> None:
+        """Point the clone's run ref at `sha`, then fetch it into the user's repo (fast-forward only)."""
+        run_git_on_clone(self.clone.path, "update-ref", RUN_REF_IN_CLONE, sha)
         trust_clone = {key: value for key, value in clone_git_environment(self.clone.path).items()
                        if key.startswith("GIT_CONFIG_") and key != "GIT_CONFIG_GLOBAL"}
         trust_clone.pop("GIT_CONFIG_NOSYSTEM")
@@ -173,6 +206,55 @@ class RunBranch:
             "--no-textconv", self.start, self.tip,
         )
         return len([name for name in output.split("\0") if name])
+
+
+def _store_object(repository, kind: bytes, content: bytes) -> str:
+    from gitdb.base import IStream
+
+    return repository.odb.store(IStream(kind, len(content), BytesIO(content))).hexsha.decode()
+
+
+def write_tree(repository, entries: dict[str, TreeEntry]) -> str:
+    """Write the nested trees of `entries` (path -> entry) into the object store; return the root's id.
+
+    Names are written as their bytes (a name that is not UTF-8 keeps its encoding); a path that is both
+    a file and a folder is an error, never a broken tree."""
+    root: dict[bytes, object] = {}
+    for path, entry in entries.items():
+        *folders, name = os.fsencode(path).split(b"/")
+        node = root
+        for folder in folders:
+            node = node.setdefault(folder, {})
+            if not isinstance(node, dict):
+                raise WorkspaceError(f"cannot commit {path!r}: a file and a folder share its path")
+        if name in node:
+            raise WorkspaceError(f"cannot commit {path!r}: a file and a folder share its path")
+        node[name] = entry
+    return _write_tree_node(repository, root)
+
+
+def _write_tree_node(repository, node: dict[bytes, object]) -> str:
+    records = []
+    for name, child in node.items():
+        if isinstance(child, dict):
+            records.append((name + b"/", MODE_TREE, name, _write_tree_node(repository, child)))
+        else:
+            records.append((name, child.mode, name, child.sha))
+    records.sort(key=lambda record: record[0])  # git orders a folder as if its name ended in "/"
+    content = b"".join(b"%o %s\0%s" % (mode, name, bytes.fromhex(sha)) for _, mode, name, sha in records)
+    return _store_object(repository, b"tree", content)
+
+
+def _commit_actor(identity: tuple[str, str]):
+    import git
+
+    name, email = identity
+    if any(char in f"{name}{email}" for char in "<>\n"):
+        raise WorkspaceError(
+            f"wave-sandbox.name/wave-sandbox.email {name!r} <{email}> holds '<', '>' or a line break; "
+            "fix them in the repository's git config"
+        )
+    return git.Actor(name, email)
 
 
 def commit_identity(repo: Path) -> tuple[str, str]:

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from wave_sandbox.errors import WorkspaceError
 from wave_sandbox.workspace.repository import head_commit, run_git
 
 
@@ -61,4 +63,27 @@ def hand_working_tree_to(clone_path: Path, owner: tuple[int, int]) -> None:
 
 
 def remove_clone(clone: Clone) -> None:
+    """Remove the clone, also folders the agent made unreadable (it runs as our uid when we are not
+    root); raise WorkspaceError naming what is left, so the run reports it instead of hiding it."""
     shutil.rmtree(clone.path, ignore_errors=True)
+    if not os.path.lexists(clone.path):
+        return
+    _make_folders_writable(clone.path)
+    try:
+        shutil.rmtree(clone.path)
+    except OSError as error:
+        raise WorkspaceError(f"could not remove the clone {clone.path}: {error}; remove it by hand") from error
+
+
+def _make_folders_writable(root: Path) -> None:
+    """chmod u+rwx every folder below `root` (never through a symlink) so rmtree can empty it."""
+    pending = [str(root)]
+    while pending:
+        folder = pending.pop()
+        try:
+            if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                continue
+            os.chmod(folder, stat.S_IMODE(os.lstat(folder).st_mode) | stat.S_IRWXU)
+            pending.extend(os.path.join(folder, name) for name in os.listdir(folder))
+        except OSError:
+            continue

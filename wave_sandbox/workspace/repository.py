@@ -33,17 +33,34 @@ def run_git(
     stdin: str | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> str:
-    """Run one git command in `repo` and return its stdout; failures become WorkspaceError."""
+    """Run one git command in `repo` and return its stdout; failures become WorkspaceError.
+
+    Output that is not UTF-8 (a file name in another encoding) is kept as surrogate escapes, as
+    `os.fsdecode` does, so such a path round-trips to the same bytes."""
+    encoded = None if stdin is None else stdin.encode("utf-8", "surrogateescape")
+    output = run_git_bytes(repo, *arguments, check=check, stdin=encoded, extra_env=extra_env)
+    return output.decode("utf-8", "surrogateescape")
+
+
+def run_git_bytes(
+    repo: Path,
+    *arguments: str,
+    check: bool = True,
+    stdin: bytes | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> bytes:
+    """`run_git` returning stdout as bytes."""
     command = ["git", *HARDENING_OPTIONS, "-C", str(repo), *arguments]
     environment = {**hardened_git_environment(), **(extra_env or {})}
     try:
         completed = subprocess.run(
-            command, capture_output=True, text=True, env=environment, check=False, input=stdin
+            command, capture_output=True, env=environment, check=False, input=stdin
         )
     except FileNotFoundError as exc:
         raise WorkspaceError("git is not installed on this machine; install git and retry") from exc
     if check and completed.returncode != 0:
-        raise WorkspaceError(f"git {' '.join(arguments)} failed in {repo}: {completed.stderr.strip()}")
+        error = completed.stderr.decode("utf-8", "replace").strip()
+        raise WorkspaceError(f"git {' '.join(arguments)} failed in {repo}: {error}")
     return completed.stdout
 
 

@@ -1,38 +1,73 @@
 """Read the clone's working tree as hostile data: what may go into a commit, what is refused.
 
-Nothing here runs git on the working tree. The tree is walked with lstat and never followed through
-a link; files are read with O_NOFOLLOW. Only regular files (with their executable bit) and symlinks
-that stay inside the tree are taken. Refused, with a reason: symlinks leaving the tree, anything under
-a `.git` folder, special files (FIFOs, sockets, devices), files over the size limit, names that are not
-UTF-8 or hold control characters, and any change inside a submodule.
+Nothing here runs git on the working tree. The tree is walked through folder descriptors (each
+folder opened with O_NOFOLLOW relative to its parent), so swapping a folder for a symlink while we
+walk (possible when `--keep` leaves the container running) cannot lead us outside the tree; files
+are opened the same way, with O_NONBLOCK so a FIFO cannot hang the host, and checked again with fstat.
+
+Only regular files (with git's executable bit) and symlinks that stay inside the tree are taken.
+Refused, with a reason: symlinks leaving the tree (also through other links) or pointing into a
+`.git`, anything named like git metadata (`.git` and the spellings that macOS and Windows read as
+`.git`), special files (FIFOs, sockets, devices), files over the size limit, names that are not UTF-8
+or hold control characters, changes inside a submodule, unreadable or too deeply nested folders.
+Rules apply to changes only: an entry identical to its base version (given as `base`) is taken as
+it is, and its content is not kept in memory.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import posixpath
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
+
+from wave_sandbox.errors import WorkspaceError
+from wave_sandbox.workspace.path_rules import (
+    GIT_READ_DOTFILES,
+    is_git_metadata_name,
+    link_resolution_refusal,
+    name_refusal,
+    symlink_target_refusal,
+)
 
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_CHANGED_BYTES = 256 * 1024 * 1024
+MAX_FOLDER_DEPTH = 200
 MODE_FILE = 0o100644
 MODE_EXECUTABLE = 0o100755
 MODE_SYMLINK = 0o120000
 MODE_SUBMODULE = 0o160000
+READ_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BaseBlob:
+    """A path's entry in the commit the snapshot is compared with."""
+
+    mode: int
+    sha: str
+    size: int
 
 
 @dataclass(frozen=True)
 class TreeFile:
-    """One entry to commit: git mode, content (file bytes or link target) and its blob id."""
+    """One entry to commit: git mode, content (file bytes or link target) and its blob id.
+
+    `known_sha` is set for an entry identical to its base blob; a regular file's `content` is then
+    None (not read into memory), a symlink's is still its target.
+    """
 
     path: str
     mode: int
-    content: bytes
+    content: bytes | None
+    known_sha: str | None = None
 
     @property
     def blob_sha(self) -> str:
+        if self.known_sha is not None:
+            return self.known_sha
         header = f"blob {len(self.content)}\0".encode()
         return hashlib.sha1(header + self.content).hexdigest()
 
@@ -51,96 +86,197 @@ def git_blob_sha(content: bytes) -> str:
     return TreeFile("", MODE_FILE, content).blob_sha
 
 
-def _name_refusal(relative: str) -> str | None:
-    try:
-        relative.encode("utf-8")
-    except UnicodeEncodeError:
-        return "name is not UTF-8"
-    parts = relative.split("/")
-    if any(part.lower() == ".git" for part in parts[:-1]) or parts[-1].lower() == ".git":
-        return "lies under a .git folder"
-    if any(part in ("", ".", "..") for part in parts):
-        return "path with '.' or '..' components"
-    if any(ord(char) < 32 or ord(char) == 127 for char in relative):
-        return "name holds control characters"
-    return None
-
-
-def _symlink_target_refusal(relative: str, target: str) -> str | None:
-    """A link may point only at another place inside the tree (git stores its target as data)."""
-    if posixpath.isabs(target):
-        return f"symlink to an absolute path ({target!r}) leaves the tree"
-    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(relative), target))
-    if resolved == ".." or resolved.startswith("../"):
-        return f"symlink to {target!r} leaves the tree"
-    return None
-
-
-def _read_regular_file(absolute: str, expected_size: int) -> bytes:
-    descriptor = os.open(absolute, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(descriptor, "rb") as stream:
-        return stream.read(expected_size + 1)
-
-
 def snapshot_working_tree(
-    root: Path, submodule_paths: set[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    root: Path,
+    submodule_paths: set[str],
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    base: Mapping[str, BaseBlob] | None = None,
+    max_changed_bytes: int = DEFAULT_MAX_CHANGED_BYTES,
 ) -> TreeSnapshot:
     """Walk `root` (skipping its top-level `.git`), returning what may be committed and what is refused."""
-    snapshot = TreeSnapshot()
-    for folder, subfolders, files in os.walk(root, followlinks=False):
-        relative_folder = os.path.relpath(folder, root)
-        relative_folder = "" if relative_folder == "." else relative_folder
-        if not relative_folder and ".git" in subfolders:
-            subfolders.remove(".git")
-        for name in sorted([*subfolders, *files]):
-            _take_entry(root, relative_folder, name, subfolders, submodule_paths, max_file_bytes, snapshot)
-    return snapshot
+    walker = _HostileTreeWalker(submodule_paths, max_file_bytes, dict(base or {}), max_changed_bytes)
+    try:
+        root_descriptor = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.listdir(root_descriptor)  # an unreadable root would otherwise look like a tree emptied
+            walker.walk_folder(root_descriptor, "", depth=0)
+        finally:
+            os.close(root_descriptor)
+    except OSError as exc:
+        raise WorkspaceError(
+            f"the clone's working tree {root} could not be read ({exc.strerror}); nothing was committed"
+        ) from exc
+    refuse_links_escaping_through_links(walker.snapshot)
+    return walker.snapshot
 
 
-def _take_entry(root, relative_folder, name, subfolders, submodule_paths, max_file_bytes, snapshot) -> None:
-    relative = f"{relative_folder}/{name}" if relative_folder else name
-    absolute = os.path.join(root, relative)
-    info = os.lstat(absolute)
-    if stat.S_ISDIR(info.st_mode):
-        _check_folder(root, relative, name, subfolders, submodule_paths, snapshot)
-        return
-    if name in subfolders:  # a symlink to a folder shows up among os.walk's folders
-        subfolders.remove(name)
-    refusal = _refusal_for(relative, absolute, info, submodule_paths, max_file_bytes)
-    if refusal:
-        snapshot.refused[relative] = refusal
-        return
-    snapshot.files[relative] = _tree_file(relative, absolute, info)
+class _HostileTreeWalker:
+    def __init__(self, submodule_paths, max_file_bytes, base, max_changed_bytes):
+        self.submodule_paths = set(submodule_paths)
+        self.max_file_bytes = max_file_bytes
+        self.base: dict[str, BaseBlob] = base
+        # Folders the base commit already has: an odd name the user committed is not the agent's change.
+        self.base_folders = {path.rsplit("/", depth)[0] for path in base for depth in range(1, path.count("/") + 1)}
+        self.changed_bytes_left = max_changed_bytes
+        self.snapshot = TreeSnapshot()
+
+    def refuse(self, relative: str, reason: str) -> None:
+        self.snapshot.refused[relative] = reason
+
+    def walk_folder(self, descriptor: int, folder: str, depth: int) -> None:
+        try:
+            names = sorted(os.listdir(descriptor))
+        except OSError as error:
+            self.refuse(folder, f"folder could not be read ({error.strerror})")
+            return
+        for name in names:
+            if not folder and name == ".git":
+                continue
+            self.take_entry(descriptor, folder, name, depth)
+
+    def take_entry(self, descriptor: int, folder: str, name: str, depth: int) -> None:
+        relative = f"{folder}/{name}" if folder else name
+        try:
+            info = os.stat(name, dir_fd=descriptor, follow_symlinks=False)
+        except FileNotFoundError:
+            return  # removed while we walked: only possible when the container still runs
+        if stat.S_ISDIR(info.st_mode):
+            self.take_folder(descriptor, relative, name, depth)
+        elif stat.S_ISLNK(info.st_mode):
+            self.take_symlink(descriptor, relative, name)
+        elif stat.S_ISREG(info.st_mode):
+            self.take_regular_file(descriptor, relative, name)
+        else:
+            self.refuse(relative, self.change_refusal(relative) or "not a regular file, folder or symlink")
+
+    def change_refusal(self, relative: str) -> str | None:
+        """What refuses any change at `relative`, whatever its content."""
+        if relative in self.submodule_paths or any(relative.startswith(f"{sub}/") for sub in self.submodule_paths):
+            return "change inside a submodule; submodules are never changed"
+        covered = sorted(sub for sub in self.submodule_paths if sub.startswith(f"{relative}/"))
+        if covered:
+            return f"replaces the folder of submodule {covered[0]!r}; submodules are never changed"
+        return name_refusal(relative)
+
+    def take_folder(self, descriptor: int, relative: str, name: str, depth: int) -> None:
+        """Descend into ordinary folders only; a nested `.git` or a submodule's folder is not walked."""
+        if is_git_metadata_name(name):
+            self.refuse(relative, "a nested .git folder is never committed")
+            return
+        if relative in self.submodule_paths:
+            self.refuse_if_submodule_folder_filled(descriptor, relative, name)
+            return
+        refusal = None if relative in self.base_folders else name_refusal(relative)
+        if refusal is None and depth >= MAX_FOLDER_DEPTH:
+            refusal = f"folders nested deeper than {MAX_FOLDER_DEPTH} levels are never committed"
+        if refusal:
+            self.refuse(relative, refusal)
+            return
+        try:
+            child = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=descriptor)
+        except OSError as error:
+            self.refuse(relative, f"folder could not be opened ({error.strerror})")
+            return
+        try:
+            self.walk_folder(child, relative, depth + 1)
+        finally:
+            os.close(child)
+
+    def refuse_if_submodule_folder_filled(self, descriptor: int, relative: str, name: str) -> None:
+        try:
+            child = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=descriptor)
+        except OSError:
+            filled = True
+        else:
+            try:
+                filled = bool(os.listdir(child))
+            finally:
+                os.close(child)
+        if filled:
+            self.refuse(relative, "change inside a submodule; submodules are never changed")
+
+    def take_symlink(self, descriptor: int, relative: str, name: str) -> None:
+        target = os.readlink(name, dir_fd=descriptor)
+        content = os.fsencode(target)
+        known = self.base.get(relative)
+        if known is not None and known.mode == MODE_SYMLINK and git_blob_sha(content) == known.sha:
+            self.snapshot.files[relative] = TreeFile(relative, MODE_SYMLINK, content, known.sha)
+            return
+        refusal = self.change_refusal(relative)
+        if refusal is None and name.lower() in GIT_READ_DOTFILES:
+            refusal = f"{name} as a symlink is never committed (git reads this file)"
+        refusal = refusal or symlink_target_refusal(relative, target)
+        if refusal:
+            self.refuse(relative, refusal)
+        else:
+            self.snapshot.files[relative] = TreeFile(relative, MODE_SYMLINK, content)
+
+    def take_regular_file(self, descriptor: int, relative: str, name: str) -> None:
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+        try:
+            file_descriptor = os.open(name, flags, dir_fd=descriptor)
+        except OSError as error:
+            self.refuse(relative, self.change_refusal(relative) or f"could not be opened ({error.strerror})")
+            return
+        with os.fdopen(file_descriptor, "rb") as stream:
+            info = os.fstat(stream.fileno())
+            refusal = None if stat.S_ISREG(info.st_mode) else "not a regular file, folder or symlink"
+            mode = MODE_EXECUTABLE if info.st_mode & stat.S_IXUSR else MODE_FILE
+            if refusal is None and self.take_if_unchanged(stream, relative, mode, info.st_size):
+                return
+            refusal = self.change_refusal(relative) or refusal
+            if refusal:
+                self.refuse(relative, refusal)
+                return
+            self.take_changed_content(stream, relative, mode, info.st_size)
+
+    def take_if_unchanged(self, stream, relative: str, mode: int, size: int) -> bool:
+        """An entry whose content equals its base blob is taken without keeping its bytes."""
+        known = self.base.get(relative)
+        if known is None or known.mode == MODE_SYMLINK or known.size != size:
+            return False
+        digest = hashlib.sha1(f"blob {size}\0".encode())
+        remaining = size + 1
+        while remaining > 0:
+            chunk = stream.read(min(READ_CHUNK, remaining))
+            if not chunk:
+                break
+            digest.update(chunk)
+            remaining -= len(chunk)
+        if remaining != 1 or digest.hexdigest() != known.sha:
+            stream.seek(0)
+            return False
+        self.snapshot.files[relative] = TreeFile(relative, mode, None, known.sha)
+        return True
+
+    def take_changed_content(self, stream, relative: str, mode: int, size: int) -> None:
+        if size > self.max_file_bytes:
+            self.refuse(relative, f"{size} bytes is over the {self.max_file_bytes}-byte limit")
+            return
+        content = stream.read(self.max_file_bytes + 1)
+        if len(content) > self.max_file_bytes:
+            self.refuse(relative, f"grew over the {self.max_file_bytes}-byte limit while being read")
+            return
+        if len(content) > self.changed_bytes_left:
+            self.refuse(relative, "the step's changes are over the total size limit of one commit")
+            return
+        self.changed_bytes_left -= len(content)
+        self.snapshot.files[relative] = TreeFile(relative, mode, content)
 
 
-def _check_folder(root, relative, name, subfolders, submodule_paths, snapshot) -> None:
-    """Descend into ordinary folders only; a nested `.git` or a submodule's folder is not walked."""
-    if name.lower() == ".git":
-        subfolders.remove(name)
-        snapshot.refused[relative] = "a nested .git folder is never committed"
-    elif relative in submodule_paths:
-        subfolders.remove(name)
-        if any(os.scandir(os.path.join(root, relative))):
-            snapshot.refused[relative] = "change inside a submodule; submodules are never changed"
-
-
-def _refusal_for(relative, absolute, info, submodule_paths, max_file_bytes) -> str | None:
-    refusal = _name_refusal(relative)
-    if refusal:
-        return refusal
-    if relative in submodule_paths or any(relative.startswith(f"{sub}/") for sub in submodule_paths):
-        return "change inside a submodule; submodules are never changed"
-    if stat.S_ISLNK(info.st_mode):
-        return _symlink_target_refusal(relative, os.readlink(absolute))
-    if not stat.S_ISREG(info.st_mode):
-        return "not a regular file, folder or symlink"
-    if info.st_size > max_file_bytes:
-        return f"{info.st_size} bytes is over the {max_file_bytes}-byte limit"
-    return None
-
-
-def _tree_file(relative: str, absolute: str, info: os.stat_result) -> TreeFile:
-    if stat.S_ISLNK(info.st_mode):
-        return TreeFile(relative, MODE_SYMLINK, os.fsencode(os.readlink(absolute)))
-    mode = MODE_EXECUTABLE if info.st_mode & 0o111 else MODE_FILE
-    return TreeFile(relative, mode, _read_regular_file(absolute, info.st_size))
+def refuse_links_escaping_through_links(snapshot: TreeSnapshot) -> None:
+    """Follow each new link through the tree's other links, as a checkout would; refuse escapes."""
+    changed = True
+    while changed:
+        changed = False
+        links = {
+            path: os.fsdecode(entry.content) for path, entry in snapshot.files.items() if entry.mode == MODE_SYMLINK
+        }
+        new_links = [path for path in links if snapshot.files[path].known_sha is None]
+        for path in new_links:
+            refusal = link_resolution_refusal(path, links, snapshot.refused)
+            if refusal:
+                del snapshot.files[path]
+                snapshot.refused[path] = refusal
+                changed = True
+                break
