@@ -12,7 +12,6 @@ that reads anything from the working tree is `check-ignore`, which reads `.gitig
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
