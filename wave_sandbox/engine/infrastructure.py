@@ -68,6 +68,7 @@ class RunInfrastructure:
         output: OutputFolder,
         needs_clone: bool,
         resumed_branch: "ResumedBranch | None" = None,
+        firewall_available: bool = True,
     ):
         from wave_sandbox.sandbox.cleanup import ResourceRegistry
         from wave_sandbox.sandbox.docker_sandbox import DockerSandbox
@@ -80,6 +81,7 @@ class RunInfrastructure:
         self.output = output
         self.needs_clone = needs_clone
         self.resumed_branch = resumed_branch
+        self.firewall_available = firewall_available
         self.registry = ResourceRegistry(client)
         self.sandbox = DockerSandbox(client, self.registry)
         self.network = None
@@ -100,14 +102,17 @@ class RunInfrastructure:
         from wave_sandbox.sandbox.networks import create_run_network
 
         self.output.prepare()
-        self.network = create_run_network(self.client, self.run_id, self.registry)
+        self.network = create_run_network(
+            self.client, self.run_id, self.registry, firewall_rules=self.firewall_available
+        )
         self.gateway = Gateway(
             self.model.upstream,
             bind_host=self.network.gateway_ip,
             run_budget=Budget(max_requests=RUN_MAX_REQUESTS, max_tokens=RUN_MAX_TOKENS),
         )
         self.gateway.start()
-        self._close_host_ports()
+        if self.network.firewalled:
+            self._close_host_ports()
         if self.needs_clone:
             self._prepare_clone(record, notify)
 

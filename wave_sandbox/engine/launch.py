@@ -115,16 +115,33 @@ def _execute(
     needs_clone = check_repository(loaded, repo, options)
     model = choose_model(options, Path.cwd(), notify)
     client = docker_client()
+    firewall_available = check_engine_controls(client, notify)
     image = ensure_agent_image(client, notify)
     remove_leftovers_of_dead_runs(client, notify)
     output = OutputFolder(options.output_dir, repo, options.output_display)
     resumed_branch = resumed_branch_of(resumed_record) if resumed_record else None
     with RunLease(run_id):
-        infrastructure = RunInfrastructure(run_id, repo, client, image, model, output, needs_clone, resumed_branch)
+        infrastructure = RunInfrastructure(
+            run_id, repo, client, image, model, output, needs_clone, resumed_branch, firewall_available
+        )
         run = PipelineRun(
             loaded, loaded.personas, options, infrastructure, build_listeners(json_output), notify, resumed_record
         )
         return run.execute()
+
+
+def check_engine_controls(client, notify: Callable[[str], None]) -> bool:
+    """Warn once when the engine cannot give every control; return whether host firewall rules work."""
+    from wave_sandbox.sandbox.controls import engine_facts, host_firewall_unavailable_reason, missing_controls
+
+    facts = engine_facts(client)
+    missing = missing_controls(facts)
+    if missing:
+        notify(
+            f"warning: this engine cannot give every sandbox control: {'; '.join(missing)}. "
+            "See `wave-sandbox doctor` and SECURITY.md"
+        )
+    return host_firewall_unavailable_reason(facts) is None
 
 
 def remove_leftovers_of_dead_runs(client, notify: Callable[[str], None]) -> None:

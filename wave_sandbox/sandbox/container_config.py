@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from docker.types import Mount
+from docker.types import LogConfig, Mount
 
 from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox.contract import HOME_DIR, WORKSPACE_DIR, BindMount, ContainerSpec
@@ -108,6 +108,8 @@ def host_config_arguments(
         "network_mode": spec.network or "none",
         "ipc_mode": "private",
         "oom_score_adj": 500,  # under memory pressure, the kernel kills an agent before the host's processes
+        # PID 1's output would go to the engine's log file on the host's disk, unbounded: keep none.
+        "log_config": LogConfig(type=LogConfig.types.NONE),
     }
 
 

@@ -112,9 +112,12 @@ def _start_reading(client: docker.DockerClient, exec_id: str) -> _StreamOutcome:
     outcome = _StreamOutcome()
 
     def read_stream() -> None:
+        stdout, stderr = _CappedOutput(MAX_STREAM_BYTES), _CappedOutput(MAX_STREAM_BYTES)
         try:
-            stdout, stderr = client.api.exec_start(exec_id, demux=True)
-            outcome.stdout, outcome.stderr = stdout or b"", stderr or b""
+            for out_chunk, err_chunk in client.api.exec_start(exec_id, stream=True, demux=True):
+                stdout.add(out_chunk or b"")
+                stderr.add(err_chunk or b"")
+            outcome.stdout, outcome.stderr = stdout.value(), stderr.value()
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
             outcome.error = exc
         finally:
@@ -122,6 +125,31 @@ def _start_reading(client: docker.DockerClient, exec_id: str) -> _StreamOutcome:
 
     threading.Thread(target=read_stream, name=f"exec-{exec_id[:12]}", daemon=True).start()
     return outcome
+
+
+MAX_STREAM_BYTES = 1024 * 1024
+
+
+class _CappedOutput:
+    """The first and last half of ``limit`` bytes of a stream, with a marker where the middle was dropped."""
+
+    def __init__(self, limit: int):
+        self.half = limit // 2
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.dropped = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = self.half - len(self.head)
+        self.head += chunk[:room]
+        self.tail += chunk[room:] if room > 0 else chunk
+        if len(self.tail) > self.half:
+            self.dropped += len(self.tail) - self.half
+            del self.tail[: len(self.tail) - self.half]
+
+    def value(self) -> bytes:
+        marker = f"\n[... {self.dropped} bytes dropped ...]\n".encode() if self.dropped else b""
+        return bytes(self.head) + marker + bytes(self.tail)
 
 
 def _exit_code(client: docker.DockerClient, exec_id: str, timed_out: bool) -> int:

@@ -7,13 +7,11 @@ the moment it exists, and ``create`` removes what it made when any later part fa
 
 from __future__ import annotations
 
-import contextlib
 import io
 import shutil
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 import docker
@@ -51,6 +49,9 @@ class DockerSandbox:
     def __init__(self, client: docker.DockerClient, registry: ResourceRegistry):
         self.client = client
         self.registry = registry
+        # The engine mounts a container's binds again whenever it copies a file out (collect): the
+        # empty file over masked files must live as long as the container, not just until it starts.
+        self._mask_folders: dict[str, Path] = {}
 
     def create(self, spec: ContainerSpec) -> SandboxHandle:
         """Create the volume and the container, start it, make ``workspace_dirs``; undo all on failure."""
@@ -59,10 +60,10 @@ class DockerSandbox:
         name = docker_object_name("step", spec.run_id, spec.step_id)
         volume_name = create_workspace_volume(self.client, spec, self.registry)
         try:
-            with _empty_file_for_masks(masks) as empty_file:
-                container_id = self._create_container(spec, name, volume_name, masks, empty_file)
-                handle = SandboxHandle(spec.run_id, spec.step_id, container_id, name, volume_name, spec)
-                self._start(handle)
+            empty_file = self._empty_file_for_masks(name, masks)
+            container_id = self._create_container(spec, name, volume_name, masks, empty_file)
+            handle = SandboxHandle(spec.run_id, spec.step_id, container_id, name, volume_name, spec)
+            self._start(handle)
             self._make_workspace_dirs(handle, workspace_dirs)
         except BaseException:
             # By name: a Ctrl-C during the create call can leave a container whose id we never saw.
@@ -101,6 +102,24 @@ class DockerSandbox:
         if handle.volume_name:
             remove_volume_if_present(self.client, handle.volume_name)
             self.registry.forget_volume(handle.volume_name)
+        self._remove_mask_folder(handle.container_name)
+
+    def _empty_file_for_masks(self, container_name: str, masks: MaskPlan) -> Path | None:
+        """An empty read-only host file to mount over masked files, kept until the container is destroyed."""
+        if not masks.files:
+            return None
+        folder = Path(tempfile.mkdtemp(prefix="wave-sandbox-mask-"))
+        self._mask_folders[container_name] = folder
+        folder.chmod(0o755)
+        empty_file = folder / "masked"
+        empty_file.touch()
+        empty_file.chmod(0o444)
+        return empty_file
+
+    def _remove_mask_folder(self, container_name: str) -> None:
+        folder = self._mask_folders.pop(container_name, None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _create_container(
         self, spec: ContainerSpec, name: str, volume_name: str, masks: MaskPlan, empty_file: Path | None
@@ -152,24 +171,7 @@ class DockerSandbox:
             self.registry.forget_volume(volume_name)
         except SandboxError:
             pass
-
-
-@contextlib.contextmanager
-def _empty_file_for_masks(masks: MaskPlan) -> Iterator[Path | None]:
-    """An empty read-only host file to mount over masked files, kept until the container has started."""
-    if not masks.files:
-        yield None
-        return
-    folder = Path(tempfile.mkdtemp(prefix="wave-sandbox-mask-"))
-    try:
-        folder.chmod(0o755)
-        empty_file = folder / "masked"
-        empty_file.touch()
-        empty_file.chmod(0o444)
-        yield empty_file
-    finally:
-        # Once started, the container holds the file by its mount; nothing else needs it.
-        shutil.rmtree(folder, ignore_errors=True)
+        self._remove_mask_folder(container_name)
 
 
 def _archive_of(folder_parts: tuple[str, ...], files: dict[str, bytes], uid: int, gid: int) -> bytes:

@@ -1,0 +1,46 @@
+"""In the container: try to write each path given, report errno names; also the privileges held.
+
+Run as `python3 - PATH... < write_anywhere.py`; prints one JSON object. A file that exists is written
+back with its own content, so an attack that got through changes nothing but is still reported.
+"""
+
+import errno
+import json
+import os
+import subprocess
+import sys
+
+
+def try_write(path):
+    try:
+        try:
+            with open(path, "rb") as existing:
+                content = existing.read()
+        except OSError:
+            content = b"planted by the agent\n"
+        with open(path, "wb") as target:
+            target.write(content)
+    except OSError as error:
+        return errno.errorcode.get(error.errno, str(error.errno))
+    return "written"
+
+
+def status_field(name):
+    for line in open("/proc/self/status"):
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+setuid = subprocess.run(
+    ["find", "/", "-xdev", "-perm", "/6000", "-type", "f"], capture_output=True, text=True
+).stdout.split()
+report = {
+    "writes": {path: try_write(path) for path in sys.argv[1:]},
+    "uid": os.getuid(),
+    "CapEff": status_field("CapEff"),
+    "CapBnd": status_field("CapBnd"),
+    "NoNewPrivs": status_field("NoNewPrivs"),
+    "setuid_files": setuid,
+}
+print(json.dumps(report, indent=1))

@@ -1,0 +1,440 @@
+"""Attacks from inside a step's container on the host's files, secrets, network, processes and git.
+
+One `wave-sandbox run` holds three hostile steps; each test checks one attack, on the host:
+- `escape` (read-only /src): writes everywhere, hunts host secrets, reaches for the host's ports,
+  the cloud metadata address, the outside world and DNS, and leaves processes behind;
+- `artifacts`: returns a symlink, a hard link, a FIFO, an oversize file, a file under a linked
+  folder and a missing file, next to two good artifacts;
+- `hooks` (read-write /src, after `escape`): plants git hooks and config for the host's commit and
+  writes into an injected artifact.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import json
+import secrets
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.security.attack_kit import (
+    LiveRun,
+    ProcessWatch,
+    TcpListener,
+    UdpListener,
+    assert_run_left_nothing,
+    bash,
+    count_processes,
+    files_holding,
+    host_ipv4_addresses,
+    host_nameservers,
+    make_repository,
+    probe,
+    repository_state,
+    run_network_gateway,
+    say,
+    unique_marker,
+    write_pipeline,
+)
+from tests.integration.conftest import git
+from wave_sandbox.sandbox.controls import engine_facts, host_firewall_unavailable_reason
+
+pytestmark = pytest.mark.docker
+
+READY_FILE = ".attack-ready"  # the host writes the gateway listener's port here once it listens
+METADATA_ADDRESS, OUTSIDE_ADDRESS = "169.254.169.254", "192.0.2.1"
+OUTSIDE_PORT = 8080
+WRITE_TARGETS = [
+    "/src/app.py", "/src/planted.txt", "/src/.git/config", "/src/.git/hooks/pre-commit",
+    "/src/.wave/runs/planted", "/src/.env", "/wave/step.json", "/wave/planted", "/etc/passwd",
+    "/etc/planted", "/usr/local/bin/planted", "/planted", "/root/planted", "/var/tmp/planted",
+    "/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/pids.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    "/proc/sys/kernel/core_pattern",
+]  # fmt: skip
+# This session's host secrets: a token-like variable and a fake real API key (never used: the model is scripted).
+HOST_SECRETS = {
+    "secret": f"wst-host-secret-{secrets.token_hex(16)}",
+    "api_key": f"sk-ant-api03-fake-{secrets.token_hex(20)}",
+}
+ARTIFACT_NAMES = ["good", "passwd_link", "hard", "fifo", "big", "under_link", "missing", "z_good"]
+OVERSIZE_BYTES = 11 * 1024 * 1024
+
+
+# ----- the hostile steps ------------------------------------------------------------------------
+def network_targets(any_port: int, udp_port: int, outside_ip: str) -> str:
+    """The reach_out probe's targets; @GW@/@GWPORT@ are filled in inside the container."""
+    host_ips = host_ipv4_addresses()
+    nameservers = host_nameservers()
+    targets = {
+        "tcp": [["@GW@", any_port], ["@GW@", "@GWPORT@"], *[[ip, any_port] for ip in host_ips],
+                [METADATA_ADDRESS, 80], [OUTSIDE_ADDRESS, 80], [outside_ip, OUTSIDE_PORT],
+                *[[server, 53] for server in nameservers]],
+        "udp": [["@GW@", udp_port], *[[ip, udp_port] for ip in host_ips]],
+        "dns": [["127.0.0.11", "example.com"], ["8.8.8.8", "example.com"],
+                *[[server, "example.com"] for server in nameservers]],
+    }  # fmt: skip
+    return json.dumps(targets)
+
+
+def reach_out_command(targets: str) -> str:
+    # The bash tool withholds ANTHROPIC_*; an attacker reads the gateway from its parent, the agent.
+    discover = (
+        f"for i in $(seq 150); do [ -s /src/{READY_FILE} ] && break; sleep 0.2; done; "
+        "BASE=$(tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_BASE_URL=//p'); "
+        "GW=${BASE#http://}; GW=${GW%:*}; "
+        f"TARGETS=$(printf '%s' '{targets}' | sed \"s/@GW@/$GW/g; s/@GWPORT@/$(cat /src/{READY_FILE})/g\"); "
+    )
+    return discover + probe("reach_out", '"$BASE" "$TARGETS"', "output/net.json")
+
+
+def leave_processes_command(markers: dict[str, str]) -> str:
+    return (
+        f"nohup sleep {markers['nohup']} >/dev/null 2>&1 & "
+        f"setsid sleep {markers['setsid']} >/dev/null 2>&1 </dev/null & "
+        "setsid python3 -c 'import os, time\nif os.fork(): os._exit(0)\nos.setsid(); time.sleep(1000)' "
+        f"{markers['daemon']} >/dev/null 2>&1 </dev/null & "
+        "sleep 0.5; echo left them running"
+    )
+
+
+def list_processes_command(markers: dict[str, str]) -> str:
+    pattern = "|".join(markers.values())
+    return f"sleep 1; ps -eo pid,pgid,args | grep -E '{pattern}' | grep -v grep > output/procs.txt; true"
+
+
+HOSTILE_ARTIFACTS_COMMAND = f"""cd /workspace/output
+echo good > good.txt
+echo also good > z-good.txt
+ln -s /etc/passwd passwd-link.txt
+echo original > /workspace/original.txt && ln /workspace/original.txt hard.txt
+mkfifo fifo.txt
+head -c {OVERSIZE_BYTES} /dev/zero > big.bin
+rm -rf etc-dir && ln -s /etc etc-dir
+ls -la"""
+
+
+def plant_hooks_command(hook_marker: Path) -> str:
+    hook = f"#!/bin/sh\\ntouch {hook_marker}\\n"
+    return (
+        "{ "
+        f"mkdir -p /src/.git/hooks; printf '{hook}' > /src/.git/hooks/post-commit; echo hook_rc=$?; "
+        "chmod +x /src/.git/hooks/post-commit; "
+        "git -C /src config core.hooksPath .githooks; echo config_rc=$?; "
+        f"mkdir -p /src/.githooks && printf '{hook}' > /src/.githooks/post-commit "
+        "&& chmod +x /src/.githooks/post-commit; echo tree_hook_rc=$?; "
+        "echo planted >> /wave/artifacts/writes; echo inject_rc=$?; "
+        "echo '# the agent was here' >> /src/app.py; echo edit_rc=$?; "
+        "} > output/hooks.txt 2>&1"
+    )
+
+
+def attack_pipeline() -> dict:
+    read_only_repo = {"mount": [{"source": "./", "target": "/src", "mode": "readonly"}]}
+    outputs = ["writes.json", "secrets.json", "net.json", "procs.txt"]
+    artifact_paths = ["good.txt", "passwd-link.txt", "hard.txt", "fifo.txt", "big.bin", "etc-dir/passwd",
+                      "missing.txt", "z-good.txt"]  # fmt: skip
+    return {
+        "kind": "WavePipeline",
+        "metadata": {"name": "attacks"},
+        "steps": [
+            {"id": "escape", "persona": "navigator", "workspace": read_only_repo, "exec": {"source": "escape"},
+             "output_artifacts": [{"name": name.split(".")[0], "path": f"output/{name}"} for name in outputs]},
+            {"id": "artifacts", "persona": "navigator", "exec": {"source": "hostile artifacts"},
+             "output_artifacts": [{"name": name, "path": f"output/{path}"}
+                                  for name, path in zip(ARTIFACT_NAMES, artifact_paths, strict=True)]},
+            {"id": "hooks", "persona": "craftsman", "dependencies": ["escape"],
+             "workspace": {"mount": [{"source": "./", "target": "/src", "mode": "readwrite"}]},
+             "memory": {"inject_artifacts": [{"step": "escape", "artifact": "writes", "as": "writes"}]},
+             "exec": {"source": "plant hooks"}, "output_artifacts": [{"name": "hooks", "path": "output/hooks.txt"}]},
+        ],
+    }  # fmt: skip
+
+
+def attack_script(targets: str, markers: dict[str, str], hook_marker: Path) -> dict:
+    return {"steps": {
+        "escape": [
+            [bash(probe("write_anywhere", " ".join(WRITE_TARGETS), "output/writes.json"))],
+            [bash(probe("hunt_secrets", "", "output/secrets.json"))],
+            [bash(reach_out_command(targets))],
+            [bash(leave_processes_command(markers))],
+            [bash(list_processes_command(markers))],
+            say("Escape attempts done"),
+        ],
+        "artifacts": [[bash(HOSTILE_ARTIFACTS_COMMAND)], say("Hostile artifacts ready")],
+        "hooks": [[bash(plant_hooks_command(hook_marker))], say("Hooks planted")],
+    }}  # fmt: skip
+
+
+# ----- the run -------------------------------------------------------------------------------------
+OUTSIDE_SERVER = (
+    "import socket\n"
+    "server = socket.create_server(('0.0.0.0', 8080))\n"
+    "while True:\n"
+    "    connection, peer = server.accept(); print('connection from', peer, flush=True); connection.close()\n"
+)
+
+
+@pytest.fixture(scope="module")
+def outside_listener(docker, agent_image):
+    """A listener in a plain container on Docker's default bridge: "the outside world" for a step."""
+    container = docker.containers.run(
+        agent_image, ["python3", "-c", OUTSIDE_SERVER], detach=True, network="bridge",
+        labels={"wave-sandbox-test": "outside-listener"},
+    )  # fmt: skip
+    try:
+        container.reload()
+        address = container.attrs["NetworkSettings"]["IPAddress"]
+        wait_until_listening(address, OUTSIDE_PORT)  # also the control: the host can reach it
+        yield container, address
+    finally:
+        container.remove(force=True)
+
+
+def wait_until_listening(host: str, port: int) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def attack(tmp_path_factory, docker, agent_image, outside_listener):
+    base = tmp_path_factory.mktemp("attacks")
+    repo = make_repository(base / "service")
+    (repo / ".env").write_text(f"WAVE_TEST_SECRET_TOKEN={HOST_SECRETS['secret']}\n")
+    before = repository_state(repo, ignored={READY_FILE})
+    passwd_before = hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest()
+    any_listener, udp_listener = TcpListener("0.0.0.0"), UdpListener("0.0.0.0")
+    markers = {"nohup": unique_marker(), "setsid": unique_marker(), "daemon": f"daemon-{secrets.token_hex(6)}"}
+    hook_marker = base / "hook-ran"
+    targets = network_targets(any_listener.port, udp_listener.port, outside_listener[1])
+    pipeline, script = write_pipeline(base, attack_pipeline(), attack_script(targets, markers, hook_marker))
+    watch = ProcessWatch(list(markers.values()))
+    run = LiveRun(
+        [str(pipeline), "--repo", str(repo), "--model", f"scripted:{script}", "--output", str(base / "out"),
+         "--max-parallel", "3"],
+        cwd=base, env={"WAVE_TEST_SECRET_TOKEN": HOST_SECRETS["secret"], "ANTHROPIC_API_KEY": HOST_SECRETS["api_key"]},
+    )  # fmt: skip
+    gateway_listener = None
+    try:
+        gateway_listener = TcpListener(run_network_gateway(docker, run.run_id))
+        (repo / READY_FILE).write_text(str(gateway_listener.port))
+    finally:
+        exit_code = run.finish()
+        watch.stop()
+        for listener in (any_listener, udp_listener, gateway_listener):
+            if listener is not None:
+                listener.close()
+    return {
+        "run": run, "exit_code": exit_code, "repo": repo, "out": base / "out", "before": before,
+        "passwd_before": passwd_before, "listeners": (any_listener, gateway_listener, udp_listener),
+        "watch": watch, "markers": markers, "hook_marker": hook_marker, "values": HOST_SECRETS,
+        "record": repo / ".wave" / "runs" / run.run_id, "outside": outside_listener[0],
+    }  # fmt: skip
+
+
+def artifact(attack, name: str) -> str:
+    return (attack["out"] / name).read_text()
+
+
+def decoded_dump(attack) -> dict[str, bytes]:
+    """Every source the hunt read, decoded (sources it could not read are left out)."""
+    dump = json.loads(artifact(attack, "secrets.json"))
+    return {source: binascii.unhexlify(value) for source, value in dump.items() if not value.startswith("error")}
+
+
+# ----- the run as a whole ------------------------------------------------------------------------
+def test_the_attack_run_ends_with_each_step_where_expected(attack):
+    run = attack["run"]
+    assert attack["exit_code"] == 1, run.stderr  # the artifacts step fails on purpose
+    for step in ("escape", "hooks"):
+        assert run.step_event(step)["state"] == "completed", (step, run.step_event(step)["message"])
+    assert run.step_event("artifacts")["state"] == "failed"
+    assert "Traceback" not in run.stderr
+
+
+def test_a_step_whose_mount_holds_a_masked_file_still_delivers_its_artifacts(attack):
+    # The repository holds a `.env`, masked by an empty file mounted over it; the engine mounts
+    # that file again whenever it copies an artifact out, so it must outlive the step's container.
+    escape = attack["run"].step_event("escape")
+    assert "was not written" not in escape["message"], escape["message"]
+    assert len(escape["artifacts"]) == 4
+
+
+def test_the_attack_run_leaves_no_docker_object_or_firewall_rule(attack, docker):
+    assert_run_left_nothing(docker, attack["run"].run_id)
+
+
+# ----- writing outside what is writable -----------------------------------------------------------
+def test_writes_outside_the_workspace_all_fail(attack):
+    writes = json.loads(artifact(attack, "writes.json"))["writes"]
+    assert set(writes) == set(WRITE_TARGETS)
+    assert not [path for path, outcome in writes.items() if outcome == "written"], writes
+    for path in ("/src/app.py", "/src/planted.txt", "/src/.git/config", "/src/.wave/runs/planted",
+                 "/src/.env", "/wave/step.json", "/etc/passwd", "/etc/planted", "/planted"):  # fmt: skip
+        assert writes[path] == "EROFS", (path, writes[path])
+
+
+def test_the_host_repository_and_passwd_are_unchanged_after_the_write_attacks(attack):
+    assert repository_state(attack["repo"], ignored={READY_FILE}) == attack["before"]
+    assert not (attack["repo"] / "planted.txt").exists()
+    assert hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest() == attack["passwd_before"]
+
+
+def test_the_agent_holds_no_privilege_to_escalate_with(attack):
+    report = json.loads(artifact(attack, "writes.json"))
+    assert report["uid"] != 0
+    assert int(report["CapEff"], 16) == 0 and int(report["CapBnd"], 16) == 0
+    assert report["NoNewPrivs"] == "1"
+    assert report["setuid_files"] == []
+
+
+# ----- reading host secrets ---------------------------------------------------------------------------
+def test_no_host_secret_is_visible_anywhere_in_the_container(attack):
+    dump = decoded_dump(attack)
+    agent_environments = [text for source, text in dump.items() if b"ANTHROPIC_BASE_URL=" in text]
+    assert agent_environments, "control: the hunt must read the agent's own environment"
+    values = attack["values"]
+    leaks = [source for source, text in dump.items()
+             if values["secret"].encode() in text or values["api_key"].encode() in text
+             or b"WAVE_TEST_SECRET_TOKEN" in text and source != "/src/.env"]  # fmt: skip
+    assert leaks == []
+
+
+def test_the_real_api_key_never_reaches_the_container_even_with_a_scripted_model(attack):
+    dump = decoded_dump(attack)
+    keys = {line.split(b"=", 1)[1] for text in dump.values() for line in text.replace(b"\0", b"\n").splitlines()
+            if line.startswith(b"ANTHROPIC_API_KEY=")}  # fmt: skip
+    assert keys, "control: the agent's step token must be found"
+    assert attack["values"]["api_key"].encode() not in keys
+    assert all(key.startswith(b"wst-") for key in keys), keys  # only the gateway's step token
+
+
+def test_a_dot_env_file_in_the_repository_reads_empty(attack):
+    assert json.loads(artifact(attack, "secrets.json"))["/src/.env"] == ""
+    assert attack["values"]["secret"] in (attack["repo"] / ".env").read_text()  # the host's file is untouched
+    assert "masked 1 secret-looking file" in attack["run"].stderr
+
+
+def test_no_host_secret_lands_in_any_file_the_run_wrote(attack):
+    needles = [attack["values"]["secret"].encode(), attack["values"]["api_key"].encode()]
+    assert files_holding(attack["record"], needles) == []
+    assert files_holding(attack["out"], needles) == []
+    assert "redacted" not in attack["run"].stderr  # nothing leaked that the last pass had to catch
+
+
+# ----- reaching the network -----------------------------------------------------------------------------
+def network_results(attack) -> dict[str, str]:
+    return json.loads(artifact(attack, "net.json"))
+
+
+def test_the_probe_reaches_its_own_gateway_port(attack):
+    controls = [outcome for probe, outcome in network_results(attack).items() if probe.startswith("control")]
+    assert controls == ["connected"]
+
+
+def test_host_listeners_on_other_ports_see_no_connection(attack, docker):
+    reason = host_firewall_unavailable_reason(engine_facts(docker))
+    if reason:  # test_engine_controls fails for it; doctor and SECURITY.md say what is left open
+        pytest.skip(f"this engine cannot take host firewall rules: {reason}")
+    any_listener, gateway_listener, udp_listener = attack["listeners"]
+    results = network_results(attack)
+    assert any_listener.peers == [] and gateway_listener.peers == [], results
+    assert udp_listener.datagrams == [], results
+    tried = [probe for probe in results if probe.startswith("tcp ") and probe.endswith(f":{any_listener.port}")]
+    assert len(tried) >= 3  # the gateway address and the host's own addresses
+    assert f"tcp {gateway_listener.host}:{gateway_listener.port}" in results
+
+
+def test_metadata_and_outside_addresses_and_other_containers_are_unreachable(attack):
+    results = network_results(attack)
+    outside_ip = attack["outside"].attrs["NetworkSettings"]["IPAddress"]
+    for target in (f"{METADATA_ADDRESS}:80", f"{OUTSIDE_ADDRESS}:80", f"{outside_ip}:{OUTSIDE_PORT}"):
+        assert results[f"tcp {target}"] != "connected", (target, results)
+    connections = attack["outside"].logs().decode().splitlines()
+    assert len(connections) == 1, connections  # only the host's own check before the run
+
+
+def test_dns_answers_nothing_useful(attack):
+    results = network_results(attack)
+    assert not results["resolve example.com"].startswith("resolved"), results["resolve example.com"]
+    answers = {probe: outcome for probe, outcome in results.items() if probe.startswith("dns ")}
+    assert answers and all(outcome.startswith("no answer") or outcome.endswith("answers=0")
+                           for outcome in answers.values()), answers  # fmt: skip
+    external = {probe: outcome for probe, outcome in answers.items() if "127.0.0.11" not in probe}
+    assert all(outcome.startswith("no answer") for outcome in external.values()), external
+
+
+# ----- leaving processes behind ---------------------------------------------------------------------
+def test_processes_left_behind_die_with_the_step(attack):
+    markers, watch = attack["markers"], attack["watch"]
+    in_container = artifact(attack, "procs.txt")
+    assert markers["setsid"] in in_container and markers["daemon"] in in_container  # they escaped the tool call
+    assert markers["nohup"] not in in_container  # the tool call's process group was killed
+    assert watch.most_seen[markers["setsid"]] >= 1, "control: the host must have seen the escaped process"
+    assert count_processes(list(markers.values())) == dict.fromkeys(markers.values(), 0)
+
+
+# ----- planting git hooks and config for the host -------------------------------------------------------
+def test_git_hooks_and_config_cannot_be_planted_for_the_host(attack):
+    report = artifact(attack, "hooks.txt")
+    assert "edit_rc=0" in report  # control: the step did have a writable clone
+    assert "hook_rc=1" in report and "config_rc=" in report and "config_rc=0" not in report, report
+    assert "Read-only file system" in report
+    assert not attack["hook_marker"].exists()
+    assert not (attack["repo"] / ".git" / "hooks" / "post-commit").exists()
+    assert "hooksPath" not in (attack["repo"] / ".git" / "config").read_text()
+
+
+def test_the_hook_attack_still_produced_a_host_commit_that_ran_no_hook(attack):
+    ended = attack["run"].events[-1]
+    assert ended["branch"] and len(ended["commits"]) == 1, ended
+    changed = git(attack["repo"], "show", "--name-only", "--format=", ended["commits"][0]).split()
+    assert "app.py" in changed
+    assert not attack["hook_marker"].exists()
+
+
+def test_an_injected_artifact_cannot_be_written(attack):
+    report = artifact(attack, "hooks.txt")
+    assert "inject_rc=1" in report
+    recorded = attack["record"] / "steps" / "escape" / "artifacts" / "writes.json"
+    assert recorded.read_text() == artifact(attack, "writes.json")
+
+
+# ----- returning hostile artifacts -------------------------------------------------------------------
+def test_hostile_artifacts_are_refused_each_by_name(attack):
+    message = attack["run"].step_event("artifacts")["message"]
+    expected = {
+        "passwd_link": "symbolic link", "hard": "hard link", "fifo": "not a regular file",
+        "big": f"is {OVERSIZE_BYTES} bytes, over the limit", "under_link": "symbolic link",
+        "missing": "was not written",
+    }  # fmt: skip
+    for name, reason in expected.items():
+        part = next((p for p in message.split("; ") if f"'{name}'" in p), None)
+        assert part is not None and reason in part, (name, message)
+    record = json.loads((attack["record"] / "run.json").read_text())
+    assert record["steps"]["artifacts"]["summary"] == message
+
+
+def test_the_good_artifacts_of_a_hostile_step_are_still_collected(attack):
+    assert artifact(attack, "good.txt") == "good\n"
+    assert artifact(attack, "z-good.txt") == "also good\n"
+    recorded = attack["record"] / "steps" / "artifacts" / "artifacts"
+    assert sorted(p.name for p in recorded.iterdir()) == ["good.txt", "z-good.txt"]
+
+
+def test_nothing_hostile_reaches_the_output_folder(attack):
+    hostile = {"passwd-link.txt", "hard.txt", "fifo.txt", "big.bin", "passwd", "missing.txt", "etc-dir"}
+    delivered = {path.name for path in attack["out"].iterdir()}
+    assert not delivered & hostile, delivered
+    assert not [p for p in attack["out"].rglob("*") if p.is_symlink() or not p.is_file()]
+    assert attack["run"].step_event("artifacts")["duration_ms"] < 60_000  # the FIFO hung nothing

@@ -1,0 +1,186 @@
+"""A live step container seen from the host, and the third cleanup net after `kill -9`.
+
+Run A's step sleeps in a tool call; while it does, `docker inspect` shows the container's effective
+settings. Run B starts beside it. Then A's `wave-sandbox` process is killed with SIGKILL (no finally
+runs), and `wave-sandbox clean` must remove everything of A, firewall rules included, while B keeps
+running and completes.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import run_cli
+from tests.security.attack_kit import (
+    LiveRun,
+    bash,
+    count_processes,
+    make_repository,
+    objects_left_after,
+    objects_of_run,
+    say,
+    unique_marker,
+    write_pipeline,
+)
+from wave_sandbox.sandbox.cleanup import remove_labelled_resources
+from wave_sandbox.sandbox.controls import engine_facts, host_firewall_unavailable_reason
+from wave_sandbox.sandbox.labels import RUN_LABEL
+
+pytestmark = pytest.mark.docker
+
+NAVIGATOR_LIMITS = {"memory_mb": 1024, "pids": 256, "cpus": 1.0, "workspace_mb": 256}
+ALLOWED_ENVIRONMENT = {"ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "HOME", "PATH", "LANG", "PYTHONPATH",
+                       "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}  # fmt: skip
+HOST_SECRET = "WAVE_TEST_SECRET_TOKEN"
+SURVIVOR_SLEEP_S = 15
+
+
+def napping_pipeline(name: str) -> dict:
+    return {"kind": "WavePipeline", "metadata": {"name": name}, "steps": [
+        {"id": "nap", "persona": "navigator", "exec": {"source": "nap"},
+         "workspace": {"mount": [{"source": "./", "target": "/src", "mode": "readonly"}]}},
+    ]}  # fmt: skip
+
+
+def start_napping_run(folder: Path, repo: Path, sleep_argument: str, env: dict | None = None) -> LiveRun:
+    folder.mkdir()
+    script = {"steps": {"nap": [[bash(f"sleep {sleep_argument}")], say("Rested")]}}
+    pipeline, script_file = write_pipeline(folder, napping_pipeline(folder.name), script)
+    return LiveRun([str(pipeline), "--repo", str(repo), "--model", f"scripted:{script_file}",
+                    "--output", str(folder / "out")], cwd=folder, env=env)  # fmt: skip
+
+
+def wait_for_process(marker: str, timeout_s: float = 90) -> None:
+    """Until the host runs a process with ``marker`` in its command line (the step's tool call)."""
+    deadline = time.monotonic() + timeout_s
+    while count_processes([marker])[marker] == 0:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no process with {marker} within {timeout_s} s")
+        time.sleep(0.1)
+
+
+def inspect_live_step(docker, run_id: str) -> dict:
+    containers = docker.api.containers(filters={"label": f"{RUN_LABEL}={run_id}"})
+    assert len(containers) == 1, containers
+    container = docker.api.inspect_container(containers[0]["Id"])
+    network_name = container["HostConfig"]["NetworkMode"]
+    volume = next(m for m in container["Mounts"] if m["Destination"] == "/workspace")
+    pid1 = Path(f"/proc/{container['State']['Pid']}/cmdline").read_bytes().split(b"\0")
+    return {"container": container, "network": docker.api.inspect_network(network_name),
+            "volume": docker.api.inspect_volume(volume["Name"]), "pid1": [part.decode() for part in pid1 if part]}
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory, docker, agent_image):
+    base = tmp_path_factory.mktemp("live")
+    repo = make_repository(base / "service")
+    killed_marker, survivor_marker = unique_marker(), f"{SURVIVOR_SLEEP_S}.{unique_marker()[5:]}"
+    killed = start_napping_run(base / "killed", repo, killed_marker, env={HOST_SECRET: "wst-live-secret-0042"})
+    survivor = None
+    try:
+        wait_for_process(killed_marker)
+        seen = {"inspected": inspect_live_step(docker, killed.run_id)}
+        survivor = start_napping_run(base / "survivor", repo, survivor_marker)
+        wait_for_process(survivor_marker)
+        seen["before_kill"] = objects_of_run(docker, killed.run_id)
+        killed.process.kill()  # SIGKILL: no finally, no signal handler runs
+        killed.finish(30)
+        seen["after_kill"] = objects_of_run(docker, killed.run_id)
+        seen["clean"] = run_cli("clean", "--repo", str(repo), cwd=base)
+        seen["after_clean"] = objects_of_run(docker, killed.run_id)
+        seen["survivor_after_clean"] = objects_of_run(docker, survivor.run_id)
+        seen["killed_processes_after_clean"] = count_processes([killed_marker])[killed_marker]
+        seen["survivor_exit_code"] = survivor.finish()
+        seen["survivor_left"] = objects_left_after(docker, survivor.run_id)
+    finally:
+        for run in (killed, survivor):
+            if run is not None:
+                sweep_after(docker, run)
+    return seen | {"killed": killed, "survivor": survivor}
+
+
+def sweep_after(docker, run: LiveRun) -> None:
+    """Whatever went wrong above, leave nothing of ``run`` on the daemon for the tests after this one."""
+    if run.process.poll() is None:
+        run.process.kill()
+        run.finish(30)
+    for run_id in {event["run_id"] for event in run.events}:
+        remove_labelled_resources(docker, run_id, is_run_alive=lambda _run_id: False)
+
+
+# ----- the effective settings of a live step container --------------------------------------------
+def test_the_live_container_has_a_read_only_root_and_no_privileges(scenario):
+    container = scenario["inspected"]["container"]
+    host = container["HostConfig"]
+    assert host["ReadonlyRootfs"] is True
+    assert host["CapDrop"] == ["ALL"] and not host["CapAdd"]
+    assert any(option.startswith("no-new-privileges") for option in host["SecurityOpt"]), host["SecurityOpt"]
+    assert host["Privileged"] is False and not host["Devices"]
+    user = container["Config"]["User"]
+    assert user and user.split(":")[0] not in ("0", "root"), user
+    assert host["PidMode"] in ("", "private") and host["IpcMode"] == "private" and host["UsernsMode"] == ""
+
+
+def test_the_live_container_has_the_personas_limits_and_no_extra_swap(scenario):
+    host = scenario["inspected"]["container"]["HostConfig"]
+    assert host["PidsLimit"] == NAVIGATOR_LIMITS["pids"]
+    assert host["Memory"] == NAVIGATOR_LIMITS["memory_mb"] * 1024 * 1024
+    assert host["MemorySwap"] == host["Memory"]
+    assert host["NanoCpus"] == int(NAVIGATOR_LIMITS["cpus"] * 1e9)
+
+
+def test_the_live_container_runs_an_init_as_pid_1(scenario):
+    assert scenario["inspected"]["pid1"][0].endswith("tini"), scenario["inspected"]["pid1"]
+
+
+def test_the_live_container_sits_on_an_internal_network_of_its_own_run(scenario):
+    network = scenario["inspected"]["network"]
+    assert network["Internal"] is True
+    assert network["Labels"][RUN_LABEL] == scenario["killed"].run_id
+    assert network["Options"].get("com.docker.network.bridge.enable_icc") == "false"
+    assert scenario["inspected"]["container"]["HostConfig"]["NetworkMode"] not in ("host", "bridge", "default")
+
+
+def test_the_live_container_writes_only_to_capped_tmpfs_and_reads_the_repository_read_only(scenario):
+    container, volume = scenario["inspected"]["container"], scenario["inspected"]["volume"]
+    tmpfs = container["HostConfig"]["Tmpfs"]
+    assert set(tmpfs) >= {"/tmp", "/home/wave"}
+    assert all("size=" in tmpfs[path] and "nosuid" in tmpfs[path] for path in ("/tmp", "/home/wave")), tmpfs
+    assert volume["Options"]["type"] == "tmpfs"
+    assert f"size={NAVIGATOR_LIMITS['workspace_mb']}m" in volume["Options"]["o"]
+    binds = [m for m in container["Mounts"] if m["Type"] == "bind"]
+    assert binds and all(m["RW"] is False for m in binds), binds
+    assert {m["Destination"] for m in binds} >= {"/src", "/wave/step.json"}
+
+
+def test_the_live_container_holds_no_host_environment(scenario):
+    environment = scenario["inspected"]["container"]["Config"]["Env"]
+    names = {entry.split("=", 1)[0] for entry in environment}
+    assert names <= ALLOWED_ENVIRONMENT, names - ALLOWED_ENVIRONMENT
+    assert not [entry for entry in environment if HOST_SECRET in entry or "wst-live-secret" in entry]
+
+
+# ----- kill -9, then clean ---------------------------------------------------------------------------
+def test_a_killed_run_leaves_its_objects_and_firewall_rules_behind(scenario, docker):
+    # The control: without `clean`, a SIGKILLed run's container, network, volume and rules stay.
+    firewalled = host_firewall_unavailable_reason(engine_facts(docker)) is None
+    for kind in ("containers", "networks", "volumes") + (("firewall rules",) if firewalled else ()):
+        assert scenario["after_kill"][kind], (kind, scenario["after_kill"])
+
+
+def test_clean_removes_everything_of_the_killed_run(scenario):
+    assert scenario["clean"].returncode == 0, scenario["clean"].stderr
+    assert scenario["after_clean"] == {"containers": [], "networks": [], "volumes": [], "firewall rules": []}
+    assert scenario["killed_processes_after_clean"] == 0
+
+
+def test_clean_spares_the_concurrent_run_which_then_completes(scenario):
+    assert scenario["survivor_after_clean"]["containers"], scenario["survivor_after_clean"]
+    assert scenario["survivor"].run_id in scenario["clean"].stdout  # named among the spared live runs
+    survivor = scenario["survivor"]
+    assert scenario["survivor_exit_code"] == 0, survivor.stderr
+    assert survivor.step_event("nap")["state"] == "completed"
+    assert not any(scenario["survivor_left"].values()), scenario["survivor_left"]
