@@ -74,7 +74,9 @@ def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
     folder = context.record.step_folder(job.step_id)
     step_file = folder / "step.json"
     step_file.write_text(json.dumps(job.step_description, indent=2, ensure_ascii=False))
-    token = context.gateway.register_step(job.step_id, folder / "transcript.jsonl", job.budget)
+    token = context.gateway.register_step(
+        job.step_id, folder / "transcript.jsonl", job.budget, model=job.step_description["model"]
+    )
     try:
         agent_result, collected = _run_in_container(context, job, step_file, token)
     finally:

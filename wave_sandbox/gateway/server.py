@@ -124,6 +124,7 @@ class Gateway:
         self._ledger = BudgetLedger(run_budget)
         self._transcripts = TranscriptWriter(self.known_secrets)
         self._transcript_paths: dict[str, Path] = {}
+        self._pinned_models: dict[str, str | None] = {}
         self._stopping = threading.Event()
         self._server: GatewayHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -177,9 +178,15 @@ class Gateway:
 
     # Steps
 
-    def register_step(self, step_id: str, transcript_path: Path, budget: Budget = Budget()) -> str:
-        """A token for ``step_id`` (any earlier one stops working); usage of earlier attempts is kept."""
+    def register_step(
+        self, step_id: str, transcript_path: Path, budget: Budget = Budget(), model: str | None = None
+    ) -> str:
+        """A token for ``step_id`` (any earlier one stops working); usage of earlier attempts is kept.
+
+        With ``model``, the step may ask for that model only: a container must not pick a dearer one.
+        """
         self._transcript_paths[step_id] = transcript_path
+        self._pinned_models[step_id] = model
         self._ledger.open_step(step_id, budget)
         return self._tokens.issue(step_id)
 
@@ -252,7 +259,7 @@ class Gateway:
         except ValueError as exc:
             problem = f"the request body is not valid JSON: {exc}"
             return body.decode("utf-8", "replace"), error_response(400, "invalid_request_error", problem)
-        refusal = self._ledger.admit(step_id)
+        refusal = self._model_refusal(step_id, payload) or self._ledger.admit(step_id)
         if refusal is not None:
             logger.warning("gateway stopped a request: %s", refusal)
             return payload, error_response(403, "permission_error", f"wave-sandbox: {refusal}")
@@ -263,6 +270,13 @@ class Gateway:
             logger.exception("the model upstream failed")
             failure = "wave-sandbox gateway: the model upstream failed; see the wave-sandbox log"
             return payload, error_response(500, "api_error", failure)
+
+    def _model_refusal(self, step_id: str, payload: Any) -> str | None:
+        pinned = self._pinned_models.get(step_id)
+        asked = payload.get("model") if isinstance(payload, dict) else None
+        if pinned is None or asked is None or asked == pinned:
+            return None
+        return f"step {step_id} may only use the model {pinned}, not {asked}"
 
     def _record(
         self, step_id: str, path: str, request: Any, status: int, response: Any, tokens: Usage, started: float

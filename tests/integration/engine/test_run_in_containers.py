@@ -64,7 +64,7 @@ steps:
 
 CALL_GATEWAY = (
     "python3 -c \"import os,sys,urllib.request,urllib.error,json;"
-    "body=json.dumps({'model':'m','max_tokens':10,'messages':[{'role':'user','content':'hi'}]}).encode();"
+    "body=json.dumps({'model':'scripted','max_tokens':10,'messages':[{'role':'user','content':'hi'}]}).encode();"
     "req=urllib.request.Request(sys.argv[2]+'/v1/messages',data=body,"
     "headers={'x-api-key':sys.argv[1],'content-type':'application/json','anthropic-version':'2023-06-01'});"
     "code=(lambda: urllib.request.urlopen(req,timeout=10).status);\n"

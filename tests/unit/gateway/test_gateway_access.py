@@ -179,3 +179,34 @@ def test_a_token_of_another_runs_gateway_is_refused_and_never_logged(start_gatew
     assert ours.usage("triage").requests == 0
     assert "without a valid step token" in caplog.text
     assert foreign not in caplog.text
+
+
+def test_a_step_pinned_to_a_model_cannot_ask_for_another(tmp_path):
+    import json
+    import urllib.error
+    import urllib.request
+
+    from wave_sandbox.gateway.budgets import Budget
+    from wave_sandbox.gateway.scripted import ScriptedUpstream
+    from wave_sandbox.gateway.script_file import load_script
+    from wave_sandbox.gateway.server import Gateway
+
+    script = tmp_path / "script.yaml"
+    script.write_text("steps: {}\n")
+    with Gateway(ScriptedUpstream(load_script(script)), bind_host="127.0.0.1") as gateway:
+        token = gateway.register_step("fix", tmp_path / "t.jsonl", Budget(), model="claude-sonnet-4-5")
+
+        def ask(model: str) -> int:
+            body = json.dumps({"model": model, "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})
+            request = urllib.request.Request(
+                f"{gateway.base_url}/v1/messages", data=body.encode(),
+                headers={"x-api-key": token, "content-type": "application/json", "anthropic-version": "2023-06-01"},
+            )
+            try:
+                return urllib.request.urlopen(request, timeout=10).status
+            except urllib.error.HTTPError as error:
+                assert "may only use the model claude-sonnet-4-5" in error.read().decode()
+                return error.code
+
+        assert ask("claude-opus-4-1") == 403
+        assert ask("claude-sonnet-4-5") == 200
