@@ -53,6 +53,9 @@ def init_command(repo: RepoOption = None) -> None:
     pipeline_text = builtin_pipeline.read_text(encoding="utf-8")
     report = [
         create_file_once(repo_folder, Path(".wave/pipelines/incident-response.yaml"), pipeline_text),
+        # the pipeline's contracts name their schemas relative to the pipeline file
+        *(create_file_once(repo_folder, Path(".wave/pipelines/schemas") / schema.name, schema.read_text(encoding="utf-8"))
+          for schema in sorted((builtin_pipeline.parent / "schemas").glob("*.json"))),
         create_file_once(repo_folder, Path(".wave/personas/README.md"), PERSONAS_README),
         ignore_run_records(repo_folder),
     ]

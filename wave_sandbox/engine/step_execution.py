@@ -2,6 +2,12 @@
 
 The container is created, used and destroyed inside one try/finally, so it goes away even when the
 agent fails, the step times out or Ctrl-C lands (the first cleanup net; the run's registry is the second).
+
+When the agent finishes but an artifact is missing, invalid or refused, or breaks one of the step's
+contracts, the agent gets one more go in the same, still-running container (Wave's retry context): the
+step file is rewritten in place with the prompt plus the exact errors, and the agent is started again
+within what is left of the step's time. Its files from the first attempt are still in /workspace.
+Whatever is still wrong after that fails the step.
 """
 
 from __future__ import annotations
@@ -13,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from wave_sandbox.contracts import ON_FAILURE_HALT, ContractCheck, check_contract
 from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, artifact_problem, write_private_file
 from wave_sandbox.engine.records import RunRecord
-from wave_sandbox.engine.step_prompt import InjectedArtifact
+from wave_sandbox.engine.step_prompt import InjectedArtifact, build_retry_prompt
 from wave_sandbox.text_safety import one_printable_line
 from wave_sandbox.workspace.mounts import StepMount
 
@@ -24,6 +31,9 @@ CONTAINER_HOME = "/home/wave"
 CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 ARTIFACT_MAX_BYTES = 10 * 1024 * 1024
 AGENT_TIMEOUT_EXIT = 4
+MINIMUM_RETRY_S = 20
+"""A retry needs at least this much of the step's time left to be worth starting."""
+RETRY_LOG_SEPARATOR = b"\n----- retry with the errors of the first attempt -----\n"
 
 
 @dataclass
@@ -40,6 +50,7 @@ class StepJob:
     outputs: list[DeclaredArtifact]
     limits: dict[str, Any]
     budget: Any = None
+    contracts: list[ContractCheck] = field(default_factory=list)
 
 
 @dataclass
@@ -67,25 +78,33 @@ class StepOutcome:
     tokens_out: int = 0
     artifacts: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
+    retried: bool = False
 
 
 def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
     started = time.monotonic()
     folder = context.record.step_folder(job.step_id)
     step_file = folder / "step.json"
-    step_file.write_text(json.dumps(job.step_description, indent=2, ensure_ascii=False))
+    write_step_file(step_file, job.step_description)
     token = context.gateway.register_step(
         job.step_id, folder / "transcript.jsonl", job.budget, model=job.step_description["model"]
     )
     try:
-        agent_result, collected = _run_in_container(context, job, step_file, token)
+        attempt = _run_in_container(context, job, step_file, token, started)
     finally:
         context.gateway.revoke_step(job.step_id)
     usage = context.gateway.usage(job.step_id)
-    outcome = _judge(context, job, agent_result, collected, context.gateway.step_failure(job.step_id))
+    outcome = _judge(context, job, attempt, context.gateway.step_failure(job.step_id))
     outcome.duration_ms = int((time.monotonic() - started) * 1000)
     outcome.tokens_in, outcome.tokens_out = usage.input_tokens, usage.output_tokens
     return outcome
+
+
+def write_step_file(step_file: Path, description: dict[str, Any]) -> None:
+    """Write step.json in place: it is bind-mounted as a file, so replacing it (a new inode) would
+    leave the container looking at the old content."""
+    with open(step_file, "w", encoding="utf-8") as stream:
+        stream.write(json.dumps(description, indent=2, ensure_ascii=False))
 
 
 @dataclass
@@ -95,14 +114,90 @@ class AgentResult:
     report: dict[str, Any]
     log_tail: str
 
+    @property
+    def finished(self) -> bool:
+        """The agent ended its conversation normally (its artifacts are worth judging)."""
+        return self.exit_code == 0 and not self.timed_out
 
-def _run_in_container(context: StepContext, job: StepJob, step_file: Path, token: str):
+
+@dataclass
+class Attempt:
+    """The agent's last run in the container, what it left behind, and what its retry was told."""
+
+    agent: AgentResult
+    collected: list
+    retry_errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ArtifactAssessment:
+    """What the collected files are worth: contents that passed collection, and what is wrong."""
+
+    contents: dict[str, bytes] = field(default_factory=dict)
+    """Declared path -> content, for every artifact collected and of its declared type."""
+    problems: list[str] = field(default_factory=list)
+    """Missing, refused or invalid artifacts and broken contracts: each fails the step."""
+    contract_failures: set[str] = field(default_factory=set)
+    """Paths whose content is collected but breaks a contract that must pass."""
+    warnings: list[str] = field(default_factory=list)
+    """Broken advisory contracts (must_pass: false)."""
+    halt: bool = False
+    """A broken contract asked for no retry (on_failure: halt)."""
+
+
+def _run_in_container(context: StepContext, job: StepJob, step_file: Path, token: str, started: float) -> Attempt:
+    handle = context.sandbox.create(_container_spec(context, job, step_file, token))
+    context.on_container(job.step_id, handle)
+    try:
+        agent, collected = _run_agent(context, job, handle, job.timeout_s)
+        errors = _errors_worth_a_retry(context, job, agent, collected)
+        remaining_s = int(job.timeout_s - (time.monotonic() - started))
+        if not errors or remaining_s < MINIMUM_RETRY_S:
+            return Attempt(agent, collected)
+        _prepare_retry(context, job, step_file, errors, remaining_s)
+        agent, collected = _run_agent(context, job, handle, remaining_s, retry=True)
+        return Attempt(agent, collected, errors)
+    finally:
+        if not context.keep:
+            context.sandbox.destroy(handle)
+
+
+def _run_agent(context: StepContext, job: StepJob, handle, timeout_s: float, retry: bool = False):
+    """Start the agent, wait for it, and collect the declared artifacts from the running container."""
+    result = context.sandbox.exec(handle, AGENT_COMMAND, timeout_s=timeout_s)
+    agent = _read_agent_result(context.record.step_folder(job.step_id), result, append=retry)
+    collected = [] if result.timed_out else context.sandbox.collect(
+        handle, [a.path for a in job.outputs], ARTIFACT_MAX_BYTES
+    )
+    return agent, collected
+
+
+def _errors_worth_a_retry(context: StepContext, job: StepJob, agent: AgentResult, collected) -> list[str]:
+    """The errors to send back to the agent, or [] when a retry cannot help or is not wanted."""
+    if not agent.finished or context.gateway.step_failure(job.step_id):
+        return []
+    assessment = assess_artifacts(job, collected)
+    return [] if assessment.halt else assessment.problems
+
+
+def _prepare_retry(context: StepContext, job: StepJob, step_file: Path, errors: list[str], remaining_s: int) -> None:
+    """Keep what the first attempt was told, then tell the agent what to fix (and its time left)."""
+    folder = context.record.step_folder(job.step_id)
+    write_step_file(folder / "step.attempt-1.json", job.step_description)
+    description = dict(job.step_description)
+    description["prompt"] = build_retry_prompt(job.step_description["prompt"], errors)
+    description["timeout_s"] = remaining_s
+    write_step_file(step_file, description)
+    context.record.update_step(job.step_id, retry_errors=errors)
+
+
+def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: str):
     from wave_sandbox.sandbox.contract import BindMount, ContainerSpec
 
     mounts = [BindMount(m.source, m.target, m.read_only) for m in job.mounts]
     mounts += [BindMount(host, item.container_path, True) for item, host in job.injected]
     mounts.append(BindMount(step_file, "/wave/step.json", True))
-    spec = ContainerSpec(
+    return ContainerSpec(
         run_id=context.run_id,
         step_id=job.step_id,
         image=context.image,
@@ -120,22 +215,14 @@ def _run_in_container(context: StepContext, job: StepJob, step_file: Path, token
         masked_paths=job.masked_paths,
         **job.limits,
     )
-    handle = context.sandbox.create(spec)
-    context.on_container(job.step_id, handle)
-    try:
-        result = context.sandbox.exec(handle, AGENT_COMMAND, timeout_s=job.timeout_s)
-        agent_result = _read_agent_result(context.record.step_folder(job.step_id), result)
-        collected = [] if result.timed_out else context.sandbox.collect(
-            handle, [a.path for a in job.outputs], ARTIFACT_MAX_BYTES
-        )
-    finally:
-        if not context.keep:
-            context.sandbox.destroy(handle)
-    return agent_result, collected
 
 
-def _read_agent_result(folder: Path, result) -> AgentResult:
-    (folder / "agent.log").write_bytes(result.stderr)
+def _read_agent_result(folder: Path, result, append: bool = False) -> AgentResult:
+    if append:
+        with open(folder / "agent.log", "ab") as log:
+            log.write(RETRY_LOG_SEPARATOR + result.stderr)
+    else:
+        (folder / "agent.log").write_bytes(result.stderr)
     report: dict[str, Any] = {}
     lines = result.stdout.decode("utf-8", "replace").strip().splitlines()
     if lines:
@@ -147,9 +234,12 @@ def _read_agent_result(folder: Path, result) -> AgentResult:
     return AgentResult(result.exit_code, result.timed_out, report, " | ".join(tail))
 
 
-def _judge(context, job: StepJob, agent: AgentResult, collected, gateway_failure: str | None) -> StepOutcome:
-    delivered, problems, refusals = _deliver_artifacts(context, job, collected)
-    outcome = StepOutcome(False, "", 0, artifacts=delivered, refusals=refusals)
+def _judge(context, job: StepJob, attempt: Attempt, gateway_failure: str | None) -> StepOutcome:
+    agent = attempt.agent
+    assessment = assess_artifacts(job, attempt.collected)
+    delivered, refusals = _deliver_artifacts(context, job, assessment)
+    outcome = StepOutcome(False, "", 0, artifacts=delivered, refusals=refusals + assessment.warnings,
+                          retried=bool(attempt.retry_errors))
     if agent.timed_out or agent.exit_code == AGENT_TIMEOUT_EXIT:
         outcome.message = f"timed out after {job.timeout_s}s; raise timeout_minutes or --step-timeout"
     elif gateway_failure:
@@ -157,36 +247,67 @@ def _judge(context, job: StepJob, agent: AgentResult, collected, gateway_failure
     elif agent.exit_code != 0:
         reason = agent.report.get("error") or f"agent exited with status {agent.exit_code}: {agent.log_tail}"
         outcome.message = one_printable_line(str(reason), 300)
-    elif problems:
-        outcome.message = "; ".join(problems)
+    elif assessment.problems:
+        retried = " (after one retry with the errors)" if attempt.retry_errors else ""
+        outcome.message = "; ".join(assessment.problems) + retried
     else:
         outcome.succeeded = True
         outcome.message = one_printable_line(str(agent.report.get("summary") or ""), empty="Step complete")
     return outcome
 
 
-def _deliver_artifacts(context: StepContext, job: StepJob, collected):
-    """Keep every valid artifact (also of a failing step).
-
-    Returns the displayed paths, the problems that fail the step, and the refusals to warn about
-    (an `--output` file that git tracks is left alone; the run record still has the artifact).
-    """
+def assess_artifacts(job: StepJob, collected) -> ArtifactAssessment:
+    """Judge the collected files: declared artifacts first, then the contracts on those that arrived."""
     by_path = {item.path: item for item in collected}
-    delivered, problems, refusals = [], [], []
-    record_folder = context.record.artifacts_folder(job.step_id)
+    assessment = ArtifactAssessment()
     for declared in job.outputs:
         item = by_path.get(declared.path)
         problem = _collection_problem(declared, item)
         if problem:
-            problems.append(problem)
+            assessment.problems.append(problem)
+        else:
+            assessment.contents[declared.path] = item.content
+    for contract in job.contracts:
+        content = assessment.contents.get(contract.source)
+        if content is not None:  # a missing or invalid artifact is reported once, above
+            _apply_contract(assessment, contract, content)
+    return assessment
+
+
+def _apply_contract(assessment: ArtifactAssessment, contract: ContractCheck, content: bytes) -> None:
+    errors = check_contract(contract, content)
+    if not errors:
+        return
+    if not contract.must_pass:
+        assessment.warnings += [f"advisory contract not met: {error}" for error in errors]
+        return
+    assessment.problems += errors
+    assessment.contract_failures.add(contract.source)
+    assessment.halt = assessment.halt or contract.on_failure == ON_FAILURE_HALT
+
+
+def _deliver_artifacts(context: StepContext, job: StepJob, assessment: ArtifactAssessment):
+    """Keep every valid artifact (also of a failing step).
+
+    An artifact that breaks a contract is kept in the run record (to see what was wrong) but not
+    delivered to `--output`. Returns the displayed paths and the refusals to warn about (an
+    `--output` file that git tracks is left alone; the run record still has the artifact).
+    """
+    delivered, refusals = [], []
+    record_folder = context.record.artifacts_folder(job.step_id)
+    for declared in job.outputs:
+        content = assessment.contents.get(declared.path)
+        if content is None:
             continue
-        write_private_file(record_folder, declared.file_name, item.content)
-        shown, refusal = context.output.deliver(declared.file_name, item.content)
+        write_private_file(record_folder, declared.file_name, content)
+        if declared.path in assessment.contract_failures:
+            continue
+        shown, refusal = context.output.deliver(declared.file_name, content)
         if refusal:
             refusals.append(refusal)
         else:
             delivered.append(shown)
-    return delivered, problems, refusals
+    return delivered, refusals
 
 
 def _collection_problem(declared: DeclaredArtifact, item) -> str | None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
+from wave_sandbox.contracts import JSON_SCHEMA, ON_FAILURE_RETRY, ContractCheck, SectionRequirement
 from wave_sandbox.engine.artifacts import DeclaredArtifact
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_execution import StepJob
 from wave_sandbox.engine.step_prompt import InjectedArtifact, build_user_prompt
+from wave_sandbox.spec.contract_validation import load_json_schema
 from wave_sandbox.spec.loader import LoadedPipeline
+from wave_sandbox.spec.models import Contract
 from wave_sandbox.spec.personas import Persona, effective_tools
 from wave_sandbox.spec.templating import render_template
 from wave_sandbox.workspace.clone import Clone
@@ -32,6 +36,28 @@ class RunSettings:
 
 def declared_outputs(step) -> list[DeclaredArtifact]:
     return [DeclaredArtifact(a.name, a.path, a.type) for a in step.output_artifacts]
+
+
+def step_contracts(loaded: LoadedPipeline, step) -> list[ContractCheck]:
+    """The step's handover contracts, their schemas read (SchemaFileError if one vanished since loading)."""
+    contracts = step.handover.effective_contracts() if step.handover else []
+    return [_contract_check(loaded, contract) for contract in contracts]
+
+
+def _contract_check(loaded: LoadedPipeline, contract: Contract) -> ContractCheck:
+    schema = None
+    if contract.type == JSON_SCHEMA:
+        schema = load_json_schema(contract.schema_path, loaded.path.parent.absolute(), loaded.repo)
+    return ContractCheck(
+        type=contract.type,
+        source=posixpath.normpath(contract.source),
+        must_pass=contract.must_pass is not False,
+        on_failure=contract.on_failure or ON_FAILURE_RETRY,
+        schema=schema,
+        schema_name=contract.schema_path or "",
+        sections=tuple(SectionRequirement(s.keywords, s.mention_alternatives, s.check) for s in contract.sections),
+        blameless=contract.blameless,
+    )
 
 
 def template_variables(loaded: LoadedPipeline, step_id: str, settings: RunSettings) -> dict[str, str]:
@@ -73,11 +99,12 @@ def build_step_job(
         for i in step.memory.inject_artifacts
     ]
     outputs = declared_outputs(step)
+    contracts = step_contracts(loaded, step)
     mount_triples = [(m.source, m.target, m.mode != "readwrite") for m in step.mounts]
     mounts, masked = plan_step_mounts(mount_triples, loaded.repo, clone)
     rendered = render_template(loaded.prompt_template(step), template_variables(loaded, step_id, settings))
     shown_mounts = [(m.target, m.read_only) for m in mounts if not m.is_git_metadata]
-    prompt = build_user_prompt(rendered, [item for item, _ in injected], outputs, shown_mounts)
+    prompt = build_user_prompt(rendered, [item for item, _ in injected], outputs, shown_mounts, contracts)
     timeout_s = step_timeout(step, settings)
     description = {
         "step_id": step_id,
@@ -109,6 +136,7 @@ def build_step_job(
             "pids": limits.pids,
             "workspace_mb": limits.workspace_mb,
         },
+        contracts=contracts,
     )
 
 

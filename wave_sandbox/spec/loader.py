@@ -128,7 +128,7 @@ def load_pipeline(path: Path, repo: Path) -> LoadedPipeline:
     collector = ProblemCollector(display_path(path), document)
     pipeline = _check_schema(document, collector)
     persona_problems: list[Problem] = []
-    personas = _check_steps(document, collector, repo, pipeline, persona_problems)
+    personas = _check_steps(document, collector, repo, pipeline, persona_problems, path.parent.absolute())
     raise_if_problems(collector.problems + persona_problems)
     assert pipeline is not None
     return LoadedPipeline(pipeline=pipeline, path=path, repo=repo, personas=personas)
@@ -163,12 +163,12 @@ def _check_schema(document: YamlDocument, collector: ProblemCollector) -> Pipeli
 
 def _check_steps(
     document: YamlDocument, collector: ProblemCollector, repo: Path, pipeline: Pipeline | None,
-    persona_problems: list[Problem],
+    persona_problems: list[Problem], pipeline_folder: Path,
 ) -> dict[str, Persona]:
     refused = add_unsupported_problems(document.data, collector)
     steps = _parsed_steps(document.data, pipeline)
     names = persona_names(repo)
-    check = SemanticCheck(collector, repo, steps, _raw_step_ids(document.data), names, refused)
+    check = SemanticCheck(collector, repo, steps, _raw_step_ids(document.data), names, refused, pipeline_folder)
     check_semantics(check, document.data)
     return _load_step_personas(steps, names, repo, persona_problems)
 

@@ -151,6 +151,93 @@ class OutputArtifact(WaveModel):
     """`file` (honoured); Wave's `stdout` capture is not supported yet."""
 
 
+class SectionRule(WaveModel):
+    """One section a `markdown_sections` contract (ours, not Wave's) asks of a Markdown artifact."""
+
+    heading: str | list[str]
+    """Keyword(s): a heading holding any of them at the start of a word (case-insensitive) names the section."""
+    mentions: list[str | list[str]] = Field(default_factory=list)
+    """Terms the section must contain; a list item that is itself a list gives alternatives."""
+    check: str | None = None
+    """A named content rule: timeline, action_items, five_whys or hypotheses."""
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        return (self.heading,) if isinstance(self.heading, str) else tuple(self.heading)
+
+    @property
+    def mention_alternatives(self) -> tuple[tuple[str, ...], ...]:
+        return tuple((term,) if isinstance(term, str) else tuple(term) for term in self.mentions)
+
+
+class Contract(WaveModel):
+    """One of Wave's handover contracts: a check of one artifact before the step counts as done."""
+
+    type: str | None = None
+    """json_schema, non_empty_file or markdown_sections (honoured); Wave's other types are not supported yet."""
+    source: str | None = None
+    """The artifact to check: its path relative to /workspace, as in output_artifacts."""
+    schema_path: str | None = None
+    """json_schema: the schema file, beside the pipeline file or in the repository."""
+    must_pass: bool | None = None
+    """Wave's default true; false makes the contract advisory (a warning, no retry)."""
+    on_failure: str | None = None
+    """retry (Wave's default: the agent gets the errors once) or halt (the step fails at once)."""
+    max_retries: int | None = None
+    """Wave's retry count; wave-sandbox retries once (1), larger counts are not supported yet."""
+    validate_: Any = Field(default=None, alias="validate")
+    """Wave's type-check switch; a contract here is always checked."""
+    schema_: Any = Field(default=None, alias="schema")
+    """Wave's older inline schema or schema path (not supported yet; use schema_path)."""
+    command: Any = None
+    """Wave's test_suite command (not supported yet)."""
+    dir: Any = None
+    """Wave's test_suite working directory (not supported yet)."""
+    model: Any = None
+    """Wave's llm_judge model (not supported yet)."""
+    criteria: Any = None
+    """Wave's llm_judge criteria (not supported yet)."""
+    threshold: Any = None
+    """Wave's llm_judge pass threshold (not supported yet)."""
+    persona: Any = None
+    """Wave's agent_review persona (not supported yet)."""
+    criteria_path: Any = None
+    """Wave's agent_review criteria file (not supported yet)."""
+    context: Any = None
+    """Wave's agent_review context sources (not supported yet)."""
+    token_budget: Any = None
+    """Wave's agent_review token budget (not supported yet)."""
+    timeout: Any = None
+    """Wave's agent_review timeout (not supported yet)."""
+    rework_step: Any = None
+    """Wave's rework step on review failure (not supported yet)."""
+    sections: list[SectionRule] = Field(default_factory=list)
+    """markdown_sections: the sections the document must have."""
+    blameless: bool = False
+    """markdown_sections: no sentence may blame a person."""
+
+
+class Handover(WaveModel):
+    """What a step hands over: the contracts its artifacts must pass (and Wave's compaction)."""
+
+    contract: Contract | None = None
+    """One contract."""
+    contracts: list[Contract] = Field(default_factory=list)
+    """Several contracts, checked in order (Wave uses these when given, else `contract`)."""
+    compaction: Any = None
+    """Wave's context compaction (not supported yet)."""
+    on_review_fail: Any = None
+    """Wave's agent-review failure policy (not supported yet)."""
+    target_step: Any = None
+    """Wave's review target (not supported yet)."""
+
+    def effective_contracts(self) -> list[Contract]:
+        """Wave's rule: `contracts` when it has any, else `contract` when it has a type, else none."""
+        if self.contracts:
+            return list(self.contracts)
+        return [self.contract] if self.contract is not None and self.contract.type else []
+
+
 class Permissions(WaveModel):
     """Which tools the step may use, narrowing the persona's."""
 
@@ -221,8 +308,8 @@ class Step(WaveModel):
     """Files the step leaves in `/workspace`."""
     outcomes: Any = None
     """Wave's deliverable extraction (not supported yet)."""
-    handover: Any = None
-    """Wave's contracts and compaction (not supported yet)."""
+    handover: Handover | None = None
+    """Contracts on the step's artifacts (json_schema, non_empty_file, markdown_sections)."""
     retry: Retry | None = None
     """Wave's retry policy (not supported yet)."""
     rework_only: bool = False

@@ -7,7 +7,8 @@ value (`false`, `0`, `""`, `[]`, `{}`, null): Wave reads those as "not set", and
 Honoured now (DESIGN.md): kind, metadata, input.source, step id, persona, dependencies, optional,
 timeout_minutes, model, memory (fresh, step-injected artifacts), workspace.mount (source, target,
 mode), exec (prompt with source or source_path), output_artifacts (file), permissions.allowed_tools
-(plain Wave tool names). Descriptive fields (metadata.description/release/category, input.schema,
+(plain Wave tool names), handover.contract/contracts of the types json_schema, non_empty_file and
+markdown_sections (source, schema_path, must_pass, on_failure retry|halt, max_retries 1). Descriptive fields (metadata.description/release/category, input.schema,
 input.example) are accepted as they change nothing about a run.
 """
 
@@ -17,17 +18,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from wave_sandbox.contracts.model import CONTRACT_TYPES, ON_FAILURE_CHOICES
 from wave_sandbox.spec.problems import ProblemCollector
 from wave_sandbox.spec.tool_names import WAVE_TOOL_TO_AGENT_TOOL
 from wave_sandbox.spec.yaml_loader import Path_
 
 NOT_SUPPORTED = "is not supported by wave-sandbox yet"
 
+REFUSED_CONTRACT_FIELDS = (
+    "schema", "command", "dir", "model", "criteria", "threshold", "persona", "criteria_path", "context",
+    "token_budget", "timeout", "rework_step",
+)
+CONTRACT_PLACES: tuple[Path_, ...] = (("steps", "*", "handover", "contract"), ("steps", "*", "handover", "contracts", "*"))
+HONOURED_RETRIES = (1,)
+
 REFUSED_FIELDS: dict[Path_, tuple[str, ...]] = {
     (): ("hooks", "pipeline_outputs", "skills", "requires", "max_step_visits", "chat_context"),
     ("input",): ("type", "label_filter", "batch_size", "path"),
     ("steps", "*"): (
-        "adapter", "type", "script", "outcomes", "handover", "retry", "rework_only", "thread",
+        "adapter", "type", "script", "outcomes", "retry", "rework_only", "thread",
         "fidelity", "concurrency", "max_concurrent_agents", "strategy", "edges", "max_visits",
         "pipeline", "input", "config", "iterate", "branch", "gate", "loop", "aggregate",
         "validation", "contexts",
@@ -37,6 +46,9 @@ REFUSED_FIELDS: dict[Path_, tuple[str, ...]] = {
     ("steps", "*", "workspace"): ("root", "type", "branch", "base", "ref"),
     ("steps", "*", "workspace", "mount", "*"): ("subset_from",),
     ("steps", "*", "permissions"): ("deny",),
+    ("steps", "*", "handover"): ("compaction", "on_review_fail", "target_step"),
+    ("steps", "*", "handover", "contract"): REFUSED_CONTRACT_FIELDS,
+    ("steps", "*", "handover", "contracts", "*"): REFUSED_CONTRACT_FIELDS,
 }
 
 
@@ -56,6 +68,9 @@ REFUSED_VALUES = (
     RefusedValue(("steps", "*", "exec", "type"), ("prompt",), "only 'prompt'"),
     RefusedValue(("steps", "*", "memory", "strategy"), ("fresh",), "only 'fresh'"),
     RefusedValue(("steps", "*", "output_artifacts", "*", "source"), ("file",), "only 'file'"),
+    *(RefusedValue(place + ("type",), CONTRACT_TYPES, "only json_schema, non_empty_file or markdown_sections")
+      for place in CONTRACT_PLACES),
+    *(RefusedValue(place + ("on_failure",), ON_FAILURE_CHOICES, "only 'retry' or 'halt'") for place in CONTRACT_PLACES),
 )
 
 
@@ -75,6 +90,7 @@ def add_unsupported_problems(data: Any, collector: ProblemCollector) -> set[int]
         flagged |= _refuse_values(data, refused, collector)
     flagged |= _refuse_tool_patterns(data, collector)
     flagged |= _refuse_directory_artifacts(data, collector)
+    flagged |= _refuse_retry_counts(data, collector)
     return {path[1] for path in flagged if len(path) > 1 and path[0] == "steps" and isinstance(path[1], int)}
 
 
@@ -123,7 +139,6 @@ def _refuse_tool_patterns(data: Any, collector: ProblemCollector) -> set[Path_]:
     return flagged
 
 
-
 def _refuse_directory_artifacts(data: Any, collector: ProblemCollector) -> set[Path_]:
     """Artifacts are collected as single files; Wave's `type: directory` would fail at run time."""
     flagged = set()
@@ -131,4 +146,16 @@ def _refuse_directory_artifacts(data: Any, collector: ProblemCollector) -> set[P
         if kind == "directory":
             collector.add(path, f"type 'directory' {NOT_SUPPORTED} (an artifact is one file)", where_path=path[:-1])
             flagged.add(path)
+    return flagged
+
+
+def _refuse_retry_counts(data: Any, collector: ProblemCollector) -> set[Path_]:
+    """A failed contract goes back to the agent once; Wave's larger retry counts are not honoured yet."""
+    flagged = set()
+    for place in CONTRACT_PLACES:
+        for path, count in matching_paths(data, place + ("max_retries",)):
+            if isinstance(count, int) and not is_zero_value(count) and count not in HONOURED_RETRIES:
+                message = f"max_retries {count} {NOT_SUPPORTED} (a failed contract goes back to the agent once: use 1)"
+                collector.add(path, message, where_path=path[:-1])
+                flagged.add(path)
     return flagged

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from wave_sandbox.spec.contract_validation import check_step_contracts
 from wave_sandbox.spec.graph import find_cycles, upstream_of
 from wave_sandbox.spec.models import Step
 from wave_sandbox.spec.problems import ProblemCollector
@@ -46,6 +47,8 @@ class SemanticCheck:
     all_step_ids: list[str]
     persona_names: list[str]
     refused_step_indexes: set[int] = field(default_factory=set)
+    pipeline_folder: Path | None = None
+    """The pipeline file's folder, where a contract's schema_path is looked up first."""
 
     def add(self, path: Path_, message: str, where: Path_ | None = None) -> None:
         self.collector.add(path, message, where_path=where)
@@ -68,6 +71,7 @@ def check_semantics(check: SemanticCheck, raw: Any) -> None:
         check_exec(check, indexed)
         check_mounts(check, indexed)
         check_injections(check, indexed)
+        check_step_contracts(check, indexed)
     check_artifacts(check)
 
 

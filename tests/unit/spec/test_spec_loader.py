@@ -13,6 +13,7 @@ from wave_sandbox.spec.yaml_loader import parse_yaml
 from .helpers import BASE, variant
 
 SEED = Path("/work/shared/seed/incident-response.md")  # the user's request; absent outside the workshop
+SEED_YAML_COPY = Path(__file__).parent / "seed" / "incident-response.seed.yaml"
 SEED_YAML_SHA256 = "bd80c9513fb76520458a04437118ee024941be3ab041645424db6aeb8aab5bd1"
 
 
@@ -96,24 +97,53 @@ def test_list_shows_built_ins_and_repository_pipelines_first_match_wins(repo):
     assert "cannot be read" in listings["broken"].description
 
 
-def test_built_in_incident_response_is_unchanged_since_copied_from_the_seed():
-    content = (builtin_pipelines_dir() / "incident-response.yaml").read_bytes()
-    assert hashlib.sha256(content).hexdigest() == SEED_YAML_SHA256
+def without_handover_blocks(text: str) -> str:
+    """`text` minus every step's `handover:` block (the key and the lines indented below it)."""
+    kept, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("    handover:"):
+            skipping = True
+            continue
+        if skipping and (line.startswith("      ") or not line.strip()):
+            if line.strip():
+                continue
+        skipping = False
+        kept.append(line)
+    return "".join(kept)
+
+
+def test_the_seed_copy_is_the_seed_yaml_byte_for_byte():
+    assert hashlib.sha256(SEED_YAML_COPY.read_bytes()).hexdigest() == SEED_YAML_SHA256
 
 
 @pytest.mark.skipif(not SEED.is_file(), reason="the seed document is not on this machine")
-def test_built_in_incident_response_is_the_seed_yaml_exactly():
+def test_the_seed_copy_is_the_yaml_of_the_seed_document():
     seed = SEED.read_text()
     start = seed.index("```yaml\nkind: WavePipeline\nmetadata:\n  name: incident-response") + len("```yaml\n")
-    seed_yaml = seed[start:seed.index("```\n", start)]
-    assert (builtin_pipelines_dir() / "incident-response.yaml").read_text() == seed_yaml
+    assert SEED_YAML_COPY.read_text() == seed[start:seed.index("```\n", start)]
+
+
+def test_built_in_incident_response_is_the_seed_plus_contracts_only():
+    built_in = (builtin_pipelines_dir() / "incident-response.yaml").read_text()
+    assert without_handover_blocks(built_in) == SEED_YAML_COPY.read_text()
+    steps = parse_yaml(built_in).data["steps"]
+    assert all("handover" in step for step in steps)
+
+
+def test_the_seed_copy_without_contracts_still_validates(repo):
+    copy = repo / "seed.yaml"
+    copy.write_bytes(SEED_YAML_COPY.read_bytes())
+    loaded = load_pipeline(copy, repo)
+    assert loaded.name == "incident-response" and len(loaded.pipeline.steps) == 5
+    assert all(step.handover is None for step in loaded.pipeline.steps)
 
 
 def test_built_in_incident_triage_is_the_triage_step_alone():
-    response = parse_yaml((builtin_pipelines_dir() / "incident-response.yaml").read_text()).data
+    response = parse_yaml(SEED_YAML_COPY.read_text()).data
     triage = parse_yaml((builtin_pipelines_dir() / "incident-triage.yaml").read_text()).data
     assert triage["metadata"] == {"name": "incident-triage", "description": "Quick incident triage"}
-    assert triage["steps"] == [response["steps"][0]]
+    assert {key: value for key, value in triage["steps"][0].items() if key != "handover"} == response["steps"][0]
+    assert len(triage["steps"]) == 1
 
 
 @pytest.mark.parametrize("name, steps", [("incident-response", 5), ("incident-triage", 1)])

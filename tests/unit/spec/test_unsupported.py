@@ -17,7 +17,6 @@ def with_triage_field(field_text: str) -> str:
     ("    gate: {type: approval}\n", "gate"),
     ("    loop: {max_iterations: 3, until: done}\n", "loop"),
     ("    edges: [{target: investigate}]\n", "edges"),
-    ("    handover: {contract: {type: json_schema, source: output/triage.json}}\n", "handover"),
     ("    retry: {max_attempts: 3}\n", "retry"),
     ("    script: ./triage.sh\n", "script"),
     ("    iterate: {over: x, mode: parallel}\n", "iterate"),
@@ -63,6 +62,17 @@ def test_step_feature_is_refused_at_its_line(repo, field_text, feature):
      "steps[1] (investigate): permissions.allowed_tools: tool 'Bash(git log*)' is not supported by wave-sandbox yet"),
     ("    exec:\n      source: \"Investigate\"\n", "    permissions: {deny: [\"Bash(rm *)\"]}\n    exec:\n      source: \"Investigate\"\n",
      "steps[1] (investigate): permissions: 'deny' is not supported by wave-sandbox yet"),
+    ("        type: json\n", "        type: json\n    handover: {compaction: {trigger: t}}\n",
+     "steps[0] (triage): handover: 'compaction' is not supported by wave-sandbox yet"),
+    ("        type: json\n", "        type: json\n    handover: {contract: {type: llm_judge, source: output/triage.json}}\n",
+     "steps[0] (triage): handover.contract: type 'llm_judge' is not supported by wave-sandbox yet "
+     "(only json_schema, non_empty_file or markdown_sections)"),
+    ("        type: json\n", "        type: json\n    handover: {contracts: [{type: test_suite}]}\n",
+     "steps[0] (triage): handover.contracts[0]: type 'test_suite' is not supported by wave-sandbox yet"),
+    ("        type: json\n", "        type: json\n    handover: {contract: {type: non_empty_file, source: output/triage.json, on_failure: rework}}\n",
+     "steps[0] (triage): handover.contract: on_failure 'rework' is not supported by wave-sandbox yet (only 'retry' or 'halt')"),
+    ("        type: json\n", "        type: json\n    handover: {contract: {type: non_empty_file, source: output/triage.json, max_retries: 3}}\n",
+     "steps[0] (triage): handover.contract: max_retries 3 is not supported by wave-sandbox yet"),
 ])
 def test_nested_features_and_values_are_refused_with_their_place(repo, old, new, expected):
     problems = problems_in(repo, variant(old, new))

@@ -1,0 +1,105 @@
+"""The checks of a step's `handover` contracts that `validate` promises before anything runs.
+
+A contract checks one of the step's own artifacts (`source` is one of its output_artifacts paths), a
+`json_schema` contract's schema file exists (beside the pipeline or in the repository), is JSON and uses
+only keywords the checker knows, and a `markdown_sections` contract names sections and known rules.
+Contracts of a type that is refused as not supported are left alone: that one line says it all.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+
+from wave_sandbox.contracts import (
+    CONTRACT_TYPES,
+    JSON_SCHEMA,
+    MARKDOWN_SECTIONS,
+    SECTION_CHECKS,
+    SchemaFileError,
+    find_schema_file,
+    load_schema_file,
+    schema_problems,
+)
+from wave_sandbox.spec.models import Contract, Handover
+from wave_sandbox.spec.yaml_loader import Path_
+
+
+def contract_places(handover: Handover) -> list[tuple[Path_, Contract]]:
+    """Each contract in force with its place under the step: Wave's `contracts`, else `contract`."""
+    if handover.contracts:
+        return [(("handover", "contracts", index), contract) for index, contract in enumerate(handover.contracts)]
+    return [(("handover", "contract"), handover.contract)] if handover.contract is not None else []
+
+
+def check_step_contracts(check, indexed) -> None:
+    """Report every problem of the step's contracts into `check` (a validation.SemanticCheck)."""
+    handover = indexed.step.handover
+    if handover is None:
+        return
+    if handover.contract is not None and handover.contracts:
+        message = "give handover.contract or handover.contracts, not both (Wave would ignore contract)"
+        check.add(indexed.path("handover", "contract"), message, indexed.path("handover"))
+    declared = [posixpath.normpath(a.path) for a in indexed.step.output_artifacts if a.path]
+    for place, contract in contract_places(handover):
+        where = indexed.path(*place)
+        if contract.type is None:
+            check.add(where, f"missing required field 'type' ({', '.join(CONTRACT_TYPES)})")
+        elif contract.type in CONTRACT_TYPES:
+            _check_source(check, where, contract, declared)
+            _check_type_specific_fields(check, where, contract, indexed)
+
+
+def _check_source(check, where: Path_, contract: Contract, declared: list[str]) -> None:
+    if contract.source is None:
+        check.add(where, "missing required field 'source' (the artifact path to check, e.g. output/triage.json)")
+    elif posixpath.normpath(contract.source) not in declared:
+        shown = ", ".join(declared) or "none"
+        message = f"source '{contract.source}' is not an artifact path of this step (its output_artifacts: {shown})"
+        check.add(where + ("source",), message, where)
+
+
+def _check_type_specific_fields(check, where: Path_, contract: Contract, indexed) -> None:
+    if contract.type == JSON_SCHEMA:
+        _check_schema(check, where, contract, indexed)
+    elif contract.schema_path is not None:
+        check.add(where + ("schema_path",), f"schema_path is only used by json_schema, not {contract.type}", where)
+    if contract.type == MARKDOWN_SECTIONS:
+        _check_sections(check, where, contract)
+    else:
+        for field in ("sections", "blameless"):
+            if field in contract.model_fields_set and getattr(contract, field):
+                check.add(where + (field,), f"'{field}' is only used by markdown_sections, not {contract.type}", where)
+
+
+def _check_schema(check, where: Path_, contract: Contract, indexed) -> None:
+    if contract.schema_path is None:
+        check.add(where, "json_schema needs schema_path (a JSON Schema file beside the pipeline or in the repository)")
+        return
+    key = where + ("schema_path",)
+    try:
+        schema = load_json_schema(contract.schema_path, check.pipeline_folder or check.repo, check.repo)
+    except SchemaFileError as error:
+        check.add(key, str(error), where)
+        return
+    for problem in schema_problems(schema):
+        check.add(key, f"schema_path '{contract.schema_path}': {problem}", where)
+
+
+def load_json_schema(schema_path: str, pipeline_folder: Path, repo: Path):
+    """The parsed schema a contract names (SchemaFileError when it cannot be found or read)."""
+    return load_schema_file(find_schema_file(schema_path, pipeline_folder, repo), schema_path)
+
+
+def _check_sections(check, where: Path_, contract: Contract) -> None:
+    if not contract.sections and not contract.blameless:
+        check.add(where, "markdown_sections needs sections (or blameless: true) to check anything")
+    known = ", ".join(SECTION_CHECKS)
+    for index, section in enumerate(contract.sections):
+        place = where + ("sections", index)
+        if not all(keyword.strip() for keyword in section.keywords) or not section.keywords:
+            check.add(place + ("heading",), "heading needs at least one non-empty keyword", place)
+        if any(not all(term.strip() for term in terms) or not terms for terms in section.mention_alternatives):
+            check.add(place + ("mentions",), "mentions needs non-empty terms", place)
+        if section.check is not None and section.check not in SECTION_CHECKS:
+            check.add(place + ("check",), f"unknown check '{section.check}' (known: {known})", place)
