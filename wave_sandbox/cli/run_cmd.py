@@ -31,6 +31,20 @@ def read_input(input_text: Optional[str], input_file: Optional[Path]) -> str:
     return input_text or ""
 
 
+def check_attachments(paths: list[Path]) -> list[Path]:
+    """Each attachment must exist, and names must differ: each lands at /wave/attachments/<name>."""
+    resolved = []
+    for path in paths:
+        if not path.exists():
+            raise ConfigurationError(f"--attach {path}: no such file or folder")
+        resolved.append(path.resolve())
+    names = [path.name for path in resolved]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ConfigurationError(f"--attach: two attachments are named {duplicates[0]!r}; rename one")
+    return resolved
+
+
 def split_names(value: Optional[str]) -> Optional[list[str]]:
     if not value:
         return None
@@ -51,6 +65,9 @@ def run_command(
     exclude: Optional[str] = typer.Option(None, "--exclude", help="Skip these steps (comma-separated)."),
     keep: bool = typer.Option(False, "--keep", help="Keep containers and the clone for debugging."),
     input_file: Optional[Path] = typer.Option(None, "--input-file", help="Read the input from a file."),
+    attach: Optional[list[Path]] = typer.Option(
+        None, "--attach", help="A log export, metrics file or trace (file or folder) for the agents; repeatable."
+    ),
 ) -> None:
     """Run PIPELINE with every step in its own container."""
     from wave_sandbox.engine.launch import launch_run
@@ -66,6 +83,7 @@ def run_command(
         only=split_names(steps),
         exclude=split_names(exclude),
         keep=keep,
+        attachments=check_attachments(attach or []),
     )
     result = launch_run(pipeline, repo.resolve(), options, json_output=json_output, notify=notify)
     raise typer.Exit(result.exit_code)

@@ -88,6 +88,7 @@ def launch_resume(
         only=recorded.get("steps"),
         exclude=recorded.get("exclude"),
         keep=keep,
+        attachments=[Path(path) for path in recorded.get("attachments") or []],
     )
     return _execute(loaded, repo, options, json_output, notify, record.run_id, record)
 

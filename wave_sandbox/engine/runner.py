@@ -43,6 +43,7 @@ class RunOptions:
     only: list[str] | None = None
     exclude: list[str] | None = None
     keep: bool = False
+    attachments: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -161,6 +162,7 @@ class PipelineRun:
                 "keep": self.options.keep,
                 "output": str(self.options.output_dir),
                 "output_display": self.options.output_display,
+                "attachments": [str(path) for path in self.options.attachments],
             },
             "steps": {s.id: {"status": "pending"} for s in self.plan.steps},
         }
@@ -224,6 +226,7 @@ class PipelineRun:
             default_model=self.infrastructure.default_model,
             model_overrides_persona=self.infrastructure.model_is_explicit,
             step_timeout_s=self.options.step_timeout_s,
+            attachments=tuple(self.options.attachments),
         )
 
     def _step_finished(self, step_id: str, future: Future) -> None:

@@ -10,14 +10,14 @@ from wave_sandbox.contracts import JSON_SCHEMA, ON_FAILURE_RETRY, ContractCheck,
 from wave_sandbox.engine.artifacts import DeclaredArtifact
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_execution import StepJob
-from wave_sandbox.engine.step_prompt import InjectedArtifact, build_user_prompt
+from wave_sandbox.engine.step_prompt import ATTACHMENTS_IN, InjectedArtifact, build_user_prompt
 from wave_sandbox.spec.contract_validation import load_json_schema
 from wave_sandbox.spec.loader import LoadedPipeline
 from wave_sandbox.spec.models import Contract
 from wave_sandbox.spec.personas import Persona, effective_tools
 from wave_sandbox.spec.templating import render_template
 from wave_sandbox.workspace.clone import Clone
-from wave_sandbox.workspace.mounts import plan_step_mounts
+from wave_sandbox.workspace.mounts import StepMount, plan_step_mounts
 
 TOOL_OUTPUT_LIMIT = 30_000
 BASH_TIMEOUT_S = 120
@@ -32,6 +32,14 @@ class RunSettings:
     default_model: str
     model_overrides_persona: bool
     step_timeout_s: int
+    attachments: tuple[Path, ...] = ()
+
+
+def attachment_mounts(attachments: tuple[Path, ...]) -> list[StepMount]:
+    """`--attach` files and folders, read-only at /wave/attachments/<name>."""
+    return [
+        StepMount(path, f"{ATTACHMENTS_IN}/{path.name}", True, is_attachment=True) for path in attachments
+    ]
 
 
 def declared_outputs(step) -> list[DeclaredArtifact]:
@@ -102,9 +110,14 @@ def build_step_job(
     contracts = step_contracts(loaded, step)
     mount_triples = [(m.source, m.target, m.mode != "readwrite") for m in step.mounts]
     mounts, masked = plan_step_mounts(mount_triples, loaded.repo, clone)
+    if mounts:  # attachments go to every step that looks at the repository
+        mounts += attachment_mounts(settings.attachments)
     rendered = render_template(loaded.prompt_template(step), template_variables(loaded, step_id, settings))
-    shown_mounts = [(m.target, m.read_only) for m in mounts if not m.is_git_metadata]
-    prompt = build_user_prompt(rendered, [item for item, _ in injected], outputs, shown_mounts, contracts)
+    shown_mounts = [(m.target, m.read_only) for m in mounts if not m.is_git_metadata and not m.is_attachment]
+    attached = [m.target for m in mounts if m.is_attachment]
+    prompt = build_user_prompt(
+        rendered, [item for item, _ in injected], outputs, shown_mounts, contracts, attached
+    )
     timeout_s = step_timeout(step, settings)
     description = {
         "step_id": step_id,

@@ -12,6 +12,7 @@ from wave_sandbox.engine.artifacts import DeclaredArtifact
 
 WORKSPACE = "/workspace"
 ARTIFACTS_IN = "/wave/artifacts"
+ATTACHMENTS_IN = "/wave/attachments"
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,14 @@ def build_user_prompt(
     outputs: list[DeclaredArtifact],
     mounts: list[tuple[str, bool]],
     contracts: Sequence[ContractCheck] = (),
+    attachments: Sequence[str] = (),
 ) -> str:
     sections = [rendered_source.strip()]
     sections.append(_environment_section(mounts))
+    if attachments:
+        lines = ["## Attachments from the user (read-only: logs, metrics, traces)"]
+        lines += [f"- {path}" for path in attachments]
+        sections.append("\n".join(lines))
     if injected:
         lines = ["## Inputs from earlier steps (read-only files)"]
         lines += [

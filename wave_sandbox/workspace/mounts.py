@@ -24,6 +24,7 @@ class StepMount:
     target: str
     read_only: bool
     is_git_metadata: bool = False
+    is_attachment: bool = False
 
 
 def _relative_inside(path: Path, folder: Path) -> PurePosixPath | None:

@@ -81,7 +81,7 @@ PROBE_SCRIPT = {
         "reader": [
             [bash(
                 "{ touch /src/planted 2>&1; echo write_rc=$?; echo ---env; env | cut -d= -f1 | sort; "
-                "echo ---id; id -u; } > output/reader.txt; "
+                "echo ---id; id -u; echo ---attached; cat /wave/attachments/incident.log; } > output/reader.txt; "
                 # the bash tool withholds the agent's variables; an attacker reads them from its parent
                 "tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_API_KEY=//p' > output/token.txt"
             )],
@@ -90,6 +90,7 @@ PROBE_SCRIPT = {
         "nomount": [
             [bash(
                 "{ test -e /src && echo src=present || echo src=absent; "
+                "test -e /wave/attachments && echo attachments=present || echo attachments=absent; "
                 "echo first=$(head -1 /wave/artifacts/probe); "
                 "echo x >> /wave/artifacts/probe 2>/dev/null; echo inject_write_rc=$?; "
                 "own_env=$(tr '\\0' '\\n' < /proc/$PPID/environ); "
@@ -142,8 +143,11 @@ def probe_run(tmp_path_factory, agent_image, docker):
     run_git(repo, "commit", "-q", "-m", "init")
     before = repository_snapshot(repo)
     pipeline, script = write_pipeline(base, PROBE_PIPELINE, PROBE_SCRIPT)
+    attachment = base / "incident.log"
+    attachment.write_text("2026-02-04T14:30:05Z ERROR PoolTimeout\n")
     completed = run_cli(
         "run", str(pipeline), "the probe input", "--repo", str(repo), "--model", f"scripted:{script}",
+        "--attach", str(attachment),
         "--output", str(base / "out"), "--json", "--max-parallel", "4", cwd=base, env={"WAVE_TEST_HOST_MARKER": "marker-7f3a"},
     )
     events = [json.loads(line) for line in completed.stdout.splitlines()]
@@ -194,6 +198,14 @@ def test_artifacts_reach_output_and_run_record(probe_run):
     assert run["steps"]["reader"]["status"] == "completed"
     transcript = (record / "steps" / "reader" / "transcript.jsonl").read_text().splitlines()
     assert len(transcript) == 2
+
+
+def test_attachments_reach_steps_with_a_workspace_mount_only(probe_run):
+    assert "---attached\n2026-02-04T14:30:05Z ERROR PoolTimeout" in read_artifact(probe_run, "reader.txt")
+    assert "attachments=absent" in read_artifact(probe_run, "nomount.txt")
+    run_id = probe_run["events"][0]["run_id"]
+    step_file = probe_run["repo"] / ".wave" / "runs" / run_id / "steps" / "reader" / "step.json"
+    assert "/wave/attachments/incident.log" in json.loads(step_file.read_text())["prompt"]
 
 
 def test_container_environment_holds_no_host_variable(probe_run):
