@@ -31,6 +31,7 @@ demo: setup
 
 bench: setup images
 	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_evidence.py
 
 clean: setup
 	$(BIN)/wave-sandbox clean

@@ -23,6 +23,7 @@ def register_commands() -> None:
         artifacts_cmd,
         clean_cmd,
         doctor_cmd,
+        evidence_cmd,
         images_cmd,
         init_cmd,
         list_cmd,

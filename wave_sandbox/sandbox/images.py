@@ -1,10 +1,10 @@
 """The agent image: named after a hash of what goes into it, built only when that name is missing.
 
-The tag `wave-sandbox-agent:<hash12>` covers the Dockerfile, the agent's code, the anthropic version,
-the base image's name and the daemon's architecture. All of these are known without downloading
-anything, so an unchanged image is found with one lookup; a change to any of them yields a new tag and
-a rebuild. The build context is assembled in a temporary folder (Dockerfile, wheels/, code/) and built
-by the daemon with no network needed inside the build.
+The tag `wave-sandbox-agent:<hash12>` covers the Dockerfile, the code of the agent and of the evidence
+pass (`wave-evidence`), the anthropic version, the base image's name and the daemon's architecture.
+All of these are known without downloading anything, so an unchanged image is found with one lookup;
+a change to any of them yields a new tag and a rebuild. The build context is assembled in a temporary
+folder (Dockerfile, wheels/, code/) and built by the daemon with no network needed inside the build.
 """
 
 from __future__ import annotations
@@ -197,11 +197,17 @@ def _build_failure_message(tag: str, error: str, last_lines: collections.deque[s
     )
 
 
+# Packages baked into the image: the agent, and the evidence pass it offers as `wave-evidence`.
+# Both import only the standard library (and the agent, anthropic); tests check their imports.
+IMAGE_PACKAGES = ("agent", "evidence")
+
+
 def _read_agent_code() -> dict[str, bytes]:
-    """The package marker and whatever agent modules exist now (the agent may still be growing)."""
+    """The package marker and whatever modules of the image's packages exist now."""
     files = {"wave_sandbox/__init__.py": (PACKAGE_DIR / "__init__.py").read_bytes()}
-    for path in sorted((PACKAGE_DIR / "agent").rglob("*.py")):
-        files[path.relative_to(PACKAGE_DIR.parent).as_posix()] = path.read_bytes()
+    for package in IMAGE_PACKAGES:
+        for path in sorted((PACKAGE_DIR / package).rglob("*.py")):
+            files[path.relative_to(PACKAGE_DIR.parent).as_posix()] = path.read_bytes()
     return files
 
 
