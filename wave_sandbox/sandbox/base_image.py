@@ -70,7 +70,7 @@ def bootstrapped_base_name() -> str:
 def find_local_base_image(client: docker.DockerClient) -> str | None:
     """The base already present on the daemon, preferring Debian's own image; None when neither is."""
     for name in (DEBIAN_BASE_IMAGE, bootstrapped_base_name()):
-        if _image_exists(client, name):
+        if image_exists(client, name):
             return name
     return None
 
@@ -110,7 +110,7 @@ def bootstrap_debian_base(client: docker.DockerClient, name: str) -> None:
         _import_rootfs(client, archive, name)
 
 
-def _image_exists(client: docker.DockerClient, name: str) -> bool:
+def image_exists(client: docker.DockerClient, name: str) -> bool:
     try:
         client.images.get(name)
     except docker.errors.ImageNotFound:
@@ -144,7 +144,7 @@ def _pull_within(client: docker.DockerClient, name: str, first_answer_timeout_s:
     if not answered.wait(first_answer_timeout_s):
         return False
     puller.join()
-    return outcome.get("pulled", False) and _image_exists(client, name)
+    return outcome.get("pulled", False) and image_exists(client, name)
 
 
 def _check_bootstrap_prerequisites() -> None:
@@ -214,7 +214,7 @@ def _import_rootfs(client: docker.DockerClient, archive: Path, name: str) -> Non
         )
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise ImageBuildError(f"importing the bootstrapped Debian base as {name} failed: {exc}") from exc
-    if not _image_exists(client, name):
+    if not image_exists(client, name):
         raise ImageBuildError(f"importing the bootstrapped Debian base as {name} left no image behind")
 
 

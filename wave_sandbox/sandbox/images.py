@@ -24,7 +24,7 @@ import requests
 
 from wave_sandbox.errors import ImageBuildError
 from wave_sandbox.resources import PACKAGE_DIR, agent_image_dir
-from wave_sandbox.sandbox.base_image import ensure_base_image
+from wave_sandbox.sandbox.base_image import ensure_base_image, image_exists
 from wave_sandbox.sandbox.base_platform import detect_base_platform
 from wave_sandbox.sandbox.wheels import ensure_anthropic_wheels, installed_anthropic_version
 
@@ -112,7 +112,7 @@ def ensure_agent_image(client: docker.DockerClient, notify: Notify) -> str:
         ImageBuildError: the base, the wheels or the image could not be made.
     """
     recipe = read_agent_image_recipe(client, ensure_base_image(client, notify))
-    if _image_exists(client, recipe.tag):
+    if image_exists(client, recipe.tag):
         return recipe.tag
     notify(f"Building the agent image {recipe.tag} (missing or out of date; this takes a minute)")
     return _build_agent_image(client, recipe, notify, use_layer_cache=True)
@@ -140,7 +140,7 @@ def _build_agent_image(
         context = Path(scratch)
         _assemble_build_context(context, recipe, wheels)
         _run_docker_build(client, context, recipe, notify, use_layer_cache)
-    if not _image_exists(client, recipe.tag):
+    if not image_exists(client, recipe.tag):
         raise ImageBuildError(f"the build of {recipe.tag} finished without producing the image; retry")
     return recipe.tag
 
@@ -216,11 +216,3 @@ def _daemon_architecture(client: docker.DockerClient) -> str:
         return client.version()["Arch"]
     except (docker.errors.DockerException, requests.exceptions.RequestException, KeyError) as exc:
         raise ImageBuildError(f"the Docker daemon did not say its architecture: {exc}") from exc
-
-
-def _image_exists(client: docker.DockerClient, name: str) -> bool:
-    try:
-        client.images.get(name)
-    except docker.errors.ImageNotFound:
-        return False
-    return True
