@@ -29,7 +29,9 @@ from pathlib import Path  # noqa: E402
 
 SPAWN_CLOCK_VARIABLE = "WAVE_SANDBOX_PROFILE_SPAWNED_AT"
 # Kept in step with profile_experiments.EXPERIMENTS (not imported here: the child's clock is running).
-EXPERIMENT_NAMES = ["agent-fast-exit", "min-one-cpu", "mkdir-in-agent-exec", "async-destroy", "cli-fast-exit"]
+EXPERIMENT_NAMES = [
+    "agent-fast-exit", "agent-gc-freeze", "min-one-cpu", "mkdir-in-agent-exec", "async-destroy", "cli-fast-exit",
+]  # fmt: skip
 
 
 def run_child(output_file: Path, cli_arguments: list[str], experiments: list[str]) -> None:
@@ -102,6 +104,7 @@ def compare_experiments(scenario, scratch: Path, arguments: argparse.Namespace) 
 
     from bench_measure import wave_sandbox_run_command
 
+    # agent-fast-exit and agent-gc-freeze replace the same command; together, the one applied last wins.
     chosen = arguments.experiment or EXPERIMENT_NAMES
     variants = [[]] + [[name] for name in chosen] + ([chosen] if len(chosen) > 1 else [])
     walls: dict[str, list[float]] = {}

@@ -7,9 +7,13 @@ a little, for a hiccup between the container and the gateway.
 
 from __future__ import annotations
 
+import gc
 import os
 
 import anthropic
+
+# The SDK's objects live as long as the process: keep the collector from walking them again.
+gc.freeze()
 
 MODEL_CLIENT_MAX_RETRIES = 2
 MODEL_REQUEST_TIMEOUT_S = 600.0
