@@ -23,8 +23,8 @@ from wave_sandbox.engine.infrastructure import RunInfrastructure
 from wave_sandbox.engine.planner import Plan, PlannedStep, StepState, filter_steps
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.redaction import files_under, host_secret_values, redact_files
-from wave_sandbox.engine.step_execution import StepContext, StepOutcome, execute_step
-from wave_sandbox.engine.step_jobs import RunSettings, build_step_job, declared_outputs
+from wave_sandbox.engine.step_execution import StepOutcome, execute_step
+from wave_sandbox.engine.step_jobs import RunSettings, build_step_job
 from wave_sandbox.errors import RunInterrupted, WorkspaceError
 from wave_sandbox.spec.loader import LoadedPipeline
 from wave_sandbox.spec.personas import Persona
@@ -169,7 +169,6 @@ class PipelineRun:
 
     def _loop(self) -> None:
         running: dict[Future, str] = {}
-        self._pool_futures = running
         # Not a `with` block: its exit would wait for running steps before Ctrl-C could kill them.
         pool = ThreadPoolExecutor(max_workers=max(1, self.options.max_parallel))
         try:

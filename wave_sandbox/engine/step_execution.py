@@ -13,7 +13,6 @@ Whatever is still wrong after that fails the step.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -108,7 +108,7 @@ def build_step_job(
     ]
     outputs = declared_outputs(step)
     contracts = step_contracts(loaded, step)
-    mount_triples = [(m.source, m.target, m.mode != "readwrite") for m in step.mounts]
+    mount_triples = [(m.resolved_source(loaded.repo), m.target, m.mode != "readwrite") for m in step.mounts]
     mounts, masked = plan_step_mounts(mount_triples, loaded.repo, clone)
     if mounts:  # attachments go to every step that looks at the repository
         mounts += attachment_mounts(settings.attachments)

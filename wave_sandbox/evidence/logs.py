@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from wave_sandbox.evidence.errors import EvidenceError
 from wave_sandbox.evidence.records import (
     ErrorRecord, assemble_record, classify_record, plainly_not_an_error, split_line,
 )  # fmt: skip

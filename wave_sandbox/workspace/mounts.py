@@ -34,18 +34,13 @@ def _relative_inside(path: Path, folder: Path) -> PurePosixPath | None:
         return None
 
 
-def mount_source_in_repo(repo: Path, source: str) -> Path:
-    return (repo / source).resolve()
-
-
 def plan_step_mounts(
-    mounts: list[tuple[str, str, bool]], repo: Path, clone: Clone | None
+    mounts: list[tuple[Path, str, bool]], repo: Path, clone: Clone | None
 ) -> tuple[list[StepMount], list[str]]:
-    """From (source, target, read_only) triples, return the bind mounts and the paths to mask."""
+    """From (resolved host source, target, read_only) triples, return the bind mounts and the paths to mask."""
     planned: list[StepMount] = []
     masked: list[str] = []
-    for source, target, read_only in mounts:
-        host_source = mount_source_in_repo(repo, source)
+    for host_source, target, read_only in mounts:
         if read_only or clone is None:
             planned.append(StepMount(host_source, target, True))
             masked.extend(_masks_for(host_source, target, repo))

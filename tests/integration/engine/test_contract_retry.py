@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from tests.integration.conftest import assert_nothing_left, run_cli
+from tests.integration.scripted_runs import bash, one_commit_repository, say, write_pipeline
+from tests.integration.scripted_runs import write_file as write
 from wave_sandbox.resources import builtin_pipelines_dir
 
 pytestmark = pytest.mark.docker
@@ -80,46 +82,31 @@ The developer forgot the index.
 """
 
 
-def bash(command: str) -> dict:
-    return {"type": "tool_use", "name": "bash", "input": {"command": command}}
-
-
-def write(path: str, content: str) -> dict:
-    return {"type": "tool_use", "name": "write_file", "input": {"path": path, "content": content}}
-
-
-def text(words: str) -> list[dict]:
-    return [{"type": "text", "text": words}]
-
-
 SCRIPT = {"steps": {
     "triage": [
         # first attempt: a severity outside P1-P4 and no rationale; a marker proves the retry's container is the same
         [write("output/triage.json", json.dumps(BAD_TRIAGE, indent=2)), bash("echo first-attempt > marker")],
-        text("Triage written"),
+        say("Triage written"),
         # the retry: fix the file the first attempt left in /workspace, in place
         [bash("test -f marker && sed -i 's/\"P0\"/\"P1\", \"severity_rationale\": \"every order request fails\"/' "
               "output/triage.json && cat marker")],
-        text("Triage fixed"),
+        say("Triage fixed"),
     ],
     "report": [
         [write("output/report.md", BAD_REPORT)],
-        text("Report written"),
+        say("Report written"),
         [write("output/report.md", BAD_REPORT.replace("- 14:30 errors start\n- 14:15 deploy\n",
                                                        "- 14:15 deploy\n- 14:30 errors start\n"))],
-        text("Report rewritten"),
+        say("Report rewritten"),
     ],
 }}
 
 
 def write_files(folder: Path, pipeline_text: str, script: dict) -> tuple[Path, Path]:
-    pipeline = folder / "pipeline.yaml"
-    pipeline.write_text(pipeline_text)
+    """The pipeline and script, plus the triage schema the pipeline's contract names."""
     (folder / "schemas").mkdir(exist_ok=True)
     shutil.copy(builtin_pipelines_dir() / "schemas" / "triage.schema.json", folder / "schemas")
-    script_file = folder / "script.yaml"
-    script_file.write_text(yaml.safe_dump(script, sort_keys=False))
-    return pipeline, script_file
+    return write_pipeline(folder, pipeline_text, script)
 
 
 def transcript_prompts(record: Path, step_id: str) -> list[str]:
@@ -132,15 +119,8 @@ def transcript_prompts(record: Path, step_id: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def contract_run(tmp_path_factory, agent_image, docker):
-    from tests.integration.conftest import git
-
     base = tmp_path_factory.mktemp("contracts")
-    repo = base / "service"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "app.py").write_text("print('hello')\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "init")
+    repo = one_commit_repository(base / "service")
     pipeline, script = write_files(base, CONTRACT_PIPELINE, SCRIPT)
     completed = run_cli("run", str(pipeline), "500s on /api/orders", "--repo", str(repo), "--model",
                         f"scripted:{script}", "--output", str(base / "out"), "--json", cwd=base)
@@ -197,7 +177,7 @@ SEED_SHAPED_TRIAGE = {k: v for k, v in BAD_TRIAGE.items()} | {"severity": "P1"} 
 
 
 def test_the_seed_copy_runs_without_contracts_where_the_built_in_checks_them(tmp_path, repo, agent_image, docker):
-    script = {"steps": {"triage": [[write("output/triage.json", json.dumps(SEED_SHAPED_TRIAGE))], text("Triage complete")]}}
+    script = {"steps": {"triage": [[write("output/triage.json", json.dumps(SEED_SHAPED_TRIAGE))], say("Triage complete")]}}
     script_file = tmp_path / "script.yaml"
     script_file.write_text(yaml.safe_dump(script, sort_keys=False))
     seed = tmp_path / "seed.yaml"

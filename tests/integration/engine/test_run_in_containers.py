@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.integration.conftest import CLI, assert_nothing_left, git, run_cli
+from tests.integration.scripted_runs import bash, one_commit_repository, write_pipeline
 
 pytestmark = pytest.mark.docker
 
@@ -72,10 +70,6 @@ CALL_GATEWAY = (
 )
 
 
-def bash(command: str) -> dict:
-    return {"type": "tool_use", "name": "bash", "input": {"command": command}}
-
-
 PROBE_SCRIPT = {
     "steps": {
         "reader": [
@@ -108,14 +102,6 @@ PROBE_SCRIPT = {
 }
 
 
-def write_pipeline(folder: Path, text: str, script: dict) -> tuple[Path, Path]:
-    pipeline = folder / "pipeline.yaml"
-    pipeline.write_text(text)
-    script_file = folder / "script.yaml"
-    script_file.write_text(yaml.safe_dump(script, sort_keys=False))
-    return pipeline, script_file
-
-
 def repository_snapshot(repo: Path) -> dict:
     files = {
         str(path.relative_to(repo)): path.read_bytes()
@@ -132,15 +118,8 @@ def repository_snapshot(repo: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def probe_run(tmp_path_factory, agent_image, docker):
-    from tests.integration.conftest import git as run_git
-
     base = tmp_path_factory.mktemp("probes")
-    repo = base / "service"
-    repo.mkdir()
-    run_git(repo, "init", "-q", "-b", "main")
-    (repo / "app.py").write_text("print('hello')\n")
-    run_git(repo, "add", "-A")
-    run_git(repo, "commit", "-q", "-m", "init")
+    repo = one_commit_repository(base / "service")
     before = repository_snapshot(repo)
     pipeline, script = write_pipeline(base, PROBE_PIPELINE, PROBE_SCRIPT)
     attachment = base / "incident.log"

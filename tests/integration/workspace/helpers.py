@@ -9,9 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-import yaml
-
 from tests.integration.conftest import LABEL, git
+from tests.integration.scripted_runs import bash, edit_file, say, write_file, write_pipeline  # noqa: F401 (shared)
 
 CRAFTSMAN_PIPELINE = """\
 kind: WavePipeline
@@ -35,30 +34,6 @@ steps:
 def craftsman_pipeline(name: str, artifacts: dict[str, str]) -> str:
     lines = "".join(f"      - name: {artifact}\n        path: {path}\n" for artifact, path in artifacts.items())
     return CRAFTSMAN_PIPELINE.format(name=name, artifacts=lines.rstrip("\n"))
-
-
-def bash(command: str) -> dict:
-    return {"type": "tool_use", "name": "bash", "input": {"command": command}}
-
-
-def write_file(path: str, content: str) -> dict:
-    return {"type": "tool_use", "name": "write_file", "input": {"path": path, "content": content}}
-
-
-def edit_file(path: str, old_text: str, new_text: str) -> dict:
-    return {"type": "tool_use", "name": "edit_file", "input": {"path": path, "old_text": old_text, "new_text": new_text}}
-
-
-def say(text: str) -> list[dict]:
-    return [{"type": "text", "text": text}]
-
-
-def write_pipeline(folder: Path, text: str, script: dict) -> tuple[Path, Path]:
-    pipeline = folder / "pipeline.yaml"
-    pipeline.write_text(text)
-    script_file = folder / "script.yaml"
-    script_file.write_text(yaml.safe_dump(script, sort_keys=False))
-    return pipeline, script_file
 
 
 def quiet_git(repo: Path, *arguments: str) -> str:
