@@ -64,6 +64,8 @@ class ErrorClues:
     """Error messages as logged (values unmasked), to find a setting's new value in them."""
     infrastructure: bool = False
     infrastructure_label: str | None = None
+    external: tuple[str, str | None] | None = None
+    """(kind, target) of the cause outside the code the errors point at (external_causes.py)."""
 
 
 def words_of(text: str) -> set[str]:
@@ -85,11 +87,7 @@ def gather_clues(signatures: list[Signature]) -> ErrorClues:
             _add_words_and_libraries(clues, signature)
     clues.functions = sorted(clues.functions, key=lambda traced: -traced.weight)[:MAX_TRACED_FUNCTIONS]
     clues.error_texts = clues.error_texts[:MAX_ERROR_TEXTS]
-    infrastructure_weight = sum(s.weight for s in weighted if s.infrastructure)
-    total_weight = sum(s.weight for s in weighted)
-    if total_weight and infrastructure_weight >= INFRASTRUCTURE_SHARE * total_weight:
-        clues.infrastructure = True
-        clues.infrastructure_label = signature_label(max((s for s in weighted if s.infrastructure), key=lambda s: s.weight))
+    _judge_infrastructure(clues, weighted)
     return clues
 
 
@@ -146,3 +144,16 @@ def _add_words_and_libraries(clues: ErrorClues, signature: Signature) -> None:
         weight = signature.weight * max(MIN_DEPTH_WEIGHT, DEPTH_DECAY**depth)
         if clues.libraries.get(name, (0.0, ""))[0] < weight:
             clues.libraries[name] = (weight, label)
+
+
+def _judge_infrastructure(clues: ErrorClues, weighted: list[Signature]) -> None:
+    """Whether most of the incident's errors read as a failure outside the code. The service's own
+    5xx access lines are the symptom, not a cause: they count on neither side."""
+    causes = [signature for signature in weighted if signature.origin != "http"]
+    infrastructure_weight = sum(s.weight for s in causes if s.infrastructure)
+    total_weight = sum(s.weight for s in causes)
+    if total_weight and infrastructure_weight >= INFRASTRUCTURE_SHARE * total_weight:
+        strongest = max((s for s in causes if s.infrastructure), key=lambda s: s.weight)
+        clues.infrastructure = True
+        clues.infrastructure_label = signature_label(strongest)
+        clues.external = strongest.external

@@ -10,7 +10,7 @@ from wave_sandbox.evidence import changes
 from wave_sandbox.evidence.changes import HistoryRange
 from wave_sandbox.evidence.clues import ErrorClues, TracedFunction
 from wave_sandbox.evidence.file_kinds import file_kind
-from wave_sandbox.evidence.frames import find_function_extent
+from wave_sandbox.evidence.extents import function_extent
 from wave_sandbox.evidence.gitrepo import GitRepository
 
 if TYPE_CHECKING:
@@ -49,7 +49,10 @@ def _credit_function_changes(
     for traced in clues.functions:
         extent = _function_extent(repository, history, traced)
         changed = changes.commits_changing_lines(repository, history, traced.path, *extent[1:]) if extent else set()
-        exact = changes.commits_writing_line(repository, history, traced.path, traced.line, traced.source)
+        exact = (
+            changes.commits_writing_line(repository, history, traced.path, traced.line, traced.source)
+            if traced.line > 0 else set()
+        )
         where = f"{extent[0]}() in {traced.path}" if extent else f"{traced.path} around line {traced.line}"
         for commit in sorted((changed | exact) & suspects.keys()):
             suspect, earlier = suspects[commit], credited.get(commit, 0)
@@ -66,10 +69,10 @@ def _credit_function_changes(
 
 def _function_extent(repository: GitRepository, history: HistoryRange, traced: TracedFunction):
     """(function name, first line, last line) at the deployed revision; None when it cannot be found."""
-    if history.revision is None or not traced.path.endswith(".py"):
+    if history.revision is None:
         return None
     source = changes.file_at(repository, history.revision, traced.path)
-    extent = find_function_extent(source, traced.function, traced.line) if source else None
+    extent = function_extent(traced.path, source, traced.function, traced.line) if source else None
     return (extent.name, extent.first_line, extent.last_line) if extent else None
 
 

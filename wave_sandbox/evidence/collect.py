@@ -13,6 +13,7 @@ from pathlib import Path
 from wave_sandbox.evidence import changes
 from wave_sandbox.evidence.changes import CommitChange
 from wave_sandbox.evidence.clues import ErrorClues, gather_clues
+from wave_sandbox.evidence.external_causes import describe
 from wave_sandbox.evidence.frames import RepositoryFiles
 from wave_sandbox.evidence.gitrepo import GitRepository, open_repository
 from wave_sandbox.evidence.logs import LogScan, scan_logs
@@ -68,6 +69,8 @@ class Evidence:
     logs: LogScan
     untimed_errors: int
     notes: list[str] = field(default_factory=list)
+    external_cause: dict | None = None
+    """{"kind", "target", "description", "signature"} when the errors point outside the code."""
 
 
 def collect_evidence(request: EvidenceRequest) -> Evidence:
@@ -98,8 +101,24 @@ def collect_evidence(request: EvidenceRequest) -> Evidence:
         repository.top, onset, signatures, window, suspects, confident, verdict,
         hints, symptom_times, scan, book.untimed_errors,
     )  # fmt: skip
-    evidence.notes = _notes(evidence, hints)
+    evidence.notes = _notes(evidence, hints) + _source_map_notes(book.files)
+    evidence.external_cause = _external_cause(clues)
     return evidence
+
+
+def _external_cause(clues: ErrorClues) -> dict | None:
+    if not clues.infrastructure or clues.external is None:
+        return None
+    kind, target = clues.external
+    return {"kind": kind, "target": target, "description": describe(kind, target), "signature": clues.infrastructure_label}
+
+
+def _source_map_notes(files: RepositoryFiles) -> list[str]:
+    return [
+        f"{frame_path} is compiled JavaScript: it was placed in {source} by function name only; a source map "
+        f"({frame_path.rsplit('/', 1)[-1]}.map) would be needed for its lines, and none was given"
+        for frame_path, source in sorted(files.compiled.items())[:5]
+    ]
 
 
 def _head_time(repository: GitRepository, has_commits: bool) -> float | None:
@@ -131,15 +150,23 @@ def judge(onset: Onset, suspects: list[Suspect], clues: ErrorClues) -> tuple[boo
     if not suspects:
         return False, "No recent change explains this: no commit was made in the window before the onset."
     top = suspects[0]
+    if clues.infrastructure and not any(reason.kind in DECISIVE_FOR_INFRASTRUCTURE for reason in top.reasons):
+        cause = describe(*clues.external) if clues.external else "infrastructure"
+        return False, (
+            f"No recent change explains this: the errors point outside the code, at {cause} "
+            f"({clues.infrastructure_label}), and no commit in the window changed the functions in their stack "
+            "traces or the settings they use."
+        )
+    aligned = next((reason for reason in top.reasons if reason.kind == "config-onset"), None)
+    if aligned is not None and not clues.infrastructure and top.explanation < MIN_EXPLANATION:
+        return False, (
+            f"No change to the code explains this; {top.change.commit[:7]} \"{top.change.subject}\" "
+            f"{aligned.text}: check it first."
+        )
     if not top.explains or top.explanation < MIN_EXPLANATION:
         return False, (
             "No recent change explains this: no commit in the window changed the code in the errors' stack traces, "
             "the files holding their texts, or configuration sharing their words."
-        )
-    if clues.infrastructure and not any(reason.kind in DECISIVE_FOR_INFRASTRUCTURE for reason in top.reasons):
-        return False, (
-            f"No recent change explains this: the errors are infrastructure errors ({clues.infrastructure_label}), "
-            "and no commit in the window changed the functions in their stack traces or the settings they use."
         )
     if len(suspects) > 1 and suspects[1].explanation >= RUNNER_UP_SHARE * top.explanation:
         return False, (

@@ -13,13 +13,14 @@ import ast
 import re
 from dataclasses import dataclass
 
+from wave_sandbox.evidence import library_paths
 from wave_sandbox.evidence.gitrepo import GitRepository
 
 __all__ = ["FunctionExtent", "RepositoryFiles", "find_function_extent", "library_package"]
 
-LIBRARY_FOLDERS = {"site-packages", "dist-packages"}
-PYTHON_LIBRARY_FOLDER = re.compile(r"^python\d+(?:\.\d+)?$")
-PSEUDO_PATH = re.compile(r"^<.*>$")
+PSEUDO_PATH = re.compile(r"^<.*>$|^(?:node|native|internal):|^\[")
+COMPILED_SCRIPT = re.compile(r"\.(?:c|m)?js$")
+TYPESCRIPT_SUFFIXES = (".ts", ".tsx", ".mts", ".cts")
 
 
 @dataclass(frozen=True)
@@ -35,25 +36,9 @@ def _components(path: str) -> list[str]:
     return [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
 
 
-def _library_remainder(parts: list[str]) -> list[str] | None:
-    """The path below site-packages, [] for the standard library (lib/pythonX.Y/...), None otherwise."""
-    for index in range(len(parts) - 1, -1, -1):
-        if parts[index] in LIBRARY_FOLDERS:
-            return parts[index + 1:]
-    for index in range(len(parts) - 1, 0, -1):
-        if PYTHON_LIBRARY_FOLDER.match(parts[index]) and parts[index - 1].startswith("lib"):
-            return []
-    return None
-
-
 def library_package(path: str) -> str | None:
-    """The top-level package of a frame in site-packages (`requests` for .../requests/models.py)."""
-    parts = _components(path)
-    for index in range(len(parts) - 2, -1, -1):
-        if parts[index] in LIBRARY_FOLDERS:
-            top = parts[index + 1]
-            return top[:-3] if top.endswith(".py") else top
-    return None
+    """The third-party package of a frame's file (`requests` for .../site-packages/requests/models.py)."""
+    return library_paths.library_package(_components(path))
 
 
 class RepositoryFiles:
@@ -66,6 +51,8 @@ class RepositoryFiles:
             parts = _components(path)
             self.by_name.setdefault(parts[-1], []).append(parts)
         self.cache: dict[str, str | None] = {}
+        self.compiled: dict[str, str] = {}
+        """Frame paths of compiled JavaScript placed in their TypeScript source by name: {frame path: source}."""
 
     @classmethod
     def at_revision(cls, repository: GitRepository, revision: str | None) -> "RepositoryFiles":
@@ -84,9 +71,11 @@ class RepositoryFiles:
         if PSEUDO_PATH.match(frame_path.strip()):
             return None
         parts = _components(frame_path)
-        if not parts or parts[-1] not in self.by_name:
+        if not parts or library_paths.is_standard_library(frame_path, parts):
             return None
-        library_rest = _library_remainder(parts)
+        library_rest = library_paths.library_remainder(parts)
+        if parts[-1] not in self.by_name:
+            return self._map_compiled_script(frame_path, parts) if library_rest is None else None
         candidates = self.by_name[parts[-1]]
         if library_rest is not None:
             return self._map_library_path(library_rest, candidates)
@@ -96,6 +85,19 @@ class RepositoryFiles:
         if best_score == 1 and len(candidates) > 1 and len(best) > 1:
             return None  # only the file name matches, and several files have it
         return "/".join(min(tied, key=len)) if best_score >= 1 else None
+
+    def _map_compiled_script(self, frame_path: str, parts: list[str]) -> str | None:
+        """A frame in compiled JavaScript (`dist/cart.js`) whose TypeScript source (`src/cart.ts`) is in
+        the repository: the source file, its line unknown without a source map (see `compiled`)."""
+        if not COMPILED_SCRIPT.search(parts[-1]):
+            return None
+        stem = COMPILED_SCRIPT.sub("", parts[-1])
+        for suffix in TYPESCRIPT_SUFFIXES:
+            mapped = self._map("/".join(parts[:-1] + [stem + suffix])) if stem + suffix in self.by_name else None
+            if mapped is not None:
+                self.compiled[frame_path] = mapped
+                return mapped
+        return None
 
     @staticmethod
     def _map_library_path(rest: list[str], candidates: list[list[str]]) -> str | None:

@@ -1,9 +1,10 @@
 """One log record: a line, the lines that continue it (a traceback), and whether it is an error.
 
 Lines arrive as bytes inside a block (see logs.py). A record is its first line plus every following
-line that continues it: indented lines, a traceback and its exception line, chained tracebacks, and,
-in syslog-style files where every line carries a time and a `host tag[pid]:` prefix, the same shapes
-after that prefix. JSON lines are records of their own; only candidate lines are decoded with `json`.
+line that continues it: indented lines, a traceback and its exception line, chained tracebacks, the
+lines of another language's stack trace (traces/: `Caused by:`, goroutine dumps, `#0 ...`), and, in
+files where every line carries a time (syslog with a `host tag[pid]:` prefix, `kubectl logs
+--timestamps`), the same shapes after that prefix. JSON lines are records of their own; only candidate lines are decoded with `json`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import re
 from dataclasses import dataclass
 
 from wave_sandbox.evidence.timestamps import LineFormat, TimeContext, parse_line_time, parse_time_value
-from wave_sandbox.evidence.tracebacks import CHAIN_LINES, ParsedTraceback, looks_like_exception_line, parse_traceback
+from wave_sandbox.evidence.traces import continues_trace, parse_any_traceback, starts_trace
+from wave_sandbox.evidence.traces.rust import STARTS as RUST_PANIC
+from wave_sandbox.evidence.tracebacks import CHAIN_LINES, ParsedTraceback, looks_like_exception_line
 
 __all__ = ["AssembledRecord", "ErrorRecord", "assemble_record", "classify_record", "plainly_not_an_error", "split_line"]
 
@@ -113,15 +116,16 @@ def assemble_record(
     end = _line_end(block, start)
     found, header_message = split_line(block[start:end], line_format, context)
     messages = [_decode(header_message)]
-    state = "frames" if messages[0].lstrip().startswith("Traceback (most recent call last)") else "header"
+    state = _first_state(messages[0].strip())
     position, continuation_lines = end + 1, 0
     while position < len(block) and len(messages) < MAX_RECORD_LINES:
         line_end = _line_end(block, position)
         line_time, message = split_line(block[position:line_end], line_format, context)
         text = _decode(message)
+        previous_state = state
         state = _next_state(state, text, line_time is not None, line_format is not None)
         if state == "blank":
-            state = "chain" if _chain_follows(block, line_end, line_format, context) else "stop"
+            state = _after_blank(previous_state, block, line_end, line_format, context)
         if state == "stop":
             break
         continuation_lines = continuation_lines + 1 if state == "message" else 0
@@ -145,16 +149,31 @@ def _line_end(block: bytes, position: int) -> int:
     return len(block) if end == -1 else end
 
 
+def _first_state(first: str) -> str:
+    if first.startswith("Traceback (most recent call last)"):
+        return "frames"
+    if starts_trace(first):
+        return "panic-message" if RUST_PANIC.match(first) and first.endswith(":") else "foreign"
+    return "header"
+
+
 def _next_state(state: str, text: str, timed: bool, file_has_times: bool) -> str:
     """The traceback reader's next state after `text`: "stop" when the line starts a new record,
-    "blank" for an empty line inside a traceback (a chain may follow)."""
+    "blank" for an empty line inside a traceback (a chain may follow). "foreign" is inside another
+    language's stack trace; "panic-message" expects the message line of a Rust panic."""
     stripped = text.strip()
     if not stripped:
-        return "blank" if state in ("exception", "message", "chain") else "stop"
+        return "blank" if state in ("exception", "message", "chain", "foreign") else "stop"
     if stripped.startswith("Traceback (most recent call last)"):
         return "frames"
     if stripped.startswith(CHAIN_LINES):
         return "chain"
+    if state == "panic-message":
+        return "foreign"
+    if state != "frames" and continues_trace(text):
+        return "foreign"
+    if state != "foreign" and state != "frames" and starts_trace(stripped):
+        return _first_state(stripped)
     if text[:1] in (" ", "\t", "|", "+"):
         return state if state != "message" else "exception"
     if state == "frames" and looks_like_exception_line(stripped):
@@ -164,17 +183,23 @@ def _next_state(state: str, text: str, timed: bool, file_has_times: bool) -> str
     return "stop"
 
 
-def _chain_follows(block: bytes, line_end: int, line_format: LineFormat | None, context: TimeContext) -> bool:
-    """After a blank line: does the next non-blank line say this traceback continues (a chain)?"""
+def _after_blank(state: str, block: bytes, line_end: int, line_format: LineFormat | None, context: TimeContext) -> str:
+    """After a blank line: does the next non-blank line say this trace continues? A Python chain; in
+    another language's trace, a goroutine, a frame, or an indented line (Ruby's code excerpt)."""
     position = line_end + 1
     while position < len(block):
         next_end = _line_end(block, position)
         _, message = split_line(block[position:next_end], line_format, context)
-        text = _decode(message).strip()
+        raw = _decode(message)
+        text = raw.strip()
         if text:
-            return text.startswith(CHAIN_LINES) or text.startswith("Traceback (most recent call last)")
+            if text.startswith(CHAIN_LINES) or text.startswith("Traceback (most recent call last)"):
+                return "chain"
+            if state == "foreign" and (continues_trace(raw) or raw[:1] in (" ", "\t")):
+                return "foreign"
+            return "stop"
         position = next_end + 1
-    return False
+    return "stop"
 
 
 def plainly_not_an_error(line: bytes, next_line_start: bytes) -> bool:
@@ -193,7 +218,7 @@ def classify_record(
     first = assembled.messages[0]
     if first.lstrip().startswith("{"):
         return _classify_json_record(assembled, source, line_no, context)
-    traceback = parse_traceback(assembled.messages)
+    traceback = parse_any_traceback(assembled.messages)
     http = _access_request(assembled.header)
     level = _level_of(first)
     is_error = (http is not None and http[2] >= 500) or (
@@ -302,9 +327,11 @@ def _json_traceback(fields: dict[str, object], message: str) -> ParsedTraceback 
         value = fields.get(key)
         if isinstance(value, list):
             value = "".join(str(part) for part in value)
-        if isinstance(value, str) and "Traceback" in value:
-            return parse_traceback(value.splitlines())
-    return parse_traceback(message.splitlines()) if "Traceback" in message else None
+        if isinstance(value, str) and "\n" in value.strip():
+            parsed = parse_any_traceback(value.splitlines())
+            if parsed is not None:
+                return parsed
+    return parse_any_traceback(message.splitlines()) if "\n" in message.strip() else None
 
 
 def _json_http(fields: dict[str, object]) -> tuple[str, str, int] | None:

@@ -4,15 +4,20 @@ JSON (times ISO-8601 UTC with milliseconds and Z):
 
     {"onset": {"start", "end", "evidence": ["FILE:LINE: text", ...], "source": "logs|symptom|none"},
      "signatures": [{"id", "kind", "count", "first_seen", "last_seen", "exception", "frame", "message",
-                     "rate_before_per_hour", "rate_after_per_hour", "sample": [...]}, ...],
+                     "language", "external", "rate_before_per_hour", "rate_after_per_hour", "sample": [...]}, ...],
      "window": {"since", "until", "commits": N},
      "suspects": [{"commit", "rank", "score", "reasons": [...], "files": [...],
                    "subject", "author", "committed_at"}, ...],
      "confident": bool,
-     "verdict": "...", "symptom": {...}, "logs": {...}, "notes": [...]}
+     "verdict": "...",
+     "external_cause": null | {"kind", "target", "description", "signature"}, "symptom": {...}, "logs": {...}, "notes": [...]}
 
 `commit` is the full id; rank 1 is the most likely; `confident` says whether rank 1 is put forward as
-the cause (when false, the verdict says "No recent change explains this" or why not).
+the cause (when false, the verdict says "No recent change explains this" or why not). A signature's
+`language` is the language of its stack trace (python, jvm, go, javascript, ruby, dotnet, rust, php)
+and `external` the kind of outside cause its text reads as (dns, tls, rate-limit, database,
+upstream-5xx, timeout, connection, resources). `external_cause` is set when most of the incident's
+errors point outside the code: `description` names it in words; no commit is then the cause.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ def evidence_to_json(evidence: Evidence) -> dict:
         "suspects": [_suspect_json(suspect, rank) for rank, suspect in enumerate(evidence.suspects[:SUSPECTS_LISTED], 1)],
         "confident": evidence.confident,
         "verdict": evidence.verdict,
+        "external_cause": evidence.external_cause,
         "symptom": _symptom_json(evidence),
         "logs": _logs_json(evidence),
         "notes": evidence.notes,
@@ -65,6 +71,8 @@ def _signature_json(signature: Signature) -> dict:
         "first_seen": format_utc(signature.first_seen),
         "last_seen": format_utc(signature.last_seen),
         "exception": signature.exception,
+        "language": signature.language,
+        "external": signature.external[0] if signature.external else None,
         "frame": f"{frame.path}:{frame.line} in {frame.function}" if frame else None,
         "message": signature.message,
         "rate_before_per_hour": round(signature.rate_before_per_hour, 2),

@@ -15,6 +15,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
+from wave_sandbox.evidence.external_causes import external_cause
 from wave_sandbox.evidence.frames import RepositoryFiles, library_package
 from wave_sandbox.evidence.records import ErrorRecord
 
@@ -39,13 +40,6 @@ MASKS = (
     (re.compile(r"\d+(?:\.\d+)?"), "<n>"),
 )
 REQUEST_PATH_QUERY = re.compile(r"=[^&\s]*")
-INFRASTRUCTURE_PATTERNS = re.compile(
-    r"(?i)connection refused|ConnectionRefusedError|Name or service not known|getaddrinfo|"
-    r"Temporary failure in name resolution|nodename nor servname|NXDOMAIN|gaierror|No route to host|"
-    r"Network is unreachable|Connection reset by peer|ConnectionResetError|could not connect to server|"
-    r"No space left on device|Too many open files|Cannot allocate memory|certificate verify failed|"
-    r"SSL(?:Error|: )|ServiceUnavailable|\b503 Service Unavailable|upstream connect error|Connection timed out"
-)
 
 
 def template_message(text: str) -> str:
@@ -105,6 +99,9 @@ class Signature:
     endpoints: Counter = field(default_factory=Counter)
     raw_messages: list[str] = field(default_factory=list)
     infrastructure: bool = False
+    external: tuple[str, str | None] | None = None
+    """(kind, target) when the errors read as a failure outside the code (external_causes.py)."""
+    language: str | None = None
     # Filled in by onset.py:
     kind: str = "background"
     change_time: float | None = None
@@ -159,7 +156,10 @@ class SignatureBook:
                 return self.signatures.setdefault(OVERFLOW_KEY, Signature(OVERFLOW_KEY, None, None, OVERFLOW_KEY))
             origin = "http" if record.http is not None else "traceback" if record.traceback else "log"
             signature = Signature(key=key, exception=exception, frame=frame, message=message, origin=origin)
-            signature.infrastructure = bool(INFRASTRUCTURE_PATTERNS.search(f"{exception or ''} {record.message} {message}"))
+            trace_message = record.traceback.message if record.traceback else ""
+            signature.external = external_cause(f"{exception or ''} {record.message} {trace_message}")
+            signature.infrastructure = signature.external is not None
+            signature.language = record.traceback.language if record.traceback else None
             self.signatures[key] = signature
         return signature
 
@@ -173,6 +173,11 @@ class SignatureBook:
         if traceback is None:
             message = template_message(record.message)
             return message, None, None, message
+        if not traceback.exception_type:  # a bare stack (Go's debug.Stack): the logged message says what
+            message = template_message(record.message)
+            frame = self._innermost_repo_frame(traceback.frames)
+            key = f"{message} at {frame.path} in {frame.function}" if frame else message
+            return key, None, frame, message
         message = template_message(traceback.message)
         frame = self._innermost_repo_frame(traceback.final_frames) or self._innermost_repo_frame(traceback.frames)
         if frame is None:
@@ -181,10 +186,19 @@ class SignatureBook:
 
     def _innermost_repo_frame(self, frames) -> RepoFrame | None:
         for frame in reversed(frames):
-            path = self.files.map_frame_path(frame.path)
-            if path is not None:
-                return RepoFrame(path, frame.function, frame.line, frame.source)
+            repo_frame = self._repo_frame(frame)
+            if repo_frame is not None:
+                return repo_frame
         return None
+
+    def _repo_frame(self, frame) -> RepoFrame | None:
+        """The frame in the repository's terms; its line is 0 (unknown) in compiled JavaScript
+        placed in its TypeScript source without a source map."""
+        path = self.files.map_frame_path(frame.path)
+        if path is None:
+            return None
+        line = 0 if frame.path in self.files.compiled else frame.line
+        return RepoFrame(path, frame.function, line, frame.source)
 
     def _keep_sample(self, signature: Signature, record: ErrorRecord) -> None:
         lines = [EvidenceLine(record.source, record.line_no, record.header.strip())]
@@ -216,9 +230,9 @@ class SignatureBook:
             return
         repo_frames = []
         for depth, frame in enumerate(reversed(record.traceback.frames)):
-            path = self.files.map_frame_path(frame.path)
-            if path is not None:
-                repo_frames.append(RepoFrame(path, frame.function, frame.line, frame.source))
+            repo_frame = self._repo_frame(frame)
+            if repo_frame is not None:
+                repo_frames.append(repo_frame)
                 continue
             package = library_package(frame.path)
             if package:

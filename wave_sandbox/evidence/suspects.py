@@ -32,6 +32,12 @@ CLOSENESS_MAX, CLOSENESS_HALF_LIFE_S = 1.5, 12 * 3600
 SIZE_MAX = 0.5
 DOCS_OR_TESTS_ONLY = -2.0
 MIN_COMMIT_TOKEN = 7
+# A configuration-only change this close before the onset lines up with it.
+CONFIG_ONSET_S = 6 * 3600
+CONFIG_ONSET_MARGIN = 0.25
+CONFIG_ONLY_KINDS = {"config", "dependency"}
+# Evidence that a commit changed the failing code itself (or its settings): config alignment does not outrank it.
+DIRECT_EVIDENCE = {"function", "line", "error-text", "config-match", "dependency-match"}
 
 
 @dataclass
@@ -95,6 +101,7 @@ def rank_suspects(
             credit_settings_evidence(repository, clues, suspect)
             _credit_timing(suspect, onset_time, deploys)
             _credit_size_and_kind(suspect)
+        _credit_config_at_onset(list(suspects.values()), onset_time, deploys)
     return sorted(suspects.values(), key=lambda suspect: (-suspect.score, -suspect.change.time))
 
 
@@ -121,6 +128,45 @@ def _credit_timing(suspect: Suspect, onset_time: float | None, deploys: list[Dep
     gap = max(onset_time - reference, 0.0)
     closeness = CLOSENESS_MAX * math.exp(-gap * math.log(2) / CLOSENESS_HALF_LIFE_S)
     suspect.add(closeness, f"committed {_duration(onset_time - suspect.change.time)} before the onset")
+
+
+def _credit_config_at_onset(suspects: list[Suspect], onset_time: float | None, deploys: list[DeployMention]) -> None:
+    """The newest configuration-only commit (settings, environment, flags, dependency pins) made or
+    deployed within CONFIG_ONSET_S before the onset ranks above every commit that did not change the
+    failing code: it lines up with the onset, and they explain no more than touching nearby files."""
+    if onset_time is None:
+        return
+    aligned = [
+        (moment, suspect) for suspect in suspects
+        if _config_only(suspect) and (moment := _effective_time(suspect, deploys, onset_time)) is not None
+        and 0 <= onset_time - moment <= CONFIG_ONSET_S
+    ]  # fmt: skip
+    if not aligned or any(reason.kind == "config-match" for _, s in aligned for reason in s.reasons):
+        return
+    moment, chosen = max(aligned, key=lambda pair: pair[0])
+    indirect = [s.score for s in suspects if s is not chosen and not any(r.kind in DIRECT_EVIDENCE for r in s.reasons)]
+    weight = max([0.0] + [score - chosen.score + CONFIG_ONSET_MARGIN for score in indirect])
+    text = (
+        f"is a configuration-only change made {_duration(onset_time - moment)} before the onset, and no code "
+        "change in the window touched the failing functions"
+    )
+    chosen.add(max(weight, CONFIG_ONSET_MARGIN), text, False, "config-onset")
+
+
+def _config_only(suspect: Suspect) -> bool:
+    files = suspect.change.files
+    return bool(files) and {file_kind(changed.path) for changed in files} <= CONFIG_ONLY_KINDS
+
+
+def _effective_time(suspect: Suspect, deploys: list[DeployMention], onset_time: float) -> float | None:
+    """When the change went live: its latest deploy before the onset, else its commit time."""
+    commit_id = suspect.change.commit
+    deployed = [
+        mention.time for mention in deploys
+        if mention.time is not None and mention.time <= onset_time and len(mention.token) >= MIN_COMMIT_TOKEN
+        and commit_id.startswith(mention.token)
+    ]  # fmt: skip
+    return max(deployed) if deployed else suspect.change.time
 
 
 def _credit_size_and_kind(suspect: Suspect) -> None:

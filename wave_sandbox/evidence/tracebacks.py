@@ -52,6 +52,7 @@ class ParsedTraceback:
     chained_types: list[str] = field(default_factory=list)
     exception_line_index: int = 0
     """Index, among the lines given, of the line naming the last exception."""
+    language: str = "python"
 
 
 def looks_like_exception_line(text: str) -> bool:
