@@ -150,7 +150,10 @@ def judge(onset: Onset, suspects: list[Suspect], clues: ErrorClues) -> tuple[boo
     if not suspects:
         return False, "No recent change explains this: no commit was made in the window before the onset."
     top = suspects[0]
-    if clues.infrastructure and not any(reason.kind in DECISIVE_FOR_INFRASTRUCTURE for reason in top.reasons):
+    # A commit from before the requested window (listed only because it held under three) does not
+    # count as touching the code involved.
+    decisive = top.evidence_factor >= 1.0 and any(reason.kind in DECISIVE_FOR_INFRASTRUCTURE for reason in top.reasons)
+    if clues.infrastructure and not decisive:
         cause = describe(*clues.external) if clues.external else "infrastructure"
         return False, (
             f"No recent change explains this: the errors point outside the code, at {cause} "

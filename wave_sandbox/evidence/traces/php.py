@@ -1,4 +1,4 @@
-"""PHP uncaught exceptions (`PHP Fatal error:  Uncaught ...`) and `Exception::getTraceAsString()`.
+r"""PHP uncaught exceptions (`PHP Fatal error:  Uncaught ...`) and `Exception::getTraceAsString()`.
 
     PHP Fatal error:  Uncaught DivisionByZeroError: Division by zero in /var/www/src/Cart.php:12
     Stack trace:
