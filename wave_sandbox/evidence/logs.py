@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import gzip
+import io
 import os
 import re
 import zlib
@@ -22,6 +23,7 @@ from typing import Callable, Iterator
 from wave_sandbox.evidence.records import (
     ErrorRecord, assemble_record, classify_record, plainly_not_an_error, split_line,
 )  # fmt: skip
+from wave_sandbox.evidence.exports import MAX_EXPORT_BYTES, SNIFF_BYTES, convert_export, looks_like_export
 from wave_sandbox.evidence.timestamps import LineFormat, TimeContext, detect_line_format, parse_line_time
 
 __all__ = ["DeployMention", "LogFileSummary", "LogScan", "find_log_files", "scan_logs"]
@@ -71,6 +73,8 @@ class LogFileSummary:
     first_time: float | None = None
     last_time: float | None = None
     error_records: int = 0
+    export: str | None = None
+    """The platform export the file was read as (exports.py), None for a plain log."""
 
     def see_time(self, epoch: float) -> None:
         if self.first_time is None or epoch < self.first_time:
@@ -129,10 +133,28 @@ def scan_logs(paths: list[str], sink: RecordSink) -> LogScan:
                     scan.skipped.append(f"{path} (binary)")
                     continue
                 context = TimeContext(reference_epoch=path.stat().st_mtime)
-                scan.files.append(FileScanner(str(path), context, sink, scan).scan(stream))
+                export, stream = _as_export(stream, context)
+                summary = FileScanner(str(path), context, sink, scan).scan(stream)
+                summary.export = export
+                scan.files.append(summary)
         except (OSError, EOFError, zlib.error) as exc:
             scan.skipped.append(f"{path} (unreadable: {exc})")
     return scan
+
+
+def _as_export(stream, context: TimeContext):
+    """(platform export's name, its dated lines as a stream) when the file is an export (exports.py);
+    (None, the stream rewound) otherwise."""
+    head = stream.read(SNIFF_BYTES)
+    stream.seek(0)
+    if not looks_like_export(head, context):
+        return None, stream
+    data = stream.read(MAX_EXPORT_BYTES + 1)
+    converted = convert_export(data, context) if len(data) <= MAX_EXPORT_BYTES else None
+    if converted is None:
+        stream.seek(0)
+        return None, stream
+    return converted[0], io.BytesIO(converted[1])
 
 
 class _open_log:

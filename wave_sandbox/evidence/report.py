@@ -111,6 +111,7 @@ def _logs_json(evidence: Evidence) -> dict:
     files = evidence.logs.files
     return {
         "files": [summary.source for summary in files],
+        "exports": {summary.source: summary.export for summary in files if summary.export},
         "lines": sum(summary.lines for summary in files),
         "untimed_lines": sum(summary.untimed_lines for summary in files),
         "untimed_examples": [example for summary in files for example in summary.untimed_examples][:10],
