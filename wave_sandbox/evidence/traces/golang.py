@@ -23,7 +23,9 @@ from wave_sandbox.evidence.tracebacks import Frame, ParsedTraceback
 __all__ = ["CONTINUES", "QUICK", "STARTS", "parse"]
 
 QUICK = re.compile(r"^goroutine \d+ \[", re.MULTILINE)
-PANIC = re.compile(r"^(?P<kind>panic|fatal error): (?P<message>.*?)(?: \[recovered\])?\s*$|^http: panic serving \S+: (?P<served>.*)$")
+PANIC = re.compile(
+    r"(?:^|\s)(?P<kind>panic|fatal error): (?P<message>.*?)(?: \[recovered\])?\s*$|(?:^|\s)http: panic serving \S+: (?P<served>.*)$"
+)
 GOROUTINE = re.compile(r"^goroutine \d+ \[[^\]]*\]:\s*$")
 FUNCTION = re.compile(r"^(?:created by )?(?P<function>[\w.\-/~%]+?(?:\.\(\*?[\w\[\],. ]+\))?(?:\.[\w\-\[\],. ]+)+)(?:\(.*\))?(?: in goroutine \d+)?\s*$")
 FILE = re.compile(r"^\s+(?P<path>\S+\.go):(?P<line>\d+)(?: \+0x[0-9a-fA-F]+)?\s*$")
@@ -38,7 +40,7 @@ def parse(lines: list[str]) -> ParsedTraceback | None:
     kind, message, message_index = "", "", 0
     start = None
     for index, text in enumerate(lines):
-        panic = PANIC.match(text.strip())
+        panic = PANIC.search(text.strip())
         if panic and start is None and not kind:
             kind = panic["kind"] or "panic"
             message = (panic["message"] if panic["kind"] else panic["served"]) or ""
