@@ -43,7 +43,9 @@ def looks_like_export(head: bytes, context: TimeContext) -> bool:
         document = json.loads(first_line)
     except ValueError:
         return True  # a document written over several lines
-    return isinstance(document, dict) and entry_from_line(document, context) is not None
+    if not isinstance(document, dict):
+        return False
+    return entry_from_line(document, context) is not None or entries_from_document(document, context) is not None
 
 
 def convert_export(data: bytes, context: TimeContext) -> tuple[str, bytes] | None:

@@ -45,7 +45,7 @@ KINDS = (
 )  # fmt: skip
 TARGET = re.compile(
     r"https?://(?P<url>[\w.\-]+(?::\d+)?)|\blookup (?P<lookup>[\w.\-]+)|\bdial tcp (?P<dial>[\w.\-\[\]:]+?):? |"
-    r"(?P<host>\b(?:[a-z][\w\-]*\.)+[a-z]{2,}(?::\d+)?|\b\d{1,3}(?:\.\d{1,3}){3}:\d+)\b"
+    r"(?P<host>\b(?:[a-z][\w\-]*\.)+[a-z]{2,}(?::\d+)?|\b\d{1,3}(?:\.\d{1,3}){3}:\d+)\b(?![.\w])"
 )
 CODE_FILE = re.compile(r"(?i)\.(?:py|java|kt|go|js|ts|rb|cs|rs|php)(?::\d+)?$")
 DESCRIPTIONS = {

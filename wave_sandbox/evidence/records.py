@@ -30,6 +30,9 @@ LEVEL_WORD = re.compile(
     r"(?=$|[\s\]>|):,\"])"
 )
 LEVEL_SEARCH_CHARS = 48
+LEADING_LEVEL = re.compile(r"^(?:ERROR|ERR|FATAL|CRITICAL|PANIC|SEVERE|ALERT|EMERGENCY|WARN(?:ING)?|INFO|DEBUG)\b:?\s*")
+# A container runtime's (CRI) stream and partial-line tag after the time: `stderr F `.
+CRI_STREAM = re.compile(rb"^(?:stdout|stderr) [FP] ")
 # Where a line's level is looked for in the quick check: after its time, whatever the format.
 LEVEL_HEAD_BYTES = 96
 _LEVEL_NAMES = (b"TRACE", b"DEBUG", b"INFO", b"NOTICE", b"WARNING", b"WARN", b"ERROR", b"ERR", b"CRITICAL", b"CRIT",
@@ -96,6 +99,9 @@ def split_line(line: bytes, line_format: LineFormat | None, context: TimeContext
     rest = line[found.end:]
     if rest[:2] in (b"] ", b" ]"):
         rest = rest.lstrip(b" ]")
+    cri = CRI_STREAM.match(rest[1:]) if rest[:1] == b" " else None
+    if cri:
+        return found, rest[1 + cri.end():]
     every_line_tagged = line_format is not None and line_format.name in ("syslog", "epoch")
     prefix_pattern = HOST_AND_TAG if every_line_tagged else HOST_AND_PID_TAG
     prefix = prefix_pattern.match(rest)
@@ -152,6 +158,7 @@ def _line_end(block: bytes, position: int) -> int:
 def _first_state(first: str) -> str:
     if first.startswith("Traceback (most recent call last)"):
         return "frames"
+    first = LEADING_LEVEL.sub("", first)
     if starts_trace(first):
         return "panic-message" if RUST_PANIC.match(first) and first.endswith(":") else "foreign"
     return "header"

@@ -34,3 +34,32 @@ def test_it_is_not_confident_when_no_change_caused_the_incident(scores):
     without = [score for score in scores if not score.culprit]
     assert without and not any(score.confident for score in without)
     assert all(score.verdict.startswith("No recent change explains this") for score in without)
+
+
+POLYGLOT_CULPRITS = {"java-checkout", "go-inventory", "rust-pricing", "dotnet-payments", "node-shipping", "ruby-billing",
+                     "php-cart", "node-feature-flag"}
+OUTSIDE_THE_CODE = {"node-upstream-503": ("upstream-5xx", "labels.carrier.example"), "go-dns-failure": ("dns", "ledger.invalid")}
+
+
+def test_every_non_python_culprit_ranks_first_where_newest_first_never_does(scores):
+    polyglot = [score for score in scores if score.name in POLYGLOT_CULPRITS]
+    assert len(polyglot) == len(POLYGLOT_CULPRITS)
+    assert [score.name for score in polyglot if score.rank != 1] == []
+    assert [score.name for score in polyglot if score.naive_rank == 1] == []
+
+
+def test_outside_the_code_controls_name_the_cause_and_put_no_commit_forward(scores):
+    controls = {score.name: score for score in scores if score.name in OUTSIDE_THE_CODE}
+    assert controls.keys() == OUTSIDE_THE_CODE.keys()
+    for name, (kind, target) in OUTSIDE_THE_CODE.items():
+        score = controls[name]
+        assert not score.confident
+        assert (score.external_cause["kind"], score.external_cause["target"]) == (kind, target)
+        assert score.external_cause["description"] in score.verdict
+        assert "is the likely cause" not in score.verdict
+
+
+def test_a_feature_flag_at_the_onset_ranks_above_code_commits_that_did_not_touch_the_failing_frames(scores):
+    flag = next(score for score in scores if score.name == "node-feature-flag")
+    assert flag.rank == 1 and flag.naive_rank == 3
+    assert flag.verdict.startswith("No change to the code explains this;") and "configuration-only change" in flag.verdict
