@@ -66,7 +66,11 @@ class GitRepository:
 
 def open_repository(folder: Path) -> GitRepository:
     """The repository holding `folder`; EvidenceError when it is not in one."""
-    if not folder.is_dir():
+    try:
+        is_folder = folder.is_dir()
+    except OSError as exc:
+        raise EvidenceError(f"{folder} cannot be read ({exc.strerror}); pass --repo with a readable git checkout") from exc
+    if not is_folder:
         raise EvidenceError(f"{folder} is not a folder; pass --repo with a git checkout of the service")
     probe = GitRepository(folder)
     try:
