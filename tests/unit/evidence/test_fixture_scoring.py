@@ -63,3 +63,21 @@ def test_a_feature_flag_at_the_onset_ranks_above_code_commits_that_did_not_touch
     flag = next(score for score in scores if score.name == "node-feature-flag")
     assert flag.rank == 1 and flag.naive_rank == 3
     assert flag.verdict.startswith("No change to the code explains this;") and "configuration-only change" in flag.verdict
+
+
+def test_the_fields_the_personas_cite_are_in_the_report(tmp_path):
+    from pathlib import Path
+
+    import wave_sandbox.personas
+    from tests.fixtures.evidence.scenarios_polyglot import go_dns
+    from wave_sandbox.evidence import EvidenceRequest, collect_evidence, evidence_to_json
+
+    fixture = go_dns(tmp_path)
+    report = evidence_to_json(collect_evidence(EvidenceRequest(fixture.repo, [str(p) for p in fixture.logs], fixture.symptom)))
+    prompts = Path(wave_sandbox.personas.__file__).parent
+    navigator, auditor = (prompts / "navigator.md").read_text(), (prompts / "auditor.md").read_text()
+    for field in ("external_cause", "description", "language", "frame", "logs.exports"):
+        assert f"`{field}`" in navigator
+    assert "`external_cause`" in auditor and "`description`" in auditor
+    assert report["external_cause"]["description"] and report["logs"]["exports"]
+    assert {"language", "frame"} <= report["signatures"][0].keys()
