@@ -3,8 +3,12 @@
 A deployed path rarely equals a repository path: `/srv/orders-service/orders/db.py`,
 `/app/orders/db.py` and `/usr/local/lib/python3.11/site-packages/orders/db.py` all mean
 `orders/db.py`. The repository file whose path shares the longest suffix of components with the
-frame's path wins. Below `site-packages` or a `pythonX.Y` folder the whole rest must match, so
-that another package's `db.py` does not map to the repository's; the standard library's files never map.
+frame's path wins, in every language: a Java frame's package path (`com/shop/Cart.java`) maps to
+`src/main/java/com/shop/Cart.java`, a Go module path (`github.com/shop/inv/internal/x.go`) to
+`internal/x.go`, `/usr/src/app/src/x.js` to `src/x.js`. Below a third-party folder (`site-packages`,
+`node_modules`, `gems`, `vendor`, Go's module cache, Cargo's registry) the whole rest must match, so
+that another package's `db.py` does not map to the repository's; standard libraries never map
+(library_paths.py). Compiled JavaScript maps to its TypeScript source by name, its line unknown.
 """
 
 from __future__ import annotations

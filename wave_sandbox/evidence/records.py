@@ -9,21 +9,20 @@ files where every line carries a time (syslog with a `host tag[pid]:` prefix, `k
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
 
-from wave_sandbox.evidence.timestamps import LineFormat, TimeContext, parse_line_time, parse_time_value
+from wave_sandbox.evidence.json_records import classify_json_record
+from wave_sandbox.evidence.record_types import ERROR_LEVELS, AssembledRecord, ErrorRecord
+from wave_sandbox.evidence.timestamps import LineFormat, TimeContext, parse_line_time
 from wave_sandbox.evidence.traces import continues_trace, parse_any_traceback, starts_trace
 from wave_sandbox.evidence.traces.rust import STARTS as RUST_PANIC
-from wave_sandbox.evidence.tracebacks import CHAIN_LINES, ParsedTraceback, looks_like_exception_line
+from wave_sandbox.evidence.tracebacks import CHAIN_LINES, looks_like_exception_line
 
 __all__ = ["AssembledRecord", "ErrorRecord", "assemble_record", "classify_record", "plainly_not_an_error", "split_line"]
 
 MAX_RECORD_LINES = 400
 MAX_MESSAGE_CONTINUATION_LINES = 30
 MAX_HEADER_CHARS = 300
-ERROR_LEVELS = {"error", "err", "critical", "crit", "fatal", "alert", "emerg", "emergency", "panic", "severe", "e", "f"}
 NON_ERROR_LEVELS = {"trace", "debug", "info", "notice", "warn", "warning", "i", "w", "d"}
 LEVEL_WORD = re.compile(
     r"(?i)(?:^|[\s\[<|(:=\"])(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERR(?:OR)?|CRIT(?:ICAL)?|FATAL|ALERT|EMERG|PANIC|SEVERE)"
@@ -49,46 +48,6 @@ HOST_AND_PID_TAG = re.compile(rb"^ ?[^ \n]+ [^ \n:\[]+\[\d+\]: ?")
 ACCESS_REQUEST = re.compile(r"\"(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) ([^ \"]+) HTTP/[\d.]+\" (\d{3})\b")
 EXCEPTION_WORD = re.compile(r"\b[A-Z]\w*(?:Error|Exception)\b")
 LEADING_ERROR_WORD = re.compile(r"(?i)^\W*(error|fatal|panic|critical|exception)\b")
-JSON_LEVEL_KEYS = ("level", "levelname", "severity", "lvl", "log.level", "loglevel", "PRIORITY", "@l")
-JSON_MESSAGE_KEYS = ("message", "msg", "MESSAGE", "event", "log", "@m", "@mt")
-JSON_TRACE_KEYS = (
-    "exc_info", "exception", "exc_text", "stack_trace", "stacktrace", "traceback", "stack", "error.stack",
-    "err.stack", "error", "err", "@x",
-)
-JSON_TIME_KEYS = ("time", "timestamp", "ts", "@timestamp", "datetime", "date", "asctime", "eventTime",
-                  "__REALTIME_TIMESTAMP", "t", "@t")
-JSON_STATUS_KEYS = ("status", "status_code", "http.status_code", "http.status", "response.status", "statusCode")
-JSON_METHOD_KEYS = ("method", "http.method", "request.method", "http_method")
-JSON_PATH_KEYS = ("path", "url", "uri", "http.path", "http.url", "request.path", "request.url", "route")
-# journald priorities 0 (emerg) to 3 (err) are errors.
-JOURNALD_ERROR_PRIORITY = 3
-
-
-@dataclass
-class AssembledRecord:
-    """The byte span of one record and the text of its lines with their time prefixes removed."""
-
-    start: int
-    end: int
-    messages: list[str]
-    header: str
-    time: float | None
-    zoned: bool
-    reached_block_end: bool
-
-
-@dataclass
-class ErrorRecord:
-    """An error found in a log: where, when, what it said, its traceback or HTTP status."""
-
-    source: str
-    line_no: int
-    time: float | None
-    header: str
-    message: str
-    traceback: ParsedTraceback | None = None
-    exception_line: tuple[int, str] | None = None
-    http: tuple[str, str, int] | None = None
 
 
 def split_line(line: bytes, line_format: LineFormat | None, context: TimeContext):
@@ -224,7 +183,7 @@ def classify_record(
     """An ErrorRecord when the record is an error (by level, traceback or HTTP 5xx), else None."""
     first = assembled.messages[0]
     if first.lstrip().startswith("{"):
-        return _classify_json_record(assembled, source, line_no, context)
+        return classify_json_record(assembled, source, line_no, context)
     traceback = parse_any_traceback(assembled.messages)
     http = _access_request(assembled.header)
     level = _level_of(first)
@@ -266,85 +225,3 @@ def _reads_as_error(message: str) -> bool:
 def _access_request(header: str) -> tuple[str, str, int] | None:
     match = ACCESS_REQUEST.search(header)
     return (match.group(1), match.group(2), int(match.group(3))) if match else None
-
-
-def _classify_json_record(
-    assembled: AssembledRecord, source: str, line_no: int, context: TimeContext
-) -> ErrorRecord | None:
-    try:
-        document = json.loads(assembled.messages[0])
-    except ValueError:
-        return None
-    if not isinstance(document, dict):
-        return None
-    fields = _flatten(document)
-    message = _first_text(fields, JSON_MESSAGE_KEYS) or ""
-    traceback = _json_traceback(fields, message)
-    http = _json_http(fields)
-    level = _json_level(fields)
-    is_error = (http is not None and http[2] >= 500) or (
-        level in ERROR_LEVELS if level else traceback is not None
-    )
-    if not is_error:
-        return None
-    time_value = _first_text(fields, JSON_TIME_KEYS)
-    parsed_time = parse_time_value(time_value, context) if time_value else None
-    return ErrorRecord(
-        source=source,
-        line_no=line_no,
-        time=parsed_time[0] if parsed_time else assembled.time,
-        header=assembled.header,
-        message=message.splitlines()[0].strip() if message.strip() else "",
-        traceback=traceback,
-        exception_line=(line_no, f"{traceback.exception_type}: {traceback.message}".rstrip(": ")) if traceback else None,
-        http=http if http and http[2] >= 500 else None,
-    )
-
-
-def _flatten(document: dict, prefix: str = "") -> dict[str, object]:
-    flat: dict[str, object] = {}
-    for key, value in document.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and not prefix:
-            flat.update(_flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
-
-
-def _first_text(fields: dict[str, object], keys: tuple[str, ...]) -> str | None:
-    for key in keys:
-        value = fields.get(key)
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-    return None
-
-
-def _json_level(fields: dict[str, object]) -> str | None:
-    value = _first_text(fields, JSON_LEVEL_KEYS)
-    if value is None:
-        return None
-    if value.strip().isdigit():  # journald PRIORITY, syslog severities
-        return "error" if int(value) <= JOURNALD_ERROR_PRIORITY else "info"
-    return value.strip().lower()
-
-
-def _json_traceback(fields: dict[str, object], message: str) -> ParsedTraceback | None:
-    for key in JSON_TRACE_KEYS:
-        value = fields.get(key)
-        if isinstance(value, list):
-            value = "".join(str(part) for part in value)
-        if isinstance(value, str) and "\n" in value.strip():
-            parsed = parse_any_traceback(value.splitlines())
-            if parsed is not None:
-                return parsed
-    return parse_any_traceback(message.splitlines()) if "\n" in message.strip() else None
-
-
-def _json_http(fields: dict[str, object]) -> tuple[str, str, int] | None:
-    status = _first_text(fields, JSON_STATUS_KEYS)
-    if status is None or not status.isdigit() or not 100 <= int(status) <= 599:
-        return None
-    method = _first_text(fields, JSON_METHOD_KEYS) or "-"
-    path = _first_text(fields, JSON_PATH_KEYS) or "-"
-    return method.upper(), path, int(status)
