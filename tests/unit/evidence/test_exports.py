@@ -95,3 +95,18 @@ def test_plain_json_lines_of_an_application_are_not_an_export():
     line = json.dumps({"time": "2026-02-10T14:30:00Z", "level": "error", "message": "x"}).encode()
     assert not looks_like_export(line + b"\n", CONTEXT)
     assert convert_export(b"2026-02-10T14:30:00Z INFO hello\n", CONTEXT) is None
+
+
+def test_cloudwatch_subscription_lines_and_logcli_jsonl(tmp_path):
+    records = [
+        json.dumps({"messageType": "DATA_MESSAGE", "logGroup": "/ecs/checkout", "logStream": "web/1", "logEvents": [
+            {"id": str(index), "timestamp": int(ONSET * 1000) + index, "message": line}
+            for index, line in enumerate(JAVA) if index // 4 == part]})
+        for part in range(2)
+    ]  # a subscription delivers a record per batch: this trace arrives in two
+    summary, traced = scanned(tmp_path, "firehose.json", "\n".join(records) + "\n")
+    assert summary.export == "json-lines" and traced[0].traceback.language == "jvm"
+    loki = [json.dumps({"labels": {"app": "inventory"}, "line": line, "timestamp": format_utc(ONSET + index / 1000)})
+            for index, line in enumerate(GO)]  # fmt: skip
+    summary, traced = scanned(tmp_path, "loki.jsonl", "\n".join(loki) + "\n")
+    assert summary.export == "json-lines" and traced[0].traceback.exception_type == "panic"

@@ -106,3 +106,23 @@ def test_function_extents_outside_python(path, source, function, line, extent):
 def test_no_extent_for_a_name_that_is_only_called_there():
     assert function_extent("Cart.java", JAVA, "Cart.missing", 7) is None
     assert function_extent("tax.rb", RUBY, "*", 4) is None
+
+
+def test_the_report_notes_a_missing_source_map(tmp_path):
+    from tests.unit.evidence.helpers import HOUR, ONSET, History, log_lines, write_file
+    from wave_sandbox.evidence import EvidenceRequest, collect_evidence
+
+    history = History()
+    history.add("src/cart.ts", "export function total(items: number[]): number {\n  return items.length;\n}\n")
+    history.commit(ONSET - 50 * HOUR, "dana", "Cart")
+    history.replace("src/cart.ts", "return items.length;", "return items.reduce((s, i) => s + i.price, 0);")
+    history.commit(ONSET - 2 * HOUR, "sam", "Sum prices", tag="culprit")
+    ids = history.build(tmp_path / "repo")
+    trace = ["TypeError: Cannot read properties of undefined (reading 'price')", "    at total (/usr/src/app/dist/cart.js:4:31)"]
+    events = [(ONSET + minute * 60, "ERROR", "request failed", trace) for minute in range(20)]
+    events += [(ONSET - hour * 600, "INFO", "ok", None) for hour in range(1, 30)]
+    logs = write_file(tmp_path / "app.log", log_lines(events), ONSET + 3600)
+    evidence = collect_evidence(EvidenceRequest(tmp_path / "repo", [str(logs)], "errors since 14:30 UTC"))
+    assert evidence.suspects[0].change.commit == ids["culprit"]
+    assert any("source map (cart.js.map) would be needed" in note for note in evidence.notes)
+    assert evidence.signatures[0].frame.path == "src/cart.ts" and evidence.signatures[0].frame.line == 0
