@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--repo", default=".", help="the service's git checkout (default: the current folder)")
     parser.add_argument("--logs", nargs="+", action="extend", default=[], metavar="PATH",
-                        help="log files or folders (plain, JSON lines, .gz); repeatable")
+                        help="log files or folders (plain, JSON lines, .gz, platform exports: kubectl, CloudWatch, "
+                        "Cloud Logging, Datadog, Loki, journald, Docker); repeatable")
     parser.add_argument("--symptom", default=None, help='the incident in words, e.g. "500s on /api/orders since 14:30 UTC"')
     parser.add_argument("--window-hours", type=float, default=DEFAULT_WINDOW_HOURS,
                         help="hours of commits before the onset (default 72; widened below 3 commits)")
