@@ -150,22 +150,9 @@ def judge(onset: Onset, suspects: list[Suspect], clues: ErrorClues) -> tuple[boo
     if not suspects:
         return False, "No recent change explains this: no commit was made in the window before the onset."
     top = suspects[0]
-    # A commit from before the requested window (listed only because it held under three) does not
-    # count as touching the code involved.
-    decisive = top.evidence_factor >= 1.0 and any(reason.kind in DECISIVE_FOR_INFRASTRUCTURE for reason in top.reasons)
-    if clues.infrastructure and not decisive:
-        cause = describe(*clues.external) if clues.external else "infrastructure"
-        return False, (
-            f"No recent change explains this: the errors point outside the code, at {cause} "
-            f"({clues.infrastructure_label}), and no commit in the window changed the functions in their stack "
-            "traces or the settings they use."
-        )
-    aligned = next((reason for reason in top.reasons if reason.kind == "config-onset"), None)
-    if aligned is not None and not clues.infrastructure and top.explanation < MIN_EXPLANATION:
-        return False, (
-            f"No change to the code explains this; {top.change.commit[:7]} \"{top.change.subject}\" "
-            f"{aligned.text}: check it first."
-        )
+    verdict = _outside_the_code(top, clues) or _configuration_at_onset(top, clues)
+    if verdict:
+        return False, verdict
     if not top.explains or top.explanation < MIN_EXPLANATION:
         return False, (
             "No recent change explains this: no commit in the window changed the code in the errors' stack traces, "
@@ -178,6 +165,29 @@ def judge(onset: Onset, suspects: list[Suspect], clues: ErrorClues) -> tuple[boo
         )
     first_reason = next(reason.text for reason in top.reasons if reason.explains)
     return True, f'{top.change.commit[:7]} "{top.change.subject}" is the likely cause: it {first_reason}.'
+
+
+def _outside_the_code(top: Suspect, clues: ErrorClues) -> str | None:
+    """The verdict when the errors point outside the code and the top commit did not change the code
+    involved. A commit from before the requested window (listed only because it held under three)
+    does not count as changing it."""
+    decisive = top.evidence_factor >= 1.0 and any(reason.kind in DECISIVE_FOR_INFRASTRUCTURE for reason in top.reasons)
+    if not clues.infrastructure or decisive:
+        return None
+    cause = describe(*clues.external) if clues.external else "infrastructure"
+    return (
+        f"No recent change explains this: the errors point outside the code, at {cause} "
+        f"({clues.infrastructure_label}), and no commit in the window changed the functions in their stack "
+        "traces or the settings they use."
+    )
+
+
+def _configuration_at_onset(top: Suspect, clues: ErrorClues) -> str | None:
+    """The verdict when no code change explains the errors but a configuration-only change lines up."""
+    aligned = next((reason for reason in top.reasons if reason.kind == "config-onset"), None)
+    if aligned is None or clues.infrastructure or top.explanation >= MIN_EXPLANATION:
+        return None
+    return f'No change to the code explains this; {top.change.commit[:7]} "{top.change.subject}" {aligned.text}: check it first.'
 
 
 def _notes(evidence: Evidence, hints: SymptomHints) -> list[str]:
