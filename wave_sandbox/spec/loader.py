@@ -15,6 +15,8 @@ from pydantic import ValidationError
 
 from wave_sandbox.errors import ConfigurationError, PipelineNotFoundError, SpecError
 from wave_sandbox.resources import builtin_pipelines_dir
+from wave_sandbox.settings.ceilings import Ceilings, load_ceilings
+from wave_sandbox.spec.ceiling_checks import add_step_ceiling_problems
 from wave_sandbox.spec.models import Pipeline, Step
 from wave_sandbox.spec.personas import Persona, load_persona_collecting, persona_names
 from wave_sandbox.spec.problems import Problem, ProblemCollector, display_path, raise_if_problems
@@ -121,14 +123,18 @@ def repository_folder(repo: Path | None) -> Path:
     return folder.absolute()
 
 
-def load_pipeline(path: Path, repo: Path) -> LoadedPipeline:
-    """Parse and check the pipeline at `path` for `repo`; SpecError carries every problem."""
+def load_pipeline(path: Path, repo: Path, ceilings: Ceilings | None = None) -> LoadedPipeline:
+    """Parse and check the pipeline at `path` for `repo`, within the operator's ceilings (the active
+    policy unless `ceilings` is given); SpecError carries every problem."""
     repo = repository_folder(repo)
     document = _parse_pipeline_file(path)
     collector = ProblemCollector(display_path(path), document)
     pipeline = _check_schema(document, collector)
     persona_problems: list[Problem] = []
-    personas = _check_steps(document, collector, repo, pipeline, persona_problems, path.parent.absolute())
+    ceilings = ceilings or load_ceilings()
+    personas = _check_steps(
+        document, collector, repo, pipeline, persona_problems, path.parent.absolute(), ceilings
+    )
     raise_if_problems(collector.problems + persona_problems)
     assert pipeline is not None
     return LoadedPipeline(pipeline=pipeline, path=path, repo=repo, personas=personas)
@@ -163,14 +169,15 @@ def _check_schema(document: YamlDocument, collector: ProblemCollector) -> Pipeli
 
 def _check_steps(
     document: YamlDocument, collector: ProblemCollector, repo: Path, pipeline: Pipeline | None,
-    persona_problems: list[Problem], pipeline_folder: Path,
+    persona_problems: list[Problem], pipeline_folder: Path, ceilings: Ceilings,
 ) -> dict[str, Persona]:
     refused = add_unsupported_problems(document.data, collector)
     steps = _parsed_steps(document.data, pipeline)
     names = persona_names(repo)
     check = SemanticCheck(collector, repo, steps, _raw_step_ids(document.data), names, refused, pipeline_folder)
     check_semantics(check, document.data)
-    return _load_step_personas(steps, names, repo, persona_problems)
+    add_step_ceiling_problems(steps, collector, ceilings)
+    return _load_step_personas(steps, names, repo, persona_problems, ceilings)
 
 
 def _parsed_steps(data: dict[str, Any], pipeline: Pipeline | None) -> list[IndexedStep]:
@@ -223,7 +230,7 @@ def _raw_step_ids(data: dict[str, Any]) -> list[str]:
 
 
 def _load_step_personas(
-    steps: list[IndexedStep], names: list[str], repo: Path, problems: list[Problem]
+    steps: list[IndexedStep], names: list[str], repo: Path, problems: list[Problem], ceilings: Ceilings
 ) -> dict[str, Persona]:
     personas: dict[str, Persona] = {}
     attempted: set[str] = set()
@@ -231,7 +238,7 @@ def _load_step_personas(
         name = indexed.step.persona
         if name is not None and name in names and name not in attempted:
             attempted.add(name)
-            persona = load_persona_collecting(name, repo, problems)
+            persona = load_persona_collecting(name, repo, problems, ceilings)
             if persona is not None:
                 personas[name] = persona
     return personas
