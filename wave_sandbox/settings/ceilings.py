@@ -69,32 +69,37 @@ class Ceilings:
     def allowed_models_text(self) -> str:
         return " and ".join("(" + ", ".join(patterns) + ")" for patterns in self.model_patterns) or "any"
 
-    def above(self, name: str, value: float) -> str | None:
+    def above(self, name: str, value: float, shown_value: str | None = None) -> str | None:
         """Why `value` breaks the ceiling `name`, naming both, or None when it fits."""
         ceiling = getattr(self, name)
         if value <= ceiling:
             return None
         unit = UNITS.get(name, "")
-        return f"{shown_number(value)}{unit} is above the operator's ceiling of {shown_number(ceiling)}{unit} " \
-               f"({self.sources[name]})"
+        shown_value = shown_value or f"{shown_number(value)}{unit}"
+        return f"{shown_value} is above the operator's ceiling of {shown_number(ceiling)}{unit} ({self.source_of(name)})"
+
+    def source_of(self, name: str) -> str:
+        """Where the ceiling `name` comes from; for a built-in default, where an operator would raise it."""
+        source = self.sources[name]
+        return f"{source}; an operator raises it in {policy_file_path()}" if source == BUILT_IN else source
 
     def model_refusal(self, model_id: str) -> str | None:
         if self.allows_model(model_id):
             return None
         return f"model '{model_id}' is not allowed by the operator's policy (allowed: {self.allowed_models_text()}; " \
-               f"{self.sources['allowed_models']})"
+               f"{self.source_of('allowed_models')})"
 
     def tool_refusal(self, tool: str) -> str | None:
         if tool in self.allowed_tools:
             return None
         return f"tool '{tool}' is not allowed by the operator's policy (allowed: " \
-               f"{', '.join(self.allowed_tools) or 'none'}; {self.sources['allowed_tools']})"
+               f"{', '.join(self.allowed_tools) or 'none'}; {self.source_of('allowed_tools')})"
 
     def runtime_refusal(self, runtime: str) -> str | None:
         if runtime in self.allowed_runtimes:
             return None
         return f"runtime '{runtime}' is not allowed by the operator's policy (allowed: " \
-               f"{', '.join(self.allowed_runtimes)}; {self.sources['allowed_runtimes']})"
+               f"{', '.join(self.allowed_runtimes)}; {self.source_of('allowed_runtimes')})"
 
 
 def shown_number(value: float) -> str:

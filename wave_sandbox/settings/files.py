@@ -161,12 +161,12 @@ def _validated(document: YamlDocument, shown: str, model: type[Model], problems:
         add_schema_problems(error, data, collector, model)
         parsed = None
     problems.extend(collector.problems)
-    return parsed if not collector.problems else None
+    return parsed  # even beside refused keys, so the values left are still checked against the ceilings
 
 
 def _without_refused_keys(data: dict, collector: ProblemCollector) -> dict:
     """Report each key a repository may never set, by name and why; drop it from what is validated."""
     for key in data:
         if key in REFUSED_IN_REPOSITORY:
-            collector.add((key,), f"a repository cannot set '{key}': {REFUSED_IN_REPOSITORY[key]}")
+            collector.add((key,), f"only the operator sets this, never a repository: {REFUSED_IN_REPOSITORY[key]}")
     return {key: value for key, value in data.items() if key not in REFUSED_IN_REPOSITORY}

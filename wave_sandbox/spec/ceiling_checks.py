@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wave_sandbox.settings.ceilings import Ceilings, shown_number
 from wave_sandbox.spec.problems import Problem, ProblemCollector, describe_path, display_path
 from wave_sandbox.spec.yaml_loader import Path_, YamlSyntaxError, parse_yaml
 
 if TYPE_CHECKING:
+    from wave_sandbox.settings.ceilings import Ceilings
     from wave_sandbox.spec.personas import PersonaFiles, PersonaSettings
     from wave_sandbox.spec.validation import IndexedStep
 
@@ -25,9 +25,10 @@ def add_step_ceiling_problems(steps: list[IndexedStep], collector: ProblemCollec
     for indexed in steps:
         step = indexed.step
         if step.timeout_minutes is not None and step.timeout_minutes > 0:
-            refusal = ceilings.above("step_timeout_s", step.timeout_minutes * 60)
-            if refusal:
-                collector.add(indexed.path("timeout_minutes"), f"{shown_number(step.timeout_minutes)} minutes: {refusal}")
+            seconds = step.timeout_minutes * 60
+            shown = f"{step.timeout_minutes:g} minutes ({seconds:.0f} s)"
+            if refusal := ceilings.above("step_timeout_s", seconds, shown):
+                collector.add(indexed.path("timeout_minutes"), refusal)
         if step.model and (refusal := ceilings.model_refusal(step.model)):
             collector.add(indexed.path("model"), refusal)
 

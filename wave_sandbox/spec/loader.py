@@ -9,13 +9,12 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from wave_sandbox.errors import ConfigurationError, PipelineNotFoundError, SpecError
 from wave_sandbox.resources import builtin_pipelines_dir
-from wave_sandbox.settings.ceilings import Ceilings, load_ceilings
 from wave_sandbox.spec.ceiling_checks import add_step_ceiling_problems
 from wave_sandbox.spec.models import Pipeline, Step
 from wave_sandbox.spec.personas import Persona, load_persona_collecting, persona_names
@@ -24,6 +23,9 @@ from wave_sandbox.spec.schema_errors import add_schema_problems, follow_loc
 from wave_sandbox.spec.unsupported import add_unsupported_problems
 from wave_sandbox.spec.validation import IndexedStep, SemanticCheck, check_semantics
 from wave_sandbox.spec.yaml_loader import YamlDocument, YamlSyntaxError, parse_yaml
+
+if TYPE_CHECKING:  # settings imports spec's YAML loader; spec reads the ceilings only when called
+    from wave_sandbox.settings.ceilings import Ceilings
 
 PIPELINE_SUFFIXES = (".yaml", ".yml")
 BUILTIN_ORIGIN = "built-in"
@@ -107,7 +109,9 @@ def read_description(path: Path) -> str:
     """metadata.description, read without a full check (list must not fail on one bad file)."""
     try:
         data = parse_yaml(path.read_text(encoding="utf-8")).data
-    except (OSError, UnicodeDecodeError, YamlSyntaxError):
+    except YamlSyntaxError as error:
+        return f"(refused: {display_path(path)}:{error.line}: {error.message})"
+    except (OSError, UnicodeDecodeError):
         return "(cannot be read; run `wave-sandbox validate` on it)"
     metadata = data.get("metadata") if isinstance(data, dict) else None
     description = metadata.get("description") if isinstance(metadata, dict) else None
@@ -131,7 +135,7 @@ def load_pipeline(path: Path, repo: Path, ceilings: Ceilings | None = None) -> L
     collector = ProblemCollector(display_path(path), document)
     pipeline = _check_schema(document, collector)
     persona_problems: list[Problem] = []
-    ceilings = ceilings or load_ceilings()
+    ceilings = ceilings or _active_ceilings()
     personas = _check_steps(
         document, collector, repo, pipeline, persona_problems, path.parent.absolute(), ceilings
     )
@@ -242,3 +246,9 @@ def _load_step_personas(
             if persona is not None:
                 personas[name] = persona
     return personas
+
+
+def _active_ceilings() -> Ceilings:
+    from wave_sandbox.settings.ceilings import load_ceilings
+
+    return load_ceilings()

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wave_sandbox.errors import PersonaNotFoundError, SpecError
 from wave_sandbox.resources import builtin_personas_dir
-from wave_sandbox.settings.ceilings import Ceilings, load_ceilings
 from wave_sandbox.spec.ceiling_checks import persona_ceiling_problems
 from wave_sandbox.spec.models import Step
 from wave_sandbox.spec.problems import Problem, ProblemCollector, display_path, raise_if_problems
 from wave_sandbox.spec.schema_errors import add_schema_problems
 from wave_sandbox.spec.tool_names import WAVE_TOOL_TO_AGENT_TOOL
 from wave_sandbox.spec.yaml_loader import YamlDocument, YamlSyntaxError, parse_yaml
+
+if TYPE_CHECKING:  # settings imports spec's YAML loader; spec reads the ceilings only when called
+    from wave_sandbox.settings.ceilings import Ceilings
 
 REPO_PERSONAS_DIR = Path(".wave") / "personas"
 PERSONA_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -121,7 +123,7 @@ def load_persona_collecting(
     _refuse_files_leaving_the_repository(files, problems)
     settings = _load_settings(files, problems)
     if len(problems) == found_before:
-        problems.extend(persona_ceiling_problems(files, settings, ceilings or load_ceilings()))
+        problems.extend(persona_ceiling_problems(files, settings, ceilings or _active_ceilings()))
     prompt = _read_prompt(files.prompt_file(), problems)
     if len(problems) > found_before:
         return None
@@ -252,3 +254,9 @@ def _read_prompt(path: Path | None, problems: list[Problem]) -> str:
     if not prompt:
         problems.append(Problem(display_path(path), 1, "persona prompt is empty"))
     return prompt
+
+
+def _active_ceilings() -> Ceilings:
+    from wave_sandbox.settings.ceilings import load_ceilings
+
+    return load_ceilings()
