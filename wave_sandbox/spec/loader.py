@@ -110,7 +110,7 @@ def read_description(path: Path) -> str:
     try:
         data = parse_yaml(path.read_text(encoding="utf-8")).data
     except YamlSyntaxError as error:
-        return f"(refused: {display_path(path)}:{error.line}: {error.message})"
+        return f"(cannot be read: {display_path(path)}:{error.line}: {error.message})"
     except (OSError, UnicodeDecodeError):
         return "(cannot be read; run `wave-sandbox validate` on it)"
     metadata = data.get("metadata") if isinstance(data, dict) else None
