@@ -76,7 +76,8 @@ class Ceilings:
             return None
         unit = UNITS.get(name, "")
         shown_value = shown_value or f"{shown_number(value)}{unit}"
-        return f"{shown_value} is above the operator's ceiling of {shown_number(ceiling)}{unit} ({self.source_of(name)})"
+        shown_ceiling = f"{shown_number(ceiling)}{unit}"
+        return f"{shown_value} is above the operator's ceiling of {shown_ceiling} ({self.source_of(name)})"
 
     def source_of(self, name: str) -> str:
         """Where the ceiling `name` comes from; for a built-in default, where an operator would raise it."""
@@ -145,7 +146,8 @@ def _narrow_list(name: str, policies: list[tuple[PolicyFile, str]], values: dict
 def _strictest_default_runtime(policies: list[tuple[PolicyFile, str]], values: dict, sources: dict) -> None:
     for policy, label in policies:
         chosen = policy.default_runtime
-        if chosen is not None and RUNTIME_STRICTNESS.index(chosen) >= RUNTIME_STRICTNESS.index(values["default_runtime"]):
+        current = RUNTIME_STRICTNESS.index(values["default_runtime"])
+        if chosen is not None and RUNTIME_STRICTNESS.index(chosen) >= current:
             values["default_runtime"], sources["default_runtime"] = chosen, label
     if not values["allowed_runtimes"]:
         raise ConfigurationError(f"the operator's policies allow no container runtime ({sources['allowed_runtimes']})")

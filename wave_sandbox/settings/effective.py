@@ -176,7 +176,9 @@ def checked_repository_config(repo: Path, ceilings: Ceilings) -> RepositoryConfi
     return config
 
 
-def repository_config_collecting(repo: Path, ceilings: Ceilings, problems: list[Problem]) -> RepositoryConfigFile | None:
+def repository_config_collecting(
+    repo: Path, ceilings: Ceilings, problems: list[Problem]
+) -> RepositoryConfigFile | None:
     """Like `checked_repository_config`, appending problems (for `validate`, beside the pipeline's)."""
     path = repository_config_path(repo)
     config, document = read_settings_file_collecting(path, RepositoryConfigFile, problems)

@@ -46,4 +46,5 @@ def overrides_notice(pipeline_file: Path, pipeline_name: str, persona_names: lis
 
 def _persona_files_in_repository(name: str, repo: Path) -> list[str]:
     folder = repo / ".wave" / "personas"
-    return [display_path(folder / f"{name}{suffix}") for suffix in (".md", ".yaml") if (folder / f"{name}{suffix}").is_file()]
+    files = [folder / f"{name}{suffix}" for suffix in (".md", ".yaml")]
+    return [display_path(path) for path in files if path.is_file()]

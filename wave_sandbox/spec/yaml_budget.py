@@ -71,7 +71,8 @@ def _walk(root: Node, sizes: dict[int, int], depths: dict[int, int], first_overs
         stack.append((node, True))
         for child in children_of(node):
             if id(child) in on_path:
-                raise YamlBudgetError("a YAML alias refers to a node that contains it (a loop)", child.start_mark.line + 1)
+                message = "a YAML alias refers to a node that contains it (a loop)"
+                raise YamlBudgetError(message, child.start_mark.line + 1)
             if id(child) not in sizes:
                 stack.append((child, False))
 
