@@ -5,12 +5,13 @@ enter (``raise ... from exc``). Only the CLI turns them into one line of text an
 
     WaveSandboxError                 exit_code 1, base of everything a user can cause
     ├── ConfigurationError           exit 2: bad usage, bad files, unsupported features
-    │   ├── SpecError                a pipeline or persona file has problems (carries them all)
+    │   ├── SpecError                a pipeline, persona or settings file has problems (carries them all)
     │   ├── PipelineNotFoundError    no pipeline of that name or path
     │   ├── PersonaNotFoundError     no persona of that name
     │   ├── ModelSpecError           --model is missing or malformed, key not set
     │   ├── ScriptError              a scripted-model file is malformed
-    │   └── FilterError              --steps/--exclude keep a step that needs a removed one
+    │   ├── FilterError              --steps/--exclude keep a step that needs a removed one
+    │   └── CeilingError             a flag, variable or setting is above the operator's ceiling
     ├── DockerUnavailableError       exit 2: no daemon answers
     ├── ImageBuildError              exit 2: the agent image cannot be built
     ├── SandboxError                 exit 1: a container operation failed
@@ -62,6 +63,10 @@ class ScriptError(ConfigurationError):
 
 class FilterError(ConfigurationError):
     pass
+
+
+class CeilingError(ConfigurationError):
+    """A value is above a ceiling of the operator's policy; the message names both and their sources."""
 
 
 class DockerUnavailableError(WaveSandboxError):

@@ -105,7 +105,33 @@ def doctor_command(repo: Path = typer.Option(Path("."), "--repo", help="The repo
         check_command("git", "install git"),
         check_command("iptables", "install iptables so a step's container reaches only its gateway port"),
     ]
+    settings_check, rows = check_settings(repo.resolve())
+    checks.append(settings_check)
     for name, ok, detail in checks:
         typer.echo(f"{status_word(name, ok)} {name:<12} {detail}")
-    essential_failed = any(not ok for name, ok, _ in checks if name in ("docker", "git"))
+    print_settings_table(rows)
+    essential_failed = any(not ok for name, ok, _ in checks if name in ("docker", "git", "settings"))
     raise typer.Exit(2 if essential_failed else 0)
+
+
+def check_settings(repo: Path) -> tuple[Check, list[tuple[str, str, str]]]:
+    """The effective settings and ceilings with their sources, or the one line saying what is wrong."""
+    from wave_sandbox.errors import ConfigurationError
+    from wave_sandbox.settings import resolve_settings
+
+    try:
+        settings = resolve_settings(repo)
+    except ConfigurationError as error:
+        return ("settings", False, str(error).replace("\n", "; ")), []
+    return ("settings", True, "flags, WAVE_SANDBOX_* variables, config files and the policy agree"), settings.rows()
+
+
+def print_settings_table(rows: list[tuple[str, str, str]]) -> None:
+    if not rows:
+        return
+    width = max(len(name) for name, _, _ in rows)
+    value_width = min(max(len(value) for _, value, _ in rows), 24)
+    typer.echo("")
+    typer.echo(f"{'setting':<{width}}  {'value':<{value_width}}  source")
+    for name, value, source in rows:
+        typer.echo(f"{name:<{width}}  {value:<{value_width}}  {source}")

@@ -21,6 +21,8 @@ def resume_command(
 ) -> None:
     """Re-run a failed or interrupted run, reusing the artifacts of its finished steps."""
     from wave_sandbox.engine.launch import launch_resume
+    from wave_sandbox.settings import SettingFlags, resolve_settings
 
-    result = launch_resume(run, repo.resolve(), model, keep, json_output, notify)
+    settings = resolve_settings(repo.resolve(), SettingFlags(model=model))  # the policy binds a resume too
+    result = launch_resume(run, repo.resolve(), model, keep, json_output, notify, settings.upstream_url.value)
     raise typer.Exit(result.exit_code)

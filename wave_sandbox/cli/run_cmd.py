@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -59,8 +58,12 @@ def run_command(
     model: Optional[str] = typer.Option(None, "--model", help="anthropic:MODEL_ID or scripted:FILE."),
     output: Path = typer.Option(Path("output"), "--output", help="Where artifacts are delivered."),
     json_output: bool = typer.Option(False, "--json", help="One JSON object per event on stdout."),
-    max_parallel: int = typer.Option(os.cpu_count() or 2, "--max-parallel", min=1, help="Steps at once."),
-    step_timeout: int = typer.Option(900, "--step-timeout", min=1, help="Seconds per step (default 900)."),
+    max_parallel: Optional[int] = typer.Option(
+        None, "--max-parallel", min=1, help="Steps at once (default: the settings', else the CPU count)."
+    ),
+    step_timeout: Optional[int] = typer.Option(
+        None, "--step-timeout", min=1, help="Seconds per step (default: the settings', else 900)."
+    ),
     steps: Optional[str] = typer.Option(None, "--steps", help="Run only these steps (comma-separated)."),
     exclude: Optional[str] = typer.Option(None, "--exclude", help="Skip these steps (comma-separated)."),
     keep: bool = typer.Option(False, "--keep", help="Keep containers and the clone for debugging."),
@@ -72,14 +75,18 @@ def run_command(
     """Run PIPELINE with every step in its own container."""
     from wave_sandbox.engine.launch import launch_run
     from wave_sandbox.engine.runner import RunOptions
+    from wave_sandbox.settings import SettingFlags, resolve_settings
 
+    flags = SettingFlags(model=model, max_parallel=max_parallel, step_timeout_s=step_timeout)
+    settings = resolve_settings(repo.resolve(), flags)
     options = RunOptions(
         input_text=read_input(input_text, input_file),
         output_dir=output.resolve(),
         output_display=str(output),
-        model_spec=model,
-        max_parallel=max_parallel,
-        step_timeout_s=step_timeout,
+        model_spec=settings.model.value,
+        max_parallel=settings.max_parallel.value,
+        step_timeout_s=settings.step_timeout_s.value,
+        upstream_url=settings.upstream_url.value,
         only=split_names(steps),
         exclude=split_names(exclude),
         keep=keep,

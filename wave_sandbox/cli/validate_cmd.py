@@ -10,7 +10,7 @@ import typer
 from wave_sandbox.cli.app import app
 from wave_sandbox.errors import SpecError
 from wave_sandbox.spec.loader import find_pipeline_file, load_pipeline, repository_folder
-from wave_sandbox.spec.problems import display_path
+from wave_sandbox.spec.problems import Problem, display_path, sorted_problem_lines
 
 PipelineArgument = Annotated[
     str,
@@ -30,13 +30,21 @@ RepoOption = Annotated[
 
 @app.command("validate")
 def validate_command(pipeline: PipelineArgument, repo: RepoOption = None) -> None:
-    """Check a pipeline: every problem on its own line as FILE:LINE: place: message; exit 2 if any."""
+    """Check a pipeline (and the repository's .wave/config.yaml) against the format and the operator's
+    policy: every problem on its own line as FILE:LINE: place: message; exit 2 if any."""
+    from wave_sandbox.settings import load_ceilings, repository_config_collecting
+
     repo_folder = repository_folder(repo)
     path = find_pipeline_file(pipeline, repo_folder)
+    ceilings = load_ceilings()
+    config_problems: list[Problem] = []
+    repository_config_collecting(repo_folder, ceilings, config_problems)
     try:
-        loaded = load_pipeline(path, repo_folder)
+        loaded = load_pipeline(path, repo_folder, ceilings)
     except SpecError as error:
-        exit_with_problems(error.problems)
+        exit_with_problems(sorted_problem_lines(config_problems) + error.problems)
+    if config_problems:
+        exit_with_problems(sorted_problem_lines(config_problems))
     step_count = len(loaded.pipeline.steps)
     typer.echo(f"OK: {loaded.name} ({step_count} step{'s' if step_count != 1 else ''}) from {display_path(path)}")
 

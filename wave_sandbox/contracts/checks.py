@@ -6,9 +6,8 @@ what is wrong where: a JSON path, a section heading, a line number of the artifa
 
 from __future__ import annotations
 
-import json
-
 from wave_sandbox.contracts.blame import blame_problems
+from wave_sandbox.contracts.json_depth import JsonTooDeepError, loads_bounded
 from wave_sandbox.contracts.json_schema import validation_errors
 from wave_sandbox.contracts.markdown import Document, mentions, parse_document
 from wave_sandbox.contracts.model import JSON_SCHEMA, MARKDOWN_SECTIONS, NON_EMPTY_FILE, ContractCheck, SectionRequirement
@@ -45,7 +44,9 @@ def _problems(contract: ContractCheck, content: bytes) -> list[str]:
 
 def _json_schema_problems(contract: ContractCheck, text: str) -> list[str]:
     try:
-        document = json.loads(text)
+        document = loads_bounded(text)
+    except JsonTooDeepError as error:
+        return [str(error)]
     except ValueError as error:
         return [f"not valid JSON: {error}"]
     return validation_errors(document, contract.schema)

@@ -71,6 +71,34 @@ def _keyword_value_problems(schema: dict, where: str, root: Any) -> Iterator[str
         yield f"{where}/enum: should be a list"
     if "$ref" in schema and _resolve_reference(root, schema["$ref"]) is None:
         yield f"{where}/$ref: {json.dumps(schema['$ref'])} does not point into this schema (only '#/...' references)"
+    elif "$ref" in schema and _loops_back(schema, root):
+        yield f"{where}/$ref: {json.dumps(schema['$ref'])} leads back here without checking anything (a loop)"
+
+
+def _loops_back(schema: dict, root: Any) -> bool:
+    """Whether `$ref`, `allOf`, `anyOf`, `oneOf` and `not` (links that check the same value, so the
+    checker would recurse forever) lead from `schema` back to itself."""
+    seen: set[int] = set()
+    pending = _same_value_links(schema, root)
+    while pending:
+        current = pending.pop()
+        if current is schema:
+            return True
+        if id(current) not in seen:
+            seen.add(id(current))
+            pending.extend(_same_value_links(current, root))
+    return False
+
+
+def _same_value_links(schema: Any, root: Any) -> list[Any]:
+    if not isinstance(schema, dict):
+        return []
+    links = [child for name in SUBSCHEMA_LISTS if isinstance(schema.get(name), list) for child in schema[name]]
+    if isinstance(schema.get("not"), dict):
+        links.append(schema["not"])
+    if "$ref" in schema:
+        links.append(_resolve_reference(root, schema["$ref"]))
+    return links
 
 
 def _subschemas(schema: dict) -> Iterator[tuple[str, Any]]:

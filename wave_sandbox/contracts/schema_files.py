@@ -8,10 +8,10 @@ the pipeline file first, then in the repository; it must not leave the folder it
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from wave_sandbox.contracts.json_depth import loads_bounded
 from wave_sandbox.errors import ConfigurationError
 
 
@@ -37,7 +37,7 @@ def find_schema_file(schema_path: str, pipeline_folder: Path, repo: Path) -> Pat
 def load_schema_file(path: Path, shown_as: str) -> Any:
     """The parsed schema; SchemaFileError when it cannot be read or is not JSON."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return loads_bounded(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
         raise SchemaFileError(f"schema_path '{shown_as}' cannot be read: {error}") from error
     except ValueError as error:

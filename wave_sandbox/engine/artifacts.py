@@ -6,11 +6,11 @@ when it lies inside the repository, ignores itself so that a run never changes `
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from wave_sandbox.contracts.json_depth import loads_bounded
 from wave_sandbox.engine.records import ensure_self_ignoring_folder
 from wave_sandbox.workspace.repository import is_git_repository, is_tracked
 
@@ -30,7 +30,7 @@ def artifact_problem(declared: DeclaredArtifact, content: bytes) -> str | None:
     """Why `content` is not a valid artifact of its declared type, or None."""
     if declared.type == "json":
         try:
-            json.loads(content.decode("utf-8"))
+            loads_bounded(content.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as error:
             return f"artifact '{declared.name}' ({declared.path}) is not valid JSON: {error}"
     return None

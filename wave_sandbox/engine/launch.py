@@ -17,7 +17,7 @@ from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.run_ids import new_run_id
 from wave_sandbox.engine.run_lookup import find_run
 from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
-from wave_sandbox.errors import ConfigurationError
+from wave_sandbox.errors import CeilingError, ConfigurationError
 from wave_sandbox.spec.loader import LoadedPipeline, find_pipeline_file, load_pipeline
 from wave_sandbox.workspace.repository import is_git_repository
 
@@ -31,12 +31,41 @@ def choose_model(options: RunOptions, cwd: Path, notify: Callable[[str], None]) 
     from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
 
     choice = parse_model_spec(options.model_spec, cwd, os.environ)
-    upstream = make_upstream(choice, os.environ)
+    model_id = SCRIPTED_MODEL_ID if choice.kind == "scripted" else choice.model_id or DEFAULT_ANTHROPIC_MODEL
+    refuse_model_outside_policy(model_id)
+    upstream = make_upstream(choice, os.environ, options.upstream_url)
     if choice.kind == "scripted":
         notify(f"notice: using the offline scripted model from {choice.script_path}; no real model is called")
         return ModelSetup(upstream, f"scripted:{choice.script_path}", SCRIPTED_MODEL_ID, True)
-    model_id = choice.model_id or DEFAULT_ANTHROPIC_MODEL
     return ModelSetup(upstream, f"anthropic:{model_id}", model_id, bool(choice.model_id))
+
+
+def refuse_model_outside_policy(model_id: str) -> None:
+    """The model finally chosen (the default included) must be one the operator's policy allows."""
+    from wave_sandbox.settings import load_ceilings
+
+    refusal = load_ceilings().model_refusal(model_id)
+    if refusal:
+        raise CeilingError(refusal)
+
+
+def refuse_options_above_ceilings(options: RunOptions) -> None:
+    """A resumed run's recorded step timeout must still fit the policy (it may have been lowered)."""
+    from wave_sandbox.settings import load_ceilings
+
+    refusal = load_ceilings().above("step_timeout_s", options.step_timeout_s)
+    if refusal:
+        raise CeilingError(f"the run's recorded step timeout: {refusal}; pass a run within the policy")
+
+
+def announce_overrides(loaded: LoadedPipeline, notify: Callable[[str], None]) -> None:
+    """Once, before anything starts: which built-ins this repository's files replace."""
+    from wave_sandbox.spec.overrides import overrides_notice
+
+    used = [step.persona for step in loaded.pipeline.steps if step.persona]
+    notice = overrides_notice(loaded.path, loaded.name, used, loaded.repo)
+    if notice:
+        notify(notice)
 
 
 def check_repository(loaded: LoadedPipeline, repo: Path, options: RunOptions) -> bool:
@@ -67,7 +96,8 @@ def launch_run(
 
 
 def launch_resume(
-    run: str, repo: Path, model_spec: str | None, keep: bool, json_output: bool, notify: Callable[[str], None]
+    run: str, repo: Path, model_spec: str | None, keep: bool, json_output: bool, notify: Callable[[str], None],
+    upstream_url: str | None = None,
 ) -> RunResult:
     """Re-run a failed or interrupted run from its first unfinished step, in the same record and branch."""
     record = find_run(repo, run)
@@ -89,7 +119,9 @@ def launch_resume(
         exclude=recorded.get("exclude"),
         keep=keep,
         attachments=[Path(path) for path in recorded.get("attachments") or []],
+        upstream_url=upstream_url,
     )
+    refuse_options_above_ceilings(options)
     return _execute(loaded, repo, options, json_output, notify, record.run_id, record)
 
 
@@ -114,6 +146,7 @@ def _execute(
     from wave_sandbox.sandbox.images import ensure_agent_image
 
     needs_clone = check_repository(loaded, repo, options)
+    announce_overrides(loaded, notify)
     model = choose_model(options, Path.cwd(), notify)
     client = docker_client()
     firewall_available = check_engine_controls(client, notify)

@@ -28,6 +28,7 @@ from wave_sandbox.engine.step_jobs import RunSettings, build_step_job
 from wave_sandbox.errors import RunInterrupted, WorkspaceError
 from wave_sandbox.spec.loader import LoadedPipeline
 from wave_sandbox.spec.personas import Persona
+from wave_sandbox.workspace.secrets import secret_patterns
 
 INTERRUPTED_MESSAGE = "interrupted"
 
@@ -44,6 +45,8 @@ class RunOptions:
     exclude: list[str] | None = None
     keep: bool = False
     attachments: list[Path] = field(default_factory=list)
+    upstream_url: str | None = None
+    """Another address for the anthropic upstream, from the operator's settings (never a repository's)."""
 
 
 @dataclass
@@ -294,9 +297,10 @@ class PipelineRun:
             if not secrets or self._masks_notified:
                 return
             self._masks_notified = True
+            patterns = ", ".join(secret_patterns(self.loaded.repo))
             self.notify(
-                f"notice: masked {len(secrets)} secret-looking file(s) from the agent (.env, *.pem, id_*, *.key, "
-                "credentials in .git/config); list your own patterns in .wave/masks"
+                f"notice: masked {len(secrets)} secret-looking file(s) from the agent (patterns applied: {patterns}; "
+                "and credentials in .git/config); .wave/masks adds patterns, it never removes one"
             )
 
     def _finish(self, interrupted: bool) -> RunResult:

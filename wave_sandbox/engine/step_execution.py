@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from wave_sandbox.contracts import ON_FAILURE_HALT, ContractCheck, check_contract
+from wave_sandbox.contracts.json_depth import loads_bounded
 from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, artifact_problem, write_private_file
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_prompt import InjectedArtifact, build_retry_prompt
@@ -225,10 +226,11 @@ def _read_agent_result(folder: Path, result, append: bool = False) -> AgentResul
     report: dict[str, Any] = {}
     lines = result.stdout.decode("utf-8", "replace").strip().splitlines()
     if lines:
-        try:
-            report = json.loads(lines[-1])
+        try:  # the agent's stdout is the step's to write to: bounded depth, a mapping or nothing
+            parsed = loads_bounded(lines[-1])
         except ValueError:
-            report = {}
+            parsed = {}
+        report = parsed if isinstance(parsed, dict) else {}
     tail = result.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
     return AgentResult(result.exit_code, result.timed_out, report, " | ".join(tail))
 

@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 import yaml
 
 from wave_sandbox.errors import ScriptError
+from wave_sandbox.spec.yaml_budget import YamlBudgetError, check_node_budget
 
 __all__ = ["ScriptedTurn", "Script", "load_script", "TOOL_NAME_PATTERN"]
 
@@ -57,9 +58,15 @@ def load_script(path: Path) -> Script:
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
+        if root is not None:
+            check_node_budget(root)
         return Script(path=path, steps=_ScriptReader(path, loader).read_steps(root))
     except yaml.YAMLError as exc:
         raise ScriptError(f"scripted model file {path} is not valid YAML: {_one_line(exc)}") from exc
+    except YamlBudgetError as exc:
+        raise ScriptError(f"scripted model file {path}:{exc.line}: {exc.message}") from exc
+    except RecursionError as exc:  # PyYAML's pure-Python composer recurses per nesting level
+        raise ScriptError(f"scripted model file {path} nests too deep; flatten it") from exc
     finally:
         loader.dispose()
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from wave_sandbox.errors import ConfigurationError, PipelineNotFoundError, SpecError
 from wave_sandbox.resources import builtin_pipelines_dir
+from wave_sandbox.spec.ceiling_checks import add_step_ceiling_problems
 from wave_sandbox.spec.models import Pipeline, Step
 from wave_sandbox.spec.personas import Persona, load_persona_collecting, persona_names
 from wave_sandbox.spec.problems import Problem, ProblemCollector, display_path, raise_if_problems
@@ -22,6 +23,9 @@ from wave_sandbox.spec.schema_errors import add_schema_problems, follow_loc
 from wave_sandbox.spec.unsupported import add_unsupported_problems
 from wave_sandbox.spec.validation import IndexedStep, SemanticCheck, check_semantics
 from wave_sandbox.spec.yaml_loader import YamlDocument, YamlSyntaxError, parse_yaml
+
+if TYPE_CHECKING:  # settings imports spec's YAML loader; spec reads the ceilings only when called
+    from wave_sandbox.settings.ceilings import Ceilings
 
 PIPELINE_SUFFIXES = (".yaml", ".yml")
 BUILTIN_ORIGIN = "built-in"
@@ -105,7 +109,9 @@ def read_description(path: Path) -> str:
     """metadata.description, read without a full check (list must not fail on one bad file)."""
     try:
         data = parse_yaml(path.read_text(encoding="utf-8")).data
-    except (OSError, UnicodeDecodeError, YamlSyntaxError):
+    except YamlSyntaxError as error:
+        return f"(cannot be read: {display_path(path)}:{error.line}: {error.message})"
+    except (OSError, UnicodeDecodeError):
         return "(cannot be read; run `wave-sandbox validate` on it)"
     metadata = data.get("metadata") if isinstance(data, dict) else None
     description = metadata.get("description") if isinstance(metadata, dict) else None
@@ -121,14 +127,18 @@ def repository_folder(repo: Path | None) -> Path:
     return folder.absolute()
 
 
-def load_pipeline(path: Path, repo: Path) -> LoadedPipeline:
-    """Parse and check the pipeline at `path` for `repo`; SpecError carries every problem."""
+def load_pipeline(path: Path, repo: Path, ceilings: Ceilings | None = None) -> LoadedPipeline:
+    """Parse and check the pipeline at `path` for `repo`, within the operator's ceilings (the active
+    policy unless `ceilings` is given); SpecError carries every problem."""
     repo = repository_folder(repo)
     document = _parse_pipeline_file(path)
     collector = ProblemCollector(display_path(path), document)
     pipeline = _check_schema(document, collector)
     persona_problems: list[Problem] = []
-    personas = _check_steps(document, collector, repo, pipeline, persona_problems, path.parent.absolute())
+    ceilings = ceilings or _active_ceilings()
+    personas = _check_steps(
+        document, collector, repo, pipeline, persona_problems, path.parent.absolute(), ceilings
+    )
     raise_if_problems(collector.problems + persona_problems)
     assert pipeline is not None
     return LoadedPipeline(pipeline=pipeline, path=path, repo=repo, personas=personas)
@@ -163,14 +173,15 @@ def _check_schema(document: YamlDocument, collector: ProblemCollector) -> Pipeli
 
 def _check_steps(
     document: YamlDocument, collector: ProblemCollector, repo: Path, pipeline: Pipeline | None,
-    persona_problems: list[Problem], pipeline_folder: Path,
+    persona_problems: list[Problem], pipeline_folder: Path, ceilings: Ceilings,
 ) -> dict[str, Persona]:
     refused = add_unsupported_problems(document.data, collector)
     steps = _parsed_steps(document.data, pipeline)
     names = persona_names(repo)
     check = SemanticCheck(collector, repo, steps, _raw_step_ids(document.data), names, refused, pipeline_folder)
     check_semantics(check, document.data)
-    return _load_step_personas(steps, names, repo, persona_problems)
+    add_step_ceiling_problems(steps, collector, ceilings)
+    return _load_step_personas(steps, names, repo, persona_problems, ceilings)
 
 
 def _parsed_steps(data: dict[str, Any], pipeline: Pipeline | None) -> list[IndexedStep]:
@@ -223,7 +234,7 @@ def _raw_step_ids(data: dict[str, Any]) -> list[str]:
 
 
 def _load_step_personas(
-    steps: list[IndexedStep], names: list[str], repo: Path, problems: list[Problem]
+    steps: list[IndexedStep], names: list[str], repo: Path, problems: list[Problem], ceilings: Ceilings
 ) -> dict[str, Persona]:
     personas: dict[str, Persona] = {}
     attempted: set[str] = set()
@@ -231,7 +242,13 @@ def _load_step_personas(
         name = indexed.step.persona
         if name is not None and name in names and name not in attempted:
             attempted.add(name)
-            persona = load_persona_collecting(name, repo, problems)
+            persona = load_persona_collecting(name, repo, problems, ceilings)
             if persona is not None:
                 personas[name] = persona
     return personas
+
+
+def _active_ceilings() -> Ceilings:
+    from wave_sandbox.settings.ceilings import load_ceilings
+
+    return load_ceilings()

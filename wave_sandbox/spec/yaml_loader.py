@@ -9,7 +9,9 @@ Two things PyYAML gets "wrong" for us:
   Python objects we record the line of each mapping key and sequence item, keyed by its path tuple
   (`("steps", 0, "workspace", "mount")`).
 
-Duplicate keys are reported (PyYAML silently keeps the last one). libyaml's parser is used when
+Duplicate keys are reported (PyYAML silently keeps the last one). A document whose aliases would
+expand past a small budget, that nests too deep or loops is refused before anything is built
+(`yaml_budget`): every YAML file a repository gives us passes through here. libyaml's parser is used when
 PyYAML has it (it still calls our resolver); the pure-Python parser is the fallback.
 """
 
@@ -27,6 +29,8 @@ from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
+
+from wave_sandbox.spec.yaml_budget import YamlBudgetError, check_node_budget
 
 Path_ = tuple[str | int, ...]
 
@@ -138,9 +142,12 @@ def parse_yaml(text: str, loader_class: type | None = None) -> YamlDocument:
         root = loader.get_single_node()
         if root is None:
             return YamlDocument(data=None)
+        check_node_budget(root)
         document = YamlDocument(data=None)
         document.data = _build(loader, root, (), document)
         return document
+    except YamlBudgetError as error:
+        raise YamlSyntaxError(error.message, error.line) from error
     except yaml.MarkedYAMLError as error:
         raise _syntax_error(error) from error
     except (ValueError, yaml.YAMLError) as error:

@@ -2,8 +2,10 @@
 when it holds credentials. They are masked inside the container (an empty file over them), which
 changes nothing on the host, so masking never shows up on the review branch.
 
-Patterns are configurable per repository in `.wave/masks` (one glob per line, `#` comments); they are
-matched against each file's name and its path relative to the mount.
+A repository may add patterns in `.wave/masks` (one glob per line, `#` comments); they are matched
+against each file's name and its path relative to the mount. They add to the defaults and never
+replace them: the repository is untrusted input, and an operator's untracked `.env` or `deploy.pem`
+must stay masked whatever the repository says (SECURITY.md).
 """
 
 from __future__ import annotations
@@ -20,12 +22,24 @@ CREDENTIAL_IN_URL = re.compile(r"^\s*(url|pushurl)\s*=\s*\S+://[^/\s@]+@", re.IG
 EXTRA_HEADER = re.compile(r"^\s*extraheader\s*=", re.IGNORECASE | re.MULTILINE)
 
 
+MASKS_FILE_READ_LIMIT = 64 * 1024
+
+
 def secret_patterns(repo: Path) -> tuple[str, ...]:
+    """The default patterns, then the repository's own additions (never fewer than the defaults)."""
+    added = [pattern for pattern in repository_mask_patterns(repo) if pattern not in DEFAULT_SECRET_PATTERNS]
+    return DEFAULT_SECRET_PATTERNS + tuple(dict.fromkeys(added))
+
+
+def repository_mask_patterns(repo: Path) -> list[str]:
+    """The patterns in `.wave/masks`: a regular file, its first 64 KiB, printable lines only."""
     masks_file = repo / MASKS_FILE
     if not masks_file.is_file():
-        return DEFAULT_SECRET_PATTERNS
-    lines = [line.strip() for line in masks_file.read_text(errors="replace").splitlines()]
-    return tuple(line for line in lines if line and not line.startswith("#"))
+        return []
+    with open(masks_file, "rb") as stream:
+        text = stream.read(MASKS_FILE_READ_LIMIT).decode("utf-8", errors="replace")
+    lines = [line.strip() for line in text.splitlines()]
+    return [line for line in lines if line and not line.startswith("#") and line.isprintable()]
 
 
 def matches_secret_pattern(relative: str, patterns: tuple[str, ...]) -> bool:
