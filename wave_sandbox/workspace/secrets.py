@@ -1,23 +1,29 @@
-"""Files an agent should never read: secret-looking files in a mounted repository, and `.git/config`
-when it holds credentials. They are masked inside the container (an empty file over them), which
-changes nothing on the host, so masking never shows up on the review branch.
+"""Files an agent should never read: secret-looking files in a mounted repository. They are masked
+inside the container (an empty file over them), which changes nothing on the host, so masking never
+shows up on the review branch. (Credentials in git's own files: see `git_credentials`.)
 
 Patterns are configurable per repository in `.wave/masks` (one glob per line, `#` comments); they are
-matched against each file's name and its path relative to the mount.
+matched against each file's name, its path relative to the mount and every trailing part of that
+path (so `.kube/config` matches `deploy/.kube/config` too).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
 from pathlib import Path
 
-DEFAULT_SECRET_PATTERNS = (".env", ".env.*", "*.pem", "id_*", "*.key", "*.p12", "*.pfx", ".netrc", ".npmrc", ".pypirc")
+DEFAULT_SECRET_PATTERNS = (
+    ".env", ".env.*", "*.pem", "id_*", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore",
+    ".netrc", "_netrc", ".npmrc", ".pypirc", ".git-credentials", ".pgpass", ".htpasswd", ".vault-token",
+    ".docker/config.json", ".kube/config", "kubeconfig", "*.kubeconfig", ".aws/credentials",
+    ".cargo/credentials", ".cargo/credentials.toml", ".gem/credentials", "credentials.tfrc.json",
+    ".config/gh/hosts.yml",
+)  # fmt: skip
 MASKS_FILE = Path(".wave") / "masks"
 SKIPPED_FOLDERS = {".git", ".wave", "node_modules", ".venv", "__pycache__"}
-CREDENTIAL_IN_URL = re.compile(r"^\s*(url|pushurl)\s*=\s*\S+://[^/\s@]+@", re.IGNORECASE | re.MULTILINE)
-EXTRA_HEADER = re.compile(r"^\s*extraheader\s*=", re.IGNORECASE | re.MULTILINE)
 
 
 def secret_patterns(repo: Path) -> tuple[str, ...]:
@@ -29,8 +35,15 @@ def secret_patterns(repo: Path) -> tuple[str, ...]:
 
 
 def matches_secret_pattern(relative: str, patterns: tuple[str, ...]) -> bool:
-    name = relative.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(relative, pattern) for pattern in patterns)
+    parts = relative.split("/")
+    matcher = _pattern_matcher(patterns)
+    return any(matcher.match("/".join(parts[start:])) for start in range(len(parts)))
+
+
+@functools.lru_cache(maxsize=16)
+def _pattern_matcher(patterns: tuple[str, ...]) -> re.Pattern:
+    """All the globs as one expression: a walk over a large tree tries each path once, not once per glob."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns) or "(?!)")
 
 
 def find_secret_files(folder: Path, patterns: tuple[str, ...]) -> list[str]:
@@ -45,11 +58,3 @@ def find_secret_files(folder: Path, patterns: tuple[str, ...]) -> list[str]:
                 found.append(relative)
     return sorted(found)
 
-
-def git_config_has_credentials(config_file: Path) -> bool:
-    """A remote URL with a user or token in it, or an `http.extraheader` (usually a bearer token)."""
-    try:
-        text = config_file.read_text(errors="replace")
-    except OSError:
-        return False
-    return bool(CREDENTIAL_IN_URL.search(text) or EXTRA_HEADER.search(text))
