@@ -57,8 +57,10 @@ def printable_inline(text: str) -> str:
 
 def one_printable_line(text: str, max_chars: int = 200, empty: str = "") -> str:
     """The first non-blank line, tabs as spaces, every control, escape, bidi and invisible character
-    shown as a visible escape, capped in length (with "..." when cut)."""
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    shown as a visible escape, capped in length (with "..." when cut). Only a newline ends a line: a
+    lone carriage return (which would redraw the line on a terminal) is shown as ``\x0d``."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    first_line = next((line for line in lines if line.strip()), "")
     printable = printable_inline(first_line.replace("\t", " ")).strip()
     if len(printable) > max_chars:
         printable = printable[: max_chars - 3].rstrip() + "..."

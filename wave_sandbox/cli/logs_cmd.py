@@ -52,9 +52,12 @@ def logs_command(
         typer.echo(f"== {printable_inline(step_id)}")
         agent_log = folder / "agent.log"
         if agent_log.is_file():  # the agent's stderr: model text and tool output may pass through it
-            typer.echo(printable_text(agent_log.read_text(errors="replace").rstrip()))
+            # Bytes, then text: reading as text would turn a lone carriage return into a line break.
+            typer.echo(printable_text(agent_log.read_bytes().decode("utf-8", "replace").rstrip()))
         transcript = folder / "transcript.jsonl"
         if transcript.is_file():
             typer.echo("-- model exchanges")
-            for line in transcript.read_text(errors="replace").splitlines():
+            for line in transcript.read_bytes().decode("utf-8", "replace").split("\n"):
+                if not line.strip():
+                    continue
                 typer.echo(summarise_exchange(line))
