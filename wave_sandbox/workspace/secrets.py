@@ -35,15 +35,15 @@ def secret_patterns(repo: Path) -> tuple[str, ...]:
 
 
 def matches_secret_pattern(relative: str, patterns: tuple[str, ...]) -> bool:
-    parts = relative.split("/")
-    matcher = _pattern_matcher(patterns)
-    return any(matcher.match("/".join(parts[start:])) for start in range(len(parts)))
+    return _pattern_matcher(patterns).match(relative) is not None
 
 
 @functools.lru_cache(maxsize=16)
 def _pattern_matcher(patterns: tuple[str, ...]) -> re.Pattern:
-    """All the globs as one expression: a walk over a large tree tries each path once, not once per glob."""
-    return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns) or "(?!)")
+    """All the globs as one expression matching the whole path or any trailing part of it: a walk over
+    a large tree tries each path once, not once per glob and part."""
+    globs = "|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns) or "(?!)"
+    return re.compile(f"(?:[^/]*/)*?(?:{globs})")
 
 
 def find_secret_files(folder: Path, patterns: tuple[str, ...]) -> list[str]:
