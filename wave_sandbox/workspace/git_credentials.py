@@ -28,7 +28,11 @@ GIT_DIR_CHILDREN = {"modules", "worktrees"}
 SKIPPED_TREE_FOLDERS = {".wave", "node_modules", ".venv", "__pycache__"}
 NEVER_TEXT = {"index", "packed-refs", "shallow"}
 
-URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@\"'\\]+@")
+URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s@\"'\\]+)@")
+PLAIN_USERS = {"git"}  # ssh://git@host names the account every user shares: no secret
+URL_QUERY_SECRET = re.compile(
+    r"(?i)([?&](?:access_token|private_token|oauth_token|token|auth|key|sig|signature|password)=)[^&#\s\"']+"
+)
 # Well-known token shapes, wherever they stand (a comment, a value, a continued line).
 TOKEN_SHAPES = re.compile(
     r"\b(gh[pousr]_[A-Za-z0-9]{16,}|github_pat_\w{20,}|glpat-[\w-]{16,}|xox[abposr]-[\w-]{10,}"
@@ -38,7 +42,7 @@ KEY_VALUE = re.compile(r"^(\s*[A-Za-z][A-Za-z0-9-]*\s*=\s*)(.*)$")
 SECRET_KEY = re.compile(r"(?i)(header|token|pass|secret|cookie|credential|apikey|api-key)")
 SECRET_VALUE = re.compile(
     r"(?i)(\b(authorization|proxy-authorization)\s*:|\bbearer\s+\S|\bbasic\s+[a-z0-9+/=]{8,}"
-    r"|(password|passwd|token|secret)\s*=\s*\S)"
+    r"|(password|passwd|token|secret)\s*=\s*(?!\*\*\*)\S)"
 )
 COMMENT = re.compile(r"^\s*[#;]")
 INCLUDE_PATH = re.compile(r"(?im)^\s*path\s*=\s*\"?([^\"\n]+?)\"?\s*$")
@@ -61,7 +65,8 @@ def redact_git_config(text: str) -> str:
 
 
 def _redact_line(line: str) -> str:
-    line = TOKEN_SHAPES.sub(REDACTED, URL_USERINFO.sub(rf"\1{REDACTED}@", line))
+    line = URL_QUERY_SECRET.sub(rf"\1{REDACTED}", URL_USERINFO.sub(_redact_userinfo, line))
+    line = TOKEN_SHAPES.sub(REDACTED, line)
     if COMMENT.match(line):
         return "# (a credential was here)" if SECRET_VALUE.search(line) else line
     key_value = KEY_VALUE.match(line)
@@ -72,6 +77,12 @@ def _redact_line(line: str) -> str:
     if value.strip() and (SECRET_KEY.search(key) or SECRET_VALUE.search(value)) and value.strip() != REDACTED:
         return key_value.group(1) + REDACTED
     return line
+
+
+def _redact_userinfo(match: re.Match) -> str:
+    if match.group(2) in PLAIN_USERS:
+        return match.group()
+    return f"{match.group(1)}{REDACTED}@"
 
 
 def _continues(line: str) -> bool:

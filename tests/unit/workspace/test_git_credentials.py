@@ -25,9 +25,11 @@ CREDENTIAL_LINES = {
     "\tsmtpPass = secret": "\tsmtpPass = ***",
     "# old token ghp_abcdefghijklmnopqrstuvwxyz": "# old token ***",
     "# password=oops": "# (a credential was here)",
+    "\turl = https://gitlab.example/r.git?private_token=abc&x=1": "\turl = https://gitlab.example/r.git?private_token=***&x=1",
 }
 HARMLESS = [
     "[core]", "\trepositoryformatversion = 0", "\turl = https://github.com/o/r.git", "\turl = git@github.com:o/r.git",
+    "\turl = ssh://git@github.com/o/r.git",
     '[remote "origin"]', "\tfetch = +refs/heads/*:refs/remotes/origin/*", "\tinsteadOf = https://github.com/",
     "\tusername = bob", "\thelper = store", "# a comment",
 ]  # fmt: skip
