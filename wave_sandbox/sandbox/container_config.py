@@ -82,8 +82,8 @@ def container_mounts(
     empty_file: Path | None,
     replacements: dict[str, Path] | None = None,
 ) -> list[Mount]:
-    """The workspace volume, the spec's bind mounts, an empty read-only file over each masked file,
-    and over each replaced file the host file (``replacements``: container path -> host path) holding its new content."""
+    """The workspace volume, the spec's bind mounts, an empty read-only file over each masked file, and
+    over each replaced file the host file holding its new content (``replacements``: container path -> host path)."""
     mounts = [Mount(WORKSPACE_DIR, volume_name, type="volume")]
     mounts += [Mount(m.target, str(m.source), type="bind", read_only=m.read_only) for m in spec.mounts]
     if masks.files and empty_file is None:
