@@ -8,6 +8,7 @@ import sys
 import typer
 
 from wave_sandbox.errors import SpecError, WaveSandboxError
+from wave_sandbox.text_safety import printable_inline, printable_text
 
 app = typer.Typer(
     name="wave-sandbox",
@@ -46,10 +47,10 @@ def main() -> None:
         exit_code = app(standalone_mode=False)
     except SpecError as error:
         for problem in error.problems:
-            print(problem, file=sys.stderr)
+            print(printable_inline(problem), file=sys.stderr)
         sys.exit(error.exit_code)
     except WaveSandboxError as error:
-        print(f"Error: {error}", file=sys.stderr)
+        print(f"Error: {printable_text(str(error))}", file=sys.stderr)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
@@ -71,7 +72,7 @@ def report_internal_error(error: Exception) -> None:
     if os.environ.get("WAVE_SANDBOX_DEBUG"):
         traceback.print_exception(error)
     print(
-        f"Internal error (a bug in wave-sandbox): {type(error).__name__}: {error}. "
+        f"Internal error (a bug in wave-sandbox): {type(error).__name__}: {printable_inline(str(error))}. "
         "Set WAVE_SANDBOX_DEBUG=1 to see the traceback.",
         file=sys.stderr,
     )

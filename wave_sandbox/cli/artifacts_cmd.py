@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from wave_sandbox.cli.app import app
+from wave_sandbox.text_safety import printable_inline
 
 
 @app.command("artifacts")
@@ -22,4 +23,4 @@ def artifacts_command(
         folder = record.folder / "steps" / step_id / "artifacts"
         if folder.is_dir():
             for artifact in sorted(folder.iterdir()):
-                typer.echo(f"{step_id}\t{artifact}")
+                typer.echo(f"{printable_inline(step_id)}\t{printable_inline(str(artifact))}")

@@ -16,6 +16,7 @@ import typer
 
 from wave_sandbox.cli.app import app
 from wave_sandbox.errors import ConfigurationError
+from wave_sandbox.text_safety import printable_text
 
 LogsOption = Annotated[
     Optional[list[Path]],
@@ -53,4 +54,4 @@ def evidence_command(
         output = run_evidence(str(repo), paths, symptom, window_hours, as_json)
     except EvidenceError as error:
         raise ConfigurationError(str(error)) from error
-    typer.echo(output, nl=False)
+    typer.echo(printable_text(output), nl=False)  # log lines and commit subjects are the repository's words

@@ -12,6 +12,7 @@ from wave_sandbox.errors import SpecError
 from wave_sandbox.resources import builtin_pipelines_dir
 from wave_sandbox.spec.loader import BUILTIN_ORIGIN, PipelineListing, list_pipelines, repository_folder
 from wave_sandbox.spec.personas import load_persona, persona_names
+from wave_sandbox.text_safety import printable_inline
 
 RepoOption = Annotated[
     Path | None,
@@ -52,6 +53,7 @@ def format_table(rows: list[tuple[str, str, str]]) -> str:
     """Rows as aligned columns, two spaces in; `(none)` when there are no rows."""
     if not rows:
         return "  (none)"
+    rows = [tuple(printable_inline(str(cell)) for cell in row) for row in rows]
     name_width = max(len(row[0]) for row in rows)
     description_width = max(len(row[1]) for row in rows)
     return "\n".join(

@@ -10,22 +10,28 @@ import typer
 
 from wave_sandbox.cli.app import app
 from wave_sandbox.errors import RunNotFoundError
+from wave_sandbox.text_safety import one_printable_line, printable_inline, printable_text
 
 
 def summarise_exchange(line: str) -> str:
+    """One printable line per model exchange: its status, the first line of each text, each tool call."""
     try:
         exchange = json.loads(line)
     except ValueError:
-        return line.rstrip()
-    response = exchange.get("response")
+        return one_printable_line(line, 300)
+    response = exchange.get("response") if isinstance(exchange, dict) else None
     blocks = response.get("content", []) if isinstance(response, dict) else []
     parts = []
-    for block in blocks:
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, dict):
+            continue
         if block.get("type") == "text":
-            parts.append(block.get("text", "").strip().splitlines()[0][:120] if block.get("text") else "")
+            parts.append(one_printable_line(str(block.get("text") or ""), 120))
         elif block.get("type") == "tool_use":
-            parts.append(f"{block.get('name')}({json.dumps(block.get('input'))[:100]})")
-    return f"[{exchange.get('status')}] " + " | ".join(part for part in parts if part)
+            tool_input = json.dumps(block.get("input"))[:100]
+            parts.append(f"{one_printable_line(str(block.get('name')), 60)}({printable_inline(tool_input)})")
+    status = exchange.get("status") if isinstance(exchange, dict) else None
+    return f"[{one_printable_line(str(status), 40)}] " + " | ".join(part for part in parts if part)
 
 
 @app.command("logs")
@@ -43,12 +49,15 @@ def logs_command(
         raise RunNotFoundError(f"run {record.run_id} has no step '{step}' (steps: {', '.join(step_ids)})")
     for step_id in [step] if step else step_ids:
         folder = record.folder / "steps" / step_id
-        typer.echo(f"== {step_id}")
+        typer.echo(f"== {printable_inline(step_id)}")
         agent_log = folder / "agent.log"
-        if agent_log.is_file():
-            typer.echo(agent_log.read_text(errors="replace").rstrip())
+        if agent_log.is_file():  # the agent's stderr: model text and tool output may pass through it
+            # Bytes, then text: reading as text would turn a lone carriage return into a line break.
+            typer.echo(printable_text(agent_log.read_bytes().decode("utf-8", "replace").rstrip()))
         transcript = folder / "transcript.jsonl"
         if transcript.is_file():
             typer.echo("-- model exchanges")
-            for line in transcript.read_text(errors="replace").splitlines():
+            for line in transcript.read_bytes().decode("utf-8", "replace").split("\n"):
+                if not line.strip():
+                    continue
                 typer.echo(summarise_exchange(line))

@@ -13,6 +13,7 @@ from wave_sandbox.engine.events import (
     STEP_STARTED,
     RunEvent,
 )
+from wave_sandbox.text_safety import json_printable, printable_inline
 
 
 def format_tokens(count: int | None) -> str:
@@ -81,8 +82,8 @@ class ConsoleRenderer:
             self._write([format_step_line(event)])
 
     def _write(self, lines: list[str]) -> None:
-        for line in lines:
-            print(line, file=self.stream, flush=True)
+        for line in lines:  # step ids, personas, messages, artifact names: the pipeline's and agents' words
+            print(printable_inline(line), file=self.stream, flush=True)
 
 
 class JsonLinesRenderer:
@@ -92,4 +93,4 @@ class JsonLinesRenderer:
         self.stream = stream or sys.stdout
 
     def __call__(self, event: RunEvent) -> None:
-        print(json.dumps(event.to_json_dict(), ensure_ascii=False), file=self.stream, flush=True)
+        print(json_printable(json.dumps(event.to_json_dict(), ensure_ascii=False)), file=self.stream, flush=True)

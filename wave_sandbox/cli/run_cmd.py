@@ -10,11 +10,13 @@ import typer
 
 from wave_sandbox.cli.app import app
 from wave_sandbox.errors import ConfigurationError
+from wave_sandbox.text_safety import printable_text
 
 
 def notify(message: str) -> None:
-    """Notices and warnings go to stderr, so stdout stays the step lines (or pure JSON)."""
-    print(message, file=sys.stderr, flush=True)
+    """Notices and warnings go to stderr, so stdout stays the step lines (or pure JSON); they may
+    name repository files and quote agents, so they pass the sanitizer."""
+    print(printable_text(message), file=sys.stderr, flush=True)
 
 
 def read_input(input_text: Optional[str], input_file: Optional[Path]) -> str:

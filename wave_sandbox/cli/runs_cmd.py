@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from wave_sandbox.cli.app import app
+from wave_sandbox.text_safety import printable_inline
 
 
 def format_duration(duration_ms) -> str:
@@ -25,7 +26,8 @@ def runs_command(repo: Path = typer.Option(Path("."), "--repo", help="The reposi
     for record in records:
         data = record.data
         branch = data.get("branch") or ""
-        typer.echo(
-            f"{record.run_id}  {data.get('pipeline', '?'):<20} {data.get('status', '?'):<11} "
+        pipeline = printable_inline(str(data.get("pipeline", "?")))
+        typer.echo(printable_inline(
+            f"{record.run_id}  {pipeline:<20} {data.get('status', '?'):<11} "
             f"{format_duration(data.get('duration_ms')):>6}  {branch}".rstrip()
-        )
+        ))

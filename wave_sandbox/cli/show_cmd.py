@@ -9,6 +9,7 @@ import typer
 from wave_sandbox.cli.app import app
 from wave_sandbox.cli.render import format_tokens
 from wave_sandbox.cli.runs_cmd import format_duration
+from wave_sandbox.text_safety import printable_inline
 
 
 @app.command("show")
@@ -20,16 +21,22 @@ def show_command(
     from wave_sandbox.engine.run_lookup import find_run
 
     data = find_run(repo.resolve(), run).data
-    typer.echo(f"Run {data['run_id']}: {data.get('pipeline')} {data.get('status')} "
-               f"{format_duration(data.get('duration_ms'))}".rstrip())
-    typer.echo(f"Model: {data.get('model')}")
+    # Every value may come from a pipeline, a repository or an agent: each line goes through the sanitizer.
+    echo_line(f"Run {data['run_id']}: {data.get('pipeline')} {data.get('status')} "
+              f"{format_duration(data.get('duration_ms'))}".rstrip())
+    echo_line(f"Model: {data.get('model')}")
     if data.get("failure"):
-        typer.echo(f"Failure: {data['failure']}")
+        echo_line(f"Failure: {data['failure']}")
     for step_id, step in data.get("steps", {}).items():
         tokens = (step.get("tokens_in") or 0) + (step.get("tokens_out") or 0)
-        typer.echo(
-            f"  {step_id:<17} {step.get('status', '?'):<10} {format_duration(step.get('duration_ms')):>5} "
+        echo_line(
+            f"  {printable_inline(step_id):<17} {step.get('status', '?'):<10} "
+            f"{format_duration(step.get('duration_ms')):>5} "
             f"{format_tokens(tokens) if tokens else '':>6} {step.get('summary') or ''}".rstrip()
         )
     if data.get("branch"):
-        typer.echo(f"Branch: {data['branch']} ({len(data.get('commits') or [])} commit(s))")
+        echo_line(f"Branch: {data['branch']} ({len(data.get('commits') or [])} commit(s))")
+
+
+def echo_line(line: str) -> None:
+    typer.echo(printable_inline(line))

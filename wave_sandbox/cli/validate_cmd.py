@@ -11,6 +11,7 @@ from wave_sandbox.cli.app import app
 from wave_sandbox.errors import SpecError
 from wave_sandbox.spec.loader import find_pipeline_file, load_pipeline, repository_folder
 from wave_sandbox.spec.problems import Problem, display_path, sorted_problem_lines
+from wave_sandbox.text_safety import printable_inline
 
 PipelineArgument = Annotated[
     str,
@@ -46,12 +47,13 @@ def validate_command(pipeline: PipelineArgument, repo: RepoOption = None) -> Non
     if config_problems:
         exit_with_problems(sorted_problem_lines(config_problems))
     step_count = len(loaded.pipeline.steps)
-    typer.echo(f"OK: {loaded.name} ({step_count} step{'s' if step_count != 1 else ''}) from {display_path(path)}")
+    plural = "s" if step_count != 1 else ""
+    typer.echo(printable_inline(f"OK: {loaded.name} ({step_count} step{plural}) from {display_path(path)}"))
 
 
 def exit_with_problems(problems: list[str]) -> NoReturn:
     """Print each problem on its own line on stderr (no "Error:" prefix, so every line starts with
     FILE:LINE and editors can jump to it), then exit with status 2."""
     for problem in problems:
-        typer.echo(problem, err=True)
+        typer.echo(printable_inline(problem), err=True)
     raise typer.Exit(2)

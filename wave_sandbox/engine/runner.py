@@ -207,7 +207,7 @@ class PipelineRun:
             self.loaded, step_id, persona, self._settings(), self.record, self.infrastructure.clone
         )
         job.budget = self.infrastructure.step_budget(persona)
-        self._notify_masks_once(job.masked_paths)
+        self._notify_masks_once([*job.masked_paths, *job.redacted_files])
         context = self.infrastructure.step_context(self.record, self.options)
         self.record.update_step(step_id, limits=job.limits, timeout_s=job.timeout_s,
                                 model=job.step_description["model"], tools=job.step_description["tools"])

@@ -51,6 +51,8 @@ class StepJob:
     limits: dict[str, Any]
     budget: Any = None
     contracts: list[ContractCheck] = field(default_factory=list)
+    redacted_files: dict[str, bytes] = field(default_factory=dict)
+    """Container paths of git files holding credentials -> the copy without them shown instead."""
 
 
 @dataclass
@@ -213,6 +215,7 @@ def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: 
         workspace_dirs=sorted({str(Path(a.path).parent) for a in job.outputs} - {"."}),
         lifetime_s=job.timeout_s + 30,
         masked_paths=job.masked_paths,
+        replaced_files=job.redacted_files,
         **job.limits,
     )
 

@@ -109,7 +109,7 @@ def build_step_job(
     outputs = declared_outputs(step)
     contracts = step_contracts(loaded, step)
     mount_triples = [(m.resolved_source(loaded.repo), m.target, m.mode != "readwrite") for m in step.mounts]
-    mounts, masked = plan_step_mounts(mount_triples, loaded.repo, clone)
+    mounts, masked, redacted = plan_step_mounts(mount_triples, loaded.repo, clone)
     if mounts:  # attachments go to every step that looks at the repository
         mounts += attachment_mounts(settings.attachments)
     rendered = render_template(loaded.prompt_template(step), template_variables(loaded, step_id, settings))
@@ -141,6 +141,7 @@ def build_step_job(
         timeout_s=timeout_s,
         mounts=mounts,
         masked_paths=masked,
+        redacted_files=redacted,
         injected=injected,
         outputs=outputs,
         limits={

@@ -10,7 +10,7 @@ holding only the spec's variables (docker-py's ``use_config_proxy`` would add th
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -30,6 +30,8 @@ class MaskPlan:
 
     folders: list[str]
     files: list[str]
+    replaced: dict[str, bytes] = field(default_factory=dict)
+    """Files shown with other content: {container path: content}."""
 
 
 def plan_masks(spec: ContainerSpec) -> MaskPlan:
@@ -39,16 +41,27 @@ def plan_masks(spec: ContainerSpec) -> MaskPlan:
     the same mount (that is where the container will resolve it too); links leaving the mount and
     paths that do not exist are skipped, as the container cannot see anything there.
     """
-    folders, files = [], []
+    folders, files, replaced = [], [], {}
     for masked_path in spec.masked_paths:
-        mount, host_path = _host_path_of(masked_path, spec.mounts)
-        resolved = Path(os.path.realpath(host_path))
-        source = Path(os.path.realpath(mount.source))
-        if not resolved.is_relative_to(source) or resolved == source or not resolved.exists():
-            continue
-        container_path = str(PurePosixPath(mount.target) / resolved.relative_to(source).as_posix())
-        (folders if resolved.is_dir() else files).append(container_path)
-    return MaskPlan(folders=folders, files=files)
+        container_path, is_dir = _visible_path(masked_path, spec.mounts)
+        if container_path is not None:
+            (folders if is_dir else files).append(container_path)
+    for replaced_path, content in spec.replaced_files.items():
+        container_path, is_dir = _visible_path(replaced_path, spec.mounts)
+        if container_path is not None and not is_dir and container_path not in files:
+            replaced[container_path] = content
+    return MaskPlan(folders=folders, files=files, replaced=replaced)
+
+
+def _visible_path(container_path: str, mounts: list[BindMount]) -> tuple[str | None, bool]:
+    """Where the container sees `container_path` once host links are followed, and whether it is a
+    folder; None when it leaves its mount or does not exist."""
+    mount, host_path = _host_path_of(container_path, mounts)
+    resolved = Path(os.path.realpath(host_path))
+    source = Path(os.path.realpath(mount.source))
+    if not resolved.is_relative_to(source) or resolved == source or not resolved.exists():
+        return None, False
+    return str(PurePosixPath(mount.target) / resolved.relative_to(source).as_posix()), resolved.is_dir()
 
 
 def _host_path_of(masked_path: str, mounts: list[BindMount]) -> tuple[BindMount, Path]:
@@ -63,14 +76,23 @@ def _host_path_of(masked_path: str, mounts: list[BindMount]) -> tuple[BindMount,
 
 
 def container_mounts(
-    spec: ContainerSpec, volume_name: str, masks: MaskPlan, empty_file: Path | None
+    spec: ContainerSpec,
+    volume_name: str,
+    masks: MaskPlan,
+    empty_file: Path | None,
+    replacements: dict[str, Path] | None = None,
 ) -> list[Mount]:
-    """The workspace volume, the spec's bind mounts, and an empty read-only file over each masked file."""
+    """The workspace volume, the spec's bind mounts, an empty read-only file over each masked file, and
+    over each replaced file the host file holding its new content (``replacements``: container path -> host path)."""
     mounts = [Mount(WORKSPACE_DIR, volume_name, type="volume")]
     mounts += [Mount(m.target, str(m.source), type="bind", read_only=m.read_only) for m in spec.mounts]
     if masks.files and empty_file is None:
         raise SandboxError("masked files need an empty file to mount over them")
     mounts += [Mount(path, str(empty_file), type="bind", read_only=True) for path in masks.files]
+    replacements = replacements or {}
+    if set(masks.replaced) - set(replacements):
+        raise SandboxError("replaced files need a host file each to mount over them")
+    mounts += [Mount(path, str(replacements[path]), type="bind", read_only=True) for path in masks.replaced]
     return mounts
 
 
@@ -91,12 +113,16 @@ def container_environment(spec: ContainerSpec) -> dict[str, str]:
 
 
 def host_config_arguments(
-    spec: ContainerSpec, volume_name: str, masks: MaskPlan, empty_file: Path | None
+    spec: ContainerSpec,
+    volume_name: str,
+    masks: MaskPlan,
+    empty_file: Path | None,
+    replacements: dict[str, Path] | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments of ``APIClient.create_host_config``."""
     memory = f"{spec.memory_mb}m"
     return {
-        "mounts": container_mounts(spec, volume_name, masks, empty_file),
+        "mounts": container_mounts(spec, volume_name, masks, empty_file, replacements),
         "tmpfs": container_tmpfs(spec, masks),
         "read_only": True,
         "cap_drop": ["ALL"],

@@ -12,7 +12,8 @@ The arrangement inside a Docker sandbox (the runner and the agent rely on it):
   ``workspace_dirs`` exist before ``create`` returns.
 - Bind mounts at their targets, read-only ones enforced by the kernel (EROFS).
 - Each masked path is hidden: a directory under an empty read-only tmpfs, a file under an empty
-  read-only file. Masked paths must lie under a bind mount target; those missing on the host are
+  read-only file. Each replaced file is shown read-only with the spec's content instead of its own.
+  Masked and replaced paths must lie under a bind mount target; those missing on the host are
   skipped (nothing to hide).
 - Read-only root filesystem; ``/tmp`` (mode 1777) and ``/home/wave`` (HOME, owned by the user) are
   size-capped tmpfs. All capabilities dropped, no-new-privileges, memory = memory+swap, CPU and pids
@@ -63,6 +64,9 @@ class ContainerSpec:
     """The container stops by itself after this many seconds."""
     masked_paths: list[str] = field(default_factory=list)
     """Container paths under a bind mount target whose content is hidden (shown empty)."""
+    replaced_files: dict[str, bytes] = field(default_factory=dict)
+    """Container paths of files under a bind mount target shown read-only with this content instead
+    (a git config without its credentials)."""
     tmp_mb: int = 64
     """Size cap of the /tmp tmpfs."""
     home_mb: int = 64

@@ -50,7 +50,8 @@ class DockerSandbox:
         self.client = client
         self.registry = registry
         # The engine mounts a container's binds again whenever it copies a file out (collect): the
-        # empty file over masked files must live as long as the container, not just until it starts.
+        # empty file over masked files (and the content of replaced ones) must live as long as the
+        # container, not just until it starts.
         self._mask_folders: dict[str, Path] = {}
 
     def create(self, spec: ContainerSpec) -> SandboxHandle:
@@ -60,8 +61,8 @@ class DockerSandbox:
         name = docker_object_name("step", spec.run_id, spec.step_id)
         volume_name = create_workspace_volume(self.client, spec, self.registry)
         try:
-            empty_file = self._empty_file_for_masks(name, masks)
-            container_id = self._create_container(spec, name, volume_name, masks, empty_file)
+            empty_file, replacements = self._files_for_masks(name, masks)
+            container_id = self._create_container(spec, name, volume_name, masks, empty_file, replacements)
             handle = SandboxHandle(spec.run_id, spec.step_id, container_id, name, volume_name, spec)
             self._start(handle)
             self._make_workspace_dirs(handle, workspace_dirs)
@@ -104,17 +105,20 @@ class DockerSandbox:
             self.registry.forget_volume(handle.volume_name)
         self._remove_mask_folder(handle.container_name)
 
-    def _empty_file_for_masks(self, container_name: str, masks: MaskPlan) -> Path | None:
-        """An empty read-only host file to mount over masked files, kept until the container is destroyed."""
-        if not masks.files:
-            return None
+    def _files_for_masks(self, container_name: str, masks: MaskPlan) -> tuple[Path | None, dict[str, Path]]:
+        """Read-only host files to mount: an empty one over masked files, one per replaced file with
+        its content ({container path: host file}); kept until the container is destroyed."""
+        if not masks.files and not masks.replaced:
+            return None, {}
         folder = Path(tempfile.mkdtemp(prefix="wave-sandbox-mask-"))
         self._mask_folders[container_name] = folder
         folder.chmod(0o755)
-        empty_file = folder / "masked"
-        empty_file.touch()
-        empty_file.chmod(0o444)
-        return empty_file
+        empty_file = _read_only_file(folder / "masked", b"")
+        replacements = {
+            path: _read_only_file(folder / f"replaced-{number}", content)
+            for number, (path, content) in enumerate(sorted(masks.replaced.items()))
+        }
+        return empty_file, replacements
 
     def _remove_mask_folder(self, container_name: str) -> None:
         folder = self._mask_folders.pop(container_name, None)
@@ -122,11 +126,17 @@ class DockerSandbox:
             shutil.rmtree(folder, ignore_errors=True)
 
     def _create_container(
-        self, spec: ContainerSpec, name: str, volume_name: str, masks: MaskPlan, empty_file: Path | None
+        self,
+        spec: ContainerSpec,
+        name: str,
+        volume_name: str,
+        masks: MaskPlan,
+        empty_file: Path | None,
+        replacements: dict[str, Path],
     ) -> str:
         try:
             host_config = self.client.api.create_host_config(
-                **host_config_arguments(spec, volume_name, masks, empty_file)
+                **host_config_arguments(spec, volume_name, masks, empty_file, replacements)
             )
             container_id = self.client.api.create_container(
                 **create_container_arguments(spec, name, host_config)
@@ -172,6 +182,12 @@ class DockerSandbox:
         except SandboxError:
             pass
         self._remove_mask_folder(container_name)
+
+
+def _read_only_file(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    path.chmod(0o444)
+    return path
 
 
 def _archive_of(folder_parts: tuple[str, ...], files: dict[str, bytes], uid: int, gid: int) -> bytes:

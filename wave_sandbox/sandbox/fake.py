@@ -2,7 +2,8 @@
 
 For unit tests of the runner without Docker. It gives NO isolation: commands run as the current
 user with the host's PATH, bind mounts are the host folders themselves (read-only is not enforced),
-masked paths are not hidden, there are no limits, no network separation and no lifetime.
+masked paths are not hidden nor replaced files replaced, there are no limits, no network separation
+and no lifetime.
 
 What it keeps of the contract: /workspace (the working directory) is a fresh temp folder, with
 ``workspace_dirs`` made; each argument of an exec'd command that names /workspace, /home/wave or a

@@ -1,27 +1,31 @@
-"""Files an agent should never read: secret-looking files in a mounted repository, and `.git/config`
-when it holds credentials. They are masked inside the container (an empty file over them), which
-changes nothing on the host, so masking never shows up on the review branch.
+"""Files an agent should never read: secret-looking files in a mounted repository. They are masked
+inside the container (an empty file over them), which changes nothing on the host, so masking never
+shows up on the review branch. (Credentials in git's own files: see `git_credentials`.)
 
-A repository may add patterns in `.wave/masks` (one glob per line, `#` comments); they are matched
-against each file's name and its path relative to the mount. They add to the defaults and never
+A repository may add patterns in `.wave/masks` (one glob per line, `#` comments). They add to the defaults and never
 replace them: the repository is untrusted input, and an operator's untracked `.env` or `deploy.pem`
 must stay masked whatever the repository says (SECURITY.md).
+Patterns are matched against each file's name, its path relative to the mount and every trailing part of
+that path (so `.kube/config` matches `deploy/.kube/config` too).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
 from pathlib import Path
 
-DEFAULT_SECRET_PATTERNS = (".env", ".env.*", "*.pem", "id_*", "*.key", "*.p12", "*.pfx", ".netrc", ".npmrc", ".pypirc")
+DEFAULT_SECRET_PATTERNS = (
+    ".env", ".env.*", "*.pem", "id_*", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore",
+    ".netrc", "_netrc", ".npmrc", ".pypirc", ".git-credentials", ".pgpass", ".htpasswd", ".vault-token",
+    ".docker/config.json", ".kube/config", "kubeconfig", "*.kubeconfig", ".aws/credentials",
+    ".cargo/credentials", ".cargo/credentials.toml", ".gem/credentials", "credentials.tfrc.json",
+    ".config/gh/hosts.yml",
+)  # fmt: skip
 MASKS_FILE = Path(".wave") / "masks"
 SKIPPED_FOLDERS = {".git", ".wave", "node_modules", ".venv", "__pycache__"}
-CREDENTIAL_IN_URL = re.compile(r"^\s*(url|pushurl)\s*=\s*\S+://[^/\s@]+@", re.IGNORECASE | re.MULTILINE)
-EXTRA_HEADER = re.compile(r"^\s*extraheader\s*=", re.IGNORECASE | re.MULTILINE)
-
-
 MASKS_FILE_READ_LIMIT = 64 * 1024
 
 
@@ -43,8 +47,15 @@ def repository_mask_patterns(repo: Path) -> list[str]:
 
 
 def matches_secret_pattern(relative: str, patterns: tuple[str, ...]) -> bool:
-    name = relative.rsplit("/", 1)[-1]
-    return any(fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(relative, pattern) for pattern in patterns)
+    return _pattern_matcher(patterns).match(relative) is not None
+
+
+@functools.lru_cache(maxsize=16)
+def _pattern_matcher(patterns: tuple[str, ...]) -> re.Pattern:
+    """All the globs as one expression matching the whole path or any trailing part of it: a walk over
+    a large tree tries each path once, not once per glob and part."""
+    globs = "|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns) or "(?!)"
+    return re.compile(f"(?:[^/]*/)*?(?:{globs})")
 
 
 def find_secret_files(folder: Path, patterns: tuple[str, ...]) -> list[str]:
@@ -59,11 +70,3 @@ def find_secret_files(folder: Path, patterns: tuple[str, ...]) -> list[str]:
                 found.append(relative)
     return sorted(found)
 
-
-def git_config_has_credentials(config_file: Path) -> bool:
-    """A remote URL with a user or token in it, or an `http.extraheader` (usually a bearer token)."""
-    try:
-        text = config_file.read_text(errors="replace")
-    except OSError:
-        return False
-    return bool(CREDENTIAL_IN_URL.search(text) or EXTRA_HEADER.search(text))

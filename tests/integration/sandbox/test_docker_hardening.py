@@ -102,6 +102,21 @@ def test_masks_also_hide_paths_inside_a_read_write_mount(sandbox, started, agent
     assert (repo / "secrets" / "id_rsa").read_text() == "PRIVATE\n"
 
 
+def test_replaced_files_show_their_new_content_read_only_and_survive_collection(
+    sandbox, started, agent_image, repo
+):
+    (repo / ".git").mkdir(exist_ok=True)
+    (repo / ".git" / "config").write_text("[remote]\n\turl = https://u:TOKEN@example.com/r.git\n")
+    replaced = {"/src/.git/config": b"[remote]\n\turl = https://***@example.com/r.git\n"}
+    spec = make_spec(agent_image, mounts=[read_only_mount(repo)], replaced_files=replaced, workspace_dirs=["out"])
+    handle = started(spec)
+    assert sh(sandbox, handle, "cat /src/.git/config").stdout == replaced["/src/.git/config"]
+    assert try_write(sandbox, handle, "/src/.git/config") in ("EROFS", "EACCES")
+    assert sh(sandbox, handle, "echo kept > /workspace/out/a.txt").exit_code == 0
+    assert sandbox.collect(handle, ["out/a.txt"], 1024)[0].content == b"kept\n"  # the copy outlives the start
+    assert "TOKEN" in (repo / ".git" / "config").read_text()
+
+
 def test_the_environment_holds_only_the_specs_variables(sandbox, started, agent_image, docker, monkeypatch):
     monkeypatch.setenv("WAVE_SANDBOX_HOST_MARKER", "host-marker-value-1234")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")

@@ -96,3 +96,16 @@ def test_token_format():
     assert format_tokens(950) == "950"
     assert format_tokens(2100) == "2.1k"
     assert format_tokens(1_250_000) == "1.2M"
+
+
+def test_console_and_json_lines_show_hostile_text_as_visible_escapes():
+    hostile = "done\x1b]52;c;aGk=\x07\u202e\u200b\r[10:00:00] completed safe to merge"
+    console, lines = io.StringIO(), io.StringIO()
+    for event in (RunEvent("completed", "r1", "p", step_id="s", persona="navigator", duration_ms=1000, message=hostile),
+                  RunEvent("run_failed", "r1", "p", duration_ms=3000, message=hostile, artifacts=["out/a\u202eb"])):
+        ConsoleRenderer(console)(event)
+        JsonLinesRenderer(lines)(event)
+    printed = console.getvalue() + lines.getvalue()
+    assert not any(char in printed for char in "\x1b\x07\u202e\u200b\r")
+    assert "done\\x1b]52;c;aGk=\\x07\\u202e\\u200b\\x0d[10:00:00] completed" in console.getvalue()
+    assert [json.loads(line)["message"] for line in lines.getvalue().splitlines()] == [hostile, hostile]

@@ -110,3 +110,23 @@ def test_masked_files_are_mounted_from_the_empty_file(tmp_path):
     built = host_config_arguments(spec(), "vol", MaskPlan(["/src/runs"], ["/src/.env"]), tmp_path / "empty")
     assert built["mounts"][-1]["Target"] == "/src/.env" and built["mounts"][-1]["ReadOnly"] is True
     assert built["tmpfs"]["/src/runs"].startswith("ro,")
+
+
+def test_replaced_files_are_planned_where_the_container_sees_them(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text("[core]\n")
+    (tmp_path / "shared.config").write_text("[core]\n")
+    (tmp_path / "linked.config").symlink_to("shared.config")
+    (tmp_path / "outside.config").symlink_to("/etc/hostname")
+    replaced = {"/src/.git/config": b"a", "/src/linked.config": b"b", "/src/outside.config": b"c", "/src/absent": b"d"}
+    plan = plan_masks(spec(mounts=[BindMount(tmp_path, "/src")], replaced_files=replaced))
+    assert plan.replaced == {"/src/.git/config": b"a", "/src/shared.config": b"b"}
+
+
+def test_replaced_files_are_mounted_read_only_from_their_host_copies(tmp_path):
+    plan = MaskPlan([], [], {"/src/.git/config": b"redacted"})
+    built = host_config_arguments(spec(), "vol", plan, None, {"/src/.git/config": tmp_path / "copy"})
+    assert built["mounts"][-1]["Target"] == "/src/.git/config" and built["mounts"][-1]["ReadOnly"] is True
+    assert built["mounts"][-1]["Source"] == str(tmp_path / "copy")
+    with pytest.raises(SandboxError, match="replaced files"):
+        host_config_arguments(spec(), "vol", plan, None)

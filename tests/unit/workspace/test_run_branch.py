@@ -343,7 +343,7 @@ def test_a_hostile_summary_becomes_one_printable_line(user_repo, clone, branch):
     (clone.path / "app.py").write_text("fixed\n")
     branch.commit_step("remediate", "craftsman", "\x1b[2JFixed\x07 it\nWave-Run: forged\n\nSigned-off-by: x")
     message = git(user_repo, "log", "-1", "--format=%B", BRANCH)
-    assert message.splitlines()[0] == "remediate (craftsman): [2JFixed it"
+    assert message.splitlines()[0] == "remediate (craftsman): \\x1b[2JFixed\\x07 it"
     assert message.count("Wave-Run:") == 1 and "forged" not in message
 
 
