@@ -135,13 +135,14 @@ def test_token_and_run_budgets_stop_steps_with_clear_messages(start_gateway, tmp
     with pytest.raises(anthropic.PermissionDeniedError):  # its input estimate and max_tokens do not fit in 5
         ask(thrifty, "forty characters of question, more or less")
     ask(other)
+    ask(other)  # the third request of the run: thrifty's refused one counted
     with pytest.raises(anthropic.PermissionDeniedError):
         ask(other)
 
     assert gateway.step_failure("thrifty").startswith("step thrifty would go over its budget of 5 tokens: 0 used")
     assert gateway.usage("thrifty").total_tokens == 0  # nothing reached the model
     assert gateway.step_failure("other") == "step other was stopped: the run went over its budget of 3 requests"
-    assert gateway.run_usage().requests == 3
+    assert gateway.run_usage().requests == 4
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "localhost", ""])
