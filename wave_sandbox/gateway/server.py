@@ -254,10 +254,11 @@ class Gateway:
             )
             return handler.send_whole(error_response(401, "authentication_error", message), close=True)
         started = time.monotonic()
+        # Over the step's share of requests in flight, the connection server read no body: it is answered 429.
+        body = b"" if handler.over_step_limit else handler.read_body(self._max_request_bytes)
         incoming = IncomingRequest(
-            step_id, path, query, list(handler.headers.items()), handler.read_body(self._max_request_bytes),
-            _declared_bytes(handler), handler.over_step_limit,
-        )  # fmt: skip
+            step_id, path, query, list(handler.headers.items()), body, _declared_bytes(handler), handler.over_step_limit
+        )
         decision = admit_request(self._ledger, self._rules[step_id], incoming)
         if not isinstance(decision, Admitted):
             logger.warning("gateway refused a request of step %s: %s", step_id, decision.response.status)
