@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wave_sandbox.gateway.tokens import presented_token
+from wave_sandbox.gateway.worker_pool import WorkerPool
 
-__all__ = ["ConnectionLimits", "BufferedRequest", "ConnectionServer", "WorkerPool"]
+__all__ = ["ConnectionLimits", "BufferedRequest", "ConnectionServer"]
 
 logger = logging.getLogger("wave_sandbox.gateway")
 
@@ -70,54 +71,6 @@ class BufferedRequest:
     step_id: str | None = None  # the step whose request this is, from its token (None: not a valid token)
     over_step_limit: bool = False  # the step had max_step_requests in flight: answer 429, body unread
     holds_step_slot: bool = False  # counted in its step's requests in flight
-
-
-class WorkerPool:
-    """At most ``size`` daemon threads running submitted jobs; threads start only when all are busy."""
-
-    def __init__(self, size: int, name: str) -> None:
-        self._size, self._name = size, name
-        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-        self._idle = 0  # threads waiting for a job
-        self._queued = 0  # jobs not yet taken
-
-    def submit(self, job: Callable[[], None]) -> None:
-        with self._lock:
-            self._queued += 1
-            if self._queued > self._idle and len(self._threads) < self._size:
-                thread = threading.Thread(target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True)
-                self._threads.append(thread)
-                thread.start()
-        self._jobs.put(job)
-
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                self._idle += 1
-            job = self._jobs.get()
-            with self._lock:
-                self._idle -= 1
-                self._queued -= job is not None
-            if job is None:
-                return
-            job()
-
-    def stop(self, join_timeout_s: float) -> None:
-        """Ask every thread to end after its job and wait ``join_timeout_s`` in all (a daemon may outlive it)."""
-        with self._lock:
-            threads = list(self._threads)
-        for _ in threads:
-            self._jobs.put(None)
-        deadline = time.monotonic() + join_timeout_s
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-
-    @property
-    def thread_count(self) -> int:
-        with self._lock:
-            return len(self._threads)
 
 
 def _head_end(buffer: bytearray) -> int | None:

@@ -26,7 +26,6 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from wave_sandbox.gateway.admission import Admitted, IncomingRequest, StepRules,
 from wave_sandbox.gateway.budgets import Budget, BudgetLedger, Reservation
 from wave_sandbox.gateway.connections import ConnectionLimits, ConnectionServer
 from wave_sandbox.gateway.http_handler import GatewayRequestHandler, serve_buffered_request
-from wave_sandbox.gateway.sse import SSEParser
+from wave_sandbox.gateway.response_recorder import ResponseRecorder
 from wave_sandbox.gateway.tokens import StepTokens
 from wave_sandbox.gateway.transcripts import (
     DEFAULT_RUN_TRANSCRIPT_BYTES,
@@ -52,7 +51,7 @@ from wave_sandbox.gateway.upstream import (
     UpstreamResponse,
     error_response,
 )
-from wave_sandbox.gateway.usage import StreamUsage, Usage, usage_from_message_json
+from wave_sandbox.gateway.usage import Usage
 
 __all__ = ["Gateway", "DEFAULT_MAX_REQUEST_BYTES"]
 
@@ -76,46 +75,6 @@ def _checked_bind_host(bind_host: str) -> ipaddress.IPv4Address | ipaddress.IPv6
             "and other runs reach it; pass the run network's gateway address"
         )
     return address
-
-
-class _ResponseRecorder:
-    """Watches the bytes relayed to the client; when the response ends, reports it once.
-
-    The report (tokens to the ledger, a line to the transcript) is made before the last bytes go
-    out, so a client that has its whole answer always finds it counted.
-    """
-
-    def __init__(self, response: UpstreamResponse, report: Callable[[Any, Usage], None]) -> None:
-        self._is_stream = response.is_stream
-        self._report: Callable[[Any, Usage], None] | None = report
-        self._body = b""
-        self._parser = SSEParser()
-        self._stream_usage = StreamUsage()
-        self._events: list[dict[str, Any]] = []
-
-    def observe(self, chunk: bytes) -> None:
-        if not self._is_stream:
-            self._body += chunk
-            return
-        for event in self._parser.feed(chunk):
-            self._events.append(event.as_record())
-            self._stream_usage.observe(self._events[-1]["data"])
-
-    def finish(self) -> None:
-        """Report the response as the transcript keeps it and the tokens it used (only the first call)."""
-        report, self._report = self._report, None
-        if report is not None:
-            report(*self._transcript_form_and_usage())
-
-    def _transcript_form_and_usage(self) -> tuple[Any, Usage]:
-        if self._is_stream:
-            self._events.extend(event.as_record() for event in self._parser.finish())
-            return self._events, self._stream_usage.total()
-        try:
-            body = json.loads(self._body) if self._body else None
-        except ValueError:
-            body = self._body.decode("utf-8", "replace")
-        return body, usage_from_message_json(body)
 
 
 class Gateway:
@@ -277,7 +236,7 @@ class Gateway:
             self._ledger.settle(reservation, tokens)
             self._record(step_id, path, admitted.payload, response.status, transcript_response, tokens, started)
 
-        recorder = _ResponseRecorder(response, report)
+        recorder = ResponseRecorder(response, report)
         try:
             handler.send_relayed(response, recorder.observe, before_end=recorder.finish)
         finally:
