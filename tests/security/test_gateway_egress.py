@@ -51,6 +51,7 @@ HOSTILE_BODIES = {
     "citations on a text block": message_request(messages=[{"role": "user", "content": [
         {"type": "text", "text": "hi", "citations": [{"type": "web_search_result_location", "url": EXFILTRATION_URL}]}]}]),
     "max_tokens over the persona's": message_request(max_tokens=STEP_MAX_TOKENS * 64),
+    "a client tool the step was not given": message_request(tools=[CLIENT_TOOL | {"name": "fetch_url"}]),
 } | {f"server tool {tool['type']}": message_request(tools=[tool]) for tool in SERVER_TOOLS}  # fmt: skip
 
 
@@ -58,7 +59,9 @@ HOSTILE_BODIES = {
 def scripted_gateway(tmp_path):
     upstream = RecordingScriptedUpstream(tmp_path)
     with Gateway(upstream, "127.0.0.1") as gateway:
-        token = gateway.register_step("hostile", tmp_path / "t.jsonl", Budget(), model=MODEL, max_tokens=STEP_MAX_TOKENS)
+        token = gateway.register_step(
+            "hostile", tmp_path / "t.jsonl", Budget(), model=MODEL, max_tokens=STEP_MAX_TOKENS, tools=["bash"]
+        )
         yield gateway, token, upstream, tmp_path / "t.jsonl"
 
 
@@ -97,6 +100,14 @@ def test_the_mcp_refusal_says_what_is_allowed(scripted_gateway):
     _status, answer = raw_post(gateway, HOSTILE_BODIES["mcp_servers"], token)
 
     assert error_message(answer).startswith("wave-sandbox: the request field 'mcp_servers' is not allowed; allowed: ")
+
+
+def test_the_steps_own_client_tools_pass(scripted_gateway):
+    gateway, token, upstream, _transcript = scripted_gateway
+
+    status, _answer = raw_post(gateway, message_request(tools=[CLIENT_TOOL]), token)
+
+    assert status == 200 and upstream.received[0].payload["tools"] == [CLIENT_TOOL]
 
 
 def test_beta_headers_and_query_parameters_are_refused_before_the_upstream(forwarding_gateway):

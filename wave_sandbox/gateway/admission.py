@@ -24,14 +24,17 @@ __all__ = ["StepRules", "IncomingRequest", "Admitted", "Refused", "admit_request
 
 # Tokens are about four bytes of text; three per byte of JSON is on the safe side for any text.
 BYTES_PER_TOKEN_ESTIMATE = 3
+# Deeper JSON is no request of ours, and would make the parser, the encoder or the transcript recurse too far.
+MAX_JSON_DEPTH = 64
 
 
 @dataclass(frozen=True)
 class StepRules:
-    """What one step may ask for: its model (None: any) and its persona's max_tokens (None: no cap)."""
+    """What one step may ask for: its model, its persona's max_tokens and its tools (None: no restriction)."""
 
     model: str | None = None
     max_tokens: int | None = None
+    tools: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,10 +100,17 @@ def _check_request(ledger: BudgetLedger, rules: StepRules, incoming: IncomingReq
         return _refused(403, "permission_error", header_problem, body)
     try:
         payload = json.loads(body)
-    except ValueError as exc:
-        return _refused(400, "invalid_request_error", f"the request body is not valid JSON: {exc}", body)
+    except (ValueError, RecursionError) as exc:
+        problem = f"the request body is not valid JSON: {exc}"
+        return _refused(400, "invalid_request_error", problem, body)
+    if _deeper_than(payload, MAX_JSON_DEPTH):
+        return _refused(400, "invalid_request_error", f"the request nests deeper than {MAX_JSON_DEPTH} levels", body)
     counting = incoming.path == COUNT_TOKENS_PATH
-    problem = find_forbidden(payload, counting, rules.max_tokens) or _model_problem(incoming.step_id, rules, payload)
+    problem = (
+        find_forbidden(payload, counting, rules.max_tokens)
+        or _model_problem(incoming.step_id, rules, payload)
+        or _tools_problem(incoming.step_id, rules, payload)
+    )
     if problem is not None:
         return _refused(403, "permission_error", problem, body)
     return _reserve(ledger, incoming, allowed_request(payload, counting), counting, body)
@@ -118,6 +128,29 @@ def _model_problem(step_id: str, rules: StepRules, payload: dict[str, Any]) -> s
     if rules.model is None or asked is None or asked == rules.model:
         return None
     return f"step {step_id} may only use the model {rules.model}, not {str(asked)[:120]}"
+
+
+def _tools_problem(step_id: str, rules: StepRules, payload: dict[str, Any]) -> str | None:
+    if rules.tools is None:
+        return None
+    for tool in payload.get("tools") or ():
+        if tool.get("name") not in rules.tools:
+            granted = ", ".join(rules.tools) or "none"
+            return f"the tool {str(tool.get('name'))[:80]!r} is not one of step {step_id}'s tools ({granted})"
+    return None
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists and objects more than ``limit`` levels deep (walked without recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def _reserve(

@@ -26,6 +26,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -161,14 +162,16 @@ class Gateway:
         budget: Budget = Budget(),
         model: str | None = None,
         max_tokens: int | None = None,
+        tools: Iterable[str] | None = None,
     ) -> str:
         """A token for ``step_id`` (any earlier one stops working); usage of earlier attempts is kept.
 
         With ``model``, the step may ask for that model only: a container must not pick a dearer one.
-        With ``max_tokens`` (the persona's), no request of the step may ask for more.
+        With ``max_tokens`` (the persona's), no request of the step may ask for more. With ``tools``,
+        the step may give the model those client tools only.
         """
         self._transcript_paths[step_id] = transcript_path
-        self._rules[step_id] = StepRules(model, max_tokens)
+        self._rules[step_id] = StepRules(model, max_tokens, None if tools is None else tuple(tools))
         self._ledger.open_step(step_id, budget)
         return self._tokens.issue(step_id)
 
