@@ -162,13 +162,21 @@ class ConnectionServer:
         try:
             while not self._stopping.is_set():
                 for key, _ in self._selector.select(_SELECT_TIMEOUT_S):
-                    self._on_readable(key.data)
+                    self._on_readable_guarded(key.data)
                 self._take_back_finished()
                 if time.monotonic() >= next_sweep:
                     self._drop_expired()
                     next_sweep = time.monotonic() + _SELECT_TIMEOUT_S
         finally:
             self._close_everything()
+
+    def _on_readable_guarded(self, data: Any) -> None:
+        try:
+            self._on_readable(data)
+        except Exception:  # a bug with one connection must not stop the gateway for every step
+            logger.exception("the gateway failed on a connection")
+            if isinstance(data, BufferedRequest) and data.state != "busy":
+                self._close(data)
 
     def _on_readable(self, data: Any) -> None:
         if data is _LISTENER:
