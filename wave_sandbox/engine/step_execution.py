@@ -89,8 +89,10 @@ def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
     step_file = folder / "step.json"
     write_step_file(step_file, job.step_description)
     token = context.gateway.register_step(
-        job.step_id, folder / "transcript.jsonl", job.budget, model=job.step_description["model"]
-    )
+        job.step_id, folder / "transcript.jsonl", job.budget,
+        model=job.step_description["model"], max_tokens=job.step_description["max_tokens"],
+        tools=job.step_description["tools"],
+    )  # fmt: skip
     try:
         attempt = _run_in_container(context, job, step_file, token, started)
     finally:

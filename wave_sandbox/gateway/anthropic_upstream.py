@@ -27,7 +27,8 @@ __all__ = ["DEFAULT_ANTHROPIC_BASE_URL", "AnthropicUpstream", "RetryPolicy", "ht
 DEFAULT_ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 DEFAULT_ANTHROPIC_VERSION = "2023-06-01"
 RETRYABLE_STATUSES = frozenset({429, 529})
-_FORWARDED_REQUEST_HEADERS = ("anthropic-version", "anthropic-beta", "accept")
+# The gateway rebuilds what it forwards (request_allowlist): no anthropic-beta, no query, no other header.
+_FORWARDED_REQUEST_HEADERS = ("anthropic-version",)
 _RELAYED_RESPONSE_HEADERS = frozenset(
     {"content-type", "request-id", "retry-after", "retry-after-ms", "x-should-retry"}
 )

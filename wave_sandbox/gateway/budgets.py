@@ -1,9 +1,13 @@
 """Budgets per step and per run, and the ledger that admits requests against them.
 
-A request is admitted before it reaches the upstream, so a request budget is never exceeded even by
-concurrent requests. Tokens are only known once a response is in, so a token budget stops the first
-request after the budget is used up. A step refused once stays refused: its failure message is kept
-for the runner (``Gateway.step_failure``).
+Every authenticated request is counted (``count_request``), refused ones included, so a step cannot
+flood the gateway with requests it knows will be refused. A request that goes to the model then
+*reserves* the most tokens it can use (its input estimate plus its ``max_tokens``) against the step's
+and the run's token budgets before it leaves; the answer settles the reservation with the real usage.
+So concurrent requests can never be admitted past a token budget together: each sees the tokens the
+others hold. A step refused once stays refused: its failure message is kept for the runner
+(``Gateway.step_failure``). The gateway can also stop a step or the whole run for another reason
+(a transcript cap reached) with ``fail_step`` and ``stop_run``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 
 from wave_sandbox.gateway.usage import Usage
 
-__all__ = ["Budget", "BudgetLedger"]
+__all__ = ["Budget", "BudgetLedger", "Reservation"]
 
 
 @dataclass(frozen=True)
@@ -32,13 +36,14 @@ class _Account:
 
     budget: Budget
     usage: Usage = Usage()
+    held_tokens: int = 0
     opened_at: float = field(default_factory=time.monotonic)
     failure: str | None = None
 
     def overrun(self, owner: str) -> str | None:
-        """Why ``owner`` may not make one more request, or None when it may."""
+        """Why ``owner`` may not go on, counting the request just made, or None when it may."""
         budget, usage = self.budget, self.usage
-        if budget.max_requests is not None and usage.requests >= budget.max_requests:
+        if budget.max_requests is not None and usage.requests > budget.max_requests:
             return f"{owner} went over its budget of {budget.max_requests} requests"
         if budget.max_tokens is not None and usage.total_tokens >= budget.max_tokens:
             return f"{owner} went over its budget of {budget.max_tokens} tokens (used {usage.total_tokens})"
@@ -46,6 +51,25 @@ class _Account:
         if budget.max_seconds is not None and elapsed > budget.max_seconds:
             return f"{owner} went over its budget of {budget.max_seconds:g} seconds"
         return None
+
+    def token_shortfall(self, owner: str, tokens: int) -> str | None:
+        """Why ``owner`` cannot hold ``tokens`` more, or None when they fit beside what is used and held."""
+        limit = self.budget.max_tokens
+        if limit is None or self.usage.total_tokens + self.held_tokens + tokens <= limit:
+            return None
+        return (
+            f"{owner} would go over its budget of {limit} tokens: {self.usage.total_tokens} used, "
+            f"{self.held_tokens} held by requests in flight, and this request may use up to {tokens}"
+        )
+
+
+@dataclass
+class Reservation:
+    """Tokens one admitted request holds until its answer settles them."""
+
+    step_id: str
+    tokens: int
+    settled: bool = False
 
 
 class BudgetLedger:
@@ -65,32 +89,71 @@ class BudgetLedger:
             else:
                 account.budget = budget
 
-    def admit(self, step_id: str) -> str | None:
-        """Count one request of ``step_id``, or return why it is refused (and remember that)."""
+    def count_request(self, step_id: str) -> str | None:
+        """Count one request of ``step_id`` (always), and return why it may not go on (remembered), or None."""
         with self._lock:
             account = self._steps[step_id]
-            refusal = account.failure or self._find_overrun(step_id, account)
-            if refusal is not None:
-                account.failure = refusal
-                return refusal
             one_request = Usage(requests=1)
             account.usage += one_request
             self._run.usage += one_request
-            return None
+            return self._refuse(step_id, account, account.failure or self._find_overrun(step_id, account))
+
+    def reserve(self, step_id: str, tokens: int) -> Reservation | str:
+        """Hold ``tokens`` against the step's and the run's token budgets, or say why they do not fit."""
+        with self._lock:
+            account = self._steps[step_id]
+            shortfall = account.failure or account.token_shortfall(f"step {step_id}", tokens)
+            run_shortfall = self._run.failure or self._run.token_shortfall("the run", tokens)
+            if shortfall is None and run_shortfall is not None:
+                shortfall = f"step {step_id} was stopped: {run_shortfall}"
+            if shortfall is not None:
+                return self._refuse(step_id, account, shortfall) or shortfall
+            account.held_tokens += tokens
+            self._run.held_tokens += tokens
+            return Reservation(step_id, tokens)
+
+    def settle(self, reservation: Reservation, tokens: Usage) -> None:
+        """Release what ``reservation`` held and add the tokens really used (only the first call counts)."""
+        tokens_only = Usage(input_tokens=tokens.input_tokens, output_tokens=tokens.output_tokens)
+        with self._lock:
+            if reservation.settled:
+                return
+            reservation.settled = True
+            account = self._steps[reservation.step_id]
+            for holder in (account, self._run):
+                holder.held_tokens -= reservation.tokens
+                holder.usage += tokens_only
+
+    def fail_step(self, step_id: str, message: str) -> None:
+        """Stop ``step_id`` for good with ``message`` (kept if it already failed)."""
+        with self._lock:
+            account = self._steps.get(step_id)
+            if account is not None and account.failure is None:
+                account.failure = message
+
+    def stop_run(self, message: str) -> None:
+        """Refuse every later request of every step with ``message``."""
+        with self._lock:
+            self._run.failure = self._run.failure or message
 
     def _find_overrun(self, step_id: str, account: _Account) -> str | None:
         step_overrun = account.overrun(f"step {step_id}")
         if step_overrun is not None:
             return step_overrun
-        run_overrun = self._run.overrun("the run")
+        run_overrun = self._run.failure or self._run.overrun("the run")
         return None if run_overrun is None else f"step {step_id} was stopped: {run_overrun}"
 
-    def record_tokens(self, step_id: str, tokens: Usage) -> None:
-        """Add the tokens of one answered request (its request was counted by ``admit``)."""
-        tokens_only = Usage(input_tokens=tokens.input_tokens, output_tokens=tokens.output_tokens)
+    @staticmethod
+    def _refuse(step_id: str, account: _Account, refusal: str | None) -> str | None:
+        if refusal is not None and account.failure is None:
+            account.failure = refusal
+        return refusal
+
+    def held_tokens(self, step_id: str) -> int:
+        """Tokens the step's requests in flight hold now."""
         with self._lock:
-            self._steps[step_id].usage += tokens_only
-            self._run.usage += tokens_only
+            account = self._steps.get(step_id)
+            return 0 if account is None else account.held_tokens
 
     def usage(self, step_id: str) -> Usage:
         """What the step has used so far; zero for a step never registered."""
@@ -104,7 +167,7 @@ class BudgetLedger:
             return self._run.usage
 
     def failure(self, step_id: str) -> str | None:
-        """The message of the budget the step went over, or None."""
+        """The message of the budget or cap that stopped the step, or None."""
         with self._lock:
             account = self._steps.get(step_id)
             return None if account is None else account.failure

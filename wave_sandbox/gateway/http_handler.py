@@ -1,94 +1,83 @@
-"""The HTTP side of the gateway: a threading server and the handler that speaks HTTP/1.1 to the SDK.
+"""The HTTP side of the gateway: the handler that speaks HTTP/1.1 to the SDK, one buffered request at a time.
 
-Everything about steps (tokens, budgets, upstreams, transcripts) lives in ``server.Gateway``; this
-module only reads requests and writes responses, including chunked SSE passed on as it arrives.
-Each connection gets its own thread, so one step waiting on its model never holds up another.
+Everything about steps (tokens, budgets, upstreams, transcripts) lives in ``server.Gateway``, and
+reading connections in ``connections.ConnectionServer``; this module only parses one request that
+was read in whole and writes its response, including chunked SSE passed on as it arrives.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import logging
 import socket
-import socketserver
-import threading
-import time
 from collections.abc import Callable, Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
+from wave_sandbox.gateway.connections import BufferedRequest
+from wave_sandbox.gateway.tokens import presented_token
 from wave_sandbox.gateway.upstream import UpstreamResponse, error_response
 
 if TYPE_CHECKING:
     from wave_sandbox.gateway.server import Gateway
 
-__all__ = ["GatewayHTTPServer", "GatewayRequestHandler"]
+__all__ = ["GatewayRequestHandler", "serve_buffered_request"]
 
 logger = logging.getLogger("wave_sandbox.gateway")
 
-# An idle keep-alive connection is dropped after this long, so a stuck client cannot pin a thread forever.
-IDLE_CONNECTION_TIMEOUT_S = 300
 CLIENT_GONE_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 
 
-class GatewayHTTPServer(ThreadingHTTPServer):
-    """A threading HTTP server that knows its gateway and can close every open connection."""
+def serve_buffered_request(gateway: Gateway, buffered: BufferedRequest) -> bool:
+    """Answer the request in ``buffered``; True when its connection may stay open for the next one."""
+    handler = GatewayRequestHandler(buffered, gateway)
+    return not handler.close_connection
 
-    daemon_threads = True
-    # Parallel steps open connections in bursts; the default backlog of 5 would drop some SYNs (a 1 s stall).
-    request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], gateway: Gateway, family: socket.AddressFamily) -> None:
-        self.address_family = family
-        self.gateway = gateway
-        self._connections_lock = threading.Lock()
-        self._connections: dict[socket.socket, threading.Thread] = {}
-        super().__init__(address, GatewayRequestHandler)
+class _SocketWriter(io.BufferedIOBase):
+    """Writes all of every buffer to the socket (a raw socket file may write only part of one)."""
 
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind does a reverse DNS lookup of the host (getfqdn), which can stall.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections[request] = threading.current_thread()
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            with self._connections_lock:
-                self._connections.pop(request, None)
+    def writable(self) -> bool:
+        return True
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        logger.debug("gateway connection from %s failed", client_address, exc_info=True)
-
-    def close_connections(self, join_timeout_s: float) -> None:
-        """Shut every open connection down and wait (``join_timeout_s`` in all) for their threads to end."""
-        with self._connections_lock:
-            open_connections = list(self._connections.items())
-        for connection, _thread in open_connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by its client
-        deadline = time.monotonic() + join_timeout_s
-        for _connection, thread in open_connections:
-            # A thread still waiting on the real API cannot be interrupted; it is a daemon and ends with it.
-            thread.join(max(0.0, deadline - time.monotonic()))
+    def write(self, data: Any) -> int:
+        self._sock.sendall(data)
+        return len(data)
 
 
 class GatewayRequestHandler(BaseHTTPRequestHandler):
-    """Reads one request at a time off a keep-alive connection and hands it to the gateway."""
+    """Parses one buffered request and hands it to the gateway; the connection stays with its server."""
 
     protocol_version = "HTTP/1.1"
     server_version = "wave-sandbox-gateway"
     sys_version = ""
-    timeout = IDLE_CONNECTION_TIMEOUT_S
-    server: GatewayHTTPServer
+
+    def __init__(self, buffered: BufferedRequest, gateway: Gateway) -> None:
+        self.buffered, self.gateway = buffered, gateway
+        super().__init__(buffered.sock, buffered.address, None)  # type: ignore[arg-type]
+
+    def setup(self) -> None:
+        self.connection = self.request
+        self.rfile = io.BytesIO(self.buffered.request_bytes)
+        self.wfile = _SocketWriter(self.connection)
+
+    def handle(self) -> None:
+        self.close_connection = True
+        self.handle_one_request()
+
+    def finish(self) -> None:
+        pass  # the connection server keeps or closes the socket
+
+    def handle_expect_100(self) -> bool:
+        return True  # the connection server answered 100-continue before it read the body
 
     def do_POST(self) -> None:
         try:
-            self.server.gateway.handle_post(self)
+            self.gateway.handle_post(self)
         except CLIENT_GONE_ERRORS:
             self.close_connection = True
 
@@ -102,18 +91,19 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         # The request line holds no secret (the token travels in a header, never logged).
         logger.debug("gateway %s: " + format, self.client_address[0], *args)
 
+    @property
+    def step_id(self) -> str | None:
+        """The step the connection server read this request for (None: no valid token at that time)."""
+        return self.buffered.step_id
+
+    @property
+    def over_step_limit(self) -> bool:
+        """The step had as many requests in flight as it may: this one's body was not read."""
+        return self.buffered.over_step_limit
+
     def presented_token(self) -> str | None:
         """The step token the client sent, as the SDK sends it (x-api-key, or a bearer token)."""
-        api_key = self.headers.get("x-api-key")
-        if api_key:
-            return api_key.strip()
-        scheme, _, token = (self.headers.get("authorization") or "").partition(" ")
-        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-    def forwardable_headers(self) -> dict[str, str]:
-        """Request headers an upstream may see: lower-cased, without any credential."""
-        hidden = {"x-api-key", "authorization", "proxy-authorization", "cookie"}
-        return {name.lower(): value for name, value in self.headers.items() if name.lower() not in hidden}
+        return presented_token(self.headers)
 
     def read_body(self, max_bytes: int) -> bytes | UpstreamResponse:
         """The request body, or the error response to send instead (too large, no length)."""
@@ -127,7 +117,10 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         if length < 0 or length > max_bytes:
             problem = f"request of {length} bytes is over the gateway's cap of {max_bytes} bytes"
             return error_response(413, "request_too_large", problem)
-        return self.rfile.read(length)
+        body = self.rfile.read(length)
+        if len(body) < length:  # the connection server read no body (the token was not valid then)
+            return error_response(400, "invalid_request_error", "wave-sandbox gateway: the request body was not read")
+        return body
 
     def send_whole(self, response: UpstreamResponse, close: bool = False) -> None:
         """Send a complete (non-streamed) response; ``close`` ends the connection after it."""

@@ -1,13 +1,18 @@
 """The gateway: one small HTTP server per run between the steps' containers and the model.
 
 For every request it takes the step from the token (x-api-key), caps the body, admits the request
-against the step's and the run's budgets, forwards it to the upstream, relays the answer (streams as
-they arrive), adds the usage to the step, and appends the exchange to the step's transcript.
-It binds one address, the run network's gateway address, and refuses the wildcard addresses.
+(``admission``: counted, an allowlist of fields and headers, the step's model and max_tokens, tokens
+reserved against the step's and the run's budgets), forwards a request rebuilt from the allowed
+fields to the upstream, relays the answer (streams as they arrive), settles the tokens it used, and
+appends the exchange to the step's transcript (byte-capped per step and per run; a refused request
+only as a digest and its first KiB). Connections are read by ``connections.ConnectionServer`` (one
+I/O thread, a bounded pool of workers, caps and timeouts). It binds one address, the run network's
+gateway address, and refuses the wildcard addresses.
 
     gateway = Gateway(upstream, bind_host="172.30.0.1")
     gateway.start()
-    token = gateway.register_step("triage", run_dir / "steps/triage/transcript.jsonl", Budget(max_requests=50))
+    token = gateway.register_step("triage", run_dir / "steps/triage/transcript.jsonl", Budget(max_requests=50),
+                                  model="claude-sonnet-4-5", max_tokens=8192)
     ...  # the container uses gateway.base_url and token
     gateway.revoke_step("triage"); gateway.usage("triage"); gateway.step_failure("triage")
     gateway.stop()
@@ -21,16 +26,24 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from wave_sandbox.errors import GatewayError
-from wave_sandbox.gateway.budgets import Budget, BudgetLedger
-from wave_sandbox.gateway.http_handler import GatewayHTTPServer, GatewayRequestHandler
-from wave_sandbox.gateway.sse import SSEParser
+from wave_sandbox.gateway.admission import Admitted, IncomingRequest, StepRules, admit_request
+from wave_sandbox.gateway.budgets import Budget, BudgetLedger, Reservation
+from wave_sandbox.gateway.connections import ConnectionLimits, ConnectionServer
+from wave_sandbox.gateway.http_handler import GatewayRequestHandler, serve_buffered_request
+from wave_sandbox.gateway.response_recorder import ResponseRecorder
 from wave_sandbox.gateway.tokens import StepTokens
-from wave_sandbox.gateway.transcripts import TranscriptWriter, exchange_record
+from wave_sandbox.gateway.transcripts import (
+    DEFAULT_RUN_TRANSCRIPT_BYTES,
+    DEFAULT_STEP_TRANSCRIPT_BYTES,
+    TranscriptCapReached,
+    TranscriptWriter,
+    exchange_record,
+)
 from wave_sandbox.gateway.upstream import (
     COUNT_TOKENS_PATH,
     MESSAGES_PATH,
@@ -39,7 +52,7 @@ from wave_sandbox.gateway.upstream import (
     UpstreamResponse,
     error_response,
 )
-from wave_sandbox.gateway.usage import StreamUsage, Usage, usage_from_message_json
+from wave_sandbox.gateway.usage import Usage
 
 __all__ = ["Gateway", "DEFAULT_MAX_REQUEST_BYTES"]
 
@@ -65,46 +78,6 @@ def _checked_bind_host(bind_host: str) -> ipaddress.IPv4Address | ipaddress.IPv6
     return address
 
 
-class _ResponseRecorder:
-    """Watches the bytes relayed to the client; when the response ends, reports it once.
-
-    The report (tokens to the ledger, a line to the transcript) is made before the last bytes go
-    out, so a client that has its whole answer always finds it counted.
-    """
-
-    def __init__(self, response: UpstreamResponse, report: Callable[[Any, Usage], None]) -> None:
-        self._is_stream = response.is_stream
-        self._report: Callable[[Any, Usage], None] | None = report
-        self._body = b""
-        self._parser = SSEParser()
-        self._stream_usage = StreamUsage()
-        self._events: list[dict[str, Any]] = []
-
-    def observe(self, chunk: bytes) -> None:
-        if not self._is_stream:
-            self._body += chunk
-            return
-        for event in self._parser.feed(chunk):
-            self._events.append(event.as_record())
-            self._stream_usage.observe(self._events[-1]["data"])
-
-    def finish(self) -> None:
-        """Report the response as the transcript keeps it and the tokens it used (only the first call)."""
-        report, self._report = self._report, None
-        if report is not None:
-            report(*self._transcript_form_and_usage())
-
-    def _transcript_form_and_usage(self) -> tuple[Any, Usage]:
-        if self._is_stream:
-            self._events.extend(event.as_record() for event in self._parser.finish())
-            return self._events, self._stream_usage.total()
-        try:
-            body = json.loads(self._body) if self._body else None
-        except ValueError:
-            body = self._body.decode("utf-8", "replace")
-        return body, usage_from_message_json(body)
-
-
 class Gateway:
     """Host-side Messages API gateway of one run; see the module docstring."""
 
@@ -115,51 +88,50 @@ class Gateway:
         port: int = 0,
         run_budget: Budget = Budget(),
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        max_step_transcript_bytes: int = DEFAULT_STEP_TRANSCRIPT_BYTES,
+        max_run_transcript_bytes: int = DEFAULT_RUN_TRANSCRIPT_BYTES,
+        limits: ConnectionLimits = ConnectionLimits(),
     ) -> None:
         self.upstream = upstream
         self._address = _checked_bind_host(bind_host)
         self._port = port
         self._max_request_bytes = max_request_bytes
+        self._limits = limits
         self._tokens = StepTokens()
         self._ledger = BudgetLedger(run_budget)
-        self._transcripts = TranscriptWriter(self.known_secrets)
+        self._transcripts = TranscriptWriter(self.known_secrets, max_step_transcript_bytes, max_run_transcript_bytes)
         self._transcript_paths: dict[str, Path] = {}
-        self._pinned_models: dict[str, str | None] = {}
+        self._rules: dict[str, StepRules] = {}
         self._stopping = threading.Event()
-        self._server: GatewayHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ConnectionServer | None = None
 
     # Lifecycle
 
     def start(self) -> None:
-        """Listen on the bind address and serve in a background thread."""
+        """Listen on the bind address and serve from a background I/O thread and its workers."""
         if self._server is not None:
             raise GatewayError("the gateway is already started")
         self._stopping.clear()
         family = socket.AF_INET6 if self._address.version == 6 else socket.AF_INET
         try:
-            self._server = GatewayHTTPServer((str(self._address), self._port), self, family)
+            self._server = ConnectionServer(
+                (str(self._address), self._port), family, self._limits, self._max_request_bytes,
+                identify=self._tokens.step_for, serve=lambda request: serve_buffered_request(self, request),
+            )  # fmt: skip
         except OSError as exc:
             raise GatewayError(
                 f"the gateway cannot listen on {self._address} port {self._port}: {exc.strerror or exc}. "
                 "Check that the address belongs to this host and the port is free."
             ) from exc
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="wave-sandbox-gateway", daemon=True
-        )
-        self._thread.start()
+        self._server.start()
 
     def stop(self) -> None:
-        """Stop serving: end waits, close the socket and open connections, join the thread (idempotent)."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
+        """Stop serving: end waits, close the socket and open connections, join the threads (idempotent)."""
+        server, self._server = self._server, None
+        if server is None:
             return
         self._stopping.set()
-        server.shutdown()
-        server.server_close()
-        server.close_connections(_STOP_JOIN_TIMEOUT_S)
-        thread.join(_STOP_JOIN_TIMEOUT_S)
-        self._server = self._thread = None
+        server.stop(_STOP_JOIN_TIMEOUT_S)
 
     def __enter__(self) -> Gateway:
         self.start()
@@ -176,17 +148,30 @@ class Gateway:
         host = f"[{self._address}]" if self._address.version == 6 else str(self._address)
         return f"http://{host}:{self._server.server_port}"
 
+    @property
+    def connection_server(self) -> ConnectionServer | None:
+        """The connection server while started (its counts are for tests and diagnostics)."""
+        return self._server
+
     # Steps
 
     def register_step(
-        self, step_id: str, transcript_path: Path, budget: Budget = Budget(), model: str | None = None
+        self,
+        step_id: str,
+        transcript_path: Path,
+        budget: Budget = Budget(),
+        model: str | None = None,
+        max_tokens: int | None = None,
+        tools: Iterable[str] | None = None,
     ) -> str:
         """A token for ``step_id`` (any earlier one stops working); usage of earlier attempts is kept.
 
         With ``model``, the step may ask for that model only: a container must not pick a dearer one.
+        With ``max_tokens`` (the persona's), no request of the step may ask for more. With ``tools``,
+        the step may give the model those client tools only.
         """
         self._transcript_paths[step_id] = transcript_path
-        self._pinned_models[step_id] = model
+        self._rules[step_id] = StepRules(model, max_tokens, None if tools is None else tuple(tools))
         self._ledger.open_step(step_id, budget)
         return self._tokens.issue(step_id)
 
@@ -202,24 +187,28 @@ class Gateway:
         """Requests and tokens of all steps together."""
         return self._ledger.run_usage()
 
+    def held_tokens(self, step_id: str) -> int:
+        """Tokens reserved by the step's requests in flight."""
+        return self._ledger.held_tokens(step_id)
+
     def step_failure(self, step_id: str) -> str | None:
-        """Why the gateway stopped the step (a budget it went over), or None."""
+        """Why the gateway stopped the step (a budget it went over, a transcript cap), or None."""
         return self._ledger.failure(step_id)
 
     def known_secrets(self) -> tuple[str, ...]:
         """Values that must never be written anywhere: the upstream's key and every step token."""
         return tuple(self.upstream.secrets) + self._tokens.ever_issued()
 
-    # Serving (called from connection threads)
+    # Serving (called from worker threads)
 
     def handle_post(self, handler: GatewayRequestHandler) -> None:
-        """Serve one POST: route, authenticate, read the body, then run the exchange."""
+        """Serve one POST: route, authenticate, admit, then run the exchange."""
         path, _, query = handler.path.partition("?")
         if path not in _ENDPOINTS:
             message = f"wave-sandbox gateway: no endpoint POST {path}; it serves {', '.join(_ENDPOINTS)}"
             return handler.send_whole(error_response(404, "not_found_error", message), close=True)
         step_id = self._tokens.step_for(handler.presented_token())
-        if step_id is None:
+        if step_id is None or step_id != handler.step_id:
             logger.warning("gateway refused a request from %s without a valid step token", handler.client_address[0])
             message = (
                 "wave-sandbox gateway: missing or invalid step token in x-api-key; "
@@ -227,56 +216,44 @@ class Gateway:
             )
             return handler.send_whole(error_response(401, "authentication_error", message), close=True)
         started = time.monotonic()
-        body = handler.read_body(self._max_request_bytes)
-        if isinstance(body, UpstreamResponse):
-            request_note = {"omitted": "the request body was not read"}
-            self._record(step_id, path, request_note, body.status, json.loads(body.body), Usage(), started)
-            return handler.send_whole(body, close=True)
-        self._exchange(handler, step_id, path, query, body, started)
+        # Over the step's share of requests in flight, the connection server read no body: it is answered 429.
+        body = b"" if handler.over_step_limit else handler.read_body(self._max_request_bytes)
+        incoming = IncomingRequest(
+            step_id, path, query, list(handler.headers.items()), body, _declared_bytes(handler), handler.over_step_limit
+        )
+        decision = admit_request(self._ledger, self._rules[step_id], incoming)
+        if not isinstance(decision, Admitted):
+            logger.warning("gateway refused a request of step %s: %s", step_id, decision.response.status)
+            answer = json.loads(decision.response.body)
+            self._record(step_id, path, decision.request_note, decision.response.status, answer, Usage(), started)
+            return handler.send_whole(decision.response, close=decision.close)
+        self._exchange(handler, step_id, path, decision, started)
 
     def _exchange(
-        self, handler: GatewayRequestHandler, step_id: str, path: str, query: str, body: bytes, started: float
+        self, handler: GatewayRequestHandler, step_id: str, path: str, admitted: Admitted, started: float
     ) -> None:
-        payload, response = self._admit_and_send(step_id, path, query, handler.forwardable_headers(), body)
+        response = self._send_upstream(step_id, path, admitted)
+        reservation: Reservation = admitted.reservation
 
         def report(transcript_response: Any, tokens: Usage) -> None:
-            self._ledger.record_tokens(step_id, tokens)
-            self._record(step_id, path, payload, response.status, transcript_response, tokens, started)
+            self._ledger.settle(reservation, tokens)
+            self._record(step_id, path, admitted.payload, response.status, transcript_response, tokens, started)
 
-        recorder = _ResponseRecorder(response, report)
+        recorder = ResponseRecorder(response, report)
         try:
             handler.send_relayed(response, recorder.observe, before_end=recorder.finish)
         finally:
             response.close()
             recorder.finish()  # a response cut short (client gone, upstream broke) is still counted
 
-    def _admit_and_send(
-        self, step_id: str, path: str, query: str, headers: dict[str, str], body: bytes
-    ) -> tuple[Any, UpstreamResponse]:
-        """The decoded request and the response to relay: the upstream's, or a refusal."""
+    def _send_upstream(self, step_id: str, path: str, admitted: Admitted) -> UpstreamResponse:
+        request = UpstreamRequest(step_id, path, "", admitted.headers, admitted.body, admitted.payload, self._stopping)
         try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            problem = f"the request body is not valid JSON: {exc}"
-            return body.decode("utf-8", "replace"), error_response(400, "invalid_request_error", problem)
-        refusal = self._model_refusal(step_id, payload) or self._ledger.admit(step_id)
-        if refusal is not None:
-            logger.warning("gateway stopped a request: %s", refusal)
-            return payload, error_response(403, "permission_error", f"wave-sandbox: {refusal}")
-        request = UpstreamRequest(step_id, path, query, headers, body, payload, self._stopping)
-        try:
-            return payload, self.upstream.send(request)
-        except Exception:  # a bug in an upstream must answer the step, not kill the connection thread
+            return self.upstream.send(request)
+        except Exception:  # a bug in an upstream must answer the step, not kill the worker
             logger.exception("the model upstream failed")
             failure = "wave-sandbox gateway: the model upstream failed; see the wave-sandbox log"
-            return payload, error_response(500, "api_error", failure)
-
-    def _model_refusal(self, step_id: str, payload: Any) -> str | None:
-        pinned = self._pinned_models.get(step_id)
-        asked = payload.get("model") if isinstance(payload, dict) else None
-        if pinned is None or asked is None or asked == pinned:
-            return None
-        return f"step {step_id} may only use the model {pinned}, not {asked}"
+            return error_response(500, "api_error", failure)
 
     def _record(
         self, step_id: str, path: str, request: Any, status: int, response: Any, tokens: Usage, started: float
@@ -286,5 +263,22 @@ class Gateway:
         record = exchange_record(step_id, path, request, status, response, token_counts, duration_ms)
         try:
             self._transcripts.append(self._transcript_paths[step_id], record)
+        except TranscriptCapReached as cap:
+            self._stop_for_transcript_cap(step_id, cap)
         except GatewayError as exc:
             logger.error("%s", exc)
+
+    def _stop_for_transcript_cap(self, step_id: str, cap: TranscriptCapReached) -> None:
+        if cap.whole_run:
+            self._ledger.stop_run(str(cap))
+            self._ledger.fail_step(step_id, f"step {step_id} was stopped: {cap}")
+        else:
+            self._ledger.fail_step(step_id, f"step {step_id}: {cap}")
+        logger.warning("%s", self._ledger.failure(step_id))
+
+
+def _declared_bytes(handler: GatewayRequestHandler) -> int:
+    try:
+        return max(0, int(handler.headers.get("content-length") or "0"))
+    except ValueError:
+        return 0

@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
+from collections.abc import Mapping
 
-__all__ = ["StepTokens", "TOKEN_PREFIX"]
+__all__ = ["StepTokens", "TOKEN_PREFIX", "presented_token"]
 
 TOKEN_PREFIX = "wst-"
 
@@ -61,3 +62,12 @@ class StepTokens:
         """Every token handed out, live or revoked: values a transcript must never contain."""
         with self._lock:
             return tuple(self._ever_issued)
+
+
+def presented_token(headers: Mapping[str, str]) -> str | None:
+    """The step token a client sent, as the SDK sends it (x-api-key, or a bearer token)."""
+    api_key = headers.get("x-api-key")
+    if api_key:
+        return api_key.strip()
+    scheme, _, token = (headers.get("authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

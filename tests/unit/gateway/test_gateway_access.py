@@ -95,7 +95,7 @@ def test_a_body_over_the_cap_is_refused_unread_with_413(start_gateway, tmp_path)
 
     assert status == 413 and body["error"]["type"] == "request_too_large"
     assert caught.value.status_code == 413
-    assert gateway.usage("s").requests == 0
+    assert gateway.usage("s").requests == 2  # refused requests count too
     assert json.loads((tmp_path / "t.jsonl").read_text().splitlines()[0])["status"] == 413
 
 
@@ -122,7 +122,7 @@ def test_a_step_over_its_request_budget_is_refused_without_retry_and_recorded(st
 
     assert "wave-sandbox: step triage went over its budget of 2 requests" in str(caught.value)
     assert gateway.step_failure("triage") == "step triage went over its budget of 2 requests"
-    assert gateway.usage("triage").requests == 2
+    assert gateway.usage("triage").requests == 3  # the refused request counts too
     statuses = [json.loads(line)["status"] for line in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert statuses == [200, 200, 403]
 
@@ -131,18 +131,18 @@ def test_token_and_run_budgets_stop_steps_with_clear_messages(start_gateway, tmp
     gateway = start_gateway(run_budget=Budget(max_requests=3))
     thrifty = sdk_client(gateway, gateway.register_step("thrifty", tmp_path / "a.jsonl", Budget(max_tokens=5)))
     other = sdk_client(gateway, gateway.register_step("other", tmp_path / "b.jsonl"))
-    ask(thrifty, "forty characters of question, more or less")
 
-    with pytest.raises(anthropic.PermissionDeniedError):
-        ask(thrifty)
+    with pytest.raises(anthropic.PermissionDeniedError):  # its input estimate and max_tokens do not fit in 5
+        ask(thrifty, "forty characters of question, more or less")
     ask(other)
-    ask(other)
+    ask(other)  # the third request of the run: thrifty's refused one counted
     with pytest.raises(anthropic.PermissionDeniedError):
         ask(other)
 
-    assert gateway.step_failure("thrifty").startswith("step thrifty went over its budget of 5 tokens")
+    assert gateway.step_failure("thrifty").startswith("step thrifty would go over its budget of 5 tokens: 0 used")
+    assert gateway.usage("thrifty").total_tokens == 0  # nothing reached the model
     assert gateway.step_failure("other") == "step other was stopped: the run went over its budget of 3 requests"
-    assert gateway.run_usage().requests == 3
+    assert gateway.run_usage().requests == 4
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "localhost", ""])
