@@ -167,9 +167,9 @@ class ProcessWatch:
 def count_processes(markers: list[str]) -> dict[str, int]:
     """How many host processes have each marker in their command line now."""
     counts = dict.fromkeys(markers, 0)
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            text = cmdline.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    for pid in (name for name in os.listdir("/proc") if name.isdigit()):
+        try:  # a process may end between the listing and the read
+            text = Path("/proc", pid, "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
         except OSError:
             continue
         for marker in markers:

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.docker
 
 LIMITS = {"cpus": 1.0, "memory_mb": 384, "pids": 64, "workspace_mb": 16}
 TMPFS_CAPS_MIB = {"/workspace": LIMITS["workspace_mb"], "/tmp": 64, "/home/wave": 64, "/dev/shm": 64}
-HANG_TIMEOUT_S = 20  # long enough for the agent to start its attack on a loaded 2-core machine
+HANG_TIMEOUT_S = 40  # long enough for the agent to start its attack on a loaded 2-core machine
 FLOOD_MIB = 16
 # What the runner may keep of an agent's stderr, and the engine of a container's own output.
 AGENT_LOG_MAX_BYTES = 4 * 1024 * 1024
