@@ -110,6 +110,12 @@ def beat(race, name: str) -> dict:
     return json.loads((race["record"] / "steps" / "swap" / "artifacts" / name).read_text())
 
 
+def test_the_run_ends_with_the_step_judged_not_crashed(race):
+    assert race["exit_code"] in (0, 1), race["run"].stderr  # 1: some artifacts were refused, as they should be
+    assert race["run"].step_event("swap")["state"] in ("completed", "failed")
+    assert "Traceback" not in race["run"].stderr and "internal error" not in race["run"].stderr
+
+
 def test_the_swapping_was_still_going_on_when_the_artifacts_were_collected(race):
     at_last_call, at_collection = beat(race, "last.json"), beat(race, "count.json")
     assert at_last_call["swaps"] > 100, at_last_call  # it swapped for the whole tool call before

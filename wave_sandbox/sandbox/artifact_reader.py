@@ -157,7 +157,8 @@ def _open_folder(parent_fd: int, name: str) -> int:
     try:
         return os.open(name, _DIRECTORY_FLAGS, dir_fd=parent_fd)
     except OSError as exc:  # swapped since the lstat: a link now (ELOOP, ENOTDIR) or gone
-        raise _NotTaken("parentlink" if exc.errno in (errno.ELOOP, errno.ENOTDIR) else f"error {exc.strerror}") from None
+        swapped = exc.errno in (errno.ELOOP, errno.ENOTDIR)
+        raise _NotTaken("parentlink" if swapped else f"error {exc.strerror}") from None
 
 
 def _stat_header(status: os.stat_result, size: int | None = None) -> str:

@@ -30,7 +30,7 @@ _HEADER_BYTES = 128
 
 @functools.cache
 def reader_source() -> str:
-    """The in-container reader's source, run with ``python3 -I -c`` (no path, site or environment of the agent's)."""
+    """The in-container reader's source, for ``python3 -I -c`` (no path, site or variable of the agent's)."""
     return Path(__file__).with_name("artifact_reader.py").read_text(encoding="utf-8")
 
 
