@@ -154,6 +154,7 @@ class FakeSandbox:
         for process_group in container.process_groups:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process_group, signal.SIGKILL)
+        container.process_groups.clear()  # never signal a group id again: it may be reused
 
     def _collect_one(self, container: _FakeContainer, path: str, max_bytes: int) -> CollectedFile:
         reason = collection.refusal_for_name(path)
