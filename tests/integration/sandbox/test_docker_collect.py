@@ -17,19 +17,22 @@ from .helpers import make_spec
 pytestmark = pytest.mark.docker
 
 # Processes that escape the tool call in every way a shell allows: a new session, a double fork,
-# a chain that forks and exits forever (never the same pid twice), and a loop that keeps forking.
+# a chain that forks and exits forever (never the same pid twice), and a loop that keeps forking
+# (both slowed down a little: faster, they fill the pids limit with zombies and die of EAGAIN).
 LEAVE_PROCESSES = """
 setsid sleep 1000 >/dev/null 2>&1 </dev/null &
 nohup sleep 1001 >/dev/null 2>&1 </dev/null &
 setsid python3 -c 'import os, time
 if os.fork(): os._exit(0)
 os.setsid(); time.sleep(1000)' >/dev/null 2>&1 </dev/null &
-setsid python3 -c 'import os
+setsid python3 -c 'import os, time
 while True:
+    time.sleep(0.002)
     if os.fork(): os._exit(0)' >/dev/null 2>&1 </dev/null &
-setsid sh -c 'while :; do sleep 0.01 & done' >/dev/null 2>&1 </dev/null &
+setsid sh -c 'while :; do sleep 0.05 & sleep 0.01; done' >/dev/null 2>&1 </dev/null &
 sleep 0.5
 """
+LEFTOVER_COMMANDS = ["sleep 1000", "sleep 1001", "time.sleep(1000)", "while True", "while :"]
 
 
 @pytest.fixture
@@ -60,7 +63,8 @@ def processes(sandbox, handle) -> list[list[str]]:
 def test_collect_stops_every_leftover_but_init_and_the_lifetime_sleep(sandbox, started, agent_image):
     handle = started(make_spec(agent_image))
     assert sandbox.exec(handle, ["/bin/sh", "-c", LEAVE_PROCESSES], 30).exit_code == 0
-    assert len(processes(sandbox, handle)) > 5  # control: the leftovers were running
+    running = " ".join(row[3] for row in processes(sandbox, handle))
+    assert all(command in running for command in LEFTOVER_COMMANDS), running  # control: they were running
     sandbox.collect(handle, [], max_bytes=100)
     left = processes(sandbox, handle)
     assert [(row[0], row[3]) for row in left] == [("1", "/usr/bin/tini -- sleep 120"), (left[1][0], "sleep 120")]
