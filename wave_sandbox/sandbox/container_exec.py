@@ -40,11 +40,16 @@ def exec_in_container(
     user: str,
     timeout_s: float,
     workdir: str = WORKSPACE_DIR,
+    max_output_bytes: int | None = None,
 ) -> ExecResult:
-    """Run ``argv`` as ``user``; past ``timeout_s`` kill the container and report ``timed_out``."""
+    """Run ``argv`` as ``user``; past ``timeout_s`` kill the container and report ``timed_out``.
+
+    Stdout keeps ``max_output_bytes`` (default ``MAX_STREAM_BYTES``), stderr ``MAX_STREAM_BYTES``:
+    past that, the head and tail of the stream with a marker where the middle was dropped.
+    """
     started = time.monotonic()
     exec_id = _create_exec(client, container_id, argv, user, workdir)
-    outcome = _start_reading(client, exec_id)
+    outcome = _start_reading(client, exec_id, max_output_bytes or MAX_STREAM_BYTES)
     timed_out = not outcome.done.wait(timeout_s)
     if timed_out:
         kill_container(client, container_id)
@@ -108,11 +113,11 @@ def _create_exec(
         ) from exc
 
 
-def _start_reading(client: docker.DockerClient, exec_id: str) -> _StreamOutcome:
+def _start_reading(client: docker.DockerClient, exec_id: str, max_output_bytes: int) -> _StreamOutcome:
     outcome = _StreamOutcome()
 
     def read_stream() -> None:
-        stdout, stderr = _CappedOutput(MAX_STREAM_BYTES), _CappedOutput(MAX_STREAM_BYTES)
+        stdout, stderr = _CappedOutput(max_output_bytes), _CappedOutput(MAX_STREAM_BYTES)
         try:
             for out_chunk, err_chunk in client.api.exec_start(exec_id, stream=True, demux=True):
                 stdout.add(out_chunk or b"")

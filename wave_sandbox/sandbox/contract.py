@@ -148,9 +148,11 @@ class Sandbox(Protocol):
         ...
 
     def collect(self, handle: SandboxHandle, paths: list[str], max_bytes: int) -> list[CollectedFile]:
-        """Read files relative to /workspace from the running sandbox, as data.
+        """Stop every process left in the sandbox but its init, then read files relative to /workspace, as data.
 
-        Refuses (and still returns every other file): names that are absolute, hold ``..`` or
+        Nothing the step started runs any more when the files are read (a later ``exec`` may start
+        new commands). Files are read as ``spec.user`` sees them (masks included), never through a
+        link. Refuses (and still returns every other file): names that are absolute, hold ``..`` or
         control characters; symbolic links (also in a parent folder), hard links, FIFOs, devices,
         directories; files over ``max_bytes``. One CollectedFile per path, in order.
 

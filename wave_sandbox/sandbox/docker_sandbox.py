@@ -49,9 +49,9 @@ class DockerSandbox:
     def __init__(self, client: docker.DockerClient, registry: ResourceRegistry):
         self.client = client
         self.registry = registry
-        # The engine mounts a container's binds again whenever it copies a file out (collect): the
-        # empty file over masked files (and the content of replaced ones) must live as long as the
-        # container, not just until it starts.
+        # The engine mounts a container's binds again whenever it copies files in (copy_in): the empty
+        # file over masked files (and the content of replaced ones) must live as long as the container,
+        # not just until it starts.
         self._mask_folders: dict[str, Path] = {}
 
     def create(self, spec: ContainerSpec) -> SandboxHandle:
@@ -93,7 +93,8 @@ class DockerSandbox:
             ) from exc
 
     def collect(self, handle: SandboxHandle, paths: list[str], max_bytes: int) -> list[CollectedFile]:
-        """Read files relative to /workspace from the running container; hostile ones are refused."""
+        """Stop the step's leftover processes, then read files relative to /workspace from inside the
+        container, never following a link; hostile ones are refused."""
         return collect_from_container(self.client, handle.container_id, handle.spec.user, paths, max_bytes)
 
     def destroy(self, handle: SandboxHandle) -> None:

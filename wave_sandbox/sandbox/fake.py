@@ -10,7 +10,8 @@ What it keeps of the contract: /workspace (the working directory) is a fresh tem
 mount target (``/workspace/out.txt``, also inside ``sh -c`` text) is rewritten to the host folder;
 ``python3``/``python`` as the command run this interpreter; the environment is the spec's (container
 paths in values rewritten too) with the host's PATH and a temp folder as HOME; a timeout kills the command's process group and the "container"
-(later execs raise SandboxError); collection applies the same refusals as the Docker sandbox.
+(later execs raise SandboxError); collection kills the process groups of its commands first (a
+process that left its group survives) and applies the same refusals as the Docker sandbox.
 """
 
 from __future__ import annotations
@@ -119,8 +120,10 @@ class FakeSandbox:
             target.write_bytes(content)
 
     def collect(self, handle: SandboxHandle, paths: list[str], max_bytes: int) -> list[CollectedFile]:
-        """Read files relative to the workspace, with the Docker sandbox's refusals."""
+        """Stop what its commands left running, then read files relative to the workspace, with the
+        Docker sandbox's refusals."""
         container = self._running(handle)
+        self._stop_commands(container)
         return [self._collect_one(container, path, max_bytes) for path in paths]
 
     def destroy(self, handle: SandboxHandle) -> None:
@@ -145,9 +148,14 @@ class FakeSandbox:
 
     def _kill(self, container: _FakeContainer) -> None:
         container.running = False
+        self._stop_commands(container)
+
+    def _stop_commands(self, container: _FakeContainer) -> None:
+        """SIGKILL the process group of each command (a process that left its group is not seen)."""
         for process_group in container.process_groups:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process_group, signal.SIGKILL)
+        container.process_groups.clear()  # never signal a group id again: it may be reused
 
     def _collect_one(self, container: _FakeContainer, path: str, max_bytes: int) -> CollectedFile:
         reason = collection.refusal_for_name(path)

@@ -8,6 +8,8 @@ test_docker_hardening.py.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from wave_sandbox.errors import SandboxError
@@ -149,6 +151,17 @@ def test_collect_takes_a_file_of_exactly_the_limit(sandbox, handle):
     assert sh(sandbox, handle, "head -c 1000 /dev/zero > output/exact.bin").exit_code == 0
     [exact] = sandbox.collect(handle, ["output/exact.bin"], max_bytes=1000)
     assert exact.content == b"\x00" * 1000
+
+
+def test_collect_first_stops_what_a_command_left_running(sandbox, handle):
+    loop = "(while :; do date +%s%N > output/beat.tmp && mv output/beat.tmp output/beat; sleep 0.01; done)"
+    assert sh(sandbox, handle, f"{loop} >/dev/null 2>&1 </dev/null & sleep 0.5").exit_code == 0
+    [first] = sandbox.collect(handle, ["output/beat"], max_bytes=100)
+    time.sleep(0.5)
+    [second] = sandbox.collect(handle, ["output/beat"], max_bytes=100)
+    assert first.content and first.content == second.content  # the loop was running, then no more
+    later = sh(sandbox, handle, "echo still usable")
+    assert later.exit_code == 0 and later.stdout == b"still usable\n"  # a retry can still run in it
 
 
 def test_copy_in_refuses_names_that_leave_the_workspace(sandbox, handle):
