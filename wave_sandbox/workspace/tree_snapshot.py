@@ -253,7 +253,7 @@ class _HostileTreeWalker:
         if size > self.max_file_bytes:
             self.refuse(relative, f"{size} bytes is over the {self.max_file_bytes}-byte limit")
             return
-        content = stream.read(self.max_file_bytes + 1)
+        content = read_at_most(stream, size, self.max_file_bytes + 1)
         if len(content) > self.max_file_bytes:
             self.refuse(relative, f"grew over the {self.max_file_bytes}-byte limit while being read")
             return
@@ -262,6 +262,24 @@ class _HostileTreeWalker:
             return
         self.changed_bytes_left -= len(content)
         self.snapshot.files[relative] = TreeFile(relative, mode, content)
+
+
+def read_at_most(stream, expected_size: int, limit: int) -> bytes:
+    """Read up to `limit` bytes, asking for what fstat said plus one byte first.
+
+    Never `read(limit)` on a small file: the interpreter would allocate `limit` bytes (an mmap) and
+    shrink it in place, leaving one mapping per file; 65,530 of them (vm.max_map_count) and the next
+    library load fails with "failed to map segment"."""
+    chunks, total = [], 0
+    want = min(expected_size + 1, limit)
+    while total < limit:
+        chunk = stream.read(min(want, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        want = READ_CHUNK
+    return b"".join(chunks)
 
 
 def refuse_links_escaping_through_links(snapshot: TreeSnapshot) -> None:
