@@ -21,7 +21,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from wave_sandbox.errors import WorkspaceError
 from wave_sandbox.workspace.path_rules import (
@@ -51,18 +51,20 @@ class BaseBlob:
     size: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TreeFile:
     """One entry to commit: git mode, content (file bytes or link target) and its blob id.
 
-    `known_sha` is set for an entry identical to its base blob; a regular file's `content` is then
-    None (not read into memory), a symlink's is still its target.
+    `known_sha` is set for an entry identical to its base blob, or whose bytes were already handed to
+    the walk's blob sink (`streamed`); a regular file's `content` is then None (not kept in memory),
+    a symlink's is still its target.
     """
 
     path: str
     mode: int
     content: bytes | None
     known_sha: str | None = None
+    streamed: bool = False
 
     @property
     def blob_sha(self) -> str:
@@ -92,9 +94,14 @@ def snapshot_working_tree(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     base: Mapping[str, BaseBlob] | None = None,
     max_changed_bytes: int = DEFAULT_MAX_CHANGED_BYTES,
+    blob_sink: Callable[[bytes], None] | None = None,
 ) -> TreeSnapshot:
-    """Walk `root` (skipping its top-level `.git`), returning what may be committed and what is refused."""
+    """Walk `root` (skipping its top-level `.git`), returning what may be committed and what is refused.
+
+    With a `blob_sink`, each changed content (file bytes, link target) is handed to it as soon as it is
+    read and a regular file's bytes are not kept: memory stays one file's worth, however many change."""
     walker = _HostileTreeWalker(submodule_paths, max_file_bytes, dict(base or {}), max_changed_bytes)
+    walker.blob_sink = blob_sink
     try:
         root_descriptor = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
@@ -118,6 +125,7 @@ class _HostileTreeWalker:
         # Folders the base commit already has: an odd name the user committed is not the agent's change.
         self.base_folders = {path.rsplit("/", depth)[0] for path in base for depth in range(1, path.count("/") + 1)}
         self.changed_bytes_left = max_changed_bytes
+        self.blob_sink: Callable[[bytes], None] | None = None
         self.snapshot = TreeSnapshot()
 
     def refuse(self, relative: str, reason: str) -> None:
@@ -210,6 +218,8 @@ class _HostileTreeWalker:
             self.refuse(relative, refusal)
         else:
             self.snapshot.files[relative] = TreeFile(relative, MODE_SYMLINK, content)
+            if self.blob_sink is not None:
+                self.blob_sink(content)
 
     def take_regular_file(self, descriptor: int, relative: str, name: str) -> None:
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
@@ -261,7 +271,11 @@ class _HostileTreeWalker:
             self.refuse(relative, "the step's changes are over the total size limit of one commit")
             return
         self.changed_bytes_left -= len(content)
-        self.snapshot.files[relative] = TreeFile(relative, mode, content)
+        if self.blob_sink is None:
+            self.snapshot.files[relative] = TreeFile(relative, mode, content)
+            return
+        self.blob_sink(content)
+        self.snapshot.files[relative] = TreeFile(relative, mode, None, git_blob_sha(content), streamed=True)
 
 
 def read_at_most(stream, expected_size: int, limit: int) -> bytes:
