@@ -9,7 +9,9 @@ Only regular files (with git's executable bit) and symlinks that stay inside the
 Refused, with a reason: symlinks leaving the tree (also through other links) or pointing into a
 `.git`, anything named like git metadata (`.git` and the spellings that macOS and Windows read as
 `.git`), special files (FIFOs, sockets, devices), files over the size limit, names that are not UTF-8
-or hold control characters, changes inside a submodule, unreadable or too deeply nested folders.
+or hold control characters, new names that would mislead a reviewer or not check out everywhere
+(bidi or zero-width characters, names Windows reserves, two paths told apart only by case), changes
+inside a submodule, unreadable or too deeply nested folders.
 Rules apply to changes only: an entry identical to its base version (given as `base`) is taken as
 it is, and its content is not kept in memory.
 """
@@ -26,9 +28,11 @@ from typing import Callable, Mapping
 from wave_sandbox.errors import WorkspaceError
 from wave_sandbox.workspace.path_rules import (
     GIT_READ_DOTFILES,
+    case_collisions,
     is_git_metadata_name,
     link_resolution_refusal,
     name_refusal,
+    new_name_refusal,
     symlink_target_refusal,
 )
 
@@ -113,6 +117,7 @@ def snapshot_working_tree(
         raise WorkspaceError(
             f"the clone's working tree {root} could not be read ({exc.strerror}); nothing was committed"
         ) from exc
+    refuse_case_collisions(walker.snapshot, walker.base, submodule_paths)
     refuse_links_escaping_through_links(walker.snapshot)
     return walker.snapshot
 
@@ -164,7 +169,9 @@ class _HostileTreeWalker:
         covered = sorted(sub for sub in self.submodule_paths if sub.startswith(f"{relative}/"))
         if covered:
             return f"replaces the folder of submodule {covered[0]!r}; submodules are never changed"
-        return name_refusal(relative)
+        if relative in self.base:
+            return name_refusal(relative)
+        return name_refusal(relative) or new_name_refusal(relative, self.base_folders)
 
     def take_folder(self, descriptor: int, relative: str, name: str, depth: int) -> None:
         """Descend into ordinary folders only; a nested `.git` or a submodule's folder is not walked."""
@@ -174,7 +181,9 @@ class _HostileTreeWalker:
         if relative in self.submodule_paths:
             self.refuse_if_submodule_folder_filled(descriptor, relative, name)
             return
-        refusal = None if relative in self.base_folders else name_refusal(relative)
+        refusal = None
+        if relative not in self.base_folders:
+            refusal = name_refusal(relative) or new_name_refusal(relative, self.base_folders)
         if refusal is None and depth >= MAX_FOLDER_DEPTH:
             refusal = f"folders nested deeper than {MAX_FOLDER_DEPTH} levels are never committed"
         if refusal:
@@ -294,6 +303,15 @@ def read_at_most(stream, expected_size: int, limit: int) -> bytes:
         total += len(chunk)
         want = READ_CHUNK
     return b"".join(chunks)
+
+
+def refuse_case_collisions(snapshot: TreeSnapshot, base: Mapping[str, BaseBlob], submodule_paths: set[str]) -> None:
+    """A new path that only case or normalisation tells apart from another is refused (the other stays)."""
+    new_paths = {path for path in snapshot.files if path not in base}
+    paths = [*snapshot.files, *submodule_paths]
+    for path, reason in case_collisions(paths, new_paths).items():
+        del snapshot.files[path]
+        snapshot.refused[path] = reason
 
 
 def refuse_links_escaping_through_links(snapshot: TreeSnapshot) -> None:
