@@ -17,6 +17,7 @@ from pathlib import Path
 
 from wave_sandbox.errors import WorkspaceError
 from wave_sandbox.text_safety import one_printable_line
+from wave_sandbox.workspace.acting_files import ActingFile, acting_files, listed_for_reviewer
 from wave_sandbox.workspace.clone import Clone
 from wave_sandbox.workspace.object_stream import ObjectStream
 from wave_sandbox.workspace.repository import run_git, run_git_bytes
@@ -60,6 +61,7 @@ class StepCommit:
     sha: str | None
     changed_paths: list[str]
     refusals: list[str]
+    acting_files: list[ActingFile] = field(default_factory=list)
 
 
 def read_tree_entries(clone: Path, commit: str) -> dict[str, TreeEntry]:
@@ -129,6 +131,7 @@ class RunBranch:
     tip: str = ""
     commits: list[str] = field(default_factory=list)
     files_changed: int = 0
+    acting_files: list[ActingFile] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.tip = self.tip or self.clone.base_commit
@@ -153,17 +156,22 @@ class RunBranch:
             refuse_file_folder_clashes(entries)
             listed = [(path, entries[path].mode, entries[path].sha) if path in entries else (path, None, None)
                       for path in changes]
-            author = commit_actor(commit_identity(self.repo))
-            sha = objects.commit(RUN_REF_IN_CLONE, self.tip, listed, self._message(step_id, persona, summary), author)
+            acting = acting_files({path: entries[path].mode for path in changes if path in entries})
+            message = self._message(step_id, persona, summary, acting)
+            sha = objects.commit(RUN_REF_IN_CLONE, self.tip, listed, message, commit_actor(commit_identity(self.repo)))
         self._publish(sha)  # before recording it: a commit the user's repo lacks is not on the branch
         self.tip = sha
         self.commits.append(sha)
-        self.files_changed = self._count_files_changed()
-        return StepCommit(sha, changes, snapshot.refusals)
+        self.summarise()
+        return StepCommit(sha, changes, snapshot.refusals, acting)
 
-    def _message(self, step_id: str, persona: str, summary: str) -> str:
+    def _message(self, step_id: str, persona: str, summary: str, acting: list[ActingFile]) -> str:
+        warning = ""
+        if acting:
+            lines = "\n".join(listed_for_reviewer(acting))
+            warning = f"Review before checking out or building: these files act when checked out or built:\n{lines}\n\n"
         return (
-            f"{step_id} ({persona}): {commit_summary(summary)}\n\n"
+            f"{step_id} ({persona}): {commit_summary(summary)}\n\n{warning}"
             f"Wave-Run: {self.run_id}\nWave-Pipeline: {self.pipeline}\nWave-Step: {step_id}\n"
         )
 
@@ -179,13 +187,21 @@ class RunBranch:
             extra_env=trust_clone,
         )
 
-    def _count_files_changed(self) -> int:
-        """Files that differ between the run's start and the branch tip (the branch's diffstat)."""
-        output = run_git_on_clone(
-            self.clone.path, "diff-tree", "-r", "-z", "--name-only", "--no-renames", "--no-ext-diff",
-            "--no-textconv", self.start, self.tip,
-        )
-        return len([name for name in output.split("\0") if name])
+    def summarise(self) -> None:
+        """The branch's diffstat and acting files, between the run's start and its tip."""
+        changes = branch_changes(self.clone.path, self.start, self.tip)
+        self.files_changed = len(changes)
+        self.acting_files = acting_files({path: mode for path, mode in changes.items() if mode})
+
+
+def branch_changes(clone: Path, old: str, new: str) -> dict[str, int]:
+    """path -> the git mode `new` holds there (0 for a deletion), for every path that differs."""
+    output = run_git_bytes(
+        clone, "diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-ext-diff", "--no-textconv", old, new,
+        extra_env=clone_git_environment(clone),
+    )
+    fields = output.split(b"\0")
+    return {os.fsdecode(path): int(meta.split()[1], 8) for meta, path in zip(fields[0::2], fields[1::2]) if path}
 
 
 def refuse_file_folder_clashes(entries: dict[str, TreeEntry]) -> None:
