@@ -28,13 +28,13 @@ than a hook missed. The list, by kind:
 from __future__ import annotations
 
 import fnmatch
-import re
 from dataclasses import dataclass
+
+from wave_sandbox.workspace.path_rules import INVISIBLE_OR_REORDERING
 
 MODE_EXECUTABLE = 0o100755
 MAX_LISTED = 50  # in a commit body or on the console; the run record keeps up to MAX_RECORDED
 MAX_RECORDED = 1000
-INVISIBLE_OR_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 CI_DEFINITION = "CI definition: runs in CI, with the repository's secrets, once pushed"
 EDITOR_HOOK = "editor or shell hook: runs when the folder is opened or entered"
@@ -88,7 +88,7 @@ class ActingFile:
 
 def printable_path(path: str) -> str:
     """The path as it is, or quoted with escapes when it holds anything a terminal would not show as is."""
-    if INVISIBLE_OR_CONTROL.search(path) or not path.isprintable():
+    if INVISIBLE_OR_REORDERING.search(path) or not path.isprintable():
         return ascii(path)
     return path
 

@@ -20,6 +20,7 @@ from wave_sandbox.text_safety import one_printable_line
 from wave_sandbox.workspace.acting_files import ActingFile, acting_files, listed_for_reviewer
 from wave_sandbox.workspace.clone import Clone
 from wave_sandbox.workspace.object_stream import ObjectStream
+from wave_sandbox.workspace.path_rules import INVISIBLE_OR_REORDERING
 from wave_sandbox.workspace.repository import run_git, run_git_bytes
 from wave_sandbox.workspace.tree_snapshot import (
     MODE_SUBMODULE,
@@ -116,8 +117,11 @@ def changed_paths(before: dict[str, TreeEntry], after: dict[str, TreeEntry]) -> 
 
 
 def commit_summary(summary: str) -> str:
-    """The model's summary as one printable line: it comes from the container, so it is hostile."""
-    return one_printable_line(summary, SUMMARY_MAX_CHARS, empty="no summary")
+    """The model's summary as one printable line: it comes from the container, so it is hostile.
+    A bidi or zero-width character left in it is written as its escape (`\\u202e`): a commit subject
+    is read in terminals and web views that would reorder the line around it."""
+    line = one_printable_line(summary, SUMMARY_MAX_CHARS, empty="no summary")
+    return INVISIBLE_OR_REORDERING.sub(lambda match: ascii(match.group())[1:-1], line)
 
 
 @dataclass
