@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -93,7 +94,7 @@ MANY_FILES = 50_000
 def drivers_config(markers: Path) -> str:
     return (
         f'[filter "evil"]\n\tclean = touch {markers}/filter-clean; cat\n\tsmudge = touch {markers}/filter-smudge; cat\n'
-        f"\tprocess = touch {markers}/filter-process\n"
+        f'[filter "evilproc"]\n\tprocess = touch {markers}/filter-process\n'
         f'[diff "evil"]\n\ttextconv = touch {markers}/textconv; cat\n\tcommand = touch {markers}/diff-command\n'
     )
 
@@ -142,15 +143,17 @@ def start_drivers_run(base: Path) -> dict:
     markers = base / "markers"
     markers.mkdir()
     repo = service_repository(base / "service")
-    (repo / ".gitattributes").write_text("* filter=evil diff=evil\n")
-    git(repo, "add", ".gitattributes")
+    (repo / ".gitattributes").write_text("* filter=evil diff=evil\nnotes.md filter=evilproc\n")
+    (repo / "notes.md").write_text("notes\n")  # sorts after app.py: status reaches app.py first
+    git(repo, "add", ".gitattributes", "notes.md")
     git(repo, "commit", "-q", "-m", "Attributes")
     (repo / ".git" / "drivers.inc").write_text(drivers_config(markers))
     git(repo, "config", "include.path", "drivers.inc")
     proof = prove_drivers_run_for_plain_git(repo, markers)
     for marker in markers.iterdir():
         marker.unlink()
-    os.utime(repo / "app.py", (1_000_000_000, 1_000_000_000))  # the index is stale: status must re-read it
+    for name in ("app.py", "notes.md"):  # the index is stale: status must read both files again
+        os.utime(repo / name, (1_000_000_000, 1_000_000_000))
     script = {"steps": {"fix": [
         [edit_file("/src/app.py", "return 500", "return 200")],
         [write_file("output/done.txt", "fixed\n")],
@@ -163,11 +166,13 @@ def start_drivers_run(base: Path) -> dict:
 def prove_drivers_run_for_plain_git(repo: Path, markers: Path) -> dict:
     """The attack works against git that honours the repository: status cleans, log -p converts, an
     external diff runs; and check-attr shows the driver applies to the file the agent will edit."""
-    os.utime(repo / "app.py", (1_100_000_000, 1_100_000_000))
-    git(repo, "status", "--porcelain")
+    for name in ("app.py", "notes.md"):
+        os.utime(repo / name, (1_100_000_000, 1_100_000_000))
+    # clean runs for app.py, then the process driver for notes.md (and git dies: it speaks no protocol)
+    subprocess.run(["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, check=False)
     git(repo, "log", "-p", "-1", "--", "app.py")
     git(repo, "show", "--ext-diff", "HEAD~1", "--", "app.py")
-    return {"attributes": git(repo, "check-attr", "filter", "diff", "--", "app.py"),
+    return {"attributes": git(repo, "check-attr", "filter", "diff", "--", "app.py", "notes.md"),
             "markers": sorted(path.name for path in markers.iterdir())}
 
 
@@ -243,8 +248,6 @@ def test_show_names_each_acting_file(acting):
 
 
 def run_show(run: dict) -> str:
-    import subprocess
-
     completed = subprocess.run([str(CLI), "show", run["run_id"], "--repo", str(run["repo"])],
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr
@@ -317,9 +320,10 @@ def drivers(runs):
 def test_the_drivers_apply_and_run_for_plain_git(drivers):
     assert "app.py: filter: evil" in drivers["proof"]["attributes"]
     assert "app.py: diff: evil" in drivers["proof"]["attributes"]
+    assert "notes.md: filter: evilproc" in drivers["proof"]["attributes"]
     ran = set(drivers["proof"]["markers"])
     assert {"textconv", "diff-command"} <= ran
-    assert ran & {"filter-clean", "filter-process"}  # git prefers the process driver when there is one
+    assert {"filter-clean", "filter-process"} <= ran
 
 
 def test_no_driver_ran_during_the_run(drivers):
