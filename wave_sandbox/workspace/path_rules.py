@@ -96,23 +96,32 @@ def folded_name(path: str) -> str:
 def case_collisions(paths: Iterable[str], new_paths: set[str]) -> dict[str, str]:
     """The `new_paths` that, or one of whose folders, equal another path or folder of `paths` once
     folded (case, Unicode normalisation), with the spelling they collide with."""
-    spellings: dict[str, set[str]] = {}
+    first_spelling: dict[str, str] = {}
+    clashes: dict[str, str] = {}
     for path in paths:
-        parts = path.split("/")
-        for depth in range(1, len(parts) + 1):
-            prefix = "/".join(parts[:depth])
-            spellings.setdefault(folded_name(prefix), set()).add(prefix)
+        for prefix in _prefixes(path):
+            # an ASCII name already in lower case is its own key: no second copy of 200k strings
+            key = prefix if prefix.isascii() and prefix.lower() == prefix else folded_name(prefix)
+            other = first_spelling.setdefault(key, prefix)
+            if other != prefix:
+                clashes[prefix] = other
+                clashes.setdefault(other, prefix)
     collisions = {}
     for path in sorted(new_paths):
-        parts = path.split("/")
-        for depth in range(1, len(parts) + 1):
-            prefix = "/".join(parts[:depth])
-            others = sorted(spellings[folded_name(prefix)] - {prefix})
-            if others:
-                collisions[path] = (f"{prefix!r} and {others[0]!r} differ only in case or Unicode normalisation; "
-                                    "one would overwrite the other on macOS and Windows")
-                break
+        clashing = next((prefix for prefix in _prefixes(path) if prefix in clashes), None)
+        if clashing is not None:
+            collisions[path] = (f"{clashing!r} and {clashes[clashing]!r} differ only in case or Unicode "
+                                "normalisation; one would overwrite the other on macOS and Windows")
     return collisions
+
+
+def _prefixes(path: str):
+    """`a`, `a/b`, `a/b/c` for `a/b/c`."""
+    position = path.find("/")
+    while position != -1:
+        yield path[:position]
+        position = path.find("/", position + 1)
+    yield path
 
 
 def symlink_target_refusal(relative: str, target: str) -> str | None:
