@@ -5,8 +5,11 @@ Host-side git here never looks at the clone's working tree: the tree is read as 
 object store (its `.git` was mounted read-only in every container, so only we ever wrote it), and the commit
 is fetched into the user's repository as `refs/heads/wave/<pipeline>/<run-id>`, never moving HEAD or
 any other branch. Every git command runs with hooks, fsmonitor, external diff and global/system
-config switched off, so no hook, filter, textconv or fsmonitor command can run; the only git command
-that reads anything from the working tree is `check-ignore`, which reads `.gitignore` patterns as data.
+config switched off and every configured filter driver blanked (`repository.run_git`), so no hook,
+filter, textconv or fsmonitor command can run; the only git command that reads anything from the
+working tree is `check-ignore`, which reads `.gitignore` patterns as data. Each commit's message, and
+the branch as a whole, name the files that act when the branch is checked out or built
+(`acting_files`), for the reviewer.
 """
 
 from __future__ import annotations
