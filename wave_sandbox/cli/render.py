@@ -59,6 +59,17 @@ def format_run_summary(event: RunEvent) -> list[str]:
     return lines
 
 
+def format_review_warning(branch: str | None, acting: list) -> list[str]:
+    """Files on the review branch that act when checked out or built (workspace.acting_files), by name."""
+    if not branch or not acting:
+        return []
+    from wave_sandbox.workspace.acting_files import listed_for_reviewer
+
+    count = f"{len(acting)} file{'s' if len(acting) != 1 else ''}"
+    return [f"warning: review {branch} before checking it out or building it: {count} on it act when "
+            "checked out, opened or built:", *listed_for_reviewer(acting)]
+
+
 def describe_branch(event: RunEvent) -> str:
     commits = len(event.commits)
     commit_word = "commit" if commits == 1 else "commits"
@@ -68,16 +79,19 @@ def describe_branch(event: RunEvent) -> str:
 
 
 class ConsoleRenderer:
-    """Prints step lines as they happen, then a blank line and the closing lines."""
+    """Prints step lines as they happen, then a blank line and the closing lines; the reviewer's
+    warning comes after them, on the error stream, so the seed's lines stay exactly as they are."""
 
-    def __init__(self, stream: TextIO | None = None):
+    def __init__(self, stream: TextIO | None = None, error_stream: TextIO | None = None):
         self.stream = stream or sys.stdout
+        self.error_stream = error_stream or sys.stderr
 
     def __call__(self, event: RunEvent) -> None:
         if event.state == RUN_STARTED:
             return
         if event.state in (RUN_COMPLETED, RUN_FAILED):
             self._write(["", *format_run_summary(event)])
+            warn_reviewer(event, self.error_stream)
         else:
             self._write([format_step_line(event)])
 
@@ -86,11 +100,20 @@ class ConsoleRenderer:
             print(printable_inline(line), file=self.stream, flush=True)
 
 
-class JsonLinesRenderer:
-    """`--json`: one JSON object per event on stdout and nothing else there."""
+def warn_reviewer(event: RunEvent, stream: TextIO) -> None:
+    for line in format_review_warning(event.branch, event.branch_acting_files):
+        print(line, file=stream, flush=True)
 
-    def __init__(self, stream: TextIO | None = None):
+
+class JsonLinesRenderer:
+    """`--json`: one JSON object per event on stdout and nothing else there (the reviewer's warning
+    goes to the error stream, as with the console)."""
+
+    def __init__(self, stream: TextIO | None = None, error_stream: TextIO | None = None):
         self.stream = stream or sys.stdout
+        self.error_stream = error_stream or sys.stderr
 
     def __call__(self, event: RunEvent) -> None:
         print(json_printable(json.dumps(event.to_json_dict(), ensure_ascii=False)), file=self.stream, flush=True)
+        if event.state in (RUN_COMPLETED, RUN_FAILED):
+            warn_reviewer(event, self.error_stream)

@@ -36,7 +36,17 @@ def show_command(
         )
     if data.get("branch"):
         echo_line(f"Branch: {data['branch']} ({len(data.get('commits') or [])} commit(s))")
+        show_acting_files(data["branch"], data.get("acting_files") or [])
 
 
 def echo_line(line: str) -> None:
     typer.echo(printable_inline(line))
+
+
+def show_acting_files(branch: str, records: list[dict]) -> None:
+    from wave_sandbox.cli.render import format_review_warning
+    from wave_sandbox.workspace.acting_files import ActingFile
+
+    acting = [ActingFile(str(record.get("path", "")), str(record.get("reason", ""))) for record in records]
+    for line in format_review_warning(branch, acting):
+        echo_line(line)

@@ -38,12 +38,14 @@ class RunEvent:
     branch: str | None = None
     commits: list[str] = field(default_factory=list)
     branch_files_changed: int | None = None
+    branch_acting_files: list = field(default_factory=list)  # workspace.acting_files.ActingFile
 
     def to_json_dict(self) -> dict:
         """The `--json` shape: ISO-8601 UTC with milliseconds and Z; branch fields only at the end."""
         data = asdict(self)
         data["timestamp"] = format_utc_timestamp(self.timestamp)
         data.pop("branch_files_changed")
+        data.pop("branch_acting_files")
         if self.state not in RUN_END_STATES:
             data.pop("branch")
             data.pop("commits")

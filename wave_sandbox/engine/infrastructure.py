@@ -14,6 +14,7 @@ from typing import Any, Callable
 from wave_sandbox.engine.artifacts import OutputFolder
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_execution import StepContext
+from wave_sandbox.workspace.acting_files import ActingFile
 from wave_sandbox.workspace.branch import RunBranch
 from wave_sandbox.workspace.clone import Clone, create_clone, remove_clone
 from wave_sandbox.workspace.repository import uncommitted_changes
@@ -38,6 +39,7 @@ class BranchReport:
     name: str | None = None
     commits: list[str] = field(default_factory=list)
     files_changed: int | None = None
+    acting_files: list[ActingFile] = field(default_factory=list)
 
 
 def container_user_ids() -> tuple[int, int]:
@@ -137,6 +139,8 @@ class RunInfrastructure:
         if resumed:
             self.run_branch.start = resumed.start
             self.run_branch.commits = list(resumed.commits)
+            if resumed.commits:
+                self.run_branch.summarise()
         else:
             record.update(base_commit=self.clone.base_commit)
 
@@ -176,7 +180,7 @@ class RunInfrastructure:
         branch = self.run_branch
         if branch is None or not branch.commits:
             return BranchReport()
-        return BranchReport(branch.name, list(branch.commits), branch.files_changed)
+        return BranchReport(branch.name, list(branch.commits), branch.files_changed, list(branch.acting_files))
 
     def kill_running_containers(self) -> None:
         with self._lock:

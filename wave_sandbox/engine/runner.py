@@ -29,6 +29,7 @@ from wave_sandbox.errors import RunInterrupted, WorkspaceError
 from wave_sandbox.spec.loader import LoadedPipeline
 from wave_sandbox.spec.personas import Persona
 from wave_sandbox.workspace.secrets import secret_patterns
+from wave_sandbox.workspace.acting_files import MAX_RECORDED
 
 INTERRUPTED_MESSAGE = "interrupted"
 
@@ -314,10 +315,12 @@ class PipelineRun:
         duration_ms = int((time.monotonic() - self.started) * 1000)
         self.record.update(status=status, failure=failure, duration_ms=duration_ms,
                            finished_at=datetime.now(timezone.utc).isoformat(),
-                           branch=branch.name, commits=branch.commits, artifacts=final_artifacts)
+                           branch=branch.name, commits=branch.commits, artifacts=final_artifacts,
+                           acting_files=[acting.as_record() for acting in branch.acting_files[:MAX_RECORDED]])
         self.emit(ev.RUN_COMPLETED if status == "completed" else ev.RUN_FAILED,
                   duration_ms=duration_ms, artifacts=final_artifacts, message=failure or "",
-                  branch=branch.name, commits=branch.commits, branch_files_changed=branch.files_changed)
+                  branch=branch.name, commits=branch.commits, branch_files_changed=branch.files_changed,
+                  branch_acting_files=branch.acting_files)
         result = RunResult(self.run_id, status, final_artifacts, self.record.folder, failure,
                            branch.name, branch.commits)
         if interrupted:

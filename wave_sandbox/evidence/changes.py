@@ -159,7 +159,10 @@ def commits_writing_line(
     Without the code (a log that printed none), every commit -L follows."""
     if history.revision is None:
         return set()
-    output = repository.run(["log", f"-L{line},{line}:{path}", "--format=%x1e%H", *history.arguments()], (0, 128))
+    output = repository.run(
+        ["log", "--no-textconv", "--no-ext-diff", f"-L{line},{line}:{path}", "--format=%x1e%H", *history.arguments()],
+        (0, 128),
+    )
     wanted = source.strip()
     found = set()
     for chunk in output.split(RECORD_SEPARATOR)[1:]:
@@ -178,7 +181,10 @@ def commits_adding_text(repository: GitRepository, history: HistoryRange, text: 
     """Commits in the range that added or removed an occurrence of `text` (git's pickaxe, -S)."""
     if history.revision is None:
         return set()
-    output = repository.run(["log", "--no-merges", f"-S{text}", "--format=%H", *history.arguments()], (0, 128))
+    output = repository.run(
+        ["log", "--no-merges", "--no-textconv", "--no-ext-diff", f"-S{text}", "--format=%H", *history.arguments()],
+        (0, 128),
+    )
     return _commit_ids(output)
 
 

@@ -1,24 +1,29 @@
 """Commit a read-write step's changes on the host and publish them as the run's review branch.
 
 Host-side git here never looks at the clone's working tree: the tree is read as data by
-`tree_snapshot`, blobs, trees and the commit are written with GitPython into the clone's object
-store (its `.git` was mounted read-only in every container, so only we ever wrote it), and the commit
+`tree_snapshot`, blobs and the commit are streamed through one `git fast-import` into the clone's
+object store (its `.git` was mounted read-only in every container, so only we ever wrote it), and the commit
 is fetched into the user's repository as `refs/heads/wave/<pipeline>/<run-id>`, never moving HEAD or
 any other branch. Every git command runs with hooks, fsmonitor, external diff and global/system
-config switched off, so no hook, filter, textconv or fsmonitor command can run; the only git command
-that reads anything from the working tree is `check-ignore`, which reads `.gitignore` patterns as data.
+config switched off and every configured filter driver blanked (`repository.run_git`), so no hook,
+filter, textconv or fsmonitor command can run; the only git command that reads anything from the
+working tree is `check-ignore`, which reads `.gitignore` patterns as data. Each commit's message, and
+the branch as a whole, name the files that act when the branch is checked out or built
+(`acting_files`), for the reviewer.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 
 from wave_sandbox.errors import WorkspaceError
 from wave_sandbox.text_safety import one_printable_line
+from wave_sandbox.workspace.acting_files import ActingFile, acting_files, listed_for_reviewer
 from wave_sandbox.workspace.clone import Clone
+from wave_sandbox.workspace.object_stream import ObjectStream
+from wave_sandbox.workspace.path_rules import INVISIBLE_OR_REORDERING
 from wave_sandbox.workspace.repository import run_git, run_git_bytes
 from wave_sandbox.workspace.tree_snapshot import (
     MODE_SUBMODULE,
@@ -29,7 +34,6 @@ from wave_sandbox.workspace.tree_snapshot import (
 
 RUN_REF_IN_CLONE = "refs/heads/wave-run"
 DEFAULT_AUTHOR = ("wave-sandbox", "wave-sandbox@localhost")
-MODE_TREE = 0o40000
 SUMMARY_MAX_CHARS = 200
 
 
@@ -49,7 +53,7 @@ def run_git_on_clone(clone: Path, *arguments: str, **options) -> str:
     return run_git(clone, *arguments, extra_env=clone_git_environment(clone), **options)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TreeEntry:
     mode: int
     sha: str
@@ -61,6 +65,7 @@ class StepCommit:
     sha: str | None
     changed_paths: list[str]
     refusals: list[str]
+    acting_files: list[ActingFile] = field(default_factory=list)
 
 
 def read_tree_entries(clone: Path, commit: str) -> dict[str, TreeEntry]:
@@ -115,8 +120,11 @@ def changed_paths(before: dict[str, TreeEntry], after: dict[str, TreeEntry]) -> 
 
 
 def commit_summary(summary: str) -> str:
-    """The model's summary as one printable line: it comes from the container, so it is hostile."""
-    return one_printable_line(summary, SUMMARY_MAX_CHARS, empty="no summary")
+    """The model's summary as one printable line: it comes from the container, so it is hostile.
+    A bidi or zero-width character left in it is written as its escape (`\\u202e`): a commit subject
+    is read in terminals and web views that would reorder the line around it."""
+    line = one_printable_line(summary, SUMMARY_MAX_CHARS, empty="no summary")
+    return INVISIBLE_OR_REORDERING.sub(lambda match: ascii(match.group())[1:-1], line)
 
 
 @dataclass
@@ -130,6 +138,7 @@ class RunBranch:
     tip: str = ""
     commits: list[str] = field(default_factory=list)
     files_changed: int = 0
+    acting_files: list[ActingFile] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.tip = self.tip or self.clone.base_commit
@@ -144,47 +153,34 @@ class RunBranch:
         submodules = {path for path, entry in base.items() if entry.mode == MODE_SUBMODULE}
         known = {path: BaseBlob(entry.mode, entry.sha, entry.size) for path, entry in base.items()
                  if entry.mode != MODE_SUBMODULE}
-        snapshot = snapshot_working_tree(self.clone.path, submodules, base=known)
-        new_paths = [path for path in snapshot.files if path not in base]
-        entries = next_tree_entries(base, snapshot, ignored_paths(self.clone.path, new_paths))
-        changes = changed_paths(base, entries)
-        if not changes:
-            return StepCommit(None, [], snapshot.refusals)
-        sha = self._write_commit(snapshot, entries, changes, self._message(step_id, persona, summary))
+        with ObjectStream(self.clone.path, clone_git_environment(self.clone.path)) as objects:
+            snapshot = snapshot_working_tree(self.clone.path, submodules, base=known, blob_sink=objects.write_blob)
+            new_paths = [path for path in snapshot.files if path not in base]
+            entries = next_tree_entries(base, snapshot, ignored_paths(self.clone.path, new_paths))
+            changes = changed_paths(base, entries)
+            if not changes:
+                return StepCommit(None, [], snapshot.refusals)
+            refuse_file_folder_clashes(entries)
+            listed = [(path, entries[path].mode, entries[path].sha) if path in entries else (path, None, None)
+                      for path in changes]
+            acting = acting_files({path: entries[path].mode for path in changes if path in entries})
+            message = self._message(step_id, persona, summary, acting)
+            sha = objects.commit(RUN_REF_IN_CLONE, self.tip, listed, message, commit_actor(commit_identity(self.repo)))
         self._publish(sha)  # before recording it: a commit the user's repo lacks is not on the branch
         self.tip = sha
         self.commits.append(sha)
-        self.files_changed = self._count_files_changed()
-        return StepCommit(sha, changes, snapshot.refusals)
+        self.summarise()
+        return StepCommit(sha, changes, snapshot.refusals, acting)
 
-    def _message(self, step_id: str, persona: str, summary: str) -> str:
+    def _message(self, step_id: str, persona: str, summary: str, acting: list[ActingFile]) -> str:
+        warning = ""
+        if acting:
+            lines = "\n".join(listed_for_reviewer(acting))
+            warning = f"Review before checking out or building: these files act when checked out or built:\n{lines}\n\n"
         return (
-            f"{step_id} ({persona}): {commit_summary(summary)}\n\n"
+            f"{step_id} ({persona}): {commit_summary(summary)}\n\n{warning}"
             f"Wave-Run: {self.run_id}\nWave-Pipeline: {self.pipeline}\nWave-Step: {step_id}\n"
         )
-
-    def _write_commit(self, snapshot: TreeSnapshot, entries, changes: list[str], message: str) -> str:
-        import git
-        from gitdb.db import LooseObjectDB
-
-        repository = git.Repo(self.clone.path)
-        # GitPython would honour a GIT_OBJECT_DIRECTORY of the caller's environment (set inside git
-        # hooks): name the clone's object store. Objects are only written, in Python, and the parent
-        # is named by its id, so GitPython starts no git process that the environment could misdirect.
-        repository.odb = LooseObjectDB(str(self.clone.git_dir / "objects"))
-        try:
-            for path in changes:
-                if path in snapshot.files and path in entries and snapshot.files[path].content is not None:
-                    _store_object(repository, b"blob", snapshot.files[path].content)
-            tree_sha = write_tree(repository, entries)
-            author = _commit_actor(commit_identity(self.repo))
-            commit = git.Commit.create_from_tree(
-                repository, tree_sha, message, parent_commits=[git.Commit(repository, bytes.fromhex(self.tip))],
-                head=False, author=author, committer=author,
-            )
-            return commit.hexsha
-        finally:
-            repository.close()
 
     def _publish(self, sha: str) -> None:
         """Point the clone's run ref at `sha`, then fetch it into the user's repo (fast-forward only)."""
@@ -198,62 +194,40 @@ class RunBranch:
             extra_env=trust_clone,
         )
 
-    def _count_files_changed(self) -> int:
-        """Files that differ between the run's start and the branch tip (the branch's diffstat)."""
-        output = run_git_on_clone(
-            self.clone.path, "diff-tree", "-r", "-z", "--name-only", "--no-renames", "--no-ext-diff",
-            "--no-textconv", self.start, self.tip,
-        )
-        return len([name for name in output.split("\0") if name])
+    def summarise(self) -> None:
+        """The branch's diffstat and acting files, between the run's start and its tip."""
+        changes = branch_changes(self.clone.path, self.start, self.tip)
+        self.files_changed = len(changes)
+        self.acting_files = acting_files({path: mode for path, mode in changes.items() if mode})
 
 
-def _store_object(repository, kind: bytes, content: bytes) -> str:
-    from gitdb.base import IStream
+def branch_changes(clone: Path, old: str, new: str) -> dict[str, int]:
+    """path -> the git mode `new` holds there (0 for a deletion), for every path that differs."""
+    output = run_git_bytes(
+        clone, "diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-ext-diff", "--no-textconv", old, new,
+        extra_env=clone_git_environment(clone),
+    )
+    fields = output.split(b"\0")
+    return {os.fsdecode(path): int(meta.split()[1], 8) for meta, path in zip(fields[0::2], fields[1::2]) if path}
 
-    return repository.odb.store(IStream(kind, len(content), BytesIO(content))).hexsha.decode()
 
-
-def write_tree(repository, entries: dict[str, TreeEntry]) -> str:
-    """Write the nested trees of `entries` (path -> entry) into the object store; return the root's id.
-
-    Names are written as their bytes (a name that is not UTF-8 keeps its encoding); a path that is both
-    a file and a folder is an error, never a broken tree."""
-    root: dict[bytes, object] = {}
-    for path, entry in entries.items():
-        *folders, name = os.fsencode(path).split(b"/")
-        node = root
-        for folder in folders:
-            node = node.setdefault(folder, {})
-            if not isinstance(node, dict):
+def refuse_file_folder_clashes(entries: dict[str, TreeEntry]) -> None:
+    """A path that is both a file and a folder is an error, never a broken tree."""
+    for path in entries:
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            if "/".join(parts[:depth]) in entries:
                 raise WorkspaceError(f"cannot commit {path!r}: a file and a folder share its path")
-        if name in node:
-            raise WorkspaceError(f"cannot commit {path!r}: a file and a folder share its path")
-        node[name] = entry
-    return _write_tree_node(repository, root)
 
 
-def _write_tree_node(repository, node: dict[bytes, object]) -> str:
-    records = []
-    for name, child in node.items():
-        if isinstance(child, dict):
-            records.append((name + b"/", MODE_TREE, name, _write_tree_node(repository, child)))
-        else:
-            records.append((name, child.mode, name, child.sha))
-    records.sort(key=lambda record: record[0])  # git orders a folder as if its name ended in "/"
-    content = b"".join(b"%o %s\0%s" % (mode, name, bytes.fromhex(sha)) for _, mode, name, sha in records)
-    return _store_object(repository, b"tree", content)
-
-
-def _commit_actor(identity: tuple[str, str]):
-    import git
-
+def commit_actor(identity: tuple[str, str]) -> tuple[str, str]:
     name, email = identity
     if any(char in f"{name}{email}" for char in "<>\n"):
         raise WorkspaceError(
             f"wave-sandbox.name/wave-sandbox.email {name!r} <{email}> holds '<', '>' or a line break; "
             "fix them in the repository's git config"
         )
-    return git.Actor(name, email)
+    return name, email
 
 
 def commit_identity(repo: Path) -> tuple[str, str]:

@@ -1,11 +1,19 @@
 """Read-only questions about the user's repository, asked with hardened host-side git.
 
-Host git never runs a hook, fsmonitor, pager or external diff while answering these.
+Host git never runs a hook, fsmonitor, pager, filter, textconv or external diff, whatever config
+asks for one: the user's global and system config, the repository's own `.git/config` (which a hostile
+repository fills in) or a file it includes. Hooks, fsmonitor, pager and external diff are switched off
+by name. Filter drivers are named by whoever configures them (`filter.<name>.clean`), so before each
+command the config that command would read is listed (as data: listing runs nothing) and every
+driver found is blanked (an empty command is no command to git) and made optional, through
+`GIT_CONFIG_COUNT` entries that outrank every file. Commands that could show a diff are given
+`--no-textconv --no-ext-diff` by their callers; none here does.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -17,12 +25,42 @@ HARDENING_OPTIONS = (
     "-c", "core.pager=cat",
     "-c", "diff.external=",
     "-c", "protocol.file.allow=always",
+    "-c", "core.attributesFile=/dev/null",
 )
+# A configured filter driver: `filter.<name>.clean|smudge|process` (git prints keys lowercased but the
+# subsection as written, and the name may hold dots).
+FILTER_DRIVER_KEY = re.compile(r"filter\.(.+)\.(?:clean|smudge|process|required)", re.DOTALL)
 
 
 def hardened_git_environment() -> dict[str, str]:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
-    environment.update(GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
+    environment.update(GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0", LC_ALL="C", GIT_ATTR_NOSYSTEM="1")
+    return environment
+
+
+def configured_filter_drivers(repo: Path, environment: dict[str, str]) -> set[str]:
+    """The filter driver names any config read in `repo` defines (includes followed, as git would)."""
+    listed = _spawn_git(["git", *HARDENING_OPTIONS, "-C", str(repo), "config", "--list", "-z"], environment, None)
+    names = set()
+    for entry in listed.stdout.split(b"\0"):
+        key = entry.split(b"\n", 1)[0].decode("utf-8", "surrogateescape")
+        match = FILTER_DRIVER_KEY.fullmatch(key)
+        if match:
+            names.add(match.group(1))
+    return names
+
+
+def without_filter_drivers(repo: Path, environment: dict[str, str]) -> dict[str, str]:
+    """`environment` plus config entries blanking every filter driver configured for `repo`."""
+    overrides = [
+        (f"filter.{name}.{key}", value)
+        for name in sorted(configured_filter_drivers(repo, environment))
+        for key, value in (("clean", ""), ("smudge", ""), ("process", ""), ("required", "false"))
+    ]
+    count = int(environment.get("GIT_CONFIG_COUNT", "0"))
+    environment = dict(environment, GIT_CONFIG_COUNT=str(count + len(overrides)))
+    for index, (key, value) in enumerate(overrides, start=count):
+        environment[f"GIT_CONFIG_KEY_{index}"], environment[f"GIT_CONFIG_VALUE_{index}"] = key, value
     return environment
 
 
@@ -50,18 +88,19 @@ def run_git_bytes(
     extra_env: dict[str, str] | None = None,
 ) -> bytes:
     """`run_git` returning stdout as bytes."""
-    command = ["git", *HARDENING_OPTIONS, "-C", str(repo), *arguments]
-    environment = {**hardened_git_environment(), **(extra_env or {})}
-    try:
-        completed = subprocess.run(
-            command, capture_output=True, env=environment, check=False, input=stdin
-        )
-    except FileNotFoundError as exc:
-        raise WorkspaceError("git is not installed on this machine; install git and retry") from exc
+    environment = without_filter_drivers(repo, {**hardened_git_environment(), **(extra_env or {})})
+    completed = _spawn_git(["git", *HARDENING_OPTIONS, "-C", str(repo), *arguments], environment, stdin)
     if check and completed.returncode != 0:
         error = completed.stderr.decode("utf-8", "replace").strip()
         raise WorkspaceError(f"git {' '.join(arguments)} failed in {repo}: {error}")
     return completed.stdout
+
+
+def _spawn_git(command: list[str], environment: dict[str, str], stdin: bytes | None) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run(command, capture_output=True, env=environment, check=False, input=stdin)
+    except FileNotFoundError as exc:
+        raise WorkspaceError("git is not installed on this machine; install git and retry") from exc
 
 
 def is_git_repository(path: Path) -> bool:
@@ -85,7 +124,7 @@ def head_commit(repo: Path) -> str:
 
 def uncommitted_changes(repo: Path) -> list[str]:
     """Lines of `git status --porcelain` for tracked changes and untracked files."""
-    output = run_git(repo, "status", "--porcelain", "--untracked-files=normal")
+    output = run_git(repo, "status", "--porcelain", "--untracked-files=normal", "--ignore-submodules=all")
     return [line for line in output.splitlines() if line.strip()]
 
 

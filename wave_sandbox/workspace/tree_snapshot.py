@@ -9,7 +9,9 @@ Only regular files (with git's executable bit) and symlinks that stay inside the
 Refused, with a reason: symlinks leaving the tree (also through other links) or pointing into a
 `.git`, anything named like git metadata (`.git` and the spellings that macOS and Windows read as
 `.git`), special files (FIFOs, sockets, devices), files over the size limit, names that are not UTF-8
-or hold control characters, changes inside a submodule, unreadable or too deeply nested folders.
+or hold control characters, new names that would mislead a reviewer or not check out everywhere
+(bidi or zero-width characters, names Windows reserves, two paths told apart only by case), changes
+inside a submodule, unreadable or too deeply nested folders.
 Rules apply to changes only: an entry identical to its base version (given as `base`) is taken as
 it is, and its content is not kept in memory.
 """
@@ -21,14 +23,16 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from wave_sandbox.errors import WorkspaceError
 from wave_sandbox.workspace.path_rules import (
     GIT_READ_DOTFILES,
+    case_collisions,
     is_git_metadata_name,
     link_resolution_refusal,
     name_refusal,
+    new_name_refusal,
     symlink_target_refusal,
 )
 
@@ -51,18 +55,20 @@ class BaseBlob:
     size: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TreeFile:
     """One entry to commit: git mode, content (file bytes or link target) and its blob id.
 
-    `known_sha` is set for an entry identical to its base blob; a regular file's `content` is then
-    None (not read into memory), a symlink's is still its target.
+    `known_sha` is set for an entry identical to its base blob, or whose bytes were already handed to
+    the walk's blob sink (`streamed`); a regular file's `content` is then None (not kept in memory),
+    a symlink's is still its target.
     """
 
     path: str
     mode: int
     content: bytes | None
     known_sha: str | None = None
+    streamed: bool = False
 
     @property
     def blob_sha(self) -> str:
@@ -92,9 +98,14 @@ def snapshot_working_tree(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     base: Mapping[str, BaseBlob] | None = None,
     max_changed_bytes: int = DEFAULT_MAX_CHANGED_BYTES,
+    blob_sink: Callable[[bytes], None] | None = None,
 ) -> TreeSnapshot:
-    """Walk `root` (skipping its top-level `.git`), returning what may be committed and what is refused."""
+    """Walk `root` (skipping its top-level `.git`), returning what may be committed and what is refused.
+
+    With a `blob_sink`, each changed content (file bytes, link target) is handed to it as soon as it is
+    read and a regular file's bytes are not kept: memory stays one file's worth, however many change."""
     walker = _HostileTreeWalker(submodule_paths, max_file_bytes, dict(base or {}), max_changed_bytes)
+    walker.blob_sink = blob_sink
     try:
         root_descriptor = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
@@ -106,6 +117,7 @@ def snapshot_working_tree(
         raise WorkspaceError(
             f"the clone's working tree {root} could not be read ({exc.strerror}); nothing was committed"
         ) from exc
+    refuse_case_collisions(walker.snapshot, walker.base, submodule_paths)
     refuse_links_escaping_through_links(walker.snapshot)
     return walker.snapshot
 
@@ -118,6 +130,7 @@ class _HostileTreeWalker:
         # Folders the base commit already has: an odd name the user committed is not the agent's change.
         self.base_folders = {path.rsplit("/", depth)[0] for path in base for depth in range(1, path.count("/") + 1)}
         self.changed_bytes_left = max_changed_bytes
+        self.blob_sink: Callable[[bytes], None] | None = None
         self.snapshot = TreeSnapshot()
 
     def refuse(self, relative: str, reason: str) -> None:
@@ -156,7 +169,9 @@ class _HostileTreeWalker:
         covered = sorted(sub for sub in self.submodule_paths if sub.startswith(f"{relative}/"))
         if covered:
             return f"replaces the folder of submodule {covered[0]!r}; submodules are never changed"
-        return name_refusal(relative)
+        if relative in self.base:
+            return name_refusal(relative)
+        return name_refusal(relative) or new_name_refusal(relative, self.base_folders)
 
     def take_folder(self, descriptor: int, relative: str, name: str, depth: int) -> None:
         """Descend into ordinary folders only; a nested `.git` or a submodule's folder is not walked."""
@@ -166,7 +181,9 @@ class _HostileTreeWalker:
         if relative in self.submodule_paths:
             self.refuse_if_submodule_folder_filled(descriptor, relative, name)
             return
-        refusal = None if relative in self.base_folders else name_refusal(relative)
+        refusal = None
+        if relative not in self.base_folders:
+            refusal = name_refusal(relative) or new_name_refusal(relative, self.base_folders)
         if refusal is None and depth >= MAX_FOLDER_DEPTH:
             refusal = f"folders nested deeper than {MAX_FOLDER_DEPTH} levels are never committed"
         if refusal:
@@ -210,6 +227,8 @@ class _HostileTreeWalker:
             self.refuse(relative, refusal)
         else:
             self.snapshot.files[relative] = TreeFile(relative, MODE_SYMLINK, content)
+            if self.blob_sink is not None:
+                self.blob_sink(content)
 
     def take_regular_file(self, descriptor: int, relative: str, name: str) -> None:
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
@@ -253,7 +272,7 @@ class _HostileTreeWalker:
         if size > self.max_file_bytes:
             self.refuse(relative, f"{size} bytes is over the {self.max_file_bytes}-byte limit")
             return
-        content = stream.read(self.max_file_bytes + 1)
+        content = read_at_most(stream, size, self.max_file_bytes + 1)
         if len(content) > self.max_file_bytes:
             self.refuse(relative, f"grew over the {self.max_file_bytes}-byte limit while being read")
             return
@@ -261,7 +280,38 @@ class _HostileTreeWalker:
             self.refuse(relative, "the step's changes are over the total size limit of one commit")
             return
         self.changed_bytes_left -= len(content)
-        self.snapshot.files[relative] = TreeFile(relative, mode, content)
+        if self.blob_sink is None:
+            self.snapshot.files[relative] = TreeFile(relative, mode, content)
+            return
+        self.blob_sink(content)
+        self.snapshot.files[relative] = TreeFile(relative, mode, None, git_blob_sha(content), streamed=True)
+
+
+def read_at_most(stream, expected_size: int, limit: int) -> bytes:
+    """Read up to `limit` bytes, asking for what fstat said plus one byte first.
+
+    Never `read(limit)` on a small file: the interpreter would allocate `limit` bytes (an mmap) and
+    shrink it in place, leaving one mapping per file; 65,530 of them (vm.max_map_count) and the next
+    library load fails with "failed to map segment"."""
+    chunks, total = [], 0
+    want = min(expected_size + 1, limit)
+    while total < limit:
+        chunk = stream.read(min(want, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        want = READ_CHUNK
+    return b"".join(chunks)
+
+
+def refuse_case_collisions(snapshot: TreeSnapshot, base: Mapping[str, BaseBlob], submodule_paths: set[str]) -> None:
+    """A new path that only case or normalisation tells apart from another is refused (the other stays)."""
+    new_paths = {path for path in snapshot.files if path not in base}
+    paths = [*snapshot.files, *submodule_paths]
+    for path, reason in case_collisions(paths, new_paths).items():
+        del snapshot.files[path]
+        snapshot.refused[path] = reason
 
 
 def refuse_links_escaping_through_links(snapshot: TreeSnapshot) -> None:

@@ -109,3 +109,24 @@ def test_console_and_json_lines_show_hostile_text_as_visible_escapes():
     assert not any(char in printed for char in "\x1b\x07\u202e\u200b\r")
     assert "done\\x1b]52;c;aGk=\\x07\\u202e\\u200b\\x0d[10:00:00] completed" in console.getvalue()
     assert [json.loads(line)["message"] for line in lines.getvalue().splitlines()] == [hostile, hostile]
+
+
+def test_the_reviewer_warning_follows_the_seed_lines_on_the_error_stream():
+    from wave_sandbox.workspace.acting_files import ActingFile
+
+    out, err = io.StringIO(), io.StringIO()
+    renderer = ConsoleRenderer(out, err)
+    events = seed_events()
+    acting = [ActingFile(".envrc", "editor or shell hook"), ActingFile("odd\u202ename", "executable")]
+    events[-1] = RunEvent(**{**events[-1].__dict__, "branch_acting_files": acting})
+    for event in events:
+        renderer(event)
+    assert out.getvalue() == SEED_LINES
+    assert err.getvalue() == (
+        "warning: review wave/incident-response/20261127-143012-ab12 before checking it out or building it: "
+        "2 files on it act when checked out, opened or built:\n"
+        "  .envrc (editor or shell hook)\n"
+        "  'odd\\u202ename' (executable)\n"
+    )
+    JsonLinesRenderer(io.StringIO(), err := io.StringIO())(events[-1])
+    assert ".envrc" in err.getvalue()
