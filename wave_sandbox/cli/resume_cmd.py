@@ -18,9 +18,12 @@ def resume_command(
     model: Optional[str] = typer.Option(None, "--model", help="Override the run's model (anthropic:ID or scripted:FILE)."),
     json_output: bool = typer.Option(False, "--json", help="One JSON object per event on stdout."),
     keep: bool = typer.Option(False, "--keep", help="Keep containers and the clone for debugging."),
+    runtime: Optional[str] = typer.Option(
+        None, "--runtime", metavar="runc|runsc", help="Override the run's container runtime (default: the run's)."
+    ),
 ) -> None:
     """Re-run a failed or interrupted run, reusing the artifacts of its finished steps."""
     from wave_sandbox.engine.launch import launch_resume
 
-    result = launch_resume(run, repo.resolve(), model, keep, json_output, notify)
+    result = launch_resume(run, repo.resolve(), model, keep, json_output, notify, runtime)
     raise typer.Exit(result.exit_code)

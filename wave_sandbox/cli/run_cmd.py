@@ -68,6 +68,9 @@ def run_command(
     attach: Optional[list[Path]] = typer.Option(
         None, "--attach", help="A log export, metrics file or trace (file or folder) for the agents; repeatable."
     ),
+    runtime: Optional[str] = typer.Option(
+        None, "--runtime", metavar="runc|runsc", help="Container runtime of the steps (default: the engine's)."
+    ),
 ) -> None:
     """Run PIPELINE with every step in its own container."""
     from wave_sandbox.engine.launch import launch_run
@@ -84,6 +87,7 @@ def run_command(
         exclude=split_names(exclude),
         keep=keep,
         attachments=check_attachments(attach or []),
+        runtime=runtime,
     )
     result = launch_run(pipeline, repo.resolve(), options, json_output=json_output, notify=notify)
     raise typer.Exit(result.exit_code)

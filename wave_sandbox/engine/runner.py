@@ -44,6 +44,8 @@ class RunOptions:
     exclude: list[str] | None = None
     keep: bool = False
     attachments: list[Path] = field(default_factory=list)
+    runtime: str | None = None
+    """The container runtime of every step ("runc", "runsc"); None: the engine's default."""
 
 
 @dataclass
@@ -131,7 +133,8 @@ class PipelineRun:
         else:
             self.record = self.resumed_record
             self.record.update(status="running", model=self.infrastructure.model_description,
-                               resumed_at=datetime.now(timezone.utc).isoformat())
+                               resumed_at=datetime.now(timezone.utc).isoformat(),
+                               options={**self.record.data.get("options", {}), "runtime": self.options.runtime})
             self.emit(ev.RUN_STARTED, message=f"Resuming {self.loaded.name} after {', '.join(sorted(self.plan.already_completed)) or 'nothing'}")
         interrupted = False
         try:
@@ -163,6 +166,7 @@ class PipelineRun:
                 "output": str(self.options.output_dir),
                 "output_display": self.options.output_display,
                 "attachments": [str(path) for path in self.options.attachments],
+                "runtime": self.options.runtime,
             },
             "steps": {s.id: {"status": "pending"} for s in self.plan.steps},
         }

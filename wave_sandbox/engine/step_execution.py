@@ -65,6 +65,7 @@ class StepContext:
     user: str
     output: OutputFolder
     keep: bool = False
+    runtime: str | None = None
     on_container: Callable[[str, Any], None] = lambda step_id, handle: None
 
 
@@ -212,6 +213,7 @@ def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: 
         workspace_dirs=sorted({str(Path(a.path).parent) for a in job.outputs} - {"."}),
         lifetime_s=job.timeout_s + 30,
         masked_paths=job.masked_paths,
+        runtime=context.runtime,
         **job.limits,
     )
 
