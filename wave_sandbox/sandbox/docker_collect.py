@@ -31,9 +31,11 @@ while [ "$#" -gt 1 ]; do
   parent=$1; file=$2; shift 2
   real=$(cd -P -- "$parent" 2>/dev/null && pwd -P) || { echo missing; continue; }
   if [ "$real" != "$parent" ]; then echo parentlink; continue; fi
-  stat -c 'ok %h %s %f' -- "$file" 2>/dev/null || echo missing
+  python3 -c "$STAT_ONE" "$file" 2>/dev/null || echo missing
 done
 """
+# os.lstat rather than coreutils' stat: gVisor's statx (Debian 12's runsc) refuses the flags stat(1) passes.
+_STAT_ONE = "import os, sys; s = os.lstat(sys.argv[1]); print('ok', s.st_nlink, s.st_size, format(s.st_mode, 'x'))"
 
 # Go's os.FileMode type bits, as the engine reports them in its stat of an archived path.
 _GO_MODE_DIR = 1 << 31
@@ -68,7 +70,7 @@ def _stat_in_container(client, container_id: str, user: str, absolute_paths: lis
     if not absolute_paths:
         return []
     arguments = [item for path in absolute_paths for item in (str(PurePosixPath(path).parent), path)]
-    argv = ["/bin/sh", "-c", _STAT_SCRIPT, "wave-sandbox-collect", *arguments]
+    argv = ["/bin/sh", "-c", f"STAT_ONE={shlex.quote(_STAT_ONE)}; {_STAT_SCRIPT}", "wave-sandbox-collect", *arguments]
     result = exec_in_container(client, container_id, argv, user, _STAT_TIMEOUT_S, workdir="/")
     lines = result.stdout.decode("utf-8", "replace").splitlines()
     if result.timed_out or result.exit_code != 0 or len(lines) != len(absolute_paths):

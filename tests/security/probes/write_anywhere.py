@@ -4,6 +4,7 @@ Run as `python3 - PATH... < write_anywhere.py`; prints one JSON object. A file t
 back with its own content, so an attack that got through changes nothing but is still reported.
 """
 
+import ctypes
 import errno
 import json
 import os
@@ -32,15 +33,24 @@ def status_field(name):
     return None
 
 
-setuid = subprocess.run(
-    ["find", "/", "-xdev", "-perm", "/6000", "-type", "f"], capture_output=True, text=True
-).stdout.split()
+def no_new_privs():
+    """PR_GET_NO_NEW_PRIVS (39), asked of the kernel (gVisor's /proc/self/status has no NoNewPrivs line)."""
+    return ctypes.CDLL(None, use_errno=True).prctl(39, 0, 0, 0, 0)
+
+
+def find_files(folder, *tests):
+    return subprocess.run(["find", folder, "-xdev", *tests, "-type", "f"], capture_output=True, text=True).stdout.split()
+
+
+setuid = find_files("/", "-perm", "/6000")
 report = {
     "writes": {path: try_write(path) for path in sys.argv[1:]},
     "uid": os.getuid(),
     "CapEff": status_field("CapEff"),
     "CapBnd": status_field("CapBnd"),
     "NoNewPrivs": status_field("NoNewPrivs"),
+    "no_new_privs": no_new_privs(),
     "setuid_files": setuid,
+    "executables_found": len(find_files("/usr/bin", "-perm", "/111")),  # the control: the scan does work
 }
 print(json.dumps(report, indent=1))
