@@ -24,6 +24,7 @@ def resume_command(
 ) -> None:
     """Re-run a failed or interrupted run, reusing the artifacts of its finished steps."""
     from wave_sandbox.engine.launch import launch_resume
+    from wave_sandbox.sandbox.runtimes import check_runtime_name
 
-    result = launch_resume(run, repo.resolve(), model, keep, json_output, notify, runtime)
+    result = launch_resume(run, repo.resolve(), model, keep, json_output, notify, check_runtime_name(runtime))
     raise typer.Exit(result.exit_code)

@@ -75,6 +75,7 @@ def run_command(
     """Run PIPELINE with every step in its own container."""
     from wave_sandbox.engine.launch import launch_run
     from wave_sandbox.engine.runner import RunOptions
+    from wave_sandbox.sandbox.runtimes import check_runtime_name
 
     options = RunOptions(
         input_text=read_input(input_text, input_file),
@@ -87,7 +88,7 @@ def run_command(
         exclude=split_names(exclude),
         keep=keep,
         attachments=check_attachments(attach or []),
-        runtime=runtime,
+        runtime=check_runtime_name(runtime),
     )
     result = launch_run(pipeline, repo.resolve(), options, json_output=json_output, notify=notify)
     raise typer.Exit(result.exit_code)

@@ -31,6 +31,7 @@ __all__ = [
     "GVISOR",
     "RUNTIME_CHOICES",
     "check_runtime_available",
+    "check_runtime_name",
     "chosen_runtime",
     "engine_default_runtime",
     "engine_runtimes",
@@ -70,10 +71,16 @@ def check_runtime_available(client: docker.DockerClient, runtime: str | None) ->
     return chosen_runtime(runtime, engine_runtimes(client))
 
 
+def check_runtime_name(runtime: str | None) -> str | None:
+    """``runtime`` when it is None (the engine's default) or a runtime we support; else ConfigurationError."""
+    if runtime is not None and runtime not in RUNTIME_CHOICES:
+        raise ConfigurationError(f"--runtime {runtime}: choose one of {', '.join(RUNTIME_CHOICES)}")
+    return runtime
+
+
 def chosen_runtime(runtime: str, listed: list[str]) -> str:
     """``runtime`` when it is a choice we support and the engine lists it; else one line saying what to do."""
-    if runtime not in RUNTIME_CHOICES:
-        raise ConfigurationError(f"--runtime {runtime}: choose one of {', '.join(RUNTIME_CHOICES)}")
+    check_runtime_name(runtime)
     if runtime in listed:
         return runtime
     hint = GVISOR_INSTALL_HINT if runtime == GVISOR else "check `docker info`"
