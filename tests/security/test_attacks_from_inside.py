@@ -285,6 +285,7 @@ def test_writes_outside_the_workspace_all_fail(attack):
     # gVisor checks permissions before the read-only mount: a file the agent's user does not own
     # answers EACCES there. The hooks step's read-only .git, owned by that user, shows EROFS under both.
     refusals = ("EROFS", "EACCES") if attack["runtime"] == "runsc" else ("EROFS",)
+    assert "ro" in json.loads(artifact(attack, "writes.json"))["root_mount"].split(",")
     for path in ("/src/app.py", "/src/planted.txt", "/src/.git/config", "/src/.wave/runs/planted",
                  "/src/.env", "/wave/step.json", "/etc/passwd", "/etc/planted", "/planted"):  # fmt: skip
         assert writes[path] in refusals, (path, writes[path])

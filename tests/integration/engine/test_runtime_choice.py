@@ -48,6 +48,7 @@ def record_of(repo, run_id: str) -> dict:
     return json.loads((repo / ".wave" / "runs" / run_id / "run.json").read_text())
 
 
+@pytest.mark.runsc
 def test_a_run_under_runsc_records_it_and_its_resume_runs_under_runsc_again(tmp_path, agent_image, needs_runsc):
     repo = one_commit_repository(tmp_path / "service")
     pipeline, script_file = write_pipeline(tmp_path, PIPELINE, script(second_writes=False))

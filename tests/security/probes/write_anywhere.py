@@ -38,6 +38,15 @@ def no_new_privs():
     return ctypes.CDLL(None, use_errno=True).prctl(39, 0, 0, 0, 0)
 
 
+def root_mount_options():
+    """The options of the mount at / (read-only or not, as the kernel or gVisor's Sentry says)."""
+    for line in open("/proc/mounts"):
+        fields = line.split()
+        if fields[1] == "/":
+            return fields[3]
+    return None
+
+
 def find_files(folder, *tests):
     return subprocess.run(["find", folder, "-xdev", *tests, "-type", "f"], capture_output=True, text=True).stdout.split()
 
@@ -50,6 +59,7 @@ report = {
     "CapBnd": status_field("CapBnd"),
     "NoNewPrivs": status_field("NoNewPrivs"),
     "no_new_privs": no_new_privs(),
+    "root_mount": root_mount_options(),
     "setuid_files": setuid,
     "executables_found": len(find_files("/usr/bin", "-perm", "/111")),  # the control: the scan does work
 }
