@@ -3,8 +3,9 @@
 Every step gets them, no flag needed: the user of the spec, all capabilities dropped,
 no-new-privileges, a read-only root filesystem, size-capped tmpfs for /tmp and the home folder, a
 size-capped /workspace volume, memory without extra swap, CPU and pids limits, the run's internal
-network (or none), the spec's runtime (``runtimes.py``: gVisor's pids limit), the image's init as PID 1 running ``sleep <lifetime_s>``, and an environment
-holding only the spec's variables (docker-py's ``use_config_proxy`` would add the host's proxies).
+network (or none), the spec's runtime (``runtimes.py``: how gVisor takes the pids limit), the
+image's init as PID 1 running ``sleep <lifetime_s>``, and an environment holding only the spec's
+variables (docker-py's ``use_config_proxy`` would add the host's proxies).
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def exec_in_container(
         stopped = _stopped_state(client, container_id)
         if stopped is not None and stopped.get("OOMKilled"):
             raise SandboxError(
-                f"the container was killed at its memory limit while {argv[0]} ran (the whole sandbox under gVisor)"
+                f"the step's container was killed at its memory limit while {argv[0]} ran"
             )
         timed_out = stopped is not None
     return ExecResult(exit_code, outcome.stdout, outcome.stderr, timed_out, duration)
