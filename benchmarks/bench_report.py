@@ -1,4 +1,4 @@
-"""Medians, the three ratios of issue 3 item 7 against their targets, the table and the JSON file."""
+"""Medians, the three ratios of issue 3 item 7 against their targets, gVisor's cost, the table and the JSON file."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from bench_measure import Sample
 
 # Keys of the measurements, in the order the table shows them.
 FLOOR, INSTANT, INCIDENT, DELAYED_ONE, DELAYED_SIX = "a", "b", "c", "d1", "d"
+FLOOR_GVISOR, INSTANT_GVISOR = "a-runsc", "b-runsc"
 LABELS = {
     FLOOR: 'floor: docker run --rm IMAGE python3 -c "import anthropic"',
     INSTANT: "wave-sandbox run, 1 step, model answers at once",
+    FLOOR_GVISOR: "the floor (a) with --runtime runsc",
+    INSTANT_GVISOR: "(b) with --runtime runsc",
     INCIDENT: "wave-sandbox run incident-response, 5 steps, scripted",
     DELAYED_ONE: "wave-sandbox run, 1 step, 3 turns of delay_s 2",
     DELAYED_SIX: "wave-sandbox run, 6 such steps, --max-parallel 6",
@@ -44,11 +47,12 @@ class Measurement:
 class Ratio:
     name: str
     value: float
-    target: float
+    target: float | None
+    """None: measured and shown, with no target to pass (gVisor's cost)."""
 
     @property
-    def passed(self) -> bool:
-        return self.value <= self.target
+    def passed(self) -> bool | None:
+        return None if self.target is None else self.value <= self.target
 
 
 def compute_ratios(measurements: dict[str, Measurement]) -> list[Ratio]:
@@ -58,6 +62,19 @@ def compute_ratios(measurements: dict[str, Measurement]) -> list[Ratio]:
         Ratio("b/a", measurements[INSTANT].median_s / floor, 1.5),
         Ratio("c/(5a)", measurements[INCIDENT].median_s / (INCIDENT_STEP_COUNT * floor), 1.5),
         Ratio("d/(one such step)", measurements[DELAYED_SIX].median_s / measurements[DELAYED_ONE].median_s, 1.6),
+    ] + gvisor_ratios(measurements)
+
+
+def gvisor_ratios(measurements: dict[str, Measurement]) -> list[Ratio]:
+    """A step's start-up under runsc against runc, and against the raw `docker run` floors (no targets)."""
+    if INSTANT_GVISOR not in measurements:
+        return []
+    step_gvisor, floor_gvisor = measurements[INSTANT_GVISOR].median_s, measurements[FLOOR_GVISOR].median_s
+    return [
+        Ratio("b-runsc/b", step_gvisor / measurements[INSTANT].median_s, None),
+        Ratio("b-runsc/a", step_gvisor / measurements[FLOOR].median_s, None),
+        Ratio("b-runsc/a-runsc", step_gvisor / floor_gvisor, None),
+        Ratio("a-runsc/a", floor_gvisor / measurements[FLOOR].median_s, None),
     ]
 
 
@@ -74,8 +91,9 @@ def render_table(measurements: dict[str, Measurement], ratios: list[Ratio], head
         )
     lines += ["", f"{'ratio':<20}  {'value':>6}  {'target':>8}  result"]
     for ratio in ratios:
-        verdict = "PASS" if ratio.passed else "MISS"
-        lines.append(f"{ratio.name:<20}  {ratio.value:>6.2f}  {'<= ' + format(ratio.target, '.1f'):>8}  {verdict}")
+        verdict = {True: "PASS", False: "MISS", None: "measured"}[ratio.passed]
+        target = "-" if ratio.target is None else f"<= {ratio.target:.1f}"
+        lines.append(f"{ratio.name:<20}  {ratio.value:>6.2f}  {target:>8}  {verdict}")
     lines += ["", "median, min, max: wall time of the whole process; in run: the run's own duration_ms (median)."]
     return "\n".join(lines)
 

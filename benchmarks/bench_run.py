@@ -5,10 +5,12 @@
     (c)  the five-step incident-response on the demo repository, scripted model
     (d1) one step of three scripted turns of `delay_s: 2` (two `bash true` calls, then text)
     (d)  six such independent steps with `--max-parallel 6`
+    (a-runsc), (b-runsc)  (a) and (b) under gVisor, when the engine has runsc (else left out, said so)
 
 Each is repeated N times (`--repeat N`, default 5; `--quick` is 2), the rounds interleaved so that
 background load hits every measurement alike. One unrecorded warm-up of (a) and (b) comes first.
-Prints the medians and b/a <= 1.5, c/(5a) <= 1.5, d/d1 <= 1.6 with PASS or MISS; writes the numbers
+Prints the medians and b/a <= 1.5, c/(5a) <= 1.5, d/d1 <= 1.6 with PASS or MISS, and gVisor's cost
+(b-runsc against b, a and a-runsc; no target); writes the numbers
 to benchmarks/results/latest.json. Exit status 0 when the bench ran, whatever the verdicts; 1 when a
 measured command failed.
 """
@@ -16,6 +18,7 @@ measured command failed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import shutil
@@ -33,8 +36,10 @@ from bench_report import (
     DELAYED_ONE,
     DELAYED_SIX,
     FLOOR,
+    FLOOR_GVISOR,
     INCIDENT,
     INSTANT,
+    INSTANT_GVISOR,
     Measurement,
     compute_ratios,
     render_table,
@@ -77,7 +82,9 @@ def agent_image_tag() -> str:
     return ensure_agent_image(docker_client(), progress)
 
 
-def measurement_plan(image: str, fixtures: BenchFixtures, scratch: Path) -> dict[str, Callable[[int], Sample]]:
+def measurement_plan(
+    image: str, fixtures: BenchFixtures, scratch: Path, with_gvisor: bool
+) -> dict[str, Callable[[int], Sample]]:
     """One callable per measurement, taking the round number (each run gets its own --output)."""
 
     def run_of(key: str, scenario) -> Callable[[int], Sample]:
@@ -85,9 +92,14 @@ def measurement_plan(image: str, fixtures: BenchFixtures, scratch: Path) -> dict
             scenario, scratch / "output" / f"{key}-{round_number}", cwd=scratch
         )
 
+    gvisor = {
+        FLOOR_GVISOR: lambda round_number: measure_floor(image, "runsc"),
+        INSTANT_GVISOR: run_of(INSTANT_GVISOR, dataclasses.replace(fixtures.instant_one_step, runtime="runsc")),
+    }
     return {
         FLOOR: lambda round_number: measure_floor(image),
         INSTANT: run_of(INSTANT, fixtures.instant_one_step),
+        **(gvisor if with_gvisor else {}),
         INCIDENT: run_of(INCIDENT, fixtures.incident_response),
         DELAYED_ONE: run_of(DELAYED_ONE, fixtures.delayed_one_step),
         DELAYED_SIX: run_of(DELAYED_SIX, fixtures.delayed_six_steps),
@@ -97,9 +109,10 @@ def measurement_plan(image: str, fixtures: BenchFixtures, scratch: Path) -> dict
 def run_rounds(
     plan: dict[str, Callable[[int], Sample]], repeat: int, disturbances: list[str], wait_quiet_s: float
 ) -> dict[str, Measurement]:
-    progress("warm-up: (a) and (b), not recorded")
-    plan[FLOOR](0)
-    plan[INSTANT](0)
+    progress("warm-up: (a) and (b), under each runtime, not recorded")
+    for key in (FLOOR, INSTANT, FLOOR_GVISOR, INSTANT_GVISOR):
+        if key in plan:
+            plan[key](0)
     measurements = {key: Measurement(key) for key in plan}
     for round_number in range(1, repeat + 1):
         for key, measure in plan.items():
@@ -127,6 +140,13 @@ def note_other_containers(disturbances: list[str], moment: str) -> None:
     running = running_container_count()
     if running:
         disturbances.append(f"{running} other container(s) running before {moment}")
+
+
+def engine_has_gvisor() -> bool:
+    from wave_sandbox.sandbox.client import docker_client
+    from wave_sandbox.sandbox.runtimes import GVISOR, engine_runtimes
+
+    return GVISOR in engine_runtimes(docker_client())
 
 
 def run_context(image: str, repeat: int) -> dict:
@@ -164,8 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     context = run_context(image, arguments.repeat)
     scratch = Path(tempfile.mkdtemp(prefix="wave-sandbox-bench-"))
     disturbances: list[str] = []
+    with_gvisor = engine_has_gvisor()
+    if not with_gvisor:
+        progress("the engine has no runsc runtime: gVisor's cost is left out (see SECURITY.md to add it)")
     try:
-        plan = measurement_plan(image, prepare_fixtures(scratch), scratch)
+        plan = measurement_plan(image, prepare_fixtures(scratch), scratch, with_gvisor)
         measurements = run_rounds(plan, arguments.repeat, disturbances, arguments.wait_quiet)
     except BenchFailure as failure:
         progress(f"bench failed: {failure}")

@@ -205,6 +205,56 @@ class ContainerLogWatch:
         self._thread.join(10)
 
 
+class SandboxWatch:
+    """Per step of a run, seen from the host while its container lives: the container's id, the most
+    host processes whose command line holds that id (gVisor's sandbox and gofer do; a guest's own
+    processes are invisible on the host), and the most pids and bytes its cgroup held."""
+
+    def __init__(self, client, run: LiveRun):
+        self.docker, self.run = client, run
+        self.container_ids: dict[str, str] = {}
+        self.most_processes: dict[str, int] = {}
+        self.most_pids: dict[str, int] = {}
+        self.most_memory: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        run_id = self.run.run_id
+        while not self._stop.is_set():
+            for container in self.docker.api.containers(filters={"label": f"{RUN_LABEL}={run_id}"}):
+                step = container["Labels"].get("wave-sandbox.step", "?")
+                self.container_ids[step] = container["Id"]
+                self._sample(step, container["Id"])
+            self._stop.wait(0.1)
+
+    def _sample(self, step: str, container_id: str) -> None:
+        processes = count_processes([container_id])[container_id]
+        self.most_processes[step] = max(self.most_processes.get(step, 0), processes)
+        for controller, file, most in (("pids", "pids.current", self.most_pids),
+                                       ("memory", "memory.max_usage_in_bytes", self.most_memory)):  # fmt: skip
+            value = read_cgroup_v1_value(controller, container_id, file)
+            if value is not None:
+                most[step] = max(most.get(step, 0), value)
+
+    def processes_left(self) -> dict[str, int]:
+        """Host processes holding each step's container id now."""
+        return count_processes(list(self.container_ids.values()))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def read_cgroup_v1_value(controller: str, container_id: str, file: str) -> int | None:
+    """A number from the container's cgroup (v1, cgroupfs driver: /sys/fs/cgroup/<controller>/docker/<id>/)."""
+    try:
+        return int((Path("/sys/fs/cgroup") / controller / "docker" / container_id / file).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 class TcpListener:
     """A TCP server on the host that counts the connections it accepts."""
 

@@ -24,6 +24,7 @@ import pytest
 from tests.security.attack_kit import (
     LiveRun,
     ProcessWatch,
+    SandboxWatch,
     TcpListener,
     UdpListener,
     assert_run_left_nothing,
@@ -207,7 +208,7 @@ def wait_until_listening(host: str, port: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def attack(tmp_path_factory, docker, agent_image, outside_listener):
+def attack(tmp_path_factory, docker, agent_image, outside_listener, runtime):
     base = tmp_path_factory.mktemp("attacks")
     repo = make_repository(base / "service")
     (repo / ".env").write_text(f"WAVE_TEST_SECRET_TOKEN={HOST_SECRETS['secret']}\n")
@@ -221,16 +222,17 @@ def attack(tmp_path_factory, docker, agent_image, outside_listener):
     watch = ProcessWatch(list(markers.values()))
     run = LiveRun(
         [str(pipeline), "--repo", str(repo), "--model", f"scripted:{script}", "--output", str(base / "out"),
-         "--max-parallel", "3"],
+         "--max-parallel", "3", "--runtime", runtime],
         cwd=base, env={"WAVE_TEST_SECRET_TOKEN": HOST_SECRETS["secret"], "ANTHROPIC_API_KEY": HOST_SECRETS["api_key"]},
     )  # fmt: skip
-    gateway_listener = None
+    gateway_listener, sandboxes = None, SandboxWatch(docker, run)
     try:
         gateway_listener = TcpListener(run_network_gateway(docker, run.run_id))
         (repo / READY_FILE).write_text(str(gateway_listener.port))
     finally:
         exit_code = run.finish()
         watch.stop()
+        sandboxes.stop()
         for listener in (any_listener, udp_listener, gateway_listener):
             if listener is not None:
                 listener.close()
@@ -238,7 +240,8 @@ def attack(tmp_path_factory, docker, agent_image, outside_listener):
         "run": run, "exit_code": exit_code, "repo": repo, "out": base / "out", "before": before,
         "passwd_before": passwd_before, "listeners": (any_listener, gateway_listener, udp_listener),
         "watch": watch, "markers": markers, "hook_marker": hook_marker, "values": HOST_SECRETS,
-        "record": repo / ".wave" / "runs" / run.run_id, "outside": outside_listener[0],
+        "record": repo / ".wave" / "runs" / run.run_id, "outside": outside_listener[0], "runtime": runtime,
+        "sandboxes": sandboxes,
     }  # fmt: skip
 
 
@@ -279,9 +282,13 @@ def test_writes_outside_the_workspace_all_fail(attack):
     writes = json.loads(artifact(attack, "writes.json"))["writes"]
     assert set(writes) == set(WRITE_TARGETS)
     assert not [path for path, outcome in writes.items() if outcome == "written"], writes
+    # gVisor checks permissions before the read-only mount: a file the agent's user does not own
+    # answers EACCES there. The hooks step's read-only .git, owned by that user, shows EROFS under both.
+    refusals = ("EROFS", "EACCES") if attack["runtime"] == "runsc" else ("EROFS",)
+    assert "ro" in json.loads(artifact(attack, "writes.json"))["root_mount"].split(",")
     for path in ("/src/app.py", "/src/planted.txt", "/src/.git/config", "/src/.wave/runs/planted",
                  "/src/.env", "/wave/step.json", "/etc/passwd", "/etc/planted", "/planted"):  # fmt: skip
-        assert writes[path] == "EROFS", (path, writes[path])
+        assert writes[path] in refusals, (path, writes[path])
 
 
 def test_the_host_repository_and_passwd_are_unchanged_after_the_write_attacks(attack):
@@ -294,8 +301,9 @@ def test_the_agent_holds_no_privilege_to_escalate_with(attack):
     report = json.loads(artifact(attack, "writes.json"))
     assert report["uid"] != 0
     assert int(report["CapEff"], 16) == 0 and int(report["CapBnd"], 16) == 0
-    assert report["NoNewPrivs"] == "1"
-    assert report["setuid_files"] == []
+    assert report["no_new_privs"] == 1
+    assert report["NoNewPrivs"] == ("1" if attack["runtime"] == "runc" else None)  # gVisor's status lacks the line
+    assert report["setuid_files"] == [] and report["executables_found"] > 10
 
 
 # ----- reading host secrets ---------------------------------------------------------------------------
@@ -380,6 +388,11 @@ def test_processes_left_behind_die_with_the_step(attack):
     in_container = artifact(attack, "procs.txt")
     assert markers["setsid"] in in_container and markers["daemon"] in in_container  # they escaped the tool call
     assert markers["nohup"] not in in_container  # the tool call's process group was killed
+    if attack["runtime"] == "runsc":  # they live in the sandbox, invisible to the host: the sandbox must go
+        sandboxes = attack["sandboxes"]
+        assert sandboxes.most_processes["escape"] >= 1, "control: the host must have seen the escape step's sandbox"
+        assert sandboxes.processes_left()[sandboxes.container_ids["escape"]] == 0
+        return
     assert watch.most_seen[markers["setsid"]] >= 1, "control: the host must have seen the escaped process"
     assert count_processes(list(markers.values())) == dict.fromkeys(markers.values(), 0)
 

@@ -4,6 +4,10 @@ Run A's step sleeps in a tool call; while it does, `docker inspect` shows the co
 settings. Run B starts beside it. Then A's `wave-sandbox` process is killed with SIGKILL (no finally
 runs), and `wave-sandbox clean` must remove everything of A, firewall rules included, while B keeps
 running and completes.
+
+Under gVisor (runsc) a step's processes are invisible to the host's process table: the test asks the
+container itself (an exec) whether the tool call runs, and reads PID 1 from inside; after `clean`,
+no host process may still hold the killed container's id (its sandbox and gofer).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from tests.security.attack_kit import (
 from wave_sandbox.sandbox.cleanup import remove_labelled_resources
 from wave_sandbox.sandbox.controls import engine_facts, host_firewall_unavailable_reason
 from wave_sandbox.sandbox.labels import RUN_LABEL
+from wave_sandbox.sandbox.runtimes import gvisor_host_pids
 
 pytestmark = pytest.mark.docker
 
@@ -45,46 +50,63 @@ def napping_pipeline(name: str) -> dict:
     ]}  # fmt: skip
 
 
-def start_napping_run(folder: Path, repo: Path, sleep_argument: str, env: dict | None = None) -> LiveRun:
+def start_napping_run(folder: Path, repo: Path, sleep_argument: str, runtime: str, env: dict | None = None) -> LiveRun:
     folder.mkdir()
     script = {"steps": {"nap": [[bash(f"sleep {sleep_argument}")], say("Rested")]}}
     pipeline, script_file = write_pipeline(folder, napping_pipeline(folder.name), script)
     return LiveRun([str(pipeline), "--repo", str(repo), "--model", f"scripted:{script_file}",
-                    "--output", str(folder / "out")], cwd=folder, env=env)  # fmt: skip
+                    "--output", str(folder / "out"), "--runtime", runtime], cwd=folder, env=env)  # fmt: skip
 
 
-def wait_for_process(marker: str, timeout_s: float = 90) -> None:
-    """Until the host runs a process with ``marker`` in its command line (the step's tool call)."""
+def wait_for_process(docker, run: LiveRun, marker: str, runtime: str, timeout_s: float = 90) -> None:
+    """Until the step runs a process with ``marker`` in its command line (its tool call)."""
     deadline = time.monotonic() + timeout_s
-    while count_processes([marker])[marker] == 0:
+    while not step_runs_process(docker, run, marker, runtime):
         if time.monotonic() > deadline:
             raise AssertionError(f"no process with {marker} within {timeout_s} s")
         time.sleep(0.1)
 
 
-def inspect_live_step(docker, run_id: str) -> dict:
+def step_runs_process(docker, run: LiveRun, marker: str, runtime: str) -> bool:
+    if runtime == "runc":  # the host sees the container's processes
+        return count_processes([marker])[marker] > 0
+    for container in docker.api.containers(filters={"label": f"{RUN_LABEL}={run.run_id}"}):
+        if docker.containers.get(container["Id"]).exec_run(["pgrep", "-f", "--", marker]).exit_code == 0:
+            return True
+    return False
+
+
+def pid1_command_line(docker, container: dict, runtime: str) -> list[str]:
+    """PID 1 of the container as it sees itself (under gVisor, the host's pid is the sandbox's)."""
+    if runtime == "runc":
+        raw = Path(f"/proc/{container['State']['Pid']}/cmdline").read_bytes()
+    else:
+        raw = docker.containers.get(container["Id"]).exec_run(["cat", "/proc/1/cmdline"]).output
+    return [part.decode() for part in raw.split(b"\0") if part]
+
+
+def inspect_live_step(docker, run_id: str, runtime: str) -> dict:
     containers = docker.api.containers(filters={"label": f"{RUN_LABEL}={run_id}"})
     assert len(containers) == 1, containers
     container = docker.api.inspect_container(containers[0]["Id"])
     network_name = container["HostConfig"]["NetworkMode"]
     volume = next(m for m in container["Mounts"] if m["Destination"] == "/workspace")
-    pid1 = Path(f"/proc/{container['State']['Pid']}/cmdline").read_bytes().split(b"\0")
     return {"container": container, "network": docker.api.inspect_network(network_name),
-            "volume": docker.api.inspect_volume(volume["Name"]), "pid1": [part.decode() for part in pid1 if part]}
+            "volume": docker.api.inspect_volume(volume["Name"]), "pid1": pid1_command_line(docker, container, runtime)}
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory, docker, agent_image):
+def scenario(tmp_path_factory, docker, agent_image, runtime):
     base = tmp_path_factory.mktemp("live")
     repo = make_repository(base / "service")
     killed_marker, survivor_marker = unique_marker(), f"{SURVIVOR_SLEEP_S}.{unique_marker()[5:]}"
-    killed = start_napping_run(base / "killed", repo, killed_marker, env={HOST_SECRET: "wst-live-secret-0042"})
+    killed = start_napping_run(base / "killed", repo, killed_marker, runtime, env={HOST_SECRET: "wst-live-secret-0042"})
     survivor = None
     try:
-        wait_for_process(killed_marker)
-        seen = {"inspected": inspect_live_step(docker, killed.run_id)}
-        survivor = start_napping_run(base / "survivor", repo, survivor_marker)
-        wait_for_process(survivor_marker)
+        wait_for_process(docker, killed, killed_marker, runtime)
+        seen = {"inspected": inspect_live_step(docker, killed.run_id, runtime)}
+        survivor = start_napping_run(base / "survivor", repo, survivor_marker, runtime)
+        wait_for_process(docker, survivor, survivor_marker, runtime)
         seen["before_kill"] = objects_of_run(docker, killed.run_id)
         killed.process.kill()  # SIGKILL: no finally, no signal handler runs
         killed.finish(30)
@@ -92,14 +114,16 @@ def scenario(tmp_path_factory, docker, agent_image):
         seen["clean"] = run_cli("clean", "--repo", str(repo), cwd=base)
         seen["after_clean"] = objects_of_run(docker, killed.run_id)
         seen["survivor_after_clean"] = objects_of_run(docker, survivor.run_id)
-        seen["killed_processes_after_clean"] = count_processes([killed_marker])[killed_marker]
+        # Under gVisor the step's processes live in the sandbox, whose host processes carry the container id.
+        left_behind = killed_marker if runtime == "runc" else seen["inspected"]["container"]["Id"]
+        seen["killed_processes_after_clean"] = count_processes([left_behind])[left_behind]
         seen["survivor_exit_code"] = survivor.finish()
         seen["survivor_left"] = objects_left_after(docker, survivor.run_id)
     finally:
         for run in (killed, survivor):
             if run is not None:
                 sweep_after(docker, run)
-    return seen | {"killed": killed, "survivor": survivor}
+    return seen | {"killed": killed, "survivor": survivor, "runtime": runtime}
 
 
 def sweep_after(docker, run: LiveRun) -> None:
@@ -126,7 +150,12 @@ def test_the_live_container_has_a_read_only_root_and_no_privileges(scenario):
 
 def test_the_live_container_has_the_personas_limits_and_no_extra_swap(scenario):
     host = scenario["inspected"]["container"]["HostConfig"]
-    assert host["PidsLimit"] == NAVIGATOR_LIMITS["pids"]
+    if scenario["runtime"] == "runsc":  # the guest's own limit, and a ceiling on the sandbox's host threads
+        assert host["Runtime"] == "runsc"
+        assert host["Ulimits"] == [{"Name": "nproc", "Soft": NAVIGATOR_LIMITS["pids"], "Hard": NAVIGATOR_LIMITS["pids"]}]
+        assert host["PidsLimit"] == gvisor_host_pids(NAVIGATOR_LIMITS["pids"])
+    else:
+        assert host["PidsLimit"] == NAVIGATOR_LIMITS["pids"]
     assert host["Memory"] == NAVIGATOR_LIMITS["memory_mb"] * 1024 * 1024
     assert host["MemorySwap"] == host["Memory"]
     assert host["NanoCpus"] == int(NAVIGATOR_LIMITS["cpus"] * 1e9)

@@ -7,6 +7,11 @@ One `wave-sandbox run` of five hostile steps, all with the small limits of the r
   into the agent's stderr (the exec stream the runner reads, saved as agent.log); `hang` stops its
   own agent and sleeps past its 20-second timeout, leaving a process behind.
 Each test checks one of them from the host.
+
+Under gVisor (runsc) the agent's processes live inside the sandbox, invisible to the host's process
+table: the host watches the sandbox's own processes and its cgroup instead (``SandboxWatch``). There
+the persona's pids limit is the guest's RLIMIT_NPROC and the cgroup caps the sandbox's host threads
+(``runtimes.py``), and the memory limit's OOM kill ends the whole sandbox.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from tests.security.attack_kit import (
     ContainerLogWatch,
     LiveRun,
     ProcessWatch,
+    SandboxWatch,
     assert_run_left_nothing,
     bash,
     count_processes,
@@ -30,6 +36,7 @@ from tests.security.attack_kit import (
     unique_marker,
     write_pipeline,
 )
+from wave_sandbox.sandbox.runtimes import gvisor_host_pids
 
 pytestmark = pytest.mark.docker
 
@@ -45,7 +52,7 @@ FILL_EVERY_TMPFS = "\n".join([
     'report=""',
     f"for folder in {' '.join(TMPFS_CAPS_MIB)}; do",
     "  errors=$(dd if=/dev/zero of=$folder/fill bs=1M count=256 2>&1 >/dev/null | grep -c 'No space left on device')",
-    '  report="$report$folder enospc=$errors bytes=$(stat -c %s $folder/fill)\\n"',
+    '  report="$report$folder enospc=$errors bytes=$(wc -c < $folder/fill)\\n"',
     "  rm -f $folder/fill",
     "done",
     'printf "$report" > output/disk.txt',
@@ -97,7 +104,7 @@ def resource_script(fork_marker: str, hang_marker: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def resources(tmp_path_factory, docker, agent_image):
+def resources(tmp_path_factory, docker, agent_image, runtime):
     base = tmp_path_factory.mktemp("resources")
     repo = make_repository(base / "service", personas={"attacker": {"limits": LIMITS}})
     fork_marker, hang_marker = f"forkbomb-{unique_marker()}", unique_marker()
@@ -105,18 +112,20 @@ def resources(tmp_path_factory, docker, agent_image):
     watch = ProcessWatch([fork_marker, hang_marker])
     run = LiveRun(
         [str(pipeline), "--repo", str(repo), "--model", f"scripted:{script}", "--output", str(base / "out"),
-         "--max-parallel", "5"],
+         "--max-parallel", "5", "--runtime", runtime],
         cwd=base,
     )  # fmt: skip
-    logs = ContainerLogWatch(docker, run)
+    logs, sandboxes = ContainerLogWatch(docker, run), SandboxWatch(docker, run)
     try:
         exit_code = run.finish()
     finally:
         watch.stop()
         logs.stop()
+        sandboxes.stop()
     return {
         "run": run, "exit_code": exit_code, "out": base / "out", "watch": watch, "logs": logs,
         "markers": {"fork": fork_marker, "hang": hang_marker}, "record": repo / ".wave" / "runs" / run.run_id,
+        "runtime": runtime, "sandboxes": sandboxes,
     }  # fmt: skip
 
 
@@ -142,6 +151,14 @@ def test_the_run_leaves_no_docker_object_or_firewall_rule(resources, docker):
 def test_a_fork_bomb_stops_at_the_pids_limit_and_the_step_still_ends(resources):
     forks = json.loads(artifact(resources, "forkbomb.json"))
     assert forks["forks"] < LIMITS["pids"] and forks["failures"] > 0 and forks["first_error"] == "EAGAIN", forks
+    assert resources["run"].step_event("forkbomb")["state"] == "completed"
+    if resources["runtime"] == "runsc":
+        assert forks["forks"] >= 10, forks  # control: the bomb did fork, inside the sandbox
+        most_host_pids = resources["sandboxes"].most_pids["forkbomb"]
+        assert 60 <= most_host_pids <= gvisor_host_pids(LIMITS["pids"]), most_host_pids
+        assert artifact(resources, "after.txt").split() == ["alive"]  # no cgroupfs inside gVisor
+        assert resources["sandboxes"].processes_left()[resources["sandboxes"].container_ids["forkbomb"]] == 0
+        return
     most_on_host = resources["watch"].most_seen[resources["markers"]["fork"]]
     assert 10 <= most_on_host <= LIMITS["pids"], most_on_host  # seen from the host, never past the limit
     assert artifact(resources, "after.txt").split() == [str(LIMITS["pids"]), "alive"]
@@ -150,6 +167,11 @@ def test_a_fork_bomb_stops_at_the_pids_limit_and_the_step_still_ends(resources):
 
 def test_allocating_without_limit_is_killed_at_the_memory_cap(resources):
     event = resources["run"].step_event("memhog")
+    most_memory = resources["sandboxes"].most_memory.get("memhog", 0)
+    assert 64 * 2**20 <= most_memory <= LIMITS["memory_mb"] * 2**20, most_memory  # reached, never past, the cap
+    if resources["runtime"] == "runsc":  # the OOM kill ends the whole sandbox: no artifact to collect
+        assert "killed at its memory limit" in event["message"], event["message"]
+        return
     assert "artifact 'survived' was not written" in event["message"], event["message"]
     reached = [int(line) for line in artifact(resources, "mem-progress.txt").split()]
     assert 64 <= reached[-1] < LIMITS["memory_mb"], reached
@@ -187,6 +209,11 @@ def test_a_step_that_stops_its_agent_and_hangs_is_killed_at_its_timeout(resource
 
 
 def test_a_process_left_by_the_hanging_step_does_not_survive_it(resources):
+    if resources["runtime"] == "runsc":  # the left process lives in the sandbox: the sandbox must not survive
+        sandboxes = resources["sandboxes"]
+        assert sandboxes.most_processes["hang"] >= 1, "control: the host must have seen the hang step's sandbox"
+        assert sandboxes.processes_left()[sandboxes.container_ids["hang"]] == 0
+        return
     marker = resources["markers"]["hang"]
     assert resources["watch"].most_seen[marker] >= 1, "control: the host must have seen the left process"
     assert count_processes([marker]) == {marker: 0}

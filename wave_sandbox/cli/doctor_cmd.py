@@ -30,19 +30,20 @@ def check_docker() -> tuple[Check, object | None]:
     return ("docker", True, f"engine {version} answers"), client
 
 
-def check_image(client) -> Check:
+def check_image(client) -> tuple[Check, str | None]:
+    """The agent image's check, and its tag when it is built."""
     from wave_sandbox.sandbox.base_image import find_local_base_image
     from wave_sandbox.sandbox.images import read_agent_image_recipe
 
     base = find_local_base_image(client)
     if base is None:
-        return ("agent image", False, "no base image yet; `wave-sandbox images build` makes one (a minute or two)")
+        return ("agent image", False, "no base image yet; `wave-sandbox images build` makes one (a minute or two)"), None
     tag = read_agent_image_recipe(client, base).tag
     try:
         client.images.get(tag)
     except Exception:
-        return ("agent image", False, f"{tag} not built yet; `wave-sandbox images build` (or the first run) builds it")
-    return ("agent image", True, f"{tag} is built")
+        return ("agent image", False, f"{tag} not built yet; `wave-sandbox images build` (or the first run) builds it"), None
+    return ("agent image", True, f"{tag} is built"), tag
 
 
 def check_repository(repo: Path) -> Check:
@@ -70,12 +71,19 @@ def check_controls(client) -> list[Check]:
     return [("controls", False, line) for line in missing]
 
 
-def check_gvisor(client) -> Check:
-    """gVisor is not wired yet; say whether the engine would have it, without calling its absence a fault."""
-    runtimes = client.info().get("Runtimes") or {}
-    if "runsc" in runtimes:
-        return ("gvisor", True, "the engine has the runsc runtime; wave-sandbox does not use it yet (SECURITY.md)")
-    return ("gvisor", True, "no runsc runtime (optional; wave-sandbox does not use gVisor yet, see SECURITY.md)")
+def check_gvisor(client, image: str | None) -> Check:
+    """Whether `--runtime runsc` would work: the engine lists runsc, and a tiny runsc container runs.
+
+    Its absence is no fault (gVisor is optional); a runsc that is listed but fails is.
+    """
+    from wave_sandbox.sandbox.runtimes import GVISOR, GVISOR_INSTALL_HINT, engine_runtimes, gvisor_probe
+
+    if GVISOR not in engine_runtimes(client):
+        return ("gvisor", True, f"no runsc runtime (optional, for --runtime runsc): {GVISOR_INSTALL_HINT}")
+    if image is None:
+        return ("gvisor", True, "the engine has the runsc runtime (not tried: build the agent image first)")
+    works, detail = gvisor_probe(client, image)
+    return ("gvisor", works, f"the engine has the runsc runtime; {detail}; use it with --runtime runsc")
 
 
 def check_command(name: str, why: str) -> Check:
@@ -87,7 +95,7 @@ def check_command(name: str, why: str) -> Check:
 def status_word(name: str, ok: bool) -> str:
     if ok:
         return "ok     "
-    return "REDUCED" if name == "controls" else "MISSING"
+    return {"controls": "REDUCED", "gvisor": "FAILING"}.get(name, "MISSING")
 
 
 @app.command("doctor")
@@ -96,9 +104,10 @@ def doctor_command(repo: Path = typer.Option(Path("."), "--repo", help="The repo
     docker_check, client = check_docker()
     checks: list[Check] = [docker_check]
     if client is not None:
-        checks.append(check_image(client))
+        image_check, image = check_image(client)
+        checks.append(image_check)
         checks += check_controls(client)
-        checks.append(check_gvisor(client))
+        checks.append(check_gvisor(client, image))
     checks += [
         check_repository(repo.resolve()),
         check_credentials(),

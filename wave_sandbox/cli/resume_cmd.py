@@ -18,11 +18,19 @@ def resume_command(
     model: Optional[str] = typer.Option(None, "--model", help="Override the run's model (anthropic:ID or scripted:FILE)."),
     json_output: bool = typer.Option(False, "--json", help="One JSON object per event on stdout."),
     keep: bool = typer.Option(False, "--keep", help="Keep containers and the clone for debugging."),
+    runtime: Optional[str] = typer.Option(
+        None, "--runtime", metavar="runc|runsc", help="Override the run's container runtime (default: the run's)."
+    ),
 ) -> None:
     """Re-run a failed or interrupted run, reusing the artifacts of its finished steps."""
     from wave_sandbox.engine.launch import launch_resume
+    from wave_sandbox.sandbox.runtimes import check_runtime_name
     from wave_sandbox.settings import SettingFlags, resolve_settings
 
-    settings = resolve_settings(repo.resolve(), SettingFlags(model=model))  # the policy binds a resume too
-    result = launch_resume(run, repo.resolve(), model, keep, json_output, notify, settings.upstream_url.value)
+    # the policy binds a resume too; without --runtime the run keeps the runtime it recorded
+    settings = resolve_settings(repo.resolve(), SettingFlags(model=model, runtime=runtime))
+    chosen_runtime = check_runtime_name(settings.runtime.value) if runtime else None
+    result = launch_resume(
+        run, repo.resolve(), model, keep, json_output, notify, settings.upstream_url.value, chosen_runtime
+    )
     raise typer.Exit(result.exit_code)

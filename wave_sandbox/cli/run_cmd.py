@@ -73,13 +73,17 @@ def run_command(
     attach: Optional[list[Path]] = typer.Option(
         None, "--attach", help="A log export, metrics file or trace (file or folder) for the agents; repeatable."
     ),
+    runtime: Optional[str] = typer.Option(
+        None, "--runtime", metavar="runc|runsc", help="Container runtime of the steps (default: the engine's)."
+    ),
 ) -> None:
     """Run PIPELINE with every step in its own container."""
     from wave_sandbox.engine.launch import launch_run
     from wave_sandbox.engine.runner import RunOptions
     from wave_sandbox.settings import SettingFlags, resolve_settings
+    from wave_sandbox.sandbox.runtimes import check_runtime_name
 
-    flags = SettingFlags(model=model, max_parallel=max_parallel, step_timeout_s=step_timeout)
+    flags = SettingFlags(model=model, max_parallel=max_parallel, step_timeout_s=step_timeout, runtime=runtime)
     settings = resolve_settings(repo.resolve(), flags)
     options = RunOptions(
         input_text=read_input(input_text, input_file),
@@ -93,6 +97,7 @@ def run_command(
         exclude=split_names(exclude),
         keep=keep,
         attachments=check_attachments(attach or []),
+        runtime=check_runtime_name(settings.runtime.value),
     )
     result = launch_run(pipeline, repo.resolve(), options, json_output=json_output, notify=notify)
     raise typer.Exit(result.exit_code)

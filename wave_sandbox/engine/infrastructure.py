@@ -156,6 +156,7 @@ class RunInfrastructure:
             user=f"{uid}:{gid}",
             output=self.output,
             keep=options.keep,
+            runtime=options.runtime,
             on_container=self._remember_container,
         )
 

@@ -98,6 +98,7 @@ def launch_run(
 def launch_resume(
     run: str, repo: Path, model_spec: str | None, keep: bool, json_output: bool, notify: Callable[[str], None],
     upstream_url: str | None = None,
+    runtime: str | None = None,
 ) -> RunResult:
     """Re-run a failed or interrupted run from its first unfinished step, in the same record and branch."""
     record = find_run(repo, run)
@@ -120,6 +121,7 @@ def launch_resume(
         keep=keep,
         attachments=[Path(path) for path in recorded.get("attachments") or []],
         upstream_url=upstream_url,
+        runtime=runtime or recorded.get("runtime"),
     )
     refuse_options_above_ceilings(options)
     return _execute(loaded, repo, options, json_output, notify, record.run_id, record)
@@ -149,6 +151,7 @@ def _execute(
     announce_overrides(loaded, notify)
     model = choose_model(options, Path.cwd(), notify)
     client = docker_client()
+    options.runtime = choose_runtime(client, options.runtime, notify)
     firewall_available = check_engine_controls(client, notify)
     image = ensure_agent_image(client, notify)
     remove_leftovers_of_dead_runs(client, notify)
@@ -162,6 +165,16 @@ def _execute(
             loaded, loaded.personas, options, infrastructure, build_listeners(json_output), notify, resumed_record
         )
         return run.execute()
+
+
+def choose_runtime(client, runtime: str | None, notify: Callable[[str], None]) -> str:
+    """The runtime every step runs under (recorded, so that resume reuses it); refused when the engine lacks it."""
+    from wave_sandbox.sandbox.runtimes import GVISOR, check_runtime_available
+
+    chosen = check_runtime_available(client, runtime)
+    if chosen == GVISOR:
+        notify("notice: steps run under gVisor (runsc): a user-space kernel between each agent and the host")
+    return chosen
 
 
 def check_engine_controls(client, notify: Callable[[str], None]) -> bool:

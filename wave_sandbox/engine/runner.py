@@ -48,6 +48,8 @@ class RunOptions:
     attachments: list[Path] = field(default_factory=list)
     upstream_url: str | None = None
     """Another address for the anthropic upstream, from the operator's settings (never a repository's)."""
+    runtime: str | None = None
+    """The container runtime of every step ("runc", "runsc"); None: the engine's default."""
 
 
 @dataclass
@@ -135,7 +137,8 @@ class PipelineRun:
         else:
             self.record = self.resumed_record
             self.record.update(status="running", model=self.infrastructure.model_description,
-                               resumed_at=datetime.now(timezone.utc).isoformat())
+                               resumed_at=datetime.now(timezone.utc).isoformat(),
+                               options={**self.record.data.get("options", {}), "runtime": self.options.runtime})
             self.emit(ev.RUN_STARTED, message=f"Resuming {self.loaded.name} after {', '.join(sorted(self.plan.already_completed)) or 'nothing'}")
         interrupted = False
         try:
@@ -167,6 +170,7 @@ class PipelineRun:
                 "output": str(self.options.output_dir),
                 "output_display": self.options.output_display,
                 "attachments": [str(path) for path in self.options.attachments],
+                "runtime": self.options.runtime,
             },
             "steps": {s.id: {"status": "pending"} for s in self.plan.steps},
         }

@@ -68,6 +68,7 @@ class StepContext:
     user: str
     output: OutputFolder
     keep: bool = False
+    runtime: str | None = None
     on_container: Callable[[str, Any], None] = lambda step_id, handle: None
 
 
@@ -218,6 +219,7 @@ def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: 
         lifetime_s=job.timeout_s + 30,
         masked_paths=job.masked_paths,
         replaced_files=job.redacted_files,
+        runtime=context.runtime,
         **job.limits,
     )
 

@@ -3,8 +3,9 @@
 Every step gets them, no flag needed: the user of the spec, all capabilities dropped,
 no-new-privileges, a read-only root filesystem, size-capped tmpfs for /tmp and the home folder, a
 size-capped /workspace volume, memory without extra swap, CPU and pids limits, the run's internal
-network (or none), the image's init as PID 1 running ``sleep <lifetime_s>``, and an environment
-holding only the spec's variables (docker-py's ``use_config_proxy`` would add the host's proxies).
+network (or none), the spec's runtime (``runtimes.py``: how gVisor takes the pids limit), the
+image's init as PID 1 running ``sleep <lifetime_s>``, and an environment holding only the spec's
+variables (docker-py's ``use_config_proxy`` would add the host's proxies).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from docker.types import LogConfig, Mount
 from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox.contract import HOME_DIR, WORKSPACE_DIR, BindMount, ContainerSpec
 from wave_sandbox.sandbox.labels import resource_labels
+from wave_sandbox.sandbox.runtimes import runtime_host_config
 
 # An empty tmpfs over a masked folder needs no room; the cap only stops writes (it is also read-only).
 _MASK_TMPFS_OPTIONS = "ro,nosuid,nodev,noexec,size=4k,mode=0555"
@@ -130,12 +132,12 @@ def host_config_arguments(
         "mem_limit": memory,
         "memswap_limit": memory,  # equal to the memory limit: no swap on top
         "nano_cpus": int(spec.cpus * 1_000_000_000),
-        "pids_limit": spec.pids,
         "network_mode": spec.network or "none",
         "ipc_mode": "private",
         "oom_score_adj": 500,  # under memory pressure, the kernel kills an agent before the host's processes
         # PID 1's output would go to the engine's log file on the host's disk, unbounded: keep none.
         "log_config": LogConfig(type=LogConfig.types.NONE),
+        **runtime_host_config(spec.runtime, spec.pids),
     }
 
 

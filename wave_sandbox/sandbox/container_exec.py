@@ -4,6 +4,10 @@ Docker 20.10 cannot kill one exec'd process, so past the deadline the whole cont
 its init dies, every process in it dies, and the exec stream ends. A command cut short by the
 container's own lifetime is reported as timed out too. The stream is read by docker-py
 (``exec_start(demux=True)``) on a worker thread while the caller waits with a timeout.
+
+Under gVisor (runsc) a container that dies under the command (the memory limit's OOM kill ends the
+whole sandbox) leaves the exec stream open: the wait also watches the container, and a container
+killed at its memory limit is reported as such (SandboxError), not as a timeout.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ _STREAM_END_AFTER_KILL_S = 10.0
 _EXIT_CODE_WHEN_KILLED = 137
 # How long a container may still look running after its init was killed.
 _STATE_LAG_S = 2.0
+# How often the wait looks at the container, and how long a dead container's stream may take to end.
+_WATCH_EVERY_S = 1.0
+_STREAM_END_AFTER_DEATH_S = 2.0
 
 
 @dataclass
@@ -50,7 +57,7 @@ def exec_in_container(
     started = time.monotonic()
     exec_id = _create_exec(client, container_id, argv, user, workdir)
     outcome = _start_reading(client, exec_id, max_output_bytes or MAX_STREAM_BYTES)
-    timed_out = not outcome.done.wait(timeout_s)
+    timed_out = not _wait_while_running(client, container_id, outcome, started + timeout_s)
     if timed_out:
         kill_container(client, container_id)
         outcome.done.wait(_STREAM_END_AFTER_KILL_S)
@@ -61,9 +68,28 @@ def exec_in_container(
         ) from outcome.error
     exit_code = _exit_code(client, exec_id, timed_out)
     if exit_code == _EXIT_CODE_WHEN_KILLED and not timed_out:
-        # The container's own clock (``sleep <lifetime_s>`` as PID 1's child) ran out under the command.
-        timed_out = _stops_soon(client, container_id)
+        # The container's own clock (``sleep <lifetime_s>`` as PID 1's child) ran out under the command,
+        # or (gVisor) the memory limit ended the whole sandbox.
+        stopped = _stopped_state(client, container_id)
+        if stopped is not None and stopped.get("OOMKilled"):
+            raise SandboxError(
+                f"the step's container was killed at its memory limit while {argv[0]} ran"
+            )
+        timed_out = stopped is not None
     return ExecResult(exit_code, outcome.stdout, outcome.stderr, timed_out, duration)
+
+
+def _wait_while_running(client: docker.DockerClient, container_id: str, outcome, deadline: float) -> bool:
+    """Wait for the stream's end until ``deadline``; False when the time ran out first."""
+    while True:
+        remaining = deadline - time.monotonic()
+        if outcome.done.wait(max(0.0, min(_WATCH_EVERY_S, remaining))):
+            return True
+        if remaining <= _WATCH_EVERY_S:
+            return False
+        if _container_state(client, container_id).get("Running") is False:
+            outcome.done.wait(_STREAM_END_AFTER_DEATH_S)
+            return True
 
 
 def kill_container(client: docker.DockerClient, container_id: str) -> None:
@@ -79,18 +105,26 @@ def kill_container(client: docker.DockerClient, container_id: str) -> None:
             ) from exc
 
 
-def _stops_soon(client: docker.DockerClient, container_id: str) -> bool:
-    """True when the container stops within moments (its state lags behind the exec's end)."""
+def _stopped_state(client: docker.DockerClient, container_id: str) -> dict | None:
+    """The container's state once it stops within moments (its state lags behind the exec's end), else None."""
     deadline = time.monotonic() + _STATE_LAG_S
     while True:
-        try:
-            if not client.api.inspect_container(container_id)["State"]["Running"]:
-                return True
-        except docker.errors.NotFound:
-            return True
+        state = _container_state(client, container_id)
+        if state.get("Running") is False:
+            return state
         if time.monotonic() > deadline:
-            return False
+            return None
         time.sleep(0.05)
+
+
+def _container_state(client: docker.DockerClient, container_id: str) -> dict:
+    """``State`` of the container's inspect; a gone container counts as stopped, an engine error as unknown."""
+    try:
+        return client.api.inspect_container(container_id)["State"]
+    except docker.errors.NotFound:
+        return {"Running": False}
+    except docker.errors.APIError:
+        return {}
 
 
 def _create_exec(

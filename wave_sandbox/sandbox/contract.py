@@ -71,6 +71,8 @@ class ContainerSpec:
     """Size cap of the /tmp tmpfs."""
     home_mb: int = 64
     """Size cap of the /home/wave tmpfs."""
+    runtime: str | None = None
+    """The engine runtime ("runc", "runsc"); None means the engine's default."""
 
     @property
     def uid_gid(self) -> tuple[int, int]:

@@ -1,7 +1,15 @@
-"""The container defaults of a step, each proved from inside a real container and on the host."""
+"""The container defaults of a step, each proved from inside a real container and on the host.
+
+Every test that starts a container does so under runc and under gVisor (``runtime``, the runsc half
+marked ``runsc``). Where gVisor gives a control its own way the test says so: it checks permissions
+before a read-only mount (EACCES where Linux says EROFS, so the refusal is shown on files anyone
+could otherwise write, and the root's mount options are read), its /proc/self/status has no
+NoNewPrivs line (the prctl answers), and the memory limit's OOM kill ends the whole sandbox.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -9,6 +17,7 @@ import pytest
 
 from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox.docker_sandbox import DockerSandbox
+from wave_sandbox.sandbox.runtimes import engine_runtimes, gvisor_host_pids
 
 from .helpers import TEST_USER, make_spec, read_only_mount
 
@@ -20,13 +29,20 @@ def sandbox(docker, registry) -> DockerSandbox:
     return DockerSandbox(docker, registry)
 
 
+@pytest.fixture(params=["runc", pytest.param("runsc", marks=pytest.mark.runsc)])
+def runtime(request, docker) -> str:
+    if request.param not in engine_runtimes(docker):
+        pytest.skip(f"the Docker engine has no {request.param} runtime (.ci/run installs and registers runsc)")
+    return request.param
+
+
 @pytest.fixture
-def started(sandbox):
-    """Create sandboxes from specs; each is destroyed after the test."""
+def started(sandbox, runtime):
+    """Create sandboxes from specs, under ``runtime``; each is destroyed after the test."""
     handles = []
 
     def start(spec):
-        handles.append(sandbox.create(spec))
+        handles.append(sandbox.create(dataclasses.replace(spec, runtime=runtime)))
         return handles[-1]
 
     yield start
@@ -65,6 +81,8 @@ def test_writing_to_a_read_only_src_fails_with_erofs_and_leaves_the_host_unchang
     sandbox, started, agent_image, repo
 ):
     (repo / "app.py").write_text("original\n")
+    repo.chmod(0o777)  # writable for everyone: only the mount can refuse
+    (repo / "app.py").chmod(0o666)
     handle = started(make_spec(agent_image, mounts=[read_only_mount(repo)]))
     assert try_write(sandbox, handle, "/src/app.py") == "EROFS"
     assert try_write(sandbox, handle, "/src/new.py") == "EROFS"
@@ -83,9 +101,9 @@ def test_masked_folders_and_files_look_empty_and_cannot_be_written(sandbox, star
     (repo / "app.py").write_text("visible\n")
     masked = ["/src/.wave/runs", "/src/.env", "/src/not-there.pem"]
     handle = started(make_spec(agent_image, mounts=[read_only_mount(repo)], masked_paths=masked))
-    listing = sh(sandbox, handle, "ls -A /src/.wave/runs; cat /src/.env; cat /src/app.py")
+    listing = sh(sandbox, handle, "find /src/.wave/runs -mindepth 1; cat /src/.env; cat /src/app.py")
     assert listing.exit_code == 0 and listing.stdout == b"visible\n", listing.stderr
-    assert try_write(sandbox, handle, "/src/.wave/runs/planted") == "EROFS"
+    assert try_write(sandbox, handle, "/src/.wave/runs/planted") in ("EROFS", "EACCES")
     assert try_write(sandbox, handle, "/src/.env") in ("EROFS", "EACCES")
     assert (repo / ".env").read_text() == "API_KEY=secret\n"
     assert sorted(p.name for p in (repo / ".wave" / "runs").iterdir()) == ["r1"]
@@ -137,26 +155,31 @@ def test_the_environment_holds_only_the_specs_variables(sandbox, started, agent_
     )
 
 
-def test_the_root_filesystem_is_read_only_but_tmp_and_home_are_writable(sandbox, started, agent_image):
+def test_the_root_filesystem_is_read_only_but_tmp_and_home_are_writable(sandbox, started, agent_image, runtime):
     handle = started(make_spec(agent_image))
+    refusal = "EROFS" if runtime == "runc" else "EACCES"  # gVisor: permissions first (the files are root's)
     assert [
         try_write(sandbox, handle, path) for path in ("/etc/planted", "/usr/bin/planted", "/planted")
-    ] == ["EROFS"] * 3
+    ] == [refusal] * 3
+    root = [line.split() for line in sh(sandbox, handle, "cat /proc/mounts").stdout.decode().splitlines()]
+    assert "ro" in next(fields[3] for fields in root if fields[1] == "/").split(","), root
     assert try_write(sandbox, handle, "/tmp/scratch") == "written"
     assert try_write(sandbox, handle, "/home/wave/.config") == "written"
 
 
-def test_no_capabilities_and_no_new_privileges(sandbox, started, agent_image):
+def test_no_capabilities_and_no_new_privileges(sandbox, started, agent_image, runtime):
     handle = started(make_spec(agent_image))
     status = dict(
         line.split(":\t", 1)
         for line in sh(sandbox, handle, "cat /proc/self/status").stdout.decode().splitlines()
         if ":\t" in line
     )
-    assert {key: status[key].strip() for key in ("CapEff", "CapPrm", "CapBnd", "CapAmb")} == dict.fromkeys(
-        ("CapEff", "CapPrm", "CapBnd", "CapAmb"), "0000000000000000"
-    )
-    assert status["NoNewPrivs"].strip() == "1"
+    # gVisor has no CapAmb line; ambient capabilities cannot exceed the permitted set (empty) anyway.
+    keys = ("CapEff", "CapPrm", "CapBnd") + (("CapAmb",) if runtime == "runc" else ())
+    assert {key: status[key].strip() for key in keys} == dict.fromkeys(keys, "0000000000000000")
+    no_new_privs = "import ctypes; print(ctypes.CDLL(None).prctl(39, 0, 0, 0, 0))"  # PR_GET_NO_NEW_PRIVS
+    assert sandbox.exec(handle, ["python3", "-c", no_new_privs], 30).stdout.strip() == b"1"
+    assert status.get("NoNewPrivs", "").strip() == ("1" if runtime == "runc" else "")  # gVisor lacks the line
     assert sh(sandbox, handle, "id -u").stdout.decode().strip() == TEST_USER.split(":")[0]
     assert sh(sandbox, handle, "find / -xdev -perm /6000 -type f 2>/dev/null").stdout == b""
 
@@ -181,11 +204,14 @@ else:
     assert output[0] == "stopped" and int(output[1]) < 40, output
 
 
-def test_the_memory_limit_kills_an_allocation_past_it(sandbox, started, agent_image):
+def test_the_memory_limit_kills_an_allocation_past_it(sandbox, started, agent_image, runtime):
     handle = started(make_spec(agent_image, memory_mb=64))
-    result = sandbox.exec(
-        handle, ["python3", "-c", "b = bytearray(256 * 1024 * 1024); print('allocated')"], 60
-    )
+    allocate = ["python3", "-c", "b = bytearray(256 * 1024 * 1024); print('allocated')"]
+    if runtime == "runsc":  # the OOM kill ends the whole sandbox, and the exec says so
+        with pytest.raises(SandboxError, match="killed at its memory limit"):
+            sandbox.exec(handle, allocate, 60)
+        return
+    result = sandbox.exec(handle, allocate, 60)
     assert result.exit_code != 0 and b"allocated" not in result.stdout and not result.timed_out
 
 
@@ -194,7 +220,7 @@ def test_filling_the_workspace_fails_with_enospc_at_its_cap(sandbox, started, ag
     result = sh(
         sandbox,
         handle,
-        "head -c 20000000 /dev/zero > /workspace/big; echo status $?; stat -c %s /workspace/big",
+        "head -c 20000000 /dev/zero > /workspace/big; echo status $?; wc -c < /workspace/big",
     )
     assert b"No space left on device" in result.stderr
     assert int(result.stdout.split()[-1]) <= 8 * 1024 * 1024
@@ -202,7 +228,8 @@ def test_filling_the_workspace_fails_with_enospc_at_its_cap(sandbox, started, ag
 
 def test_the_workspace_belongs_to_the_user_and_is_private(sandbox, started, agent_image):
     handle = started(make_spec(agent_image))
-    assert sh(sandbox, handle, "stat -c '%u:%g %a' /workspace").stdout.decode().strip() == f"{TEST_USER} 700"
+    owner = "import os; s = os.stat('/workspace'); print(f'{s.st_uid}:{s.st_gid} {s.st_mode & 0o777:o}')"
+    assert sandbox.exec(handle, ["python3", "-c", owner], 30).stdout.decode().strip() == f"{TEST_USER} 700"
 
 
 def test_the_container_stops_by_itself_after_its_lifetime(sandbox, started, agent_image, docker):
@@ -217,7 +244,7 @@ def test_the_container_stops_by_itself_after_its_lifetime(sandbox, started, agen
         sh(sandbox, handle, "true")
 
 
-def test_docker_inspect_shows_the_hardened_settings(sandbox, started, agent_image, docker):
+def test_docker_inspect_shows_the_hardened_settings(sandbox, started, agent_image, docker, runtime):
     handle = started(make_spec(agent_image, cpus=1.5, memory_mb=300, pids=99, lifetime_s=77))
     inspected = docker.api.inspect_container(handle.container_id)
     host = inspected["HostConfig"]
@@ -225,12 +252,16 @@ def test_docker_inspect_shows_the_hardened_settings(sandbox, started, agent_imag
         host["ReadonlyRootfs"] and host["CapDrop"] == ["ALL"] and host["SecurityOpt"] == ["no-new-privileges"]
     )
     assert host["Memory"] == host["MemorySwap"] == 300 * 1024 * 1024
+    pids_limit = 99 if runtime == "runc" else gvisor_host_pids(99)  # gVisor: the guest's own limit is nproc
     assert (host["NanoCpus"], host["PidsLimit"], host["NetworkMode"], host["Privileged"]) == (
         1_500_000_000,
-        99,
+        pids_limit,
         "none",
         False,
     )
+    assert host["Runtime"] == runtime
+    if runtime == "runsc":
+        assert host["Ulimits"] == [{"Name": "nproc", "Soft": 99, "Hard": 99}]
     assert set(host["Tmpfs"]) == {"/tmp", "/home/wave"}
     assert inspected["Config"]["User"] == TEST_USER and inspected["Config"]["Cmd"] == ["sleep", "77"]
     assert inspected["Config"]["Labels"]["wave-sandbox.step"] == "step"

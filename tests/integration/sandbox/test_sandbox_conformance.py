@@ -3,7 +3,8 @@
 What the runner may rely on whichever sandbox it has: files in and out (text and binary), missing
 files, exit codes, timeouts, workspace_dirs, collection refusing hostile files while returning the
 others. What only Docker can give (a read-only /src) is checked for Docker here and in
-test_docker_hardening.py.
+test_docker_hardening.py. The Docker sandbox runs the suite twice: under the engine's default
+runtime and under gVisor (``docker-runsc``, marked ``runsc``).
 """
 
 from __future__ import annotations
@@ -17,20 +18,27 @@ from wave_sandbox.sandbox.cleanup import ResourceRegistry
 from wave_sandbox.sandbox.contract import Sandbox
 from wave_sandbox.sandbox.docker_sandbox import DockerSandbox
 from wave_sandbox.sandbox.fake import FakeSandbox
+from wave_sandbox.sandbox.runtimes import engine_runtimes
 
 from .helpers import make_spec, read_only_mount
 
 BINARY = bytes(range(256)) * 4 + b"\x00\xff\r\n"
 
 
-@pytest.fixture(params=[pytest.param("docker", marks=pytest.mark.docker), "fake"])
+@pytest.fixture(params=[
+    pytest.param("docker", marks=pytest.mark.docker),
+    pytest.param("docker-runsc", marks=[pytest.mark.docker, pytest.mark.runsc]),  # the Docker sandbox under gVisor
+    "fake",
+])  # fmt: skip
 def sandbox_kind(request) -> str:
+    if request.param == "docker-runsc" and "runsc" not in engine_runtimes(request.getfixturevalue("docker")):
+        pytest.skip("the Docker engine has no runsc runtime (.ci/run installs and registers it)")
     return request.param
 
 
 @pytest.fixture
 def image(sandbox_kind, request) -> str:
-    return request.getfixturevalue("agent_image") if sandbox_kind == "docker" else "no-image-for-the-fake"
+    return request.getfixturevalue("agent_image") if sandbox_kind != "fake" else "no-image-for-the-fake"
 
 
 @pytest.fixture
@@ -44,12 +52,13 @@ def sandbox(sandbox_kind, request, tmp_path) -> Sandbox:
 
 
 @pytest.fixture
-def handle(sandbox, image, tmp_path):
+def handle(sandbox, sandbox_kind, image, tmp_path):
     source = tmp_path / "repo"
     source.mkdir()
     (source / "app.py").write_text("print('hello')\n")
+    runtime = "runsc" if sandbox_kind == "docker-runsc" else None
     created = sandbox.create(
-        make_spec(image, mounts=[read_only_mount(source)], workspace_dirs=["output", "notes/deep"])
+        make_spec(image, mounts=[read_only_mount(source)], workspace_dirs=["output", "notes/deep"], runtime=runtime)
     )
     yield created
     sandbox.destroy(created)
@@ -183,6 +192,8 @@ def test_the_mount_is_visible_and_read_only_in_docker(sandbox_kind, sandbox, han
     assert read.exit_code == 0 and read.stdout == b"print('hello')\n"
     if sandbox_kind == "fake":
         pytest.skip("the fake cannot make a mount read-only (no kernel mount of its own)")
+    # Writable for everyone: only the mount can refuse (gVisor checks permissions first, Linux the mount).
+    (tmp_path / "repo" / "app.py").chmod(0o666)
     write = sh(sandbox, handle, "echo changed > /src/app.py")
     assert write.exit_code != 0 and b"Read-only file system" in write.stderr
     assert (tmp_path / "repo" / "app.py").read_text() == "print('hello')\n"

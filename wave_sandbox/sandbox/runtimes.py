@@ -1,0 +1,143 @@
+"""The container runtime a step runs under: the engine's default (runc) or gVisor (runsc).
+
+gVisor puts a user-space kernel (the Sentry) between the agent and the host's kernel. Every other
+control keeps its meaning, with two differences that ``runtime_host_config`` makes up for:
+
+- The pids limit of the container's cgroup counts the *host* threads of the sandbox (the Sentry,
+  the Gofer and, on the ptrace platform, several per guest process), about 50 at rest and 6-9 per
+  guest process. A limit of the persona's ``pids`` would leave the agent a handful, and when the
+  cgroup refuses a thread the whole sandbox dies. So under runsc the persona's ``pids`` becomes
+  the guest's own limit (RLIMIT_NPROC, which gVisor counts inside the sandbox, not host-wide as
+  Linux would for the host user), and the cgroup holds the sandbox's host threads to a ceiling
+  derived from it (``gvisor_host_pids``).
+- Memory the guest touches is charged to the container's cgroup as the Sentry's memory: at the cap
+  the kernel's OOM killer ends the whole sandbox, not just the greedy process.
+
+Networking: runsc is registered with ``--network=host`` (SECURITY.md, ``.ci/run``). That runs the
+Sentry's network stack in the container's own network namespace, so the run's internal network and
+the firewall rules on its bridge apply as they do under runc.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import docker
+import docker.errors
+
+from wave_sandbox.errors import ConfigurationError
+
+__all__ = [
+    "GVISOR",
+    "RUNTIME_CHOICES",
+    "check_runtime_available",
+    "check_runtime_name",
+    "chosen_runtime",
+    "engine_default_runtime",
+    "engine_runtimes",
+    "gvisor_host_pids",
+    "gvisor_probe",
+    "runtime_host_config",
+]
+
+GVISOR = "runsc"
+RUNTIME_CHOICES = ("runc", GVISOR)
+GVISOR_INSTALL_HINT = (
+    "install it (Debian/Ubuntu: `apt-get install runsc`) and register it in /etc/docker/daemon.json as "
+    '"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=host"]}}, '
+    "then reload dockerd (SIGHUP); see SECURITY.md"
+)
+# Host threads of an idle sandbox (measured: ~50) and per guest process on the ptrace platform (6-9).
+_GVISOR_BASE_THREADS = 128
+_GVISOR_THREADS_PER_PROCESS = 8
+# `ls` as the agent's bash runs it: it fails on gVisor releases whose statx rejects AT_NO_AUTOMOUNT
+# (Debian 12's runsc 20221219 among them), while Python's own file calls work.
+_PROBE_COMMAND = ["sh", "-c", "echo started; ls / >/dev/null 2>&1 && echo ls-ok"]
+
+
+def engine_runtimes(client: docker.DockerClient) -> list[str]:
+    """The runtimes the engine lists in ``docker info``."""
+    return sorted(client.info().get("Runtimes") or {})
+
+
+def engine_default_runtime(client: docker.DockerClient) -> str:
+    return str(client.info().get("DefaultRuntime") or "runc")
+
+
+def check_runtime_available(client: docker.DockerClient, runtime: str | None) -> str:
+    """The runtime steps will use (``runtime`` or the engine's default); ConfigurationError when absent."""
+    if runtime is None:
+        return engine_default_runtime(client)
+    return chosen_runtime(runtime, engine_runtimes(client))
+
+
+def check_runtime_name(runtime: str | None) -> str | None:
+    """``runtime`` when it is None (the engine's default) or a runtime we support; else ConfigurationError."""
+    if runtime is not None and runtime not in RUNTIME_CHOICES:
+        raise ConfigurationError(f"--runtime {runtime}: choose one of {', '.join(RUNTIME_CHOICES)}")
+    return runtime
+
+
+def chosen_runtime(runtime: str, listed: list[str]) -> str:
+    """``runtime`` when it is a choice we support and the engine lists it; else one line saying what to do."""
+    check_runtime_name(runtime)
+    if runtime in listed:
+        return runtime
+    hint = GVISOR_INSTALL_HINT if runtime == GVISOR else "check `docker info`"
+    raise ConfigurationError(
+        f"--runtime {runtime}: the Docker engine has no '{runtime}' runtime (it lists {', '.join(listed) or 'none'}); {hint}"
+    )
+
+
+def gvisor_host_pids(guest_pids: int) -> int:
+    """The cgroup's pids limit for a gVisor sandbox whose guest may hold ``guest_pids`` processes."""
+    return _GVISOR_BASE_THREADS + guest_pids * _GVISOR_THREADS_PER_PROCESS
+
+
+def runtime_host_config(runtime: str | None, pids: int) -> dict[str, Any]:
+    """The host-config entries that depend on the runtime (see the module's docstring)."""
+    if runtime is None:
+        return {"pids_limit": pids}
+    if runtime != GVISOR:
+        return {"runtime": runtime, "pids_limit": pids}
+    guest_limit = docker.types.Ulimit(name="nproc", soft=pids, hard=pids)
+    return {"runtime": GVISOR, "pids_limit": gvisor_host_pids(pids), "ulimits": [guest_limit]}
+
+
+def gvisor_probe(client: docker.DockerClient, image: str) -> tuple[bool, str]:
+    """Run ``ls /`` in a throw-away runsc container of ``image``; (works, one line saying how it went)."""
+    container = None
+    try:
+        container = client.containers.create(
+            image, _PROBE_COMMAND, runtime=GVISOR, network_mode="none", read_only=True,
+            cap_drop=["ALL"], labels={"wave-sandbox.probe": "gvisor"}, user="65534:65534",
+        )  # fmt: skip
+        container.start()
+        status = container.wait(timeout=60).get("StatusCode")
+        output = container.logs(stdout=True, stderr=True).decode("utf-8", "replace").strip()
+    except (docker.errors.APIError, docker.errors.DockerException) as error:
+        return False, f"a runsc container did not start: {_first_line(str(error))}"
+    except Exception as error:  # the wait's read timeout (requests) among others
+        return False, f"a runsc container did not finish: {_first_line(str(error))}"
+    finally:
+        if container is not None:
+            _remove_quietly(container)
+    if status == 0 and output.endswith("ls-ok"):
+        return True, "a runsc container starts and runs `ls /`"
+    if output.startswith("started"):
+        return True, (
+            "a runsc container starts, but `ls` fails in it (this gVisor release's statx rejects "
+            "AT_NO_AUTOMOUNT; try a current runsc from gvisor.dev): steps run, the agent's `ls`/`stat` commands do not"
+        )
+    return False, f"a runsc container did not run ({_first_line(output) or f'exit {status}'})"
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0][:200] if text else ""
+
+
+def _remove_quietly(container: Any) -> None:
+    try:
+        container.remove(force=True)
+    except docker.errors.APIError:
+        pass
