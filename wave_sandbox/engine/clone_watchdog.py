@@ -80,6 +80,8 @@ class WatchReport:
     largest_bytes: int = 0
     longest_walk_s: float = 0.0
     tripped_after_s: float | None = None
+    error: str | None = None
+    """Why the watch ended early (the container went away under it, or the engine failed)."""
 
 
     def as_record(self) -> dict:
@@ -90,6 +92,7 @@ class WatchReport:
             "frozen_walks": self.frozen_walks,
             "longest_walk_ms": int(self.longest_walk_s * 1000),
             "stopped_after_ms": None if self.tripped_after_s is None else int(self.tripped_after_s * 1000),
+            "error": self.error,
         }
 
 
@@ -129,6 +132,7 @@ class CloneWatchdog:
         self._git_bytes = 0
         self._baseline: _Baseline | None = None
         self._next_walk = 0.0
+        self._frozen = False
         self._started = time.monotonic()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -159,14 +163,21 @@ class CloneWatchdog:
     def _watch(self) -> None:
         while not self._done.wait(self.tripwire_s) and self.tripped is None:
             try:
-                if self._may_have_passed_the_ceiling():
-                    self._measure_frozen()
-                elif time.monotonic() >= self._next_walk:
-                    self._measure(frozen=False)
-            except UnmeasurableTree:
-                self._measure_frozen()
-            except Exception:  # the container is gone (the step ended): nothing left to watch
+                self._look()
+            except UnmeasurableTree as error:  # even frozen: a folder the host cannot list
+                self._trip(_unmeasurable_message(error))
+            except Exception as error:  # noqa: BLE001 - the clone went away under us: kept in the report
+                self.report.error = f"{type(error).__name__}: {error}"
                 return
+
+    def _look(self) -> None:
+        try:
+            if self._may_have_passed_the_ceiling():
+                self._measure_frozen()
+            elif time.monotonic() >= self._next_walk:
+                self._measure(frozen=False)
+        except UnmeasurableTree:  # a folder swapped or closed under the walk: walk again, frozen
+            self._measure_frozen()
 
     def _may_have_passed_the_ceiling(self) -> bool:
         """The filesystem lost more free space since the last measurement than the clone had left."""
@@ -174,14 +185,23 @@ class CloneWatchdog:
         return self._baseline.used_bytes + used_since > self.ceiling.ceiling_bytes
 
     def _measure_frozen(self) -> None:
-        self.brakes.freeze()
+        """Freeze, measure, thaw; when the engine will not freeze, measure all the same."""
+        self._frozen = self._apply(self.brakes.freeze)
         try:
-            self._measure(frozen=True)
-        except UnmeasurableTree as error:
-            self._trip(_unmeasurable_message(error))
+            self._measure(frozen=self._frozen)
         finally:
-            if self.tripped is None:
-                self.brakes.thaw()
+            if self._frozen and self.tripped is None:
+                self._apply(self.brakes.thaw)
+                self._frozen = False
+
+    def _apply(self, brake: Callable[[], None]) -> bool:
+        """Use a brake; a failure is kept in the report (the container may be gone: the step is ending)."""
+        try:
+            brake()
+            return True
+        except Exception as error:  # noqa: BLE001
+            self.report.error = f"{type(error).__name__}: {error}"
+            return False
 
     def _measure(self, frozen: bool, first: bool = False) -> None:
         free_before = _free_bytes(self.ceiling.clone)
@@ -205,10 +225,11 @@ class CloneWatchdog:
     def _trip(self, message: str) -> None:
         self.tripped = message
         self.report.tripped_after_s = time.monotonic() - self._started
-        try:
-            self.brakes.stop()
-        except Exception:  # noqa: BLE001 - the step's own finally removes the container again
-            pass
+        # Freezing takes a few milliseconds, removing the container a second under load: freeze first,
+        # so nothing more is written while it goes (the step's own finally removes it again if this fails).
+        if not self._frozen:
+            self._apply(self.brakes.freeze)
+        self._apply(self.brakes.stop)
 
 
 def _free_bytes(path: Path) -> int:
