@@ -94,12 +94,12 @@ class _Walk:
 
     def list_folder(self, folder: str, identity: tuple[int, int], skipped: tuple[str, ...]):
         """Charge every entry of `folder`; return its subfolders with their (device, inode)."""
-        descriptor = _open_folder(folder, identity)
-        if descriptor is None:
+        opened = _open_folder(folder, identity)
+        if opened is None:
             return []
         subfolders = []
         try:
-            for entry in os.scandir(descriptor):
+            for entry in os.scandir(opened.descriptor):
                 if entry.name in skipped:
                     continue
                 try:
@@ -112,39 +112,54 @@ class _Walk:
                 if self.passed_limit:
                     break
         finally:
-            os.close(descriptor)
+            opened.close()
         return subfolders
 
 
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def _open_folder(folder: str, identity: tuple[int, int]) -> int | None:
-    """A descriptor of `folder` if it is still the folder its parent listed; None when it is gone.
+class _OpenedFolder:
+    """A folder's descriptor and, when we had to open its mode to list it, how to put the mode back."""
+
+    def __init__(self, descriptor: int, handle: int | None = None, mode: int | None = None):
+        self.descriptor, self.handle, self.mode = descriptor, handle, mode
+
+    def close(self) -> None:
+        os.close(self.descriptor)
+        if self.handle is not None:
+            try:
+                os.chmod(f"/proc/self/fd/{self.handle}", self.mode)
+            finally:
+                os.close(self.handle)
+
+
+def _open_folder(folder: str, identity: tuple[int, int]) -> _OpenedFolder | None:
+    """`folder` opened if it is still the folder its parent listed; None when it is gone.
 
     Opened without following a link, then checked by device and inode: a parent swapped for a link
     since it was listed would lead elsewhere, and the walk must never leave the tree.
     """
     try:
-        descriptor = os.open(folder, _FOLDER_FLAGS)
-    except (FileNotFoundError, NotADirectoryError):
-        return None  # removed, or swapped for a file, since its parent was listed
+        opened = _OpenedFolder(os.open(folder, _FOLDER_FLAGS))
+    except FileNotFoundError:
+        return None  # removed since its parent was listed
     except PermissionError:
-        descriptor = _open_unreadable_folder(folder)
-    except OSError as error:  # ELOOP: swapped for a link
-        raise UnmeasurableTree(f"cannot open {folder}: {error.strerror or error}") from error
-    opened = os.fstat(descriptor)
-    if (opened.st_dev, opened.st_ino) != identity:
-        os.close(descriptor)
+        opened = _open_unreadable_folder(folder)
+    except OSError as error:  # ENOTDIR, ELOOP: swapped for a file or a link
+        raise UnmeasurableTree(f"{folder} was replaced while it was being measured") from error
+    found = os.fstat(opened.descriptor)
+    if (found.st_dev, found.st_ino) != identity:
+        opened.close()
         raise UnmeasurableTree(f"{folder} was replaced while it was being measured")
-    return descriptor
+    return opened
 
 
-def _open_unreadable_folder(folder: str) -> int:
-    """Open a folder we own but may not read: its mode opened for a moment, then put back.
+def _open_unreadable_folder(folder: str) -> _OpenedFolder:
+    """Open a folder we own but may not read: its mode opened for the listing, put back after.
 
-    The mode is changed through the descriptor of the folder itself (never a path that a link
-    could send elsewhere on the host).
+    The mode is changed through a descriptor of the folder itself, never a path that a link could
+    send elsewhere on the host.
     """
     try:
         handle = os.open(folder, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -154,14 +169,16 @@ def _open_unreadable_folder(folder: str) -> int:
         handle_stat = os.fstat(handle)
         if handle_stat.st_uid != os.geteuid():
             raise UnmeasurableTree(f"cannot list {folder}: it is not ours and not readable")
-        itself = f"/proc/self/fd/{handle}"
         mode = stat.S_IMODE(handle_stat.st_mode)
-        os.chmod(itself, mode | stat.S_IRUSR | stat.S_IXUSR)
+        os.chmod(f"/proc/self/fd/{handle}", mode | stat.S_IRUSR | stat.S_IXUSR)
         try:
-            return os.open(itself, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        finally:
-            os.chmod(itself, mode)
+            return _OpenedFolder(os.open(f"/proc/self/fd/{handle}", _FOLDER_FLAGS & ~os.O_NOFOLLOW), handle, mode)
+        except OSError:
+            os.chmod(f"/proc/self/fd/{handle}", mode)
+            raise
     except OSError as error:
-        raise UnmeasurableTree(f"cannot list {folder}: {error.strerror or error}") from error
-    finally:
         os.close(handle)
+        raise UnmeasurableTree(f"cannot list {folder}: {error.strerror or error}") from error
+    except UnmeasurableTree:
+        os.close(handle)
+        raise
