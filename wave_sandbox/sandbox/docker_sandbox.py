@@ -109,7 +109,9 @@ class DockerSandbox:
         try:
             self.client.api.unpause(handle.container_id)
         except docker.errors.APIError as exc:
-            if exc.status_code not in (404, 409):  # gone, or not paused
+            # Gone (404), or not paused: 409, or a 500 saying so on Docker 20.10.
+            not_paused = "is not paused" in str(exc) or "is not running" in str(exc)
+            if exc.status_code not in (404, 409) and not not_paused:
                 raise SandboxError(
                     f"could not thaw the container of step {handle.step_id}: {exc.explanation or exc}"
                 ) from exc
