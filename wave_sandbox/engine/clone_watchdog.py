@@ -24,12 +24,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from wave_sandbox.spec.personas import DEFAULT_CLONE_MB
 from wave_sandbox.workspace.disk_usage import MIB, UnmeasurableTree, measure_disk_use
+
 TRIPWIRE_S = 0.05
 WALK_EVERY_S = 1.0
 WALK_COST_FACTOR = 4
@@ -81,8 +82,7 @@ class WatchReport:
     longest_walk_s: float = 0.0
     tripped_after_s: float | None = None
     error: str | None = None
-    """Why the watch ended early (the container went away under it, or the engine failed)."""
-
+    """The last brake that failed (the engine would not freeze, or the container was already gone)."""
 
     def as_record(self) -> dict:
         """The report for run.json, sizes in MiB."""
@@ -111,11 +111,12 @@ def watch_clone(sandbox, handle, ceiling: CloneCeiling | None) -> "CloneWatchdog
     return watchdog
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Baseline:
+    """The clone's size at the last measurement, and its filesystem's free space just before it."""
+
     used_bytes: int
     free_bytes: int
-    at: float = field(default_factory=time.monotonic)
 
 
 class CloneWatchdog:
