@@ -61,7 +61,10 @@ def measure_disk_use(root: Path, skip_top_level: tuple[str, ...] = (), stop_abov
     pending = [(str(root), (root_stat.st_dev, root_stat.st_ino), skip_top_level)]
     while pending and not walk.passed_limit:
         folder, identity, skipped = pending.pop()
-        pending.extend((path, found, ()) for path, found in walk.list_folder(folder, identity, skipped))
+        try:
+            pending.extend((path, found, ()) for path, found in walk.list_folder(folder, identity, skipped))
+        except UnmeasurableTree as error:  # named inside the tree: the host's paths are not the step's business
+            raise UnmeasurableTree(str(error).replace(f"{root}/", "")) from error
     return DiskUse(walk.total, walk.entries, time.monotonic() - started, complete=not walk.passed_limit)
 
 
@@ -146,8 +149,8 @@ def _open_folder(folder: str, identity: tuple[int, int]) -> _OpenedFolder | None
         return None  # removed since its parent was listed
     except PermissionError:
         opened = _open_unreadable_folder(folder)
-    except OSError as error:  # ENOTDIR, ELOOP: swapped for a file or a link
-        raise UnmeasurableTree(f"{folder} was replaced while it was being measured") from error
+    except OSError as error:  # ENOTDIR, ELOOP: swapped for a file or a link; ENAMETOOLONG
+        raise UnmeasurableTree(f"{folder} could not be opened ({error.strerror})") from error
     found = os.fstat(opened.descriptor)
     if (found.st_dev, found.st_ino) != identity:
         opened.close()
