@@ -5,7 +5,7 @@ no size-limited volume that keeps its content and that the host can read is open
 user of the docker group (a tmpfs volume dies with its container; a loop-mounted image needs root;
 overlay2's size option needs xfs with project quotas). So a host thread watches it:
 
-- Every ``TRIPWIRE_S`` it reads the free space of the clone's filesystem (one statvfs, no walk).
+- Every ``TRIPWIRE_S`` (20 ms) it reads the free space of the clone's filesystem (one statvfs, no walk).
   When the space used since the last measurement could have taken the clone past its ceiling, the
   container is frozen (the cgroup freezer: no process in it can write a byte more), the clone is
   measured, and the step is stopped, or thawed when it is still below. The overshoot is what the
@@ -31,7 +31,8 @@ from typing import Callable
 from wave_sandbox.spec.personas import DEFAULT_CLONE_MB
 from wave_sandbox.workspace.disk_usage import MIB, UnmeasurableTree, measure_disk_use
 
-TRIPWIRE_S = 0.05
+TRIPWIRE_S = 0.02
+"""One statvfs (a few microseconds) this often: the overshoot is what a step writes in this time plus a freeze."""
 WALK_EVERY_S = 1.0
 WALK_COST_FACTOR = 4
 """Between two unfrozen walks, at least this many times the last one's duration (at most 25% of a core)."""
@@ -60,11 +61,12 @@ class ContainerBrakes:
 
 
 def ceiling_message(ceiling_mb: int, measured_bytes: int, already: bool = False) -> str:
-    measured = f"{-(-measured_bytes // MIB)} MiB"
+    """The step's failure line; the walk ends once past the ceiling, so the size is a lower bound."""
+    measured = f"at least {-(-measured_bytes // MIB)} MiB"
     if already:
         return (f"the read-write clone already holds {measured}, over its ceiling of {ceiling_mb} MiB; "
                 "the step did not start (raise the persona's limits.clone_mb if the repository needs it)")
-    return (f"stopped: the read-write clone grew past its ceiling of {ceiling_mb} MiB ({measured} measured); "
+    return (f"stopped: the read-write clone grew past its ceiling of {ceiling_mb} MiB ({measured}); "
             "raise the persona's limits.clone_mb if the change really needs more room")
 
 
