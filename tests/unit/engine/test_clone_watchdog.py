@@ -84,7 +84,7 @@ def test_a_writer_past_the_ceiling_is_frozen_then_stopped_with_one_line(tmp_path
     assert "\n" not in watchdog.tripped
     assert writer.calls[-1] == "stop" and "freeze" in writer.calls  # the tripwire froze it: walks were 30 s apart
     written = len(list(clone.glob("fill*")))
-    # The payload got there, and past it by what one 50 ms tripwire period lets through (load adds some).
+    # The payload got there, and past it by what one tripwire period (20 ms) lets through (load adds some).
     assert CEILING_MB <= written <= CEILING_MB + 8, written
     assert watchdog.report.frozen_walks >= 1
 
