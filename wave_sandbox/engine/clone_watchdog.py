@@ -78,6 +78,7 @@ def _unmeasurable_message(error: Exception) -> str:
 class WatchReport:
     """What the watchdog saw, for the step record and the tests."""
 
+    ceiling_mb: int = DEFAULT_CLONE_MB
     walks: int = 0
     frozen_walks: int = 0
     largest_bytes: int = 0
@@ -89,6 +90,7 @@ class WatchReport:
     def as_record(self) -> dict:
         """The report for run.json, sizes in MiB."""
         return {
+            "ceiling_mb": self.ceiling_mb,
             "largest_mb": -(-self.largest_bytes // MIB),
             "walks": self.walks,
             "frozen_walks": self.frozen_walks,
@@ -131,7 +133,7 @@ class CloneWatchdog:
         self.tripwire_s = tripwire_s
         self.walk_every_s = walk_every_s
         self.tripped: str | None = None
-        self.report = WatchReport()
+        self.report = WatchReport(ceiling_mb=ceiling.ceiling_mb)
         self._git_bytes = 0
         self._baseline: _Baseline | None = None
         self._next_walk = 0.0

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from wave_sandbox.contracts import ON_FAILURE_HALT, ContractCheck, check_contract
-from wave_sandbox.engine.clone_watchdog import CloneCeiling, watch_clone
 from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, artifact_problem, write_private_file
+from wave_sandbox.engine.clone_watchdog import CloneCeiling, watch_clone
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_prompt import InjectedArtifact, build_retry_prompt
 from wave_sandbox.errors import SandboxError
