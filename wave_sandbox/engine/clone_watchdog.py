@@ -5,9 +5,9 @@ no size-limited volume that keeps its content and that the host can read is open
 user of the docker group (a tmpfs volume dies with its container; a loop-mounted image needs root;
 overlay2's size option needs xfs with project quotas). So a host thread watches it:
 
-- Every ``TRIPWIRE_S`` (20 ms) it reads the free space of the clone's filesystem (one statvfs, no walk).
-  When the space used since the last measurement could have taken the clone past its ceiling, the
-  container is frozen (the cgroup freezer: no process in it can write a byte more), the clone is
+- Every ``TRIPWIRE_S`` (20 ms) it reads the free blocks and inodes of the clone's filesystem (one
+  statvfs, no walk). When what was used since the last measurement could have taken the clone past
+  its ceiling (other writers on the host only make this come sooner), the container is frozen (the cgroup freezer: no process in it can write a byte more), the clone is
   measured, and the step is stopped, or thawed when it is still below. The overshoot is what the
   agent writes between two tripwire reads plus the time to freeze, whatever the size of the tree.
 - Every ``WALK_EVERY_S`` (or four times the last walk's duration, on large trees) it measures the
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable
 
 from wave_sandbox.spec.personas import DEFAULT_CLONE_MB
-from wave_sandbox.workspace.disk_usage import MIB, UnmeasurableTree, measure_disk_use
+from wave_sandbox.workspace.disk_usage import MIB, SMALLEST_CHARGE, UnmeasurableTree, measure_disk_use
 
 TRIPWIRE_S = 0.02
 """One statvfs (a few microseconds) this often: the overshoot is what a step writes in this time plus a freeze."""
@@ -120,7 +120,7 @@ class _Baseline:
     """The clone's size at the last measurement, and its filesystem's free space just before it."""
 
     used_bytes: int
-    free_bytes: int
+    free: "_FreeSpace"
 
 
 class CloneWatchdog:
@@ -185,8 +185,10 @@ class CloneWatchdog:
             self._measure_frozen()
 
     def _may_have_passed_the_ceiling(self) -> bool:
-        """The filesystem lost more free space since the last measurement than the clone had left."""
-        used_since = self._baseline.free_bytes - _free_bytes(self.ceiling.clone)
+        """The filesystem lost more free space since the last measurement than the clone had left
+        (each inode taken counting as the smallest charge: empty files take inodes, not blocks)."""
+        before, now = self._baseline.free, _free_space(self.ceiling.clone)
+        used_since = before.bytes - now.bytes + (before.inodes - now.inodes) * SMALLEST_CHARGE
         return self._baseline.used_bytes + used_since > self.ceiling.ceiling_bytes
 
     def _measure_frozen(self) -> None:
@@ -209,7 +211,7 @@ class CloneWatchdog:
             return False
 
     def _measure(self, frozen: bool, first: bool = False) -> None:
-        free_before = _free_bytes(self.ceiling.clone)
+        free_before = _free_space(self.ceiling.clone)
         limit = self.ceiling.ceiling_bytes - self._git_bytes
         use = measure_disk_use(self.ceiling.clone, skip_top_level=(GIT_FOLDER,), stop_above=max(limit, 0))
         total = use.bytes + self._git_bytes
@@ -237,6 +239,12 @@ class CloneWatchdog:
         self._apply(self.brakes.stop)
 
 
-def _free_bytes(path: Path) -> int:
+@dataclass(frozen=True)
+class _FreeSpace:
+    bytes: int
+    inodes: int
+
+
+def _free_space(path: Path) -> _FreeSpace:
     figures = os.statvfs(path)
-    return figures.f_bfree * figures.f_frsize
+    return _FreeSpace(figures.f_bfree * figures.f_frsize, figures.f_ffree)
