@@ -10,6 +10,7 @@ ceiling, in a run with the same limit, is untouched and commits.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -106,7 +107,7 @@ def tree_sizes(root: Path) -> tuple[int, int]:
     return allocated, apparent
 
 
-def run_attack(base: Path, command: str, docker) -> dict:
+def run_attack(base: Path, command: str) -> dict:
     repo = make_repository(base / "service", personas=PERSONAS)
     pipeline, script = attack_pipeline(command)
     pipeline_file, script_file = write_pipeline(base, pipeline, script)
@@ -124,26 +125,23 @@ def event_time(event: dict) -> float:
     return datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00")).timestamp()
 
 
-def step_record(attack: dict, step_id: str) -> dict:
-    import json
-
-    record = json.loads((attack["repo"] / ".wave" / "runs" / attack["run"].run_id / "run.json").read_text())
-    return record["steps"][step_id]
+def step_record(repo: Path, run_id: str, step_id: str) -> dict:
+    return json.loads((repo / ".wave" / "runs" / run_id / "run.json").read_text())["steps"][step_id]
 
 
 @pytest.fixture(scope="module")
 def dd_attack(tmp_path_factory, docker, agent_image):
-    return run_attack(tmp_path_factory.mktemp("dd"), DD_AS_FAST_AS_IT_CAN, docker)
+    return run_attack(tmp_path_factory.mktemp("dd"), DD_AS_FAST_AS_IT_CAN)
 
 
 @pytest.fixture(scope="module")
 def sparse_attack(tmp_path_factory, docker, agent_image):
-    return run_attack(tmp_path_factory.mktemp("sparse"), SPARSE, docker)
+    return run_attack(tmp_path_factory.mktemp("sparse"), SPARSE)
 
 
 @pytest.fixture(scope="module")
 def many_files_attack(tmp_path_factory, docker, agent_image):
-    return run_attack(tmp_path_factory.mktemp("many"), MANY_EMPTY_FILES, docker)
+    return run_attack(tmp_path_factory.mktemp("many"), MANY_EMPTY_FILES)
 
 
 def assert_stopped_at_the_ceiling(attack: dict) -> dict:
@@ -165,7 +163,6 @@ def test_dd_as_fast_as_it_can_is_stopped_within_moments_of_the_ceiling(dd_attack
     assert sampler.first_over_at is not None, "the attack never took the clone past its ceiling"
     assert sampler.largest["allocated"] > CEILING_MB * MIB  # the payload reached the clone on the host's disk
     assert event_time(failed) - sampler.first_over_at < STOP_WITHIN_S
-    print(f"dd: largest clone seen {sampler.largest['allocated'] / MIB:.0f} MiB, watchdog {step_record(dd_attack, 'fill')}")
 
 
 def test_dd_never_took_the_clone_far_past_its_ceiling(dd_attack):
@@ -176,7 +173,7 @@ def test_dd_never_took_the_clone_far_past_its_ceiling(dd_attack):
 
 
 def test_the_watchdog_froze_the_step_before_stopping_it(dd_attack):
-    watch = step_record(dd_attack, "fill")["clone_watch"]
+    watch = step_record(dd_attack["repo"], dd_attack["run"].run_id, "fill")["clone_watch"]
     assert watch["frozen_walks"] >= 1 and watch["largest_mb"] > CEILING_MB, watch
 
 
@@ -201,7 +198,7 @@ def test_a_sparse_file_counts_at_its_length(sparse_attack, docker):
 
 def test_many_empty_files_count_an_inode_each(many_files_attack, docker):
     assert_stopped_at_the_ceiling(many_files_attack)
-    watch = step_record(many_files_attack, "fill")["clone_watch"]
+    watch = step_record(many_files_attack["repo"], many_files_attack["run"].run_id, "fill")["clone_watch"]
     assert watch["largest_mb"] > CEILING_MB, watch
     assert_run_left_nothing(docker, many_files_attack["run"].run_id)
 
@@ -219,12 +216,6 @@ def test_a_read_write_step_under_the_ceiling_commits(tmp_path, docker, agent_ima
     assert final["state"] == "run_completed" and len(final["commits"]) == 1, final
     changed = git(repo, "show", "--name-only", "--format=", final["commits"][0]).split()
     assert sorted(changed) == ["app.py", "data1.bin", "data2.bin", "data3.bin", "data4.bin"]
-    watch = json_step(repo, run.run_id, "fix")["clone_watch"]
+    watch = step_record(repo, run.run_id, "fix")["clone_watch"]
     assert 20 <= watch["largest_mb"] < CEILING_MB and watch["stopped_after_ms"] is None, watch
     assert_run_left_nothing(docker, run.run_id)
-
-
-def json_step(repo: Path, run_id: str, step_id: str) -> dict:
-    import json
-
-    return json.loads((repo / ".wave" / "runs" / run_id / "run.json").read_text())["steps"][step_id]
