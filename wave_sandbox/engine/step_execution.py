@@ -21,8 +21,10 @@ from typing import Any, Callable
 from wave_sandbox.contracts import ON_FAILURE_HALT, ContractCheck, check_contract
 from wave_sandbox.contracts.json_depth import loads_bounded
 from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, artifact_problem, write_private_file
+from wave_sandbox.engine.clone_watchdog import CloneCeiling, watch_clone
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_prompt import InjectedArtifact, build_retry_prompt
+from wave_sandbox.errors import SandboxError
 from wave_sandbox.text_safety import one_printable_line
 from wave_sandbox.workspace.mounts import StepMount
 
@@ -53,6 +55,8 @@ class StepJob:
     contracts: list[ContractCheck] = field(default_factory=list)
     redacted_files: dict[str, bytes] = field(default_factory=dict)
     """Container paths of git files holding credentials -> the copy without them shown instead."""
+    clone_ceiling: CloneCeiling | None = None
+    """Set for a step that writes to the read-write clone: its disk ceiling, watched while it runs."""
 
 
 @dataclass
@@ -132,6 +136,8 @@ class Attempt:
     agent: AgentResult
     collected: list
     retry_errors: list[str] = field(default_factory=list)
+    stopped: str | None = None
+    """Why the runner stopped the step before the agent ended (the clone's disk ceiling)."""
 
 
 @dataclass
@@ -153,28 +159,46 @@ class ArtifactAssessment:
 def _run_in_container(context: StepContext, job: StepJob, step_file: Path, token: str, started: float) -> Attempt:
     handle = context.sandbox.create(_container_spec(context, job, step_file, token))
     context.on_container(job.step_id, handle)
+    watchdog = None
     try:
-        agent, collected = _run_agent(context, job, handle, job.timeout_s)
-        errors = _errors_worth_a_retry(context, job, agent, collected)
-        remaining_s = int(job.timeout_s - (time.monotonic() - started))
-        if not errors or remaining_s < MINIMUM_RETRY_S:
-            return Attempt(agent, collected)
-        _prepare_retry(context, job, step_file, errors, remaining_s)
-        agent, collected = _run_agent(context, job, handle, remaining_s, retry=True)
-        return Attempt(agent, collected, errors)
+        watchdog = watch_clone(context.sandbox, handle, job.clone_ceiling)
+        attempt = _run_attempts(context, job, handle, step_file, started, watchdog)
     finally:
         if not context.keep:
             context.sandbox.destroy(handle)
+        if watchdog:  # after the removal: nothing writes any more, and the last measurement is final
+            watchdog.finish()
+            context.record.update_step(job.step_id, clone_watch=watchdog.report.as_record())
+    attempt.stopped = watchdog.tripped if watchdog else None
+    return attempt
 
 
-def _run_agent(context: StepContext, job: StepJob, handle, timeout_s: float, retry: bool = False):
+def _run_attempts(context: StepContext, job: StepJob, handle, step_file: Path, started: float, watchdog) -> Attempt:
+    if watchdog and watchdog.tripped:  # the clone was over its ceiling before the agent started
+        return Attempt(AgentResult(-1, False, {}, ""), [])
+    agent, collected = _run_agent(context, job, handle, job.timeout_s, watchdog=watchdog)
+    errors = _errors_worth_a_retry(context, job, agent, collected)
+    remaining_s = int(job.timeout_s - (time.monotonic() - started))
+    if not errors or remaining_s < MINIMUM_RETRY_S or (watchdog and watchdog.tripped):
+        return Attempt(agent, collected)
+    _prepare_retry(context, job, step_file, errors, remaining_s)
+    agent, collected = _run_agent(context, job, handle, remaining_s, retry=True, watchdog=watchdog)
+    return Attempt(agent, collected, errors)
+
+
+def _run_agent(context: StepContext, job: StepJob, handle, timeout_s: float, retry: bool = False, watchdog=None):
     """Start the agent, wait for it, and collect the declared artifacts from the running container."""
-    result = context.sandbox.exec(handle, AGENT_COMMAND, timeout_s=timeout_s)
-    agent = _read_agent_result(context.record.step_folder(job.step_id), result, append=retry)
-    collected = [] if result.timed_out else context.sandbox.collect(
-        handle, [a.path for a in job.outputs], ARTIFACT_MAX_BYTES
-    )
-    return agent, collected
+    agent = AgentResult(-1, False, {}, "")
+    try:
+        result = context.sandbox.exec(handle, AGENT_COMMAND, timeout_s=timeout_s)
+        agent = _read_agent_result(context.record.step_folder(job.step_id), result, append=retry)
+        if result.timed_out or (watchdog and watchdog.tripped):
+            return agent, []
+        return agent, context.sandbox.collect(handle, [a.path for a in job.outputs], ARTIFACT_MAX_BYTES)
+    except SandboxError:
+        if watchdog and watchdog.tripped:  # the watchdog removed the container under the agent
+            return agent, []
+        raise
 
 
 def _errors_worth_a_retry(context: StepContext, job: StepJob, agent: AgentResult, collected) -> list[str]:
@@ -248,7 +272,9 @@ def _judge(context, job: StepJob, attempt: Attempt, gateway_failure: str | None)
     delivered, refusals = _deliver_artifacts(context, job, assessment)
     outcome = StepOutcome(False, "", 0, artifacts=delivered, refusals=refusals + assessment.warnings,
                           retried=bool(attempt.retry_errors))
-    if agent.timed_out or agent.exit_code == AGENT_TIMEOUT_EXIT:
+    if attempt.stopped:
+        outcome.message = attempt.stopped
+    elif agent.timed_out or agent.exit_code == AGENT_TIMEOUT_EXIT:
         outcome.message = f"timed out after {job.timeout_s}s; raise timeout_minutes or --step-timeout"
     elif gateway_failure:
         outcome.message = gateway_failure

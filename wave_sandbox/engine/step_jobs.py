@@ -8,6 +8,7 @@ from pathlib import Path
 
 from wave_sandbox.contracts import JSON_SCHEMA, ON_FAILURE_RETRY, ContractCheck, SectionRequirement
 from wave_sandbox.engine.artifacts import DeclaredArtifact
+from wave_sandbox.engine.clone_watchdog import CloneCeiling
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_execution import StepJob
 from wave_sandbox.engine.step_prompt import ATTACHMENTS_IN, InjectedArtifact, build_user_prompt
@@ -151,7 +152,14 @@ def build_step_job(
             "workspace_mb": limits.workspace_mb,
         },
         contracts=contracts,
+        clone_ceiling=_clone_ceiling(clone, mounts, limits.clone_mb),
     )
+
+
+def _clone_ceiling(clone: Clone | None, mounts: list[StepMount], ceiling_mb: int) -> CloneCeiling | None:
+    """A step that writes to the clone gets its disk ceiling watched; others leave the clone alone."""
+    writes_to_clone = any(not mount.read_only for mount in mounts)
+    return CloneCeiling(clone.path, ceiling_mb) if clone is not None and writes_to_clone else None
 
 
 def _recorded_artifact(record: RunRecord, loaded: LoadedPipeline, step_id: str, artifact_name: str) -> Path:

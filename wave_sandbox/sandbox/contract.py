@@ -163,6 +163,18 @@ class Sandbox(Protocol):
         """
         ...
 
+    def freeze(self, handle: SandboxHandle) -> None:
+        """Stop every process of the sandbox where it stands (none can run or write) until ``thaw``.
+
+        Raises:
+            SandboxError: the sandbox is gone or the engine refused.
+        """
+        ...
+
+    def thaw(self, handle: SandboxHandle) -> None:
+        """Let the processes of a frozen sandbox go on; silent when it is not frozen or gone."""
+        ...
+
     def destroy(self, handle: SandboxHandle) -> None:
         """Remove the sandbox and its workspace; idempotent, silent when already gone.
 

@@ -97,6 +97,27 @@ class DockerSandbox:
         container, never following a link; hostile ones are refused."""
         return collect_from_container(self.client, handle.container_id, handle.spec.user, paths, max_bytes)
 
+    def freeze(self, handle: SandboxHandle) -> None:
+        """Pause the container (the cgroup freezer): its processes stop where they stand."""
+        try:
+            self.client.api.pause(handle.container_id)
+        except docker.errors.APIError as exc:
+            raise SandboxError(
+                f"could not freeze the container of step {handle.step_id}: {exc.explanation or exc}"
+            ) from exc
+
+    def thaw(self, handle: SandboxHandle) -> None:
+        """Unpause the container; silent when it is not paused or gone."""
+        try:
+            self.client.api.unpause(handle.container_id)
+        except docker.errors.APIError as exc:
+            # Gone (404), or not paused: 409, or a 500 saying so on Docker 20.10.
+            not_paused = "is not paused" in str(exc) or "is not running" in str(exc)
+            if exc.status_code not in (404, 409) and not not_paused:
+                raise SandboxError(
+                    f"could not thaw the container of step {handle.step_id}: {exc.explanation or exc}"
+                ) from exc
+
     def destroy(self, handle: SandboxHandle) -> None:
         """Force-remove the container, then its volume; silent when they are already gone."""
         remove_container_if_present(self.client, handle.container_id)

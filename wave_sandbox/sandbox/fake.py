@@ -126,6 +126,16 @@ class FakeSandbox:
         self._stop_commands(container)
         return [self._collect_one(container, path, max_bytes) for path in paths]
 
+    def freeze(self, handle: SandboxHandle) -> None:
+        """SIGSTOP every process group its commands started."""
+        self._signal_all(self._running(handle), signal.SIGSTOP)
+
+    def thaw(self, handle: SandboxHandle) -> None:
+        """SIGCONT every process group its commands started; silent when it is gone."""
+        container = self._containers.get(handle.container_id)
+        if container is not None:
+            self._signal_all(container, signal.SIGCONT)
+
     def destroy(self, handle: SandboxHandle) -> None:
         """Kill what is left of its commands and delete its folders; silent when already gone."""
         container = self._containers.pop(handle.container_id, None)
@@ -152,10 +162,14 @@ class FakeSandbox:
 
     def _stop_commands(self, container: _FakeContainer) -> None:
         """SIGKILL the process group of each command (a process that left its group is not seen)."""
+        self._signal_all(container, signal.SIGKILL)
+        container.process_groups.clear()  # never signal a group id again: it may be reused
+
+    @staticmethod
+    def _signal_all(container: _FakeContainer, number: int) -> None:
         for process_group in container.process_groups:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process_group, signal.SIGKILL)
-        container.process_groups.clear()  # never signal a group id again: it may be reused
+                os.killpg(process_group, number)
 
     def _collect_one(self, container: _FakeContainer, path: str, max_bytes: int) -> CollectedFile:
         reason = collection.refusal_for_name(path)

@@ -32,6 +32,8 @@ DEFAULT_TOOLS = ["bash", "read_file", "write_file", "list_files", "grep"]
 
 AgentTool = Literal["bash", "read_file", "write_file", "edit_file", "list_files", "grep"]
 STRICT = ConfigDict(extra="forbid")
+DEFAULT_CLONE_MB = 2048
+"""The read-write clone's disk ceiling when the persona (and the operator's policy) ask for none lower."""
 
 
 class PersonaLimits(BaseModel):
@@ -46,6 +48,8 @@ class PersonaLimits(BaseModel):
     """Most processes and threads at once."""
     workspace_mb: int = Field(default=256, ge=1)
     """Size of the writable `/workspace`."""
+    clone_mb: int = Field(default=DEFAULT_CLONE_MB, ge=1)
+    """Most disk the read-write clone (working tree and `.git`) may hold while a read-write step runs."""
 
 
 class PersonaSettings(BaseModel):

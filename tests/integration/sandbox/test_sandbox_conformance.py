@@ -197,3 +197,36 @@ def test_the_mount_is_visible_and_read_only_in_docker(sandbox_kind, sandbox, han
     write = sh(sandbox, handle, "echo changed > /src/app.py")
     assert write.exit_code != 0 and b"Read-only file system" in write.stderr
     assert (tmp_path / "repo" / "app.py").read_text() == "print('hello')\n"
+
+
+def test_freeze_holds_every_process_until_thaw(sandbox, image, tmp_path):
+    """The clone watchdog's brake: while frozen, nothing in the sandbox writes a byte."""
+    import os
+    import threading
+    import time
+
+    from wave_sandbox.sandbox.contract import BindMount
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    ticks = shared / "ticks"
+    frozen_handle = sandbox.create(make_spec(image, mounts=[BindMount(shared, "/rw", read_only=False)]))
+    try:
+        writer = threading.Thread(
+            target=sh, args=(sandbox, frozen_handle, "for i in $(seq 1 100); do echo $i >> /rw/ticks; sleep 0.02; done", 60)
+        )
+        writer.start()
+        deadline = time.monotonic() + 30
+        while (not ticks.exists() or len(ticks.read_text().split()) < 5) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        sandbox.freeze(frozen_handle)
+        at_freeze = len(ticks.read_text().split())
+        time.sleep(0.5)
+        assert len(ticks.read_text().split()) == at_freeze < 100
+        sandbox.thaw(frozen_handle)
+        writer.join(60)
+        assert len(ticks.read_text().split()) == 100
+        sandbox.thaw(frozen_handle)  # not frozen: silent
+    finally:
+        sandbox.destroy(frozen_handle)
