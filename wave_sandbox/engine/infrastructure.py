@@ -98,7 +98,9 @@ class RunInfrastructure:
     default_model = property(lambda self: self.model.default_model)
     model_is_explicit = property(lambda self: self.model.is_explicit)
 
-    def start(self, record: RunRecord, plan, notify: Callable[[str], None]) -> None:
+    def start(
+        self, record: RunRecord, plan, notify: Callable[[str], None], transcript_caps_mb: tuple[int, int] | None = None
+    ) -> None:
         from wave_sandbox.gateway.budgets import Budget
         from wave_sandbox.gateway.server import Gateway
         from wave_sandbox.sandbox.networks import create_run_network
@@ -111,6 +113,7 @@ class RunInfrastructure:
             self.model.upstream,
             bind_host=self.network.gateway_ip,
             run_budget=Budget(max_requests=RUN_MAX_REQUESTS, max_tokens=RUN_MAX_TOKENS),
+            **_transcript_caps(transcript_caps_mb),
         )
         self.gateway.start()
         if self.network.firewalled:
@@ -210,3 +213,10 @@ def _attempt(problems: list[str], what: str, action: Callable[[], Any]) -> None:
         action()
     except Exception as error:
         problems.append(f"{what}: {error}")
+
+
+def _transcript_caps(caps_mb: tuple[int, int] | None) -> dict[str, int]:
+    if caps_mb is None:
+        return {}
+    step_mb, run_mb = caps_mb
+    return {"max_step_transcript_bytes": step_mb * 1024 * 1024, "max_run_transcript_bytes": run_mb * 1024 * 1024}

@@ -58,6 +58,15 @@ def refuse_options_above_ceilings(options: RunOptions) -> None:
         raise CeilingError(f"the run's recorded step timeout: {refusal}; pass a run within the policy")
 
 
+def apply_run_ceilings(options: RunOptions) -> None:
+    """The operator's run-wide ceilings the engine enforces itself: the clone's disk, transcript bytes."""
+    from wave_sandbox.settings import load_ceilings
+
+    ceilings = load_ceilings()
+    options.clone_ceiling_mb = ceilings.clone_mb
+    options.transcript_caps_mb = (ceilings.transcript_step_mb, ceilings.transcript_run_mb)
+
+
 def announce_overrides(loaded: LoadedPipeline, notify: Callable[[str], None]) -> None:
     """Once, before anything starts: which built-ins this repository's files replace."""
     from wave_sandbox.spec.overrides import overrides_notice
@@ -148,6 +157,7 @@ def _execute(
     from wave_sandbox.sandbox.images import ensure_agent_image
 
     needs_clone = check_repository(loaded, repo, options)
+    apply_run_ceilings(options)
     announce_overrides(loaded, notify)
     model = choose_model(options, Path.cwd(), notify)
     client = docker_client()

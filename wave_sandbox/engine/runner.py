@@ -50,6 +50,10 @@ class RunOptions:
     """Another address for the anthropic upstream, from the operator's settings (never a repository's)."""
     runtime: str | None = None
     """The container runtime of every step ("runc", "runsc"); None: the engine's default."""
+    clone_ceiling_mb: int | None = None
+    """The operator's ceiling on the read-write clone's disk use; a persona's `clone_mb` is held under it."""
+    transcript_caps_mb: tuple[int, int] | None = None
+    """The operator's ceilings on transcript bytes kept per step and per run (None: the gateway's own)."""
 
 
 @dataclass
@@ -142,7 +146,7 @@ class PipelineRun:
             self.emit(ev.RUN_STARTED, message=f"Resuming {self.loaded.name} after {', '.join(sorted(self.plan.already_completed)) or 'nothing'}")
         interrupted = False
         try:
-            self.infrastructure.start(self.record, self.plan, self.notify)
+            self.infrastructure.start(self.record, self.plan, self.notify, self.options.transcript_caps_mb)
             self._loop()
         except KeyboardInterrupt:
             interrupted = True
@@ -234,6 +238,7 @@ class PipelineRun:
             model_overrides_persona=self.infrastructure.model_is_explicit,
             step_timeout_s=self.options.step_timeout_s,
             attachments=tuple(self.options.attachments),
+            clone_ceiling_mb=self.options.clone_ceiling_mb,
         )
 
     def _step_finished(self, step_id: str, future: Future) -> None:

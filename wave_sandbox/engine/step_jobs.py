@@ -34,6 +34,7 @@ class RunSettings:
     model_overrides_persona: bool
     step_timeout_s: int
     attachments: tuple[Path, ...] = ()
+    clone_ceiling_mb: int | None = None
 
 
 def attachment_mounts(attachments: tuple[Path, ...]) -> list[StepMount]:
@@ -152,8 +153,12 @@ def build_step_job(
             "workspace_mb": limits.workspace_mb,
         },
         contracts=contracts,
-        clone_ceiling=_clone_ceiling(clone, mounts, limits.clone_mb),
+        clone_ceiling=_clone_ceiling(clone, mounts, _held_under(limits.clone_mb, settings.clone_ceiling_mb)),
     )
+
+
+def _held_under(value: int, ceiling: int | None) -> int:
+    return value if ceiling is None else min(value, ceiling)
 
 
 def _clone_ceiling(clone: Clone | None, mounts: list[StepMount], ceiling_mb: int) -> CloneCeiling | None:
