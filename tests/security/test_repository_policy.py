@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -72,16 +73,30 @@ def small_pipeline(name: str, persona: str = "navigator", extra_step_lines: str 
 
 # ----- the alias bomb --------------------------------------------------------------------------
 def run_measured(arguments: list[str], cwd: Path, env: dict[str, str]) -> tuple[str, str, int, float, int]:
-    """(stdout, stderr, exit code, seconds, peak resident KiB) of one CLI process, reaped with wait4
-    so that its own peak memory is read, not the largest of every child this test process had."""
+    """(stdout, stderr, exit code, seconds, peak resident KiB) of one CLI process.
+
+    Linux counts in a child's peak the memory of the process it was forked from (until exec), and this
+    test process may be large by now: a small launcher forks the CLI and reports its peak instead."""
     started = time.monotonic()
     with open(cwd.parent / "stdout", "w+") as out, open(cwd.parent / "stderr", "w+") as err:
-        process = subprocess.Popen([str(CLI), *arguments], cwd=cwd, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
+        peak_file = cwd.parent / "peak"
+        process = subprocess.Popen([sys.executable, "-c", PEAK_LAUNCHER, str(peak_file), str(CLI), *arguments],
+                                   cwd=cwd, env=env, stdout=out, stderr=err)  # fmt: skip
+        process.wait()
         seconds = time.monotonic() - started
         out.seek(0), err.seek(0)
-        return out.read(), err.read(), process.returncode, seconds, usage.ru_maxrss
+        return out.read(), err.read(), process.returncode, seconds, int(peak_file.read_text())
+
+
+PEAK_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 def test_an_alias_bomb_in_wave_pipelines_is_refused_fast_and_the_others_are_listed(tmp_path):
