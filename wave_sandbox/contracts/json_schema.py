@@ -10,6 +10,7 @@ repeat the same mistake).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -58,7 +59,7 @@ def _is_date(value: object) -> bool:
 
 def validation_errors(instance: Any, schema: Any) -> list[str]:
     """Every way `instance` breaks `schema`, each as `$.json.path: what is wrong (the place's description)`."""
-    problems = schema_problems(schema)
+    problems = _cached_schema_problems(json.dumps(schema, sort_keys=True))
     if problems:  # checked when the pipeline loads; never hand the checker a schema outside the allowlist
         return [f"the contract's schema cannot be used: {problem}" for problem in problems]
     checker = Draft202012Validator(schema, format_checker=_FORMATS)
@@ -68,17 +69,26 @@ def validation_errors(instance: Any, schema: Any) -> list[str]:
     return [message for error in ordered for message in _messages(checker, error)]
 
 
+@functools.lru_cache(maxsize=64)
+def _cached_schema_problems(schema_text: str) -> tuple[str, ...]:
+    """schema_problems of a schema by its JSON text: the meta-schema check costs ~6 ms, a contract is checked often."""
+    return tuple(schema_problems(json.loads(schema_text)))
+
+
 def _without_repeats(errors: list[ValidationError]) -> list[ValidationError]:
     """Drop what a wrong type makes moot: the other errors of that schema at that place and below."""
-    wrong_types = [(tuple(e.absolute_path), tuple(e.absolute_schema_path)[:-1]) for e in errors if e.validator == "type"]
+    wrong_types: dict[tuple, list[tuple]] = {}
+    for error in errors:
+        if error.validator == "type":
+            wrong_types.setdefault(tuple(error.absolute_path), []).append(tuple(error.absolute_schema_path)[:-1])
 
     def moot(error: ValidationError) -> bool:
         path, schema_path = tuple(error.absolute_path), tuple(error.absolute_schema_path)
         return error.validator != "type" and any(
-            path[: len(place)] == place and schema_path[: len(at)] == at for place, at in wrong_types
+            schema_path[: len(at)] == at for length in range(len(path) + 1) for at in wrong_types.get(path[:length], ())
         )
 
-    return [error for error in errors if not moot(error)]
+    return [error for error in errors if not moot(error)] if wrong_types else errors
 
 
 def _position(instance: Any, error: ValidationError, key_indexes: dict[int, dict[str, int]]) -> tuple[tuple[int, ...], int]:
