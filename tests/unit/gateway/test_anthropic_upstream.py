@@ -303,3 +303,16 @@ def test_cookies_set_by_the_upstream_are_never_sent_back(fake_api):
 
     assert "cookie" not in fake_api.received[1].headers
     upstream.close()
+
+
+def test_a_redirect_is_relayed_never_followed_with_the_key(fake_api):
+    elsewhere = FakeAnthropic()
+    upstream = AnthropicUpstream(REAL_KEY, base_url=fake_api.base_url, retry=FAST_RETRIES)
+    fake_api.replies.append(Reply(307, {}, {"location": f"{elsewhere.base_url}/v1/messages"}))
+
+    answer = upstream.send(upstream_request())
+
+    assert answer.status == 307 and len(fake_api.received) == 1
+    assert elsewhere.received == []  # the key went to the configured upstream only
+    upstream.close()
+    elsewhere.stop()
