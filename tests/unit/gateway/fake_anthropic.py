@@ -47,6 +47,7 @@ class FakeAnthropic:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # a head and a body written apart would wait for a delayed ACK
 
             def log_message(self, *args) -> None:
                 pass
