@@ -5,6 +5,7 @@ import json
 import pytest
 
 from wave_sandbox.contracts import ContractCheck, check_contract, schema_problems, validation_errors
+from wave_sandbox.contracts.json_depth import MAX_JSON_DEPTH, loads_bounded
 
 from .helpers import TRIAGE_SCHEMA
 
@@ -134,3 +135,41 @@ def test_many_errors_are_capped():
     contract = ContractCheck("json_schema", "x.json", schema={"type": "array", "items": {"type": "string"}})
     errors = check_contract(contract, json.dumps(list(range(30))).encode())
     assert len(errors) == 21 and errors[-1] == "x.json (json_schema): ... and 10 more"
+
+
+def test_a_schema_outside_the_allowlist_is_refused_at_check_time_too():
+    schema = {"type": "object", "patternProperties": {"^x": {"type": "integer"}}}
+
+    errors = validation_errors({"x1": "not checked by an unknown keyword"}, schema)
+
+    assert errors == ["the contract's schema cannot be used: #: keyword 'patternProperties' is not supported "
+                      "by wave-sandbox's schema checker"]  # fmt: skip
+
+
+def test_a_keyword_with_a_value_of_the_wrong_kind_is_refused_by_the_meta_schema():
+    problems = schema_problems({"properties": {"name": {"type": "string", "minLength": "3"}}})
+
+    assert problems == ["#/properties/name/minLength: '3' is not of type 'integer' (the JSON Schema 2020-12 rules)"]
+
+
+def test_errors_come_in_document_order_with_missing_members_before_present_ones():
+    schema = {"type": "object", "required": ["z key", "a"], "properties": {
+        "b": {"type": "string", "description": "the b"}, "c": {"enum": [1]}, "z key": {"description": "the z"}}}
+
+    errors = validation_errors({"c": 2, "b": 3}, schema)
+
+    assert errors == [
+        '$["z key"]: required property is missing (the z)',
+        "$.a: required property is missing",
+        "$.c: 2 is not one of 1",
+        "$.b: expected string, got integer (the b)",
+    ]
+
+
+def test_a_recursive_schema_checks_a_document_at_the_depth_limit():
+    schema = {"type": "array", "items": {"$ref": "#"}}
+    document = loads_bounded("[" * MAX_JSON_DEPTH + '"leaf"' + "]" * MAX_JSON_DEPTH)  # the deepest the contract reads
+
+    [error] = validation_errors(document, schema)
+
+    assert error.startswith("$" + "[0]" * MAX_JSON_DEPTH + ': expected array, got string')

@@ -19,6 +19,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    peer: tuple[str, int] = ("", 0)  # the client's address: one per connection the upstream opened
 
 
 @dataclass
@@ -46,6 +47,7 @@ class FakeAnthropic:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # a head and a body written apart would wait for a delayed ACK
 
             def log_message(self, *args) -> None:
                 pass
@@ -53,7 +55,7 @@ class FakeAnthropic:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                fake.received.append(Received(self.path, headers, body, time.monotonic()))
+                fake.received.append(Received(self.path, headers, body, time.monotonic(), self.client_address[:2]))
                 fake.send(self, fake.replies.popleft() if fake.replies else NOTHING_QUEUED)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -4,6 +4,7 @@ streams pass through as they arrive, and 429/529 are retried honouring retry-aft
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import socket
@@ -13,7 +14,8 @@ from email.message import Message
 import anthropic
 import pytest
 
-from wave_sandbox.gateway.anthropic_upstream import AnthropicUpstream, RetryPolicy, parse_retry_after
+from wave_sandbox.gateway.anthropic_upstream import AnthropicUpstream, RetryPolicy, https_proxy_for, parse_retry_after
+from wave_sandbox.gateway.upstream import UpstreamRequest
 
 from .conftest import sdk_client, user_says
 from .fake_anthropic import FakeAnthropic, Reply, sse
@@ -204,3 +206,113 @@ def test_retry_after_as_an_http_date_counts_down_from_now():
     message["retry-after"] = "Wed, 01 Jan 2020 00:00:00 GMT"
 
     assert parse_retry_after(message) == 0.0
+
+
+def test_sequential_requests_reuse_one_pooled_connection(forwarding, fake_api):
+    _gateway, _token, client = forwarding
+    fake_api.replies.extend(Reply(body=api_message(text)) for text in ("one", "two", "three"))
+
+    answers = [ask(client).content[0].text for _ in range(3)]
+
+    assert answers == ["one", "two", "three"]
+    assert len({arrived.peer for arrived in fake_api.received}) == 1, "each request opened its own connection"
+
+
+def test_a_stream_closed_before_its_end_is_not_reused(fake_api):
+    upstream = AnthropicUpstream(REAL_KEY, base_url=fake_api.base_url, retry=FAST_RETRIES)
+    fake_api.replies.append(Reply(stream=[event("message_start", message=api_message("")), threading.Event()]))
+    fake_api.replies.append(Reply(body=api_message("after")))
+
+    cut = upstream.send(upstream_request())
+    next(cut.chunks)
+    cut.close()  # the client went away mid-stream: the connection still holds unread bytes
+    after = upstream.send(upstream_request())
+
+    assert json.loads(after.body)["content"][0]["text"] == "after"
+    first, second = fake_api.received
+    assert first.peer != second.peer
+    upstream.close()
+
+
+class RecordingProxy:
+    """A forward proxy stand-in on loopback: records each CONNECT head it gets and refuses the tunnel."""
+
+    def __init__(self) -> None:
+        self.heads: list[bytes] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://tunnel-user:tunnel%20pw@127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            with connection:
+                head = b""
+                while b"\r\n\r\n" not in head and (data := connection.recv(4096)):
+                    head += data
+                self.heads.append(head)
+                connection.sendall(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
+
+
+def upstream_request() -> UpstreamRequest:
+    payload = {"model": "claude-test", "max_tokens": 8, "messages": user_says("hi")}
+    return UpstreamRequest("s", "/v1/messages", "", {}, json.dumps(payload).encode(), payload)
+
+
+def test_the_hosts_https_proxy_carries_the_request_in_a_connect_tunnel():
+    proxy = RecordingProxy()
+    base_url = "https://api.anthropic.com"
+    proxy_url = https_proxy_for(base_url, {"HTTPS_PROXY": proxy.url, "NO_PROXY": "localhost"})
+    upstream = AnthropicUpstream(REAL_KEY, base_url=base_url, retry=FAST_RETRIES, proxy_url=proxy_url)
+
+    answer = upstream.send(upstream_request())
+
+    assert answer.status == 502 and b"could not reach the Anthropic API" in answer.body
+    assert len(proxy.heads) == FAST_RETRIES.max_attempts  # the proxy's refusal is a connection failure, retried
+    first_line, *header_lines = proxy.heads[0].decode().split("\r\n")
+    assert first_line == "CONNECT api.anthropic.com:443 HTTP/1.1"
+    credentials = base64.b64encode(b"tunnel-user:tunnel pw").decode()
+    assert f"proxy-authorization: basic {credentials}".lower() in [line.lower() for line in header_lines]
+    assert not any(REAL_KEY.encode() in head for head in proxy.heads), "the key must only travel inside the tunnel"
+    proxy.listener.close()
+    upstream.close()
+
+
+def test_proxy_variables_of_the_process_are_not_read_for_a_plain_http_upstream(fake_api, monkeypatch):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    upstream = AnthropicUpstream(REAL_KEY, base_url=fake_api.base_url, retry=FAST_RETRIES)
+    fake_api.replies.append(Reply(body=api_message("direct")))
+
+    answer = upstream.send(upstream_request())
+
+    assert json.loads(answer.body)["content"][0]["text"] == "direct"
+    upstream.close()
+
+
+def test_cookies_set_by_the_upstream_are_never_sent_back(fake_api):
+    upstream = AnthropicUpstream(REAL_KEY, base_url=fake_api.base_url, retry=FAST_RETRIES)
+    fake_api.replies.append(Reply(body=api_message("one"), headers={"set-cookie": "session=from-step-a; Path=/"}))
+    fake_api.replies.append(Reply(body=api_message("two")))
+
+    upstream.send(upstream_request())
+    upstream.send(upstream_request())
+
+    assert "cookie" not in fake_api.received[1].headers
+    upstream.close()
+
+
+def test_a_redirect_is_relayed_never_followed_with_the_key(fake_api):
+    elsewhere = FakeAnthropic()
+    upstream = AnthropicUpstream(REAL_KEY, base_url=fake_api.base_url, retry=FAST_RETRIES)
+    fake_api.replies.append(Reply(307, {}, {"location": f"{elsewhere.base_url}/v1/messages"}))
+
+    answer = upstream.send(upstream_request())
+
+    assert answer.status == 307 and len(fake_api.received) == 1
+    assert elsewhere.received == []  # the key went to the configured upstream only
+    upstream.close()
+    elsewhere.stop()

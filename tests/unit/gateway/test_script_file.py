@@ -39,6 +39,24 @@ def test_steps_with_nothing_under_them_mean_every_step_answers_done(tmp_path):
     assert load_script(write_script(tmp_path, "steps:\n  triage: []\n")).steps == {"triage": ()}
 
 
+def test_the_file_is_read_as_yaml_1_2_like_pipelines(tmp_path):
+    text = "steps:\n  t:\n    - - {type: tool_use, name: bash, input: {on: yes, when: 2024-01-01, mode: 010}}\n"
+
+    [turn] = load_script(write_script(tmp_path, text)).steps["t"]
+
+    assert turn.content[0]["input"] == {"on": "yes", "when": "2024-01-01", "mode": 10}
+
+
+def test_an_alias_bomb_is_refused_before_anything_is_built(tmp_path):
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{name}: &{name} [{', '.join(['*' + previous] * 10)}]\n" for previous, name in zip("abcdefgh", "bcdefghi")
+    )
+    path = write_script(tmp_path, laughs + "steps:\n  t: []\n")
+
+    with pytest.raises(ScriptError, match=r"script.yaml:\d+: is not valid YAML: .*alias"):
+        load_script(path)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -55,7 +73,7 @@ def test_steps_with_nothing_under_them_mean_every_step_answers_done(tmp_path):
         ("steps:\n  t:\n    - - {type: image, source: x}\n", ":3: steps.t[0][0]: unknown block type 'image'"),
         ("steps:\n  t:\n    - - {type: tool_use, name: bash, input: [1]}\n", "steps.t[0][0].input: expected a mapping"),
         ("steps:\n  t:\n    - - {type: tool_use, name: 'no spaces', input: {}}\n", "steps.t[0][0].name: expected a tool name"),
-        ("steps:\n  t:\n    - - {type: tool_use, name: bash, input: {when: 2024-01-01}}\n", "plain JSON values"),
+        ("steps:\n  t:\n    - - {type: tool_use, name: bash, input: {x: .nan}}\n", "plain JSON values"),
         ("steps:\n  t:\n    - - {type: tool_use, name: bash}\n", "steps.t[0][0]: missing key 'input'"),
         ("steps:\n  t: []\n  t: []\n", ":3: steps: duplicate key 't'"),
         ("steps:\n  t: {type: text}\n", ":2: steps.t: expected a list"),
