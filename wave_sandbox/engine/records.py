@@ -18,20 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from wave_sandbox.engine.events import RunEvent
+from wave_sandbox.workspace.layout import RUNS_FOLDER, ensure_self_ignoring_folder, runs_root
 
-RUNS_FOLDER = Path(".wave") / "runs"
+__all__ = ["RUNS_FOLDER", "RunRecord", "ensure_self_ignoring_folder", "list_run_records", "runs_root"]
 
-
-def runs_root(repo: Path) -> Path:
-    return repo / RUNS_FOLDER
-
-
-def ensure_self_ignoring_folder(folder: Path) -> None:
-    """Create `folder` holding a `.gitignore` of `*`, so nothing in it ever shows in `git status`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    marker = folder / ".gitignore"
-    if not marker.exists():
-        marker.write_text("*\n")
 
 
 def write_json_atomically(path: Path, data: Any) -> None:

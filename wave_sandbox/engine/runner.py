@@ -210,8 +210,8 @@ class PipelineRun:
         job.budget = self.infrastructure.step_budget(persona)
         self._notify_masks_once([*job.masked_paths, *job.redacted_files])
         context = self.infrastructure.step_context(self.record, self.options)
-        self.record.update_step(step_id, limits=job.limits, timeout_s=job.timeout_s,
-                                model=job.step_description["model"], tools=job.step_description["tools"])
+        self.record.update_step(step_id, limits=job.limits.model_dump(), timeout_s=job.timeout_s,
+                                model=job.step_description.model, tools=list(job.step_description.tools))
         outcome = execute_step(context, job)
         if outcome.succeeded and self.plan.step(step_id).readwrite:
             try:

@@ -12,19 +12,21 @@ Whatever is still wrong after that fails the step.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from wave_sandbox.bind_mount import BindMount, MountRole
 from wave_sandbox.contracts import ON_FAILURE_HALT, ContractCheck, check_contract
 from wave_sandbox.contracts.json_depth import loads_bounded
 from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, artifact_problem, write_private_file
 from wave_sandbox.engine.records import RunRecord
+from wave_sandbox.engine.step_description import StepDescription
 from wave_sandbox.engine.step_prompt import InjectedArtifact, build_retry_prompt
+from wave_sandbox.sandbox.contract import ContainerSpec
+from wave_sandbox.spec.personas import PersonaLimits
 from wave_sandbox.text_safety import one_printable_line
-from wave_sandbox.workspace.mounts import StepMount
 
 AGENT_COMMAND = ["python3", "-m", "wave_sandbox.agent", "/wave/step.json"]
 CONTAINER_HOME = "/home/wave"
@@ -42,13 +44,13 @@ class StepJob:
 
     step_id: str
     persona: str
-    step_description: dict[str, Any]
+    step_description: StepDescription
     timeout_s: int
-    mounts: list[StepMount]
+    mounts: list[BindMount]
     masked_paths: list[str]
     injected: list[tuple[InjectedArtifact, Path]]
     outputs: list[DeclaredArtifact]
-    limits: dict[str, Any]
+    limits: PersonaLimits
     budget: Any = None
     contracts: list[ContractCheck] = field(default_factory=list)
     redacted_files: dict[str, bytes] = field(default_factory=dict)
@@ -90,8 +92,8 @@ def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
     write_step_file(step_file, job.step_description)
     token = context.gateway.register_step(
         job.step_id, folder / "transcript.jsonl", job.budget,
-        model=job.step_description["model"], max_tokens=job.step_description["max_tokens"],
-        tools=job.step_description["tools"],
+        model=job.step_description.model, max_tokens=job.step_description.max_tokens,
+        tools=job.step_description.tools,
     )  # fmt: skip
     try:
         attempt = _run_in_container(context, job, step_file, token, started)
@@ -104,11 +106,11 @@ def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
     return outcome
 
 
-def write_step_file(step_file: Path, description: dict[str, Any]) -> None:
+def write_step_file(step_file: Path, description: StepDescription) -> None:
     """Write step.json in place: it is bind-mounted as a file, so replacing it (a new inode) would
     leave the container looking at the old content."""
     with open(step_file, "w", encoding="utf-8") as stream:
-        stream.write(json.dumps(description, indent=2, ensure_ascii=False))
+        stream.write(description.to_json())
 
 
 @dataclass
@@ -188,19 +190,15 @@ def _prepare_retry(context: StepContext, job: StepJob, step_file: Path, errors: 
     """Keep what the first attempt was told, then tell the agent what to fix (and its time left)."""
     folder = context.record.step_folder(job.step_id)
     write_step_file(folder / "step.attempt-1.json", job.step_description)
-    description = dict(job.step_description)
-    description["prompt"] = build_retry_prompt(job.step_description["prompt"], errors)
-    description["timeout_s"] = remaining_s
-    write_step_file(step_file, description)
+    retry_prompt = build_retry_prompt(job.step_description.prompt, errors)
+    write_step_file(step_file, job.step_description.for_retry(retry_prompt, remaining_s))
     context.record.update_step(job.step_id, retry_errors=errors)
 
 
-def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: str):
-    from wave_sandbox.sandbox.contract import BindMount, ContainerSpec
-
-    mounts = [BindMount(m.source, m.target, m.read_only) for m in job.mounts]
-    mounts += [BindMount(host, item.container_path, True) for item, host in job.injected]
-    mounts.append(BindMount(step_file, "/wave/step.json", True))
+def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: str) -> ContainerSpec:
+    mounts = list(job.mounts)
+    mounts += [BindMount(host, item.container_path, True, MountRole.STEP_INPUT) for item, host in job.injected]
+    mounts.append(BindMount(step_file, "/wave/step.json", True, MountRole.STEP_INPUT))
     return ContainerSpec(
         run_id=context.run_id,
         step_id=job.step_id,
@@ -218,7 +216,10 @@ def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: 
         lifetime_s=job.timeout_s + 30,
         masked_paths=job.masked_paths,
         replaced_files=job.redacted_files,
-        **job.limits,
+        cpus=job.limits.cpus,
+        memory_mb=job.limits.memory_mb,
+        pids=job.limits.pids,
+        workspace_mb=job.limits.workspace_mb,
     )
 
 
