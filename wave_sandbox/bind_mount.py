@@ -13,11 +13,11 @@ Top-level so that spec, workspace, engine and sandbox share it without importing
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 
-class MountRole(str, Enum):
+class MountRole(StrEnum):
     """Why a mount is there: the prompt shows the declared ones and names the attachments."""
 
     DECLARED = "declared"

@@ -19,7 +19,7 @@ def artifacts_command(
     from wave_sandbox.engine.run_lookup import find_run
 
     record = find_run(repo.resolve(), run)
-    for step_id in record.data.get("steps", {}):
+    for step_id in record.run_file.steps:
         folder = record.folder / "steps" / step_id / "artifacts"
         if folder.is_dir():
             for artifact in sorted(folder.iterdir()):

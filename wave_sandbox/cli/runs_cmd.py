@@ -10,7 +10,7 @@ from wave_sandbox.cli.app import app
 from wave_sandbox.text_safety import printable_inline
 
 
-def format_duration(duration_ms) -> str:
+def format_duration(duration_ms: int | None) -> str:
     return "" if duration_ms is None else f"{round(duration_ms / 1000)}s"
 
 
@@ -24,10 +24,9 @@ def runs_command(repo: Path = typer.Option(Path("."), "--repo", help="The reposi
         typer.echo("No runs yet.")
         return
     for record in records:
-        data = record.data
-        branch = data.get("branch") or ""
-        pipeline = printable_inline(str(data.get("pipeline", "?")))
+        recorded = record.run_file
+        pipeline = printable_inline(recorded.pipeline)
         typer.echo(printable_inline(
-            f"{record.run_id}  {pipeline:<20} {data.get('status', '?'):<11} "
-            f"{format_duration(data.get('duration_ms')):>6}  {branch}".rstrip()
+            f"{record.run_id}  {pipeline:<20} {recorded.status:<11} "
+            f"{format_duration(recorded.duration_ms):>6}  {recorded.branch or ''}".rstrip()
         ))

@@ -20,23 +20,22 @@ def show_command(
     """Show one run's steps."""
     from wave_sandbox.engine.run_lookup import find_run
 
-    data = find_run(repo.resolve(), run).data
+    recorded = find_run(repo.resolve(), run).run_file
     # Every value may come from a pipeline, a repository or an agent: each line goes through the sanitizer.
-    echo_line(f"Run {data['run_id']}: {data.get('pipeline')} {data.get('status')} "
-              f"{format_duration(data.get('duration_ms'))}".rstrip())
-    echo_line(f"Model: {data.get('model')}")
-    if data.get("failure"):
-        echo_line(f"Failure: {data['failure']}")
-    for step_id, step in data.get("steps", {}).items():
-        tokens = (step.get("tokens_in") or 0) + (step.get("tokens_out") or 0)
+    echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {recorded.status} "
+              f"{format_duration(recorded.duration_ms)}".rstrip())
+    echo_line(f"Model: {recorded.model}")
+    if recorded.failure:
+        echo_line(f"Failure: {recorded.failure}")
+    for step_id, step in recorded.steps.items():
         echo_line(
-            f"  {printable_inline(step_id):<17} {step.get('status', '?'):<10} "
-            f"{format_duration(step.get('duration_ms')):>5} "
-            f"{format_tokens(tokens) if tokens else '':>6} {step.get('summary') or ''}".rstrip()
+            f"  {printable_inline(step_id):<17} {step.status:<10} "
+            f"{format_duration(step.duration_ms):>5} "
+            f"{format_tokens(step.tokens) if step.tokens else '':>6} {step.summary or ''}".rstrip()
         )
-    if data.get("branch"):
-        echo_line(f"Branch: {data['branch']} ({len(data.get('commits') or [])} commit(s))")
-        show_acting_files(data["branch"], data.get("acting_files") or [])
+    if recorded.branch:
+        echo_line(f"Branch: {recorded.branch} ({len(recorded.commits)} commit(s))")
+        show_acting_files(recorded.branch, recorded.acting_files)
 
 
 def echo_line(line: str) -> None:
