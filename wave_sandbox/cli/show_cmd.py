@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from wave_sandbox.cli.app import app
-from wave_sandbox.cli.render import format_tokens
+from wave_sandbox.cli.render import format_review_warning, format_tokens
 from wave_sandbox.cli.runs_cmd import format_duration
+from wave_sandbox.engine.run_lookup import find_run
 from wave_sandbox.text_safety import printable_inline
+from wave_sandbox.workspace.acting_files import ActingFile
 
 
 @app.command("show")
@@ -18,8 +21,6 @@ def show_command(
     repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
 ) -> None:
     """Show one run's steps."""
-    from wave_sandbox.engine.run_lookup import find_run
-
     recorded = find_run(repo.resolve(), run).run_file
     # Every value may come from a pipeline, a repository or an agent: each line goes through the sanitizer.
     echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {recorded.status} "
@@ -42,10 +43,7 @@ def echo_line(line: str) -> None:
     typer.echo(printable_inline(line))
 
 
-def show_acting_files(branch: str, records: list[dict]) -> None:
-    from wave_sandbox.cli.render import format_review_warning
-    from wave_sandbox.workspace.acting_files import ActingFile
-
+def show_acting_files(branch: str, records: list[dict[str, Any]]) -> None:
     acting = [ActingFile(str(record.get("path", "")), str(record.get("reason", ""))) for record in records]
     for line in format_review_warning(branch, acting):
         echo_line(line)
