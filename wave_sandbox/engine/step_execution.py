@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from wave_sandbox.bind_mount import BindMount, MountRole
 from wave_sandbox.contracts import ON_FAILURE_HALT, ContractCheck, check_contract
@@ -24,9 +24,13 @@ from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, artifa
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_description import StepDescription
 from wave_sandbox.engine.step_prompt import InjectedArtifact, build_retry_prompt
-from wave_sandbox.sandbox.contract import ContainerSpec
+from wave_sandbox.sandbox.contract import CollectedFile, ContainerSpec, ExecResult, Sandbox, SandboxHandle
 from wave_sandbox.spec.personas import PersonaLimits
 from wave_sandbox.text_safety import one_printable_line
+
+if TYPE_CHECKING:  # the gateway is the run's, handed in; only its type is needed here
+    from wave_sandbox.gateway.budgets import Budget
+    from wave_sandbox.gateway.server import Gateway
 
 AGENT_COMMAND = ["python3", "-m", "wave_sandbox.agent", "/wave/step.json"]
 CONTAINER_HOME = "/home/wave"
@@ -51,7 +55,7 @@ class StepJob:
     injected: list[tuple[InjectedArtifact, Path]]
     outputs: list[DeclaredArtifact]
     limits: PersonaLimits
-    budget: Any = None
+    budget: Budget | None = None
     contracts: list[ContractCheck] = field(default_factory=list)
     redacted_files: dict[str, bytes] = field(default_factory=dict)
     """Container paths of git files holding credentials -> the copy without them shown instead."""
@@ -63,14 +67,14 @@ class StepContext:
 
     run_id: str
     record: RunRecord
-    sandbox: Any
-    gateway: Any
+    sandbox: Sandbox
+    gateway: Gateway
     image: str
     network: str | None
     user: str
     output: OutputFolder
     keep: bool = False
-    on_container: Callable[[str, Any], None] = lambda step_id, handle: None
+    on_container: Callable[[str, SandboxHandle], None] = lambda step_id, handle: None
 
 
 @dataclass
@@ -131,7 +135,7 @@ class Attempt:
     """The agent's last run in the container, what it left behind, and what its retry was told."""
 
     agent: AgentResult
-    collected: list
+    collected: list[CollectedFile]
     retry_errors: list[str] = field(default_factory=list)
 
 
@@ -168,7 +172,9 @@ def _run_in_container(context: StepContext, job: StepJob, step_file: Path, token
             context.sandbox.destroy(handle)
 
 
-def _run_agent(context: StepContext, job: StepJob, handle, timeout_s: float, retry: bool = False):
+def _run_agent(
+    context: StepContext, job: StepJob, handle: SandboxHandle, timeout_s: float, retry: bool = False
+) -> tuple[AgentResult, list[CollectedFile]]:
     """Start the agent, wait for it, and collect the declared artifacts from the running container."""
     result = context.sandbox.exec(handle, AGENT_COMMAND, timeout_s=timeout_s)
     agent = _read_agent_result(context.record.step_folder(job.step_id), result, append=retry)
@@ -178,7 +184,9 @@ def _run_agent(context: StepContext, job: StepJob, handle, timeout_s: float, ret
     return agent, collected
 
 
-def _errors_worth_a_retry(context: StepContext, job: StepJob, agent: AgentResult, collected) -> list[str]:
+def _errors_worth_a_retry(
+    context: StepContext, job: StepJob, agent: AgentResult, collected: list[CollectedFile]
+) -> list[str]:
     """The errors to send back to the agent, or [] when a retry cannot help or is not wanted."""
     if not agent.finished or context.gateway.step_failure(job.step_id):
         return []
@@ -223,7 +231,7 @@ def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: 
     )
 
 
-def _read_agent_result(folder: Path, result, append: bool = False) -> AgentResult:
+def _read_agent_result(folder: Path, result: ExecResult, append: bool = False) -> AgentResult:
     if append:
         with open(folder / "agent.log", "ab") as log:
             log.write(RETRY_LOG_SEPARATOR + result.stderr)
@@ -241,7 +249,7 @@ def _read_agent_result(folder: Path, result, append: bool = False) -> AgentResul
     return AgentResult(result.exit_code, result.timed_out, report, " | ".join(tail))
 
 
-def _judge(context, job: StepJob, attempt: Attempt, gateway_failure: str | None) -> StepOutcome:
+def _judge(context: StepContext, job: StepJob, attempt: Attempt, gateway_failure: str | None) -> StepOutcome:
     agent = attempt.agent
     assessment = assess_artifacts(job, attempt.collected)
     delivered, refusals = _deliver_artifacts(context, job, assessment)
@@ -263,7 +271,7 @@ def _judge(context, job: StepJob, attempt: Attempt, gateway_failure: str | None)
     return outcome
 
 
-def assess_artifacts(job: StepJob, collected) -> ArtifactAssessment:
+def assess_artifacts(job: StepJob, collected: list[CollectedFile]) -> ArtifactAssessment:
     """Judge the collected files: declared artifacts first, then the contracts on those that arrived."""
     by_path = {item.path: item for item in collected}
     assessment = ArtifactAssessment()
@@ -293,14 +301,17 @@ def _apply_contract(assessment: ArtifactAssessment, contract: ContractCheck, con
     assessment.halt = assessment.halt or contract.on_failure == ON_FAILURE_HALT
 
 
-def _deliver_artifacts(context: StepContext, job: StepJob, assessment: ArtifactAssessment):
+def _deliver_artifacts(
+    context: StepContext, job: StepJob, assessment: ArtifactAssessment
+) -> tuple[list[str], list[str]]:
     """Keep every valid artifact (also of a failing step).
 
     An artifact that breaks a contract is kept in the run record (to see what was wrong) but not
     delivered to `--output`. Returns the displayed paths and the refusals to warn about (an
     `--output` file that git tracks is left alone; the run record still has the artifact).
     """
-    delivered, refusals = [], []
+    delivered: list[str] = []
+    refusals: list[str] = []
     record_folder = context.record.artifacts_folder(job.step_id)
     for declared in job.outputs:
         content = assessment.contents.get(declared.path)
@@ -317,7 +328,7 @@ def _deliver_artifacts(context: StepContext, job: StepJob, assessment: ArtifactA
     return delivered, refusals
 
 
-def _collection_problem(declared: DeclaredArtifact, item) -> str | None:
+def _collection_problem(declared: DeclaredArtifact, item: CollectedFile | None) -> str | None:
     if item is None or item.missing or (item.content is None and item.refusal is None):
         return f"artifact '{declared.name}' was not written to /workspace/{declared.path}"
     if item.refusal:
