@@ -9,7 +9,6 @@ from typing import Optional
 import typer
 
 from wave_sandbox.cli.app import app
-from wave_sandbox.engine.run_lookup import find_run
 from wave_sandbox.errors import RunNotFoundError
 from wave_sandbox.text_safety import one_printable_line, printable_inline, printable_text
 
@@ -42,6 +41,9 @@ def logs_command(
     repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
 ) -> None:
     """Print a run's step transcripts and agent logs."""
+    # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
+    from wave_sandbox.engine.run_lookup import find_run
+
     record = find_run(repo.resolve(), run)
     step_ids = list(record.run_file.steps)
     if step is not None and step not in step_ids:

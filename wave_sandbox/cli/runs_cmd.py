@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from wave_sandbox.cli.app import app
-from wave_sandbox.engine.records import list_run_records
 from wave_sandbox.text_safety import printable_inline
 
 
@@ -18,6 +17,9 @@ def format_duration(duration_ms: int | None) -> str:
 @app.command("runs")
 def runs_command(repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd).")) -> None:
     """List the runs recorded in this repository."""
+    # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
+    from wave_sandbox.engine.records import list_run_records
+
     records = list_run_records(repo.resolve())
     if not records:
         typer.echo("No runs yet.")

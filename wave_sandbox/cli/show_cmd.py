@@ -10,7 +10,6 @@ import typer
 from wave_sandbox.cli.app import app
 from wave_sandbox.cli.render import format_review_warning, format_tokens
 from wave_sandbox.cli.runs_cmd import format_duration
-from wave_sandbox.engine.run_lookup import find_run
 from wave_sandbox.text_safety import printable_inline
 from wave_sandbox.workspace.acting_files import ActingFile
 
@@ -21,6 +20,9 @@ def show_command(
     repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
 ) -> None:
     """Show one run's steps."""
+    # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
+    from wave_sandbox.engine.run_lookup import find_run
+
     recorded = find_run(repo.resolve(), run).run_file
     # Every value may come from a pipeline, a repository or an agent: each line goes through the sanitizer.
     echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {recorded.status} "

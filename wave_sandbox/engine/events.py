@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Protocol
 
-from wave_sandbox.engine.run_file import StepStatus
+from wave_sandbox.engine.status import StepStatus
 
 RUN_STARTED = "run_started"
 STEP_STARTED = "started"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wave_sandbox.engine.run_file import StepStatus
+from wave_sandbox.engine.status import StepStatus
 from wave_sandbox.errors import FilterError
 
 StepState = StepStatus

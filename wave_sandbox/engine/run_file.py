@@ -9,10 +9,16 @@ record opened by this one loses nothing when written back.
 from __future__ import annotations
 
 import os
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from wave_sandbox.engine.status import RunStatus, StepStatus
+
+__all__ = [
+    "DEFAULT_OUTPUT", "DEFAULT_STEP_TIMEOUT_S", "RecordedOptions", "RunFile", "RunStatus", "StepRecord", "StepStatus",
+    "default_max_parallel",
+]  # fmt: skip
 
 DEFAULT_STEP_TIMEOUT_S = 900
 DEFAULT_OUTPUT = "output"
@@ -21,31 +27,6 @@ DEFAULT_OUTPUT = "output"
 def default_max_parallel() -> int:
     """Steps at once when nothing says otherwise: one per CPU (for `run` and for `resume` alike)."""
     return os.cpu_count() or 2
-
-
-class StepStatus(StrEnum):
-    """A step's status: in the planner, in run.json and (the last four) in events."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    INTERRUPTED = "interrupted"
-    """Recorded for a step that was running when the run was stopped (its event says `failed`)."""
-
-
-class RunStatus(StrEnum):
-    """A run's status in run.json."""
-
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
-
-    @property
-    def exit_code(self) -> int:
-        return {RunStatus.COMPLETED: 0, RunStatus.INTERRUPTED: 130}.get(self, 1)
 
 
 class _Recorded(BaseModel):
