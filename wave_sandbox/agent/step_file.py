@@ -2,6 +2,10 @@
 
 The runner and the agent ship together (the image tag hashes the agent code), so the file is checked
 strictly: an unknown key or a wrong type is a bug on the host side and must not pass silently.
+
+The host writes it from `wave_sandbox.engine.step_description.StepDescription` (pydantic, which this
+package cannot import). Both declare the same fields, defaults and types, in the same order;
+`tests/unit/engine/test_step_description.py` fails when one side changes without the other.
 """
 
 from __future__ import annotations

@@ -16,10 +16,11 @@ def artifacts_command(
     repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
 ) -> None:
     """List the artifacts of a run (one path per line)."""
+    # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
     from wave_sandbox.engine.run_lookup import find_run
 
     record = find_run(repo.resolve(), run)
-    for step_id in record.data.get("steps", {}):
+    for step_id in record.run_file.steps:
         folder = record.folder / "steps" / step_id / "artifacts"
         if folder.is_dir():
             for artifact in sorted(folder.iterdir()):

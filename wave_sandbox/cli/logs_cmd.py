@@ -41,10 +41,11 @@ def logs_command(
     repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
 ) -> None:
     """Print a run's step transcripts and agent logs."""
+    # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
     from wave_sandbox.engine.run_lookup import find_run
 
     record = find_run(repo.resolve(), run)
-    step_ids = list(record.data.get("steps", {}))
+    step_ids = list(record.run_file.steps)
     if step is not None and step not in step_ids:
         raise RunNotFoundError(f"run {record.run_id} has no step '{step}' (steps: {', '.join(step_ids)})")
     for step_id in [step] if step else step_ids:

@@ -10,13 +10,14 @@ from wave_sandbox.cli.app import app
 from wave_sandbox.text_safety import printable_inline
 
 
-def format_duration(duration_ms) -> str:
+def format_duration(duration_ms: int | None) -> str:
     return "" if duration_ms is None else f"{round(duration_ms / 1000)}s"
 
 
 @app.command("runs")
 def runs_command(repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd).")) -> None:
     """List the runs recorded in this repository."""
+    # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
     from wave_sandbox.engine.records import list_run_records
 
     records = list_run_records(repo.resolve())
@@ -24,10 +25,9 @@ def runs_command(repo: Path = typer.Option(Path("."), "--repo", help="The reposi
         typer.echo("No runs yet.")
         return
     for record in records:
-        data = record.data
-        branch = data.get("branch") or ""
-        pipeline = printable_inline(str(data.get("pipeline", "?")))
+        recorded = record.run_file
+        pipeline = printable_inline(recorded.pipeline)
         typer.echo(printable_inline(
-            f"{record.run_id}  {pipeline:<20} {data.get('status', '?'):<11} "
-            f"{format_duration(data.get('duration_ms')):>6}  {branch}".rstrip()
+            f"{record.run_id}  {pipeline:<20} {recorded.status:<11} "
+            f"{format_duration(recorded.duration_ms):>6}  {recorded.branch or ''}".rstrip()
         ))

@@ -9,11 +9,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Protocol
 
+from wave_sandbox.engine.status import StepStatus
+
 RUN_STARTED = "run_started"
 STEP_STARTED = "started"
-STEP_COMPLETED = "completed"
-STEP_FAILED = "failed"
-STEP_SKIPPED = "skipped"
+STEP_COMPLETED = StepStatus.COMPLETED.value
+STEP_FAILED = StepStatus.FAILED.value
+STEP_SKIPPED = StepStatus.SKIPPED.value
 RUN_COMPLETED = "run_completed"
 RUN_FAILED = "run_failed"
 

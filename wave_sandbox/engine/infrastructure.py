@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ UNPRIVILEGED_CONTAINER_USER = (10001, 10001)
 RUN_MAX_REQUESTS = 2000
 RUN_MAX_TOKENS = 20_000_000
 STEP_TOKENS = 4_000_000
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -192,8 +195,8 @@ class RunInfrastructure:
         for handle in handles:
             try:
                 self.sandbox.destroy(handle)
-            except Exception:
-                pass
+            except Exception as error:  # the next container must still go; stop() removes this one again
+                logger.warning("removing a step container after an interrupt failed: %s", error)
 
     def stop(self, keep: bool) -> list[str]:
         problems: list[str] = []

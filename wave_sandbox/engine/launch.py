@@ -14,6 +14,7 @@ from wave_sandbox.engine.artifacts import OutputFolder
 from wave_sandbox.engine.infrastructure import ModelSetup, ResumedBranch, RunInfrastructure
 from wave_sandbox.engine.liveness import RunLease, is_run_alive
 from wave_sandbox.engine.records import RunRecord
+from wave_sandbox.engine.run_file import RunFile, RunStatus
 from wave_sandbox.engine.run_ids import new_run_id
 from wave_sandbox.engine.run_lookup import find_run
 from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
@@ -111,36 +112,44 @@ def launch_resume(
 ) -> RunResult:
     """Re-run a failed or interrupted run from its first unfinished step, in the same record and branch."""
     record = find_run(repo, run)
-    status = record.data.get("status")
-    if status == "completed":
+    recorded = record.run_file
+    if recorded.status is RunStatus.COMPLETED:
         raise ConfigurationError(f"run {record.run_id} completed; there is nothing to resume")
     if is_run_alive(record.run_id):
         raise ConfigurationError(f"run {record.run_id} is still running; wait for it or stop it first")
-    loaded = load_pipeline(Path(record.data["pipeline_file"]), repo)
-    recorded = record.data.get("options", {})
-    options = RunOptions(
-        input_text=record.data.get("input", ""),
-        output_dir=Path(recorded.get("output", "output")),
-        output_display=recorded.get("output_display", recorded.get("output", "output")),
-        model_spec=model_spec or record.data.get("model"),
-        max_parallel=recorded.get("max_parallel", 2),
-        step_timeout_s=recorded.get("step_timeout_s", 900),
-        only=recorded.get("steps"),
-        exclude=recorded.get("exclude"),
-        keep=keep,
-        attachments=[Path(path) for path in recorded.get("attachments") or []],
-        upstream_url=upstream_url,
-        runtime=runtime or recorded.get("runtime"),
-    )
+    if not recorded.pipeline_file:
+        raise ConfigurationError(f"run {record.run_id} does not record its pipeline file; start a new run")
+    loaded = load_pipeline(Path(recorded.pipeline_file), repo)
+    options = resumed_run_options(recorded, model_spec, keep, upstream_url, runtime)
     refuse_options_above_ceilings(options)
     return _execute(loaded, repo, options, json_output, notify, record.run_id, record)
 
 
+def resumed_run_options(
+    recorded: RunFile, model_spec: str | None, keep: bool, upstream_url: str | None, runtime: str | None = None
+) -> RunOptions:
+    """The recorded run's options (the model's defaults where an older record lacks one), with this call's."""
+    return RunOptions(
+        input_text=recorded.input,
+        output_dir=Path(recorded.options.output),
+        output_display=recorded.options.shown_output,
+        model_spec=model_spec or recorded.model,
+        max_parallel=recorded.options.max_parallel,
+        step_timeout_s=recorded.options.step_timeout_s,
+        only=recorded.options.steps,
+        exclude=recorded.options.exclude,
+        keep=keep,
+        attachments=[Path(path) for path in recorded.options.attachments],
+        upstream_url=upstream_url,
+        runtime=runtime or recorded.options.runtime,
+    )
+
+
 def resumed_branch_of(record: RunRecord) -> ResumedBranch | None:
-    base = record.data.get("base_commit")
+    base = record.run_file.base_commit
     if not base:
         return None
-    commits = list(record.data.get("commits") or [])
+    commits = list(record.run_file.commits)
     return ResumedBranch(start=base, tip=commits[-1] if commits else base, commits=commits)
 
 

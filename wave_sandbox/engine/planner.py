@@ -8,17 +8,12 @@ dependency order, declaration order breaking ties between independent ones.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 
+from wave_sandbox.engine.status import StepStatus
 from wave_sandbox.errors import FilterError
 
-
-class StepState(str, Enum):
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
+StepState = StepStatus
+"""The planner's name for the one step status (run.json records the same values)."""
 
 
 FINISHED_STATES = {StepState.COMPLETED, StepState.FAILED, StepState.SKIPPED}

@@ -18,20 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from wave_sandbox.engine.events import RunEvent
+from wave_sandbox.engine.run_file import RunFile
+from wave_sandbox.workspace.layout import RUNS_FOLDER, ensure_self_ignoring_folder, runs_root
 
-RUNS_FOLDER = Path(".wave") / "runs"
+__all__ = ["RUNS_FOLDER", "RunRecord", "ensure_self_ignoring_folder", "list_run_records", "runs_root"]
 
-
-def runs_root(repo: Path) -> Path:
-    return repo / RUNS_FOLDER
-
-
-def ensure_self_ignoring_folder(folder: Path) -> None:
-    """Create `folder` holding a `.gitignore` of `*`, so nothing in it ever shows in `git status`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    marker = folder / ".gitignore"
-    if not marker.exists():
-        marker.write_text("*\n")
 
 
 def write_json_atomically(path: Path, data: Any) -> None:
@@ -55,18 +46,29 @@ class RunRecord:
     def folder(self) -> Path:
         return runs_root(self.repo) / self.run_id
 
+    @property
+    def run_file(self) -> RunFile:
+        """run.json as its model: every key a default when an older version did not write it."""
+        with self._lock:
+            return RunFile.model_validate({"run_id": self.run_id, **self.data})
+
     @classmethod
-    def create(cls, repo: Path, run_id: str, data: dict[str, Any]) -> "RunRecord":
+    def create(cls, repo: Path, run_id: str, contents: RunFile) -> "RunRecord":
         ensure_self_ignoring_folder(runs_root(repo))
-        record = cls(repo=repo, run_id=run_id, data=dict(data))
+        record = cls(repo=repo, run_id=run_id, data=contents.to_json_data())
         (record.folder / "steps").mkdir(parents=True, exist_ok=False)
         record.save()
         return record
 
     @classmethod
     def load(cls, repo: Path, run_id: str) -> "RunRecord":
+        """Read run.json; a ValueError when it is no JSON object or does not fit the model."""
         path = runs_root(repo) / run_id / "run.json"
-        return cls(repo=repo, run_id=run_id, data=json.loads(path.read_text()))
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            raise ValueError(f"{path} holds no JSON object")
+        RunFile.model_validate({"run_id": run_id, **data})  # pydantic's ValidationError is a ValueError
+        return cls(repo=repo, run_id=run_id, data=data)
 
     def step_folder(self, step_id: str) -> Path:
         folder = self.folder / "steps" / step_id

@@ -20,8 +20,11 @@ from typing import Any, Callable
 from wave_sandbox.engine import events as ev
 from wave_sandbox.engine.events import EventBus, RunEvent
 from wave_sandbox.engine.infrastructure import RunInfrastructure
-from wave_sandbox.engine.planner import Plan, PlannedStep, StepState, filter_steps
+from wave_sandbox.engine.planner import Plan, PlannedStep, filter_steps
 from wave_sandbox.engine.records import RunRecord
+from wave_sandbox.engine.run_file import (
+    DEFAULT_STEP_TIMEOUT_S, RecordedOptions, RunFile, RunStatus, StepRecord, StepStatus, default_max_parallel,
+)
 from wave_sandbox.engine.redaction import files_under, host_secret_values, redact_files
 from wave_sandbox.engine.step_execution import StepOutcome, execute_step
 from wave_sandbox.engine.step_jobs import RunSettings, build_step_job
@@ -40,8 +43,8 @@ class RunOptions:
     output_dir: Path
     output_display: str
     model_spec: str | None = None
-    max_parallel: int = field(default_factory=lambda: os.cpu_count() or 2)
-    step_timeout_s: int = 900
+    max_parallel: int = field(default_factory=default_max_parallel)
+    step_timeout_s: int = DEFAULT_STEP_TIMEOUT_S
     only: list[str] | None = None
     exclude: list[str] | None = None
     keep: bool = False
@@ -59,7 +62,7 @@ class RunOptions:
 @dataclass
 class RunResult:
     run_id: str
-    status: str
+    status: RunStatus
     artifacts: list[str]
     record_folder: Path
     failure: str | None = None
@@ -68,7 +71,7 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        return {"completed": 0, "interrupted": 130}.get(self.status, 1)
+        return RunStatus(self.status).exit_code
 
 
 def planned_steps(
@@ -87,7 +90,7 @@ def planned_steps(
 def completed_steps(record: RunRecord | None) -> set[str]:
     if record is None:
         return set()
-    return {step_id for step_id, step in record.data.get("steps", {}).items() if step.get("status") == "completed"}
+    return record.run_file.completed_steps()
 
 
 class PipelineRun:
@@ -114,8 +117,9 @@ class PipelineRun:
         self.plan = Plan(planned_steps(loaded, options, completed), already_completed=frozenset(completed))
         self.run_id = infrastructure.run_id
         self.record: RunRecord | None = None
+        recorded_steps = resumed_record.run_file.steps if resumed_record else {}
         self.artifacts_by_step: dict[str, list[str]] = {
-            step_id: list(resumed_record.data["steps"][step_id].get("artifacts") or []) for step_id in completed
+            step_id: list(recorded_steps[step_id].artifacts) for step_id in completed
         }
         self.failures: dict[str, str] = {}
         self.started = time.monotonic()
@@ -140,7 +144,7 @@ class PipelineRun:
             self.emit(ev.RUN_STARTED, message=f"Running {self.loaded.name}")
         else:
             self.record = self.resumed_record
-            self.record.update(status="running", model=self.infrastructure.model_description,
+            self.record.update(status=RunStatus.RUNNING, model=self.infrastructure.model_description,
                                resumed_at=datetime.now(timezone.utc).isoformat(),
                                options={**self.record.data.get("options", {}), "runtime": self.options.runtime})
             self.emit(ev.RUN_STARTED, message=f"Resuming {self.loaded.name} after {', '.join(sorted(self.plan.already_completed)) or 'nothing'}")
@@ -156,28 +160,29 @@ class PipelineRun:
             self._teardown_uninterruptibly()
         return self._finish(interrupted)
 
-    def _initial_record(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "pipeline": self.loaded.name,
-            "pipeline_file": str(self.loaded.path),
-            "input": self.options.input_text,
-            "model": self.infrastructure.model_description,
-            "status": "running",
-            "started_at": datetime.now(timezone.utc).isoformat(),
-            "options": {
-                "max_parallel": self.options.max_parallel,
-                "step_timeout_s": self.options.step_timeout_s,
-                "steps": self.options.only,
-                "exclude": self.options.exclude,
-                "keep": self.options.keep,
-                "output": str(self.options.output_dir),
-                "output_display": self.options.output_display,
-                "attachments": [str(path) for path in self.options.attachments],
-                "runtime": self.options.runtime,
-            },
-            "steps": {s.id: {"status": "pending"} for s in self.plan.steps},
-        }
+    def _initial_record(self) -> RunFile:
+        options = RecordedOptions(
+            max_parallel=self.options.max_parallel,
+            step_timeout_s=self.options.step_timeout_s,
+            steps=self.options.only,
+            exclude=self.options.exclude,
+            keep=self.options.keep,
+            output=str(self.options.output_dir),
+            output_display=self.options.output_display,
+            attachments=[str(path) for path in self.options.attachments],
+            runtime=self.options.runtime,
+        )
+        return RunFile(
+            run_id=self.run_id,
+            pipeline=self.loaded.name,
+            pipeline_file=str(self.loaded.path),
+            input=self.options.input_text,
+            model=self.infrastructure.model_description,
+            status=RunStatus.RUNNING,
+            started_at=datetime.now(timezone.utc).isoformat(),
+            options=options,
+            steps={s.id: StepRecord(status=StepStatus.PENDING) for s in self.plan.steps},
+        )
 
     def _loop(self) -> None:
         running: dict[Future, str] = {}
@@ -205,7 +210,7 @@ class PipelineRun:
                 return
             self.plan.mark_running(step_id)
             persona = self.persona_of(step_id)
-            self.record.update_step(step_id, status="running", persona=persona.name,
+            self.record.update_step(step_id, status=StepStatus.RUNNING, persona=persona.name,
                                     started_at=datetime.now(timezone.utc).isoformat())
             self.emit(ev.STEP_STARTED, step_id=step_id, persona=persona.name, message="Starting step")
             running[pool.submit(self._run_step, step_id)] = step_id
@@ -218,8 +223,8 @@ class PipelineRun:
         job.budget = self.infrastructure.step_budget(persona)
         self._notify_masks_once([*job.masked_paths, *job.redacted_files])
         context = self.infrastructure.step_context(self.record, self.options)
-        self.record.update_step(step_id, limits=job.limits, timeout_s=job.timeout_s,
-                                model=job.step_description["model"], tools=job.step_description["tools"])
+        self.record.update_step(step_id, limits=job.limits.model_dump(), timeout_s=job.timeout_s,
+                                model=job.step_description.model, tools=list(job.step_description.tools))
         outcome = execute_step(context, job)
         if outcome.succeeded and self.plan.step(step_id).readwrite:
             try:
@@ -253,7 +258,7 @@ class PipelineRun:
         common = dict(step_id=step_id, persona=persona, duration_ms=outcome.duration_ms,
                       tokens_in=outcome.tokens_in, tokens_out=outcome.tokens_out,
                       message=outcome.message, artifacts=outcome.artifacts)
-        state = "completed" if outcome.succeeded else "failed"
+        state = StepStatus.COMPLETED if outcome.succeeded else StepStatus.FAILED
         self.record.update_step(step_id, status=state, summary=outcome.message,
                                 duration_ms=outcome.duration_ms, tokens_in=outcome.tokens_in,
                                 tokens_out=outcome.tokens_out, artifacts=outcome.artifacts,
@@ -268,15 +273,15 @@ class PipelineRun:
             self._emit_skipped(skipped, f"needs {step_id}, which failed")
 
     def _emit_skipped(self, step_id: str, reason: str) -> None:
-        self.record.update_step(step_id, status="skipped", summary=reason)
+        self.record.update_step(step_id, status=StepStatus.SKIPPED, summary=reason)
         self.emit(ev.STEP_SKIPPED, step_id=step_id, persona=self.persona_of(step_id).name, message=reason)
 
     # ----- endings ------------------------------------------------------------------------
     def _stop_after_interrupt(self) -> None:
         with _ignoring_interrupts():
             for step_id in self.plan.running_steps():
-                self.plan.states[step_id] = StepState.FAILED
-                self.record.update_step(step_id, status="interrupted")
+                self.plan.states[step_id] = StepStatus.FAILED
+                self.record.update_step(step_id, status=StepStatus.INTERRUPTED)
                 self.emit(ev.STEP_FAILED, step_id=step_id, persona=self.persona_of(step_id).name,
                           message=INTERRUPTED_MESSAGE)
             for step_id in self.plan.skip_all_pending():
@@ -318,7 +323,7 @@ class PipelineRun:
             path for step_id in self._final_steps() for path in self.artifacts_by_step.get(step_id, [])
         ]
         failed = self.plan.failed_required_steps()
-        status = "interrupted" if interrupted else ("failed" if failed else "completed")
+        status = RunStatus.INTERRUPTED if interrupted else (RunStatus.FAILED if failed else RunStatus.COMPLETED)
         failure = self._failure_text(failed, interrupted)
         branch = self.infrastructure.branch_report()
         duration_ms = int((time.monotonic() - self.started) * 1000)
@@ -326,7 +331,7 @@ class PipelineRun:
                            finished_at=datetime.now(timezone.utc).isoformat(),
                            branch=branch.name, commits=branch.commits, artifacts=final_artifacts,
                            acting_files=[acting.as_record() for acting in branch.acting_files[:MAX_RECORDED]])
-        self.emit(ev.RUN_COMPLETED if status == "completed" else ev.RUN_FAILED,
+        self.emit(ev.RUN_COMPLETED if status is RunStatus.COMPLETED else ev.RUN_FAILED,
                   duration_ms=duration_ms, artifacts=final_artifacts, message=failure or "",
                   branch=branch.name, commits=branch.commits, branch_files_changed=branch.files_changed,
                   branch_acting_files=branch.acting_files)

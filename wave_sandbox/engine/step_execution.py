@@ -12,21 +12,27 @@ Whatever is still wrong after that fails the step.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
+from wave_sandbox.bind_mount import BindMount, MountRole
 from wave_sandbox.contracts import ON_FAILURE_HALT, ContractCheck, check_contract
 from wave_sandbox.contracts.json_depth import loads_bounded
 from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, artifact_problem, write_private_file
 from wave_sandbox.engine.clone_watchdog import CloneCeiling, watch_clone
 from wave_sandbox.engine.records import RunRecord
+from wave_sandbox.engine.step_description import StepDescription
 from wave_sandbox.engine.step_prompt import InjectedArtifact, build_retry_prompt
 from wave_sandbox.errors import SandboxError
+from wave_sandbox.sandbox.contract import CollectedFile, ContainerSpec, ExecResult, Sandbox, SandboxHandle
+from wave_sandbox.spec.personas import PersonaLimits
 from wave_sandbox.text_safety import one_printable_line
-from wave_sandbox.workspace.mounts import StepMount
+
+if TYPE_CHECKING:  # the gateway is the run's, handed in; only its type is needed here
+    from wave_sandbox.gateway.budgets import Budget
+    from wave_sandbox.gateway.server import Gateway
 
 AGENT_COMMAND = ["python3", "-m", "wave_sandbox.agent", "/wave/step.json"]
 CONTAINER_HOME = "/home/wave"
@@ -44,14 +50,14 @@ class StepJob:
 
     step_id: str
     persona: str
-    step_description: dict[str, Any]
+    step_description: StepDescription
     timeout_s: int
-    mounts: list[StepMount]
+    mounts: list[BindMount]
     masked_paths: list[str]
     injected: list[tuple[InjectedArtifact, Path]]
     outputs: list[DeclaredArtifact]
-    limits: dict[str, Any]
-    budget: Any = None
+    limits: PersonaLimits
+    budget: Budget | None = None
     contracts: list[ContractCheck] = field(default_factory=list)
     redacted_files: dict[str, bytes] = field(default_factory=dict)
     """Container paths of git files holding credentials -> the copy without them shown instead."""
@@ -65,15 +71,15 @@ class StepContext:
 
     run_id: str
     record: RunRecord
-    sandbox: Any
-    gateway: Any
+    sandbox: Sandbox
+    gateway: Gateway
     image: str
     network: str | None
     user: str
     output: OutputFolder
     keep: bool = False
     runtime: str | None = None
-    on_container: Callable[[str, Any], None] = lambda step_id, handle: None
+    on_container: Callable[[str, SandboxHandle], None] = lambda step_id, handle: None
 
 
 @dataclass
@@ -95,8 +101,8 @@ def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
     write_step_file(step_file, job.step_description)
     token = context.gateway.register_step(
         job.step_id, folder / "transcript.jsonl", job.budget,
-        model=job.step_description["model"], max_tokens=job.step_description["max_tokens"],
-        tools=job.step_description["tools"],
+        model=job.step_description.model, max_tokens=job.step_description.max_tokens,
+        tools=job.step_description.tools,
     )  # fmt: skip
     try:
         attempt = _run_in_container(context, job, step_file, token, started)
@@ -109,11 +115,11 @@ def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
     return outcome
 
 
-def write_step_file(step_file: Path, description: dict[str, Any]) -> None:
+def write_step_file(step_file: Path, description: StepDescription) -> None:
     """Write step.json in place: it is bind-mounted as a file, so replacing it (a new inode) would
     leave the container looking at the old content."""
     with open(step_file, "w", encoding="utf-8") as stream:
-        stream.write(json.dumps(description, indent=2, ensure_ascii=False))
+        stream.write(description.to_json())
 
 
 @dataclass
@@ -134,7 +140,7 @@ class Attempt:
     """The agent's last run in the container, what it left behind, and what its retry was told."""
 
     agent: AgentResult
-    collected: list
+    collected: list[CollectedFile]
     retry_errors: list[str] = field(default_factory=list)
     stopped: str | None = None
     """Why the runner stopped the step before the agent ended (the clone's disk ceiling)."""
@@ -186,7 +192,9 @@ def _run_attempts(context: StepContext, job: StepJob, handle, step_file: Path, s
     return Attempt(agent, collected, errors)
 
 
-def _run_agent(context: StepContext, job: StepJob, handle, timeout_s: float, retry: bool = False, watchdog=None):
+def _run_agent(
+    context: StepContext, job: StepJob, handle: SandboxHandle, timeout_s: float, retry: bool = False, watchdog=None
+) -> tuple[AgentResult, list[CollectedFile]]:
     """Start the agent, wait for it, and collect the declared artifacts from the running container."""
     agent = AgentResult(-1, False, {}, "")
     try:
@@ -201,7 +209,9 @@ def _run_agent(context: StepContext, job: StepJob, handle, timeout_s: float, ret
         raise
 
 
-def _errors_worth_a_retry(context: StepContext, job: StepJob, agent: AgentResult, collected) -> list[str]:
+def _errors_worth_a_retry(
+    context: StepContext, job: StepJob, agent: AgentResult, collected: list[CollectedFile]
+) -> list[str]:
     """The errors to send back to the agent, or [] when a retry cannot help or is not wanted."""
     if not agent.finished or context.gateway.step_failure(job.step_id):
         return []
@@ -213,19 +223,15 @@ def _prepare_retry(context: StepContext, job: StepJob, step_file: Path, errors: 
     """Keep what the first attempt was told, then tell the agent what to fix (and its time left)."""
     folder = context.record.step_folder(job.step_id)
     write_step_file(folder / "step.attempt-1.json", job.step_description)
-    description = dict(job.step_description)
-    description["prompt"] = build_retry_prompt(job.step_description["prompt"], errors)
-    description["timeout_s"] = remaining_s
-    write_step_file(step_file, description)
+    retry_prompt = build_retry_prompt(job.step_description.prompt, errors)
+    write_step_file(step_file, job.step_description.for_retry(retry_prompt, remaining_s))
     context.record.update_step(job.step_id, retry_errors=errors)
 
 
-def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: str):
-    from wave_sandbox.sandbox.contract import BindMount, ContainerSpec
-
-    mounts = [BindMount(m.source, m.target, m.read_only) for m in job.mounts]
-    mounts += [BindMount(host, item.container_path, True) for item, host in job.injected]
-    mounts.append(BindMount(step_file, "/wave/step.json", True))
+def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: str) -> ContainerSpec:
+    mounts = list(job.mounts)
+    mounts += [BindMount(host, item.container_path, True, MountRole.STEP_INPUT) for item, host in job.injected]
+    mounts.append(BindMount(step_file, "/wave/step.json", True, MountRole.STEP_INPUT))
     return ContainerSpec(
         run_id=context.run_id,
         step_id=job.step_id,
@@ -244,11 +250,14 @@ def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: 
         masked_paths=job.masked_paths,
         replaced_files=job.redacted_files,
         runtime=context.runtime,
-        **job.limits,
+        cpus=job.limits.cpus,
+        memory_mb=job.limits.memory_mb,
+        pids=job.limits.pids,
+        workspace_mb=job.limits.workspace_mb,
     )
 
 
-def _read_agent_result(folder: Path, result, append: bool = False) -> AgentResult:
+def _read_agent_result(folder: Path, result: ExecResult, append: bool = False) -> AgentResult:
     if append:
         with open(folder / "agent.log", "ab") as log:
             log.write(RETRY_LOG_SEPARATOR + result.stderr)
@@ -266,7 +275,7 @@ def _read_agent_result(folder: Path, result, append: bool = False) -> AgentResul
     return AgentResult(result.exit_code, result.timed_out, report, " | ".join(tail))
 
 
-def _judge(context, job: StepJob, attempt: Attempt, gateway_failure: str | None) -> StepOutcome:
+def _judge(context: StepContext, job: StepJob, attempt: Attempt, gateway_failure: str | None) -> StepOutcome:
     agent = attempt.agent
     assessment = assess_artifacts(job, attempt.collected)
     delivered, refusals = _deliver_artifacts(context, job, assessment)
@@ -290,7 +299,7 @@ def _judge(context, job: StepJob, attempt: Attempt, gateway_failure: str | None)
     return outcome
 
 
-def assess_artifacts(job: StepJob, collected) -> ArtifactAssessment:
+def assess_artifacts(job: StepJob, collected: list[CollectedFile]) -> ArtifactAssessment:
     """Judge the collected files: declared artifacts first, then the contracts on those that arrived."""
     by_path = {item.path: item for item in collected}
     assessment = ArtifactAssessment()
@@ -320,14 +329,17 @@ def _apply_contract(assessment: ArtifactAssessment, contract: ContractCheck, con
     assessment.halt = assessment.halt or contract.on_failure == ON_FAILURE_HALT
 
 
-def _deliver_artifacts(context: StepContext, job: StepJob, assessment: ArtifactAssessment):
+def _deliver_artifacts(
+    context: StepContext, job: StepJob, assessment: ArtifactAssessment
+) -> tuple[list[str], list[str]]:
     """Keep every valid artifact (also of a failing step).
 
     An artifact that breaks a contract is kept in the run record (to see what was wrong) but not
     delivered to `--output`. Returns the displayed paths and the refusals to warn about (an
     `--output` file that git tracks is left alone; the run record still has the artifact).
     """
-    delivered, refusals = [], []
+    delivered: list[str] = []
+    refusals: list[str] = []
     record_folder = context.record.artifacts_folder(job.step_id)
     for declared in job.outputs:
         content = assessment.contents.get(declared.path)
@@ -344,7 +356,7 @@ def _deliver_artifacts(context: StepContext, job: StepJob, assessment: ArtifactA
     return delivered, refusals
 
 
-def _collection_problem(declared: DeclaredArtifact, item) -> str | None:
+def _collection_problem(declared: DeclaredArtifact, item: CollectedFile | None) -> str | None:
     if item is None or item.missing or (item.content is None and item.refusal is None):
         return f"artifact '{declared.name}' was not written to /workspace/{declared.path}"
     if item.refusal:

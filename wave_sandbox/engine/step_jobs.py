@@ -7,21 +7,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wave_sandbox.contracts import JSON_SCHEMA, ON_FAILURE_RETRY, ContractCheck, SectionRequirement
+from wave_sandbox.bind_mount import BindMount, MountRole
 from wave_sandbox.engine.artifacts import DeclaredArtifact
 from wave_sandbox.engine.clone_watchdog import CloneCeiling
 from wave_sandbox.engine.records import RunRecord
+from wave_sandbox.engine.step_description import StepDescription
 from wave_sandbox.engine.step_execution import StepJob
 from wave_sandbox.engine.step_prompt import ATTACHMENTS_IN, InjectedArtifact, build_user_prompt
 from wave_sandbox.spec.contract_validation import load_json_schema
 from wave_sandbox.spec.loader import LoadedPipeline
-from wave_sandbox.spec.models import Contract
+from wave_sandbox.spec.models import Contract, Step
 from wave_sandbox.spec.personas import Persona, effective_tools
 from wave_sandbox.spec.templating import render_template
 from wave_sandbox.workspace.clone import Clone
-from wave_sandbox.workspace.mounts import StepMount, plan_step_mounts
-
-TOOL_OUTPUT_LIMIT = 30_000
-BASH_TIMEOUT_S = 120
+from wave_sandbox.workspace.mounts import plan_step_mounts
 
 
 @dataclass(frozen=True)
@@ -37,18 +36,16 @@ class RunSettings:
     clone_ceiling_mb: int | None = None
 
 
-def attachment_mounts(attachments: tuple[Path, ...]) -> list[StepMount]:
+def attachment_mounts(attachments: tuple[Path, ...]) -> list[BindMount]:
     """`--attach` files and folders, read-only at /wave/attachments/<name>."""
-    return [
-        StepMount(path, f"{ATTACHMENTS_IN}/{path.name}", True, is_attachment=True) for path in attachments
-    ]
+    return [BindMount(path, f"{ATTACHMENTS_IN}/{path.name}", True, MountRole.ATTACHMENT) for path in attachments]
 
 
-def declared_outputs(step) -> list[DeclaredArtifact]:
+def declared_outputs(step: Step) -> list[DeclaredArtifact]:
     return [DeclaredArtifact(a.name, a.path, a.type) for a in step.output_artifacts]
 
 
-def step_contracts(loaded: LoadedPipeline, step) -> list[ContractCheck]:
+def step_contracts(loaded: LoadedPipeline, step: Step) -> list[ContractCheck]:
     """The step's handover contracts, their schemas read (SchemaFileError if one vanished since loading)."""
     contracts = step.handover.effective_contracts() if step.handover else []
     return [_contract_check(loaded, contract) for contract in contracts]
@@ -80,7 +77,7 @@ def template_variables(loaded: LoadedPipeline, step_id: str, settings: RunSettin
     }
 
 
-def choose_model(step, persona: Persona, settings: RunSettings) -> str:
+def choose_model(step: Step, persona: Persona, settings: RunSettings) -> str:
     """The step's own model wins; then an explicit --model; then the persona's; then the default."""
     if step.model:
         return step.model
@@ -89,7 +86,7 @@ def choose_model(step, persona: Persona, settings: RunSettings) -> str:
     return persona.model
 
 
-def step_timeout(step, settings: RunSettings) -> int:
+def step_timeout(step: Step, settings: RunSettings) -> int:
     if step.timeout_minutes:
         return int(step.timeout_minutes * 60)
     return settings.step_timeout_s
@@ -110,32 +107,28 @@ def build_step_job(
     ]
     outputs = declared_outputs(step)
     contracts = step_contracts(loaded, step)
-    mount_triples = [(m.resolved_source(loaded.repo), m.target, m.mode != "readwrite") for m in step.mounts]
-    mounts, masked, redacted = plan_step_mounts(mount_triples, loaded.repo, clone)
+    declared = [mount.to_bind_mount(loaded.repo) for mount in step.mounts]
+    mounts, masked, redacted = plan_step_mounts(declared, loaded.repo, clone)
     if mounts:  # attachments go to every step that looks at the repository
         mounts += attachment_mounts(settings.attachments)
     rendered = render_template(loaded.prompt_template(step), template_variables(loaded, step_id, settings))
-    shown_mounts = [(m.target, m.read_only) for m in mounts if not m.is_git_metadata and not m.is_attachment]
-    attached = [m.target for m in mounts if m.is_attachment]
+    shown_mounts = [(m.target, m.read_only) for m in mounts if m.role is MountRole.DECLARED]
+    attached = [m.target for m in mounts if m.role is MountRole.ATTACHMENT]
     prompt = build_user_prompt(
         rendered, [item for item, _ in injected], outputs, shown_mounts, contracts, attached
     )
     timeout_s = step_timeout(step, settings)
-    description = {
-        "step_id": step_id,
-        "persona": persona.name,
-        "model": choose_model(step, persona, settings),
-        "system": persona.system_prompt,
-        "prompt": prompt,
-        "tools": effective_tools(persona, step),
-        "max_tokens": persona.max_tokens,
-        "max_turns": persona.max_turns,
-        "timeout_s": timeout_s,
-        "workdir": "/workspace",
-        "tool_output_limit": TOOL_OUTPUT_LIMIT,
-        "bash_timeout_s": BASH_TIMEOUT_S,
-    }
-    limits = persona.limits
+    description = StepDescription(
+        step_id=step_id,
+        persona=persona.name,
+        model=choose_model(step, persona, settings),
+        system=persona.system_prompt,
+        prompt=prompt,
+        tools=tuple(effective_tools(persona, step)),
+        max_tokens=persona.max_tokens,
+        max_turns=persona.max_turns,
+        timeout_s=timeout_s,
+    )
     return StepJob(
         step_id=step_id,
         persona=persona.name,
@@ -146,12 +139,7 @@ def build_step_job(
         redacted_files=redacted,
         injected=injected,
         outputs=outputs,
-        limits={
-            "cpus": limits.cpus,
-            "memory_mb": limits.memory_mb,
-            "pids": limits.pids,
-            "workspace_mb": limits.workspace_mb,
-        },
+        limits=persona.limits,
         contracts=contracts,
         clone_ceiling=_clone_ceiling(clone, mounts, _held_under(limits.clone_mb, settings.clone_ceiling_mb)),
     )

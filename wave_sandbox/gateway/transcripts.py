@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from wave_sandbox.errors import GatewayError
+from wave_sandbox.secret_redaction import REDACTED, redact_secrets  # the one redactor, the engine's too
 
 __all__ = [
     "REDACTED", "redact_secrets", "TranscriptWriter", "TranscriptCapReached", "exchange_record", "capped_body",
@@ -30,22 +31,6 @@ __all__ = [
 DEFAULT_STEP_TRANSCRIPT_BYTES = 64 * 1024 * 1024
 DEFAULT_RUN_TRANSCRIPT_BYTES = 256 * 1024 * 1024
 CAPPED_BODY_HEAD_BYTES = 1024
-
-REDACTED = "[redacted]"
-# Below this length a "secret" (a test key such as "x") would wipe ordinary text out of every transcript.
-MIN_SECRET_CHARS = 8
-
-
-def redact_secrets(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with each secret (and its JSON-escaped form) replaced by ``[redacted]``."""
-    for secret in secrets:
-        if len(secret) < MIN_SECRET_CHARS:
-            continue
-        escaped = json.dumps(secret, ensure_ascii=False)[1:-1]
-        for form in {secret, escaped}:
-            text = text.replace(form, REDACTED)
-    return text
-
 
 def capped_body(body: bytes, why: str) -> dict[str, Any]:
     """What a transcript keeps of a refused request body: never the whole of it."""

@@ -25,20 +25,13 @@ The arrangement inside a Docker sandbox (the runner and the agent rely on it):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Protocol, runtime_checkable
+
+from wave_sandbox.bind_mount import BindMount  # the one mount value, shared with spec and workspace
 
 WORKSPACE_DIR = "/workspace"
 HOME_DIR = "/home/wave"
-
-
-@dataclass(frozen=True)
-class BindMount:
-    """A host path shown at ``target`` in the container; read-only unless asked otherwise."""
-
-    source: Path
-    target: str
-    read_only: bool = True
 
 
 @dataclass(frozen=True)

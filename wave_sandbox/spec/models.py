@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wave_sandbox.bind_mount import BindMount
+
 
 class WaveModel(BaseModel):
     """Base of every spec model: unknown keys are errors; `as_` may also be given as `as`.
@@ -117,6 +119,15 @@ class Mount(WaveModel):
     def resolved_source(self, repo: Path) -> Path:
         """The host folder this mount shows: `source` against the repository, symlinks resolved."""
         return (repo / self.source).resolve()
+
+    @property
+    def read_only(self) -> bool:
+        """The one place `mode` becomes a yes/no: read-only unless `readwrite` is asked for."""
+        return self.mode != "readwrite"
+
+    def to_bind_mount(self, repo: Path) -> BindMount:
+        """This mount as it travels to the container (the workspace re-points a read-write one at the clone)."""
+        return BindMount(self.resolved_source(repo), self.target, self.read_only)
 
 
 class Workspace(WaveModel):
@@ -359,7 +370,7 @@ class Step(WaveModel):
     @property
     def is_readwrite(self) -> bool:
         """True when any mount is read-write (the step works on the run's clone)."""
-        return any(mount.mode == "readwrite" for mount in self.mounts)
+        return any(not mount.read_only for mount in self.mounts)
 
 
 class Pipeline(WaveModel):

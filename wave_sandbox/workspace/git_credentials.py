@@ -20,7 +20,9 @@ import os
 import re
 from pathlib import Path
 
-REDACTED = "***"
+from wave_sandbox.secret_redaction import URL_SAFE_REDACTED
+
+REDACTED = URL_SAFE_REDACTED
 MAX_SCANNED_BYTES = 1024 * 1024
 # Folders of a git directory that hold other git directories; the rest (objects, refs, logs,
 # hooks, lfs) holds none and is large.

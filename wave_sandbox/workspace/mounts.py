@@ -10,24 +10,15 @@ submodule's config, ..., also when `.git` itself is mounted) are shown as copies
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-from wave_sandbox.engine.records import runs_root
+from wave_sandbox.bind_mount import BindMount, MountRole
+from wave_sandbox.errors import WorkspaceError
 from wave_sandbox.workspace.clone import Clone
 from wave_sandbox.workspace.git_credentials import redacted_git_files
+from wave_sandbox.workspace.layout import runs_root
 from wave_sandbox.workspace.secrets import find_secret_files, secret_patterns
-
-
-@dataclass(frozen=True)
-class StepMount:
-    """One mount as the runner hands it to the sandbox."""
-
-    source: Path
-    target: str
-    read_only: bool
-    is_git_metadata: bool = False
-    is_attachment: bool = False
 
 
 def _relative_inside(path: Path, folder: Path) -> PurePosixPath | None:
@@ -38,32 +29,38 @@ def _relative_inside(path: Path, folder: Path) -> PurePosixPath | None:
 
 
 def plan_step_mounts(
-    mounts: list[tuple[Path, str, bool]], repo: Path, clone: Clone | None
-) -> tuple[list[StepMount], list[str], dict[str, bytes]]:
-    """From (resolved host source, target, read_only) triples, return the bind mounts, the paths to
-    mask, and the redacted copies ({container path: content}) to show over git files with credentials."""
-    planned: list[StepMount] = []
+    mounts: list[BindMount], repo: Path, clone: Clone | None
+) -> tuple[list[BindMount], list[str], dict[str, bytes]]:
+    """From the step's declared mounts (sources resolved on the host), return the bind mounts, the paths
+    to mask, and the redacted copies ({container path: content}) to show over git files with credentials.
+
+    A read-write mount needs the run's clone: without one it is an error, never a silent read-only mount.
+    """
+    planned: list[BindMount] = []
     masked: list[str] = []
     redacted: dict[str, bytes] = {}
-    for host_source, target, read_only in mounts:
-        if read_only or clone is None:
-            planned.append(StepMount(host_source, target, True))
-            masked.extend(_masks_for(host_source, target, repo))
-            redacted.update(_redacted_copies(host_source, target))
+    for mount in mounts:
+        if mount.read_only:
+            planned.append(mount)
+            masked.extend(_masks_for(mount.source, mount.target, repo))
+            redacted.update(_redacted_copies(mount.source, mount.target))
             continue
-        relative = _relative_inside(host_source, repo) or PurePosixPath(".")
-        clone_source = clone.path / relative
-        planned.append(StepMount(clone_source, target, False))
-        masked.extend(
-            str(PurePosixPath(target) / secret)
-            for secret in find_secret_files(clone_source, secret_patterns(repo))
-        )
-        redacted.update(_redacted_copies(clone_source, target))
-        git_inside = _relative_inside(clone.git_dir, clone_source)
-        if git_inside is not None:
-            planned.append(
-                StepMount(clone.git_dir, str(PurePosixPath(target) / git_inside), True, is_git_metadata=True)
+        if clone is None:
+            raise WorkspaceError(
+                f"the mount at {mount.target} is read-write but this run has no clone of {repo}"
             )
+        relative = _relative_inside(mount.source, repo) or PurePosixPath(".")
+        on_clone = replace(mount, source=clone.path / relative)
+        planned.append(on_clone)
+        masked.extend(
+            str(PurePosixPath(mount.target) / secret)
+            for secret in find_secret_files(on_clone.source, secret_patterns(repo))
+        )
+        redacted.update(_redacted_copies(on_clone.source, mount.target))
+        git_inside = _relative_inside(clone.git_dir, on_clone.source)
+        if git_inside is not None:
+            git_target = str(PurePosixPath(mount.target) / git_inside)
+            planned.append(BindMount(clone.git_dir, git_target, True, MountRole.GIT_METADATA))
     return planned, masked, redacted
 
 

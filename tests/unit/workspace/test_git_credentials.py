@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.workspace.helpers import git, make_repository
+from wave_sandbox.bind_mount import BindMount
 from wave_sandbox.workspace.clone import Clone
 from wave_sandbox.workspace.git_credentials import redact_git_config, redacted_git_files
 from wave_sandbox.workspace.mounts import plan_step_mounts
@@ -93,8 +94,8 @@ def test_an_include_leaving_the_mount_is_not_read(tmp_path):
 
 
 def test_the_mount_plan_carries_the_copies_at_their_container_paths(repo_with_credentials):
-    read_only = (repo_with_credentials, "/src", True)
-    git_dir = (repo_with_credentials / ".git", "/gitdir", True)
+    read_only = BindMount(repo_with_credentials, "/src", True)
+    git_dir = BindMount(repo_with_credentials / ".git", "/gitdir", True)
     _, masked, redacted = plan_step_mounts([read_only, git_dir], repo_with_credentials, None)
     assert {"/src/.git/config", "/src/.git/modules/sub/config", "/gitdir/config", "/gitdir/extra.inc"} <= set(redacted)
     assert b"https://***@github.com/" in redacted["/src/.git/config"]
@@ -104,7 +105,7 @@ def test_the_mount_plan_carries_the_copies_at_their_container_paths(repo_with_cr
 def test_the_clone_of_a_read_write_step_holds_no_credential(repo_with_credentials, tmp_path):
     clone_path = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(repo_with_credentials), str(clone_path))
-    _, _, redacted = plan_step_mounts([(repo_with_credentials, "/src", False)], repo_with_credentials,
+    _, _, redacted = plan_step_mounts([BindMount(repo_with_credentials, "/src", False)], repo_with_credentials,
                                       Clone(clone_path, "HEAD"))  # fmt: skip
     assert redacted == {}
 
