@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from wave_sandbox.cli.app import app
 from wave_sandbox.errors import SpecError
 from wave_sandbox.resources import builtin_pipelines_dir
 from wave_sandbox.spec.loader import BUILTIN_ORIGIN, PipelineListing, list_pipelines, repository_folder
@@ -21,7 +20,6 @@ RepoOption = Annotated[
 ]
 
 
-@app.command("list")
 def list_command(repo: RepoOption = None) -> None:
     """Show the pipelines and personas available here, with descriptions and where they come from."""
     repo_folder = repository_folder(repo)

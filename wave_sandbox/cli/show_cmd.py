@@ -6,13 +6,11 @@ from pathlib import Path
 
 import typer
 
-from wave_sandbox.cli.app import app
 from wave_sandbox.cli.render import format_tokens
 from wave_sandbox.cli.runs_cmd import format_duration
 from wave_sandbox.text_safety import printable_inline
 
 
-@app.command("show")
 def show_command(
     run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
     repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),

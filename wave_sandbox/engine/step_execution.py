@@ -23,6 +23,7 @@ from wave_sandbox.contracts.json_depth import loads_bounded
 from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, artifact_problem, write_private_file
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_prompt import InjectedArtifact, build_retry_prompt
+from wave_sandbox.sandbox.backend import BindMount, ContainerSpec, Sandbox
 from wave_sandbox.text_safety import one_printable_line
 from wave_sandbox.workspace.mounts import StepMount
 
@@ -61,7 +62,7 @@ class StepContext:
 
     run_id: str
     record: RunRecord
-    sandbox: Any
+    sandbox: Sandbox
     gateway: Any
     image: str
     network: str | None
@@ -195,9 +196,7 @@ def _prepare_retry(context: StepContext, job: StepJob, step_file: Path, errors: 
     context.record.update_step(job.step_id, retry_errors=errors)
 
 
-def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: str):
-    from wave_sandbox.sandbox.contract import BindMount, ContainerSpec
-
+def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: str) -> ContainerSpec:
     mounts = [BindMount(m.source, m.target, m.read_only) for m in job.mounts]
     mounts += [BindMount(host, item.container_path, True) for item, host in job.injected]
     mounts.append(BindMount(step_file, "/wave/step.json", True))
