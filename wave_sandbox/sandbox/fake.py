@@ -9,7 +9,8 @@ What it keeps of the contract: /workspace (the working directory) is a fresh tem
 ``workspace_dirs`` made; each argument of an exec'd command that names /workspace, /home/wave or a
 mount target (``/workspace/out.txt``, also inside ``sh -c`` text) is rewritten to the host folder;
 ``python3``/``python`` as the command run this interpreter; the environment is the spec's (container
-paths in values rewritten too) with the host's PATH and a temp folder as HOME; a timeout kills the command's process group and the "container"
+paths in values rewritten too) with the host's PATH and a temp folder as HOME; a small read-only
+file mount (a step file) is shown as a copy with its container paths rewritten the same way; a timeout kills the command's process group and the "container"
 (later execs raise SandboxError); collection kills the process groups of its commands first (a
 process that left its group survives) and applies the same refusals as the Docker sandbox.
 
@@ -52,6 +53,7 @@ from wave_sandbox.sandbox.contract import (
 
 _EXIT_CODE_WHEN_KILLED = 137
 _ROOT_PREFIX = "wave-sandbox-fake-"
+_REWRITTEN_MAX_BYTES = 1024 * 1024
 _OWNER_FILE = "owner"
 FAKE_IMAGE = "fake-image"
 LOOPBACK = "127.0.0.1"
@@ -89,6 +91,7 @@ class FakeSandbox:
         path_map.sort(key=lambda item: len(item[0]), reverse=True)  # longest container path wins
         container_id = f"fake-{uuid.uuid4().hex[:12]}"
         container = _FakeContainer(root, path_map, {})
+        self._show_rewritten_copies(container, spec)
         # The spec's HOME and PATH are the container's; here they must be the host's.
         container.environment = {
             **{name: self._rewrite(container, value) for name, value in spec.environment.items()},
@@ -147,6 +150,24 @@ class FakeSandbox:
 
     def _owner_of(self, run_id: str) -> str:
         return current_owner()
+
+    def _show_rewritten_copies(self, container: _FakeContainer, spec: ContainerSpec) -> None:
+        """Show each small read-only file mount as a copy with its container paths rewritten (as in
+        argv and the environment), so a step file naming /workspace works on the host."""
+        copies = container.root / "mounted-files"
+        for number, mount in enumerate(spec.mounts):
+            source = Path(mount.source)
+            if not mount.read_only or not source.is_file() or source.stat().st_size > _REWRITTEN_MAX_BYTES:
+                continue
+            try:
+                text = source.read_text(encoding="utf-8")
+            except (UnicodeDecodeError, OSError):
+                continue
+            copies.mkdir(exist_ok=True)
+            copy = copies / f"{number}-{source.name}"
+            copy.write_text(self._rewrite(container, text), encoding="utf-8")
+            target = mount.target.rstrip("/")
+            container.path_map = [(path, copy if path == target else host) for path, host in container.path_map]
 
     def _running(self, handle: SandboxHandle) -> _FakeContainer:
         container = self._containers.get(handle.container_id)
