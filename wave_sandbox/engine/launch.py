@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Callable
 
 from wave_sandbox.engine.artifacts import OutputFolder
+from wave_sandbox.engine.events import RunEvent
 from wave_sandbox.engine.infrastructure import ModelSetup, ResumedBranch, RunInfrastructure
 from wave_sandbox.engine.liveness import RunLease, is_run_alive
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.run_ids import new_run_id
 from wave_sandbox.engine.run_lookup import find_run
 from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
-from wave_sandbox.engine.events import RunEvent
 from wave_sandbox.errors import CeilingError, ConfigurationError
 from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
 from wave_sandbox.sandbox.backend import SandboxBackend

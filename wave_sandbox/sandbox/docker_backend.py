@@ -84,7 +84,13 @@ class DockerBackend:
     def prepare_run(self, run_id: str, owner: str) -> RunEnvironment:
         run = self._run(run_id)
         host_firewall = (self._capabilities or self.capabilities()).host_firewall
-        run.network = create_run_network(self.client, run_id, run.registry, firewall_rules=host_firewall)
+        try:
+            run.network = create_run_network(self.client, run_id, run.registry, firewall_rules=host_firewall)
+        except BaseException:  # Ctrl-C included: what was registered goes, nothing is left behind
+            run.registry.remove_all()
+            with self._lock:
+                self._runs.pop(run_id, None)
+            raise
         return RunEnvironment(run_id, owner, run.network.gateway_ip, run.network.name, run.network.firewalled)
 
     def open_gateway(self, env: RunEnvironment, port: int) -> None:
