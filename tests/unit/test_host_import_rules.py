@@ -39,9 +39,6 @@ THIRD_PARTY_DOCKER = ("docker", "requests")
 PENDING: dict[tuple[str, str], set[str]] = {
     # The typed-values branch makes the mount a value workspace owns (workspace/mounts.py).
     ("workspace", "engine"): {"workspace/mounts.py"},
-    # spec falls back to the operator's ceilings when a caller passes none; settings reads its files
-    # with spec's YAML loader. To break: callers pass the ceilings (see the report of this branch).
-    ("spec", "settings"): {"spec/loader.py", "spec/personas.py", "spec/ceiling_checks.py"},
 }
 
 

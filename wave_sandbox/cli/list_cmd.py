@@ -10,6 +10,7 @@ import typer
 from wave_sandbox.errors import SpecError
 from wave_sandbox.resources import builtin_pipelines_dir
 from wave_sandbox.spec.loader import BUILTIN_ORIGIN, PipelineListing, list_pipelines, repository_folder
+from wave_sandbox.settings import load_ceilings
 from wave_sandbox.spec.personas import load_persona, persona_names
 from wave_sandbox.text_safety import printable_inline
 
@@ -41,7 +42,7 @@ def pipeline_row(listing: PipelineListing) -> tuple[str, str, str]:
 
 def persona_row(name: str, repo: Path) -> tuple[str, str, str]:
     try:
-        persona = load_persona(name, repo)
+        persona = load_persona(name, repo, load_ceilings())
     except SpecError as error:
         return name, f"(broken: {error.problems[0]})", "[repository]"
     return name, persona.description, f"[{persona.origin}]"

@@ -88,7 +88,7 @@ def launch_run(
     listeners: list[Listener],
     notify: Callable[[str], None],
 ) -> RunResult:
-    loaded = load_pipeline(find_pipeline_file(pipeline, repo), repo)
+    loaded = load_pipeline(find_pipeline_file(pipeline, repo), repo, load_ceilings())
     return _execute(loaded, repo, options, backend, listeners, notify, new_run_id())
 
 
@@ -109,7 +109,7 @@ def launch_resume(
         raise ConfigurationError(f"run {record.run_id} completed; there is nothing to resume")
     if is_run_alive(record.run_id):
         raise ConfigurationError(f"run {record.run_id} is still running; wait for it or stop it first")
-    loaded = load_pipeline(Path(record.data["pipeline_file"]), repo)
+    loaded = load_pipeline(Path(record.data["pipeline_file"]), repo, load_ceilings())
     recorded = record.data.get("options", {})
     options = RunOptions(
         input_text=record.data.get("input", ""),
