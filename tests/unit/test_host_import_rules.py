@@ -98,7 +98,7 @@ def forbidden_arrows() -> list[str]:
 
 def _arrow_problem(own: str | None, relative: str, target: str) -> str | None:
     top = target.split(".")[0]
-    if top in THIRD_PARTY_DOCKER and own not in DOCKER_SDK_ONLY_IN and own not in ("cli", None):
+    if top in THIRD_PARTY_DOCKER and own not in DOCKER_SDK_ONLY_IN:
         return "the Docker SDK belongs to the sandbox package"
     other = package_of(target)
     if other is None or other == own or own is None:
@@ -207,6 +207,7 @@ def test_the_checks_catch_a_wrong_arrow_a_docker_import_and_a_cycle(tmp_path):
     assert _arrow_problem("engine", "engine/x.py", "wave_sandbox.sandbox.docker_sandbox")
     assert _arrow_problem("engine", "engine/x.py", "wave_sandbox.cli.render")
     assert _arrow_problem("engine", "engine/x.py", "docker.errors")
+    assert _arrow_problem("cli", "cli/doctor_cmd.py", "docker")
     assert _arrow_problem("spec", "spec/x.py", "wave_sandbox.engine.records")
     assert _arrow_problem("engine", "engine/x.py", "wave_sandbox.sandbox.backend") is None
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

@@ -34,3 +34,12 @@ def test_credentials_are_judged_by_the_settings_without_showing_the_key(monkeypa
     assert (name, ok) == ("credentials", True) and "sk-ant" not in detail
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     assert check_credentials()[1] is False
+
+
+def test_doctor_asks_the_backend_and_the_settings_not_docker_nor_the_environment():
+    import inspect
+
+    from wave_sandbox.cli import doctor_cmd
+
+    source = inspect.getsource(doctor_cmd)
+    assert "environ" not in source and "except Exception" not in source and ".info()" not in source
