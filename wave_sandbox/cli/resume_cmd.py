@@ -8,9 +8,6 @@ from typing import Optional
 import typer
 
 from wave_sandbox.cli.run_cmd import build_listeners, notify
-from wave_sandbox.engine.launch import launch_resume
-from wave_sandbox.sandbox.registry import get_backend
-from wave_sandbox.settings import SettingFlags, resolve_settings
 
 
 def resume_command(
@@ -21,6 +18,10 @@ def resume_command(
     keep: bool = typer.Option(False, "--keep", help="Keep containers and the clone for debugging."),
 ) -> None:
     """Re-run a failed or interrupted run, reusing the artifacts of its finished steps."""
+    from wave_sandbox.engine.launch import launch_resume
+    from wave_sandbox.sandbox.registry import get_backend
+    from wave_sandbox.settings import SettingFlags, resolve_settings
+
     settings = resolve_settings(repo.resolve(), SettingFlags(model=model))  # the policy binds a resume too
     result = launch_resume(
         run, repo.resolve(), model, keep, get_backend(), build_listeners(json_output), notify,

@@ -8,13 +8,11 @@ from typing import Optional
 
 import typer
 
-from wave_sandbox.cli.render import ConsoleRenderer, JsonLinesRenderer
-from wave_sandbox.engine.launch import launch_run
-from wave_sandbox.engine.runner import RunOptions
 from wave_sandbox.errors import ConfigurationError
-from wave_sandbox.sandbox.registry import get_backend
-from wave_sandbox.settings import SettingFlags, resolve_settings
 from wave_sandbox.text_safety import printable_text
+
+# The engine, the settings and the displays are imported when a command runs: every other command
+# (and --help) starts without them.
 
 
 def notify(message: str) -> None:
@@ -25,6 +23,8 @@ def notify(message: str) -> None:
 
 def build_listeners(json_output: bool) -> list:
     """How the run is shown: one JSON object per event, or the console's step lines."""
+    from wave_sandbox.cli.render import ConsoleRenderer, JsonLinesRenderer
+
     return [JsonLinesRenderer(sys.stdout) if json_output else ConsoleRenderer(sys.stdout)]
 
 
@@ -83,6 +83,11 @@ def run_command(
     ),
 ) -> None:
     """Run PIPELINE with every step in its own container."""
+    from wave_sandbox.engine.launch import launch_run
+    from wave_sandbox.engine.runner import RunOptions
+    from wave_sandbox.sandbox.registry import get_backend
+    from wave_sandbox.settings import SettingFlags, resolve_settings
+
     flags = SettingFlags(model=model, max_parallel=max_parallel, step_timeout_s=step_timeout)
     settings = resolve_settings(repo.resolve(), flags)
     options = RunOptions(
