@@ -1,12 +1,34 @@
-"""The root of the Typer app: wires the commands and turns errors into one line and an exit code."""
+"""The root of the Typer app: wires the commands and turns errors into one line and an exit code.
+
+Commands are registered here, explicitly (``register_commands``); no command module imports this one,
+so the CLI has no import cycle.
+"""
 
 from __future__ import annotations
 
 import gc
+import os
+import signal
 import sys
+import traceback
 
 import typer
 
+from wave_sandbox.cli import (
+    artifacts_cmd,
+    clean_cmd,
+    doctor_cmd,
+    evidence_cmd,
+    images_cmd,
+    init_cmd,
+    list_cmd,
+    logs_cmd,
+    resume_cmd,
+    run_cmd,
+    runs_cmd,
+    show_cmd,
+    validate_cmd,
+)
 from wave_sandbox.errors import SpecError, WaveSandboxError
 from wave_sandbox.text_safety import printable_inline, printable_text
 
@@ -19,23 +41,32 @@ app = typer.Typer(
 )
 
 
+COMMANDS = (
+    ("artifacts", artifacts_cmd.artifacts_command),
+    ("clean", clean_cmd.clean_command),
+    ("doctor", doctor_cmd.doctor_command),
+    ("evidence", evidence_cmd.evidence_command),
+    ("init", init_cmd.init_command),
+    ("list", list_cmd.list_command),
+    ("logs", logs_cmd.logs_command),
+    ("resume", resume_cmd.resume_command),
+    ("run", run_cmd.run_command),
+    ("runs", runs_cmd.runs_command),
+    ("show", show_cmd.show_command),
+    ("validate", validate_cmd.validate_command),
+)
+_registered = False
+
+
 def register_commands() -> None:
-    """Import each command module; each adds itself to `app`."""
-    from wave_sandbox.cli import (  # noqa: F401  (imported for their registration side effect)
-        artifacts_cmd,
-        clean_cmd,
-        doctor_cmd,
-        evidence_cmd,
-        images_cmd,
-        init_cmd,
-        list_cmd,
-        logs_cmd,
-        resume_cmd,
-        run_cmd,
-        runs_cmd,
-        show_cmd,
-        validate_cmd,
-    )
+    """Add every command to `app` (once; calling again does nothing)."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    for name, command in COMMANDS:
+        app.command(name)(command)
+    app.add_typer(images_cmd.images_app, name="images")
 
 
 def main() -> None:
@@ -66,9 +97,6 @@ def main() -> None:
 
 def report_internal_error(error: Exception) -> None:
     """A bug of ours, not the user's: one line, and the traceback only when asked for."""
-    import os
-    import traceback
-
     if os.environ.get("WAVE_SANDBOX_DEBUG"):
         traceback.print_exception(error)
     print(
@@ -80,8 +108,6 @@ def report_internal_error(error: Exception) -> None:
 
 def install_sigterm_as_interrupt() -> None:
     """SIGTERM takes the same path as Ctrl-C, so a killed run still cleans up after itself."""
-    import signal
-
     def interrupt(signum, frame):
         raise KeyboardInterrupt
 
@@ -101,3 +127,6 @@ def _click_exit_code(error: Exception) -> int | None:
         show()
         return 2
     return None
+
+
+register_commands()

@@ -6,11 +6,9 @@ from pathlib import Path
 
 import typer
 
-from wave_sandbox.cli.app import app
 from wave_sandbox.text_safety import printable_inline
 
 
-@app.command("artifacts")
 def artifacts_command(
     run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
     repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),

@@ -6,20 +6,17 @@ from pathlib import Path
 
 import typer
 
-from wave_sandbox.cli.app import app
 
 
-@app.command("clean")
 def clean_command(
     repo: Path = typer.Option(Path("."), "--repo", help="Also remove leftover clones of this repository's runs."),
 ) -> None:
     """Remove containers, networks, volumes, firewall rules and clones of runs that are not alive."""
     from wave_sandbox.engine.leftovers import remove_leftover_clones
     from wave_sandbox.engine.liveness import is_run_alive
-    from wave_sandbox.sandbox.cleanup import remove_labelled_resources
-    from wave_sandbox.sandbox.client import docker_client
+    from wave_sandbox.sandbox.registry import get_backend
 
-    report = remove_labelled_resources(docker_client())
+    report = get_backend().clean_dead_runs()
     clones = remove_leftover_clones(repo.resolve(), is_run_alive)
     typer.echo(f"Cleaned: {report.summary()}; {clones} leftover clone(s).")
     for problem in report.failures:

@@ -7,82 +7,66 @@ cgroup limit; seccomp) is shown as REDUCED: runs still work, with less isolation
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import typer
 
-from wave_sandbox.cli.app import app
+from wave_sandbox.errors import ConfigurationError, DockerUnavailableError, SandboxError
+from wave_sandbox.sandbox.backend import BackendCapabilities, SandboxBackend
+from wave_sandbox.sandbox.registry import get_backend
+from wave_sandbox.sandbox.runtimes import GVISOR, GVISOR_INSTALL_HINT
+from wave_sandbox.settings import resolve_settings
+from wave_sandbox.settings.credentials import API_KEY_VARIABLE, api_key_is_set
+from wave_sandbox.workspace.repository import is_git_repository
 
 Check = tuple[str, bool, str]
 
 
-def check_docker() -> tuple[Check, object | None]:
-    from wave_sandbox.errors import DockerUnavailableError
-    from wave_sandbox.sandbox.client import docker_client
-
+def check_backend(backend: SandboxBackend) -> tuple[Check, BackendCapabilities | None]:
+    """Whether the engine answers, and what it can give when it does."""
     try:
-        client = docker_client()
-        version = client.version().get("Version", "?")
-    except DockerUnavailableError as error:
+        capabilities = backend.capabilities()
+    except (DockerUnavailableError, SandboxError) as error:
         return ("docker", False, str(error)), None
-    return ("docker", True, f"engine {version} answers"), client
+    return ("docker", True, f"engine {capabilities.engine} answers"), capabilities
 
 
-def check_image(client) -> tuple[Check, str | None]:
-    """The agent image's check, and its tag when it is built."""
-    from wave_sandbox.sandbox.base_image import find_local_base_image
-    from wave_sandbox.sandbox.images import read_agent_image_recipe
-
-    base = find_local_base_image(client)
-    if base is None:
-        return ("agent image", False, "no base image yet; `wave-sandbox images build` makes one (a minute or two)"), None
-    tag = read_agent_image_recipe(client, base).tag
-    try:
-        client.images.get(tag)
-    except Exception:
-        return ("agent image", False, f"{tag} not built yet; `wave-sandbox images build` (or the first run) builds it"), None
-    return ("agent image", True, f"{tag} is built"), tag
+def check_image(capabilities: BackendCapabilities) -> Check:
+    return ("agent image", capabilities.images_present, capabilities.image_detail)
 
 
 def check_repository(repo: Path) -> Check:
-    from wave_sandbox.workspace.repository import is_git_repository
-
     if is_git_repository(repo):
         return ("repository", True, f"{repo} is a git checkout")
     return ("repository", False, f"{repo} is not a git repository; read-write steps (remediate) need one")
 
 
 def check_credentials() -> Check:
-    if os.environ.get("ANTHROPIC_API_KEY"):
-        return ("credentials", True, "ANTHROPIC_API_KEY is set (it stays on the host, in the gateway)")
-    return ("credentials", False, "ANTHROPIC_API_KEY is not set; export it, or use --model scripted:FILE offline")
+    if api_key_is_set():
+        return ("credentials", True, f"{API_KEY_VARIABLE} is set (it stays on the host, in the gateway)")
+    return ("credentials", False, f"{API_KEY_VARIABLE} is not set; export it, or use --model scripted:FILE offline")
 
 
-def check_controls(client) -> list[Check]:
+def check_controls(capabilities: BackendCapabilities) -> list[Check]:
     """One REDUCED line per control the engine cannot give, or one ok line naming the full set."""
-    from wave_sandbox.sandbox.controls import reduced_controls
-
-    missing = reduced_controls(client)
+    missing = capabilities.reduced_controls
     if not missing:
         full_set = "all sandbox controls hold: host firewall, memory/swap, pids and CPU limits, seccomp"
         return [("controls", True, full_set)]
     return [("controls", False, line) for line in missing]
 
 
-def check_gvisor(client, image: str | None) -> Check:
+def check_gvisor(backend: SandboxBackend, capabilities: BackendCapabilities) -> Check:
     """Whether `--runtime runsc` would work: the engine lists runsc, and a tiny runsc container runs.
 
     Its absence is no fault (gVisor is optional); a runsc that is listed but fails is.
     """
-    from wave_sandbox.sandbox.runtimes import GVISOR, GVISOR_INSTALL_HINT, engine_runtimes, gvisor_probe
-
-    if GVISOR not in engine_runtimes(client):
+    if GVISOR not in capabilities.runtimes:
         return ("gvisor", True, f"no runsc runtime (optional, for --runtime runsc): {GVISOR_INSTALL_HINT}")
-    if image is None:
+    if not capabilities.images_present:
         return ("gvisor", True, "the engine has the runsc runtime (not tried: build the agent image first)")
-    works, detail = gvisor_probe(client, image)
+    works, detail = backend.try_runtime(GVISOR)
     return ("gvisor", works, f"the engine has the runsc runtime; {detail}; use it with --runtime runsc")
 
 
@@ -98,16 +82,15 @@ def status_word(name: str, ok: bool) -> str:
     return {"controls": "REDUCED", "gvisor": "FAILING"}.get(name, "MISSING")
 
 
-@app.command("doctor")
 def doctor_command(repo: Path = typer.Option(Path("."), "--repo", help="The repository to check.")) -> None:
     """Check what wave-sandbox needs on this machine and say what is missing."""
-    docker_check, client = check_docker()
+    backend = get_backend()
+    docker_check, capabilities = check_backend(backend)
     checks: list[Check] = [docker_check]
-    if client is not None:
-        image_check, image = check_image(client)
-        checks.append(image_check)
-        checks += check_controls(client)
-        checks.append(check_gvisor(client, image))
+    if capabilities is not None:
+        checks.append(check_image(capabilities))
+        checks += check_controls(capabilities)
+        checks.append(check_gvisor(backend, capabilities))
     checks += [
         check_repository(repo.resolve()),
         check_credentials(),
@@ -125,9 +108,6 @@ def doctor_command(repo: Path = typer.Option(Path("."), "--repo", help="The repo
 
 def check_settings(repo: Path) -> tuple[Check, list[tuple[str, str, str]]]:
     """The effective settings and ceilings with their sources, or the one line saying what is wrong."""
-    from wave_sandbox.errors import ConfigurationError
-    from wave_sandbox.settings import resolve_settings
-
     try:
         settings = resolve_settings(repo)
     except ConfigurationError as error:

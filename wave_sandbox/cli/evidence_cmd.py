@@ -14,7 +14,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from wave_sandbox.cli.app import app
 from wave_sandbox.errors import ConfigurationError
 from wave_sandbox.text_safety import printable_text
 
@@ -36,7 +35,6 @@ RepoOption = Annotated[Path, typer.Option("--repo", help="The service's git chec
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the summary.")]
 
 
-@app.command("evidence")
 def evidence_command(
     more_logs: MoreLogs = None,
     repo: RepoOption = Path("."),

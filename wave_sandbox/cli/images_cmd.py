@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import typer
 
-from wave_sandbox.cli.app import app
 from wave_sandbox.sandbox.client import docker_client
 from wave_sandbox.sandbox.images import build_agent_image
 
@@ -31,5 +30,3 @@ def build_images(
     tag = build_agent_image(docker_client(), notify=notify_on_stderr, force=force)
     typer.echo(tag)
 
-
-app.add_typer(images_app, name="images")

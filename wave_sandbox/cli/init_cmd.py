@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from wave_sandbox.cli.app import app
 from wave_sandbox.resources import builtin_pipelines_dir
 from wave_sandbox.spec.loader import repository_folder
 
@@ -44,7 +43,6 @@ RepoOption = Annotated[
 ]
 
 
-@app.command("init")
 def init_command(repo: RepoOption = None) -> None:
     """Scaffold .wave/ here: the incident-response pipeline to customise, a personas folder, and a
     .gitignore entry for run records. Existing files are kept as they are."""

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from wave_sandbox.cli.app import app
 from wave_sandbox.errors import SpecError
 from wave_sandbox.resources import builtin_pipelines_dir
 from wave_sandbox.spec.loader import BUILTIN_ORIGIN, PipelineListing, list_pipelines, repository_folder
+from wave_sandbox.settings import load_ceilings
 from wave_sandbox.spec.personas import load_persona, persona_names
 from wave_sandbox.text_safety import printable_inline
 
@@ -21,7 +21,6 @@ RepoOption = Annotated[
 ]
 
 
-@app.command("list")
 def list_command(repo: RepoOption = None) -> None:
     """Show the pipelines and personas available here, with descriptions and where they come from."""
     repo_folder = repository_folder(repo)
@@ -43,7 +42,7 @@ def pipeline_row(listing: PipelineListing) -> tuple[str, str, str]:
 
 def persona_row(name: str, repo: Path) -> tuple[str, str, str]:
     try:
-        persona = load_persona(name, repo)
+        persona = load_persona(name, repo, load_ceilings())
     except SpecError as error:
         return name, f"(broken: {error.problems[0]})", "[repository]"
     return name, persona.description, f"[{persona.origin}]"

@@ -8,7 +8,6 @@ from typing import Optional
 
 import typer
 
-from wave_sandbox.cli.app import app
 from wave_sandbox.errors import RunNotFoundError
 from wave_sandbox.text_safety import one_printable_line, printable_inline, printable_text
 
@@ -34,7 +33,6 @@ def summarise_exchange(line: str) -> str:
     return f"[{one_printable_line(str(status), 40)}] " + " | ".join(part for part in parts if part)
 
 
-@app.command("logs")
 def logs_command(
     run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
     step: Optional[str] = typer.Argument(None, help="Only this step."),

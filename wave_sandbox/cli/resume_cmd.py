@@ -7,11 +7,9 @@ from typing import Optional
 
 import typer
 
-from wave_sandbox.cli.app import app
-from wave_sandbox.cli.run_cmd import notify
+from wave_sandbox.cli.run_cmd import build_listeners, notify
 
 
-@app.command("resume")
 def resume_command(
     run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
     repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
@@ -24,6 +22,7 @@ def resume_command(
 ) -> None:
     """Re-run a failed or interrupted run, reusing the artifacts of its finished steps."""
     from wave_sandbox.engine.launch import launch_resume
+    from wave_sandbox.sandbox.registry import get_backend
     from wave_sandbox.sandbox.runtimes import check_runtime_name
     from wave_sandbox.settings import SettingFlags, resolve_settings
 
@@ -31,6 +30,7 @@ def resume_command(
     settings = resolve_settings(repo.resolve(), SettingFlags(model=model, runtime=runtime))
     chosen_runtime = check_runtime_name(settings.runtime.value) if runtime else None
     result = launch_resume(
-        run, repo.resolve(), model, keep, json_output, notify, settings.upstream_url.value, chosen_runtime
+        run, repo.resolve(), model, keep, get_backend(), build_listeners(json_output), notify,
+        settings.upstream_url.value, chosen_runtime,
     )
     raise typer.Exit(result.exit_code)

@@ -8,15 +8,24 @@ from typing import Optional
 
 import typer
 
-from wave_sandbox.cli.app import app
 from wave_sandbox.errors import ConfigurationError
 from wave_sandbox.text_safety import printable_text
+
+# The engine, the settings and the displays are imported when a command runs: every other command
+# (and --help) starts without them.
 
 
 def notify(message: str) -> None:
     """Notices and warnings go to stderr, so stdout stays the step lines (or pure JSON); they may
     name repository files and quote agents, so they pass the sanitizer."""
     print(printable_text(message), file=sys.stderr, flush=True)
+
+
+def build_listeners(json_output: bool) -> list:
+    """How the run is shown: one JSON object per event, or the console's step lines."""
+    from wave_sandbox.cli.render import ConsoleRenderer, JsonLinesRenderer
+
+    return [JsonLinesRenderer(sys.stdout) if json_output else ConsoleRenderer(sys.stdout)]
 
 
 def read_input(input_text: Optional[str], input_file: Optional[Path]) -> str:
@@ -52,7 +61,6 @@ def split_names(value: Optional[str]) -> Optional[list[str]]:
     return [name.strip() for name in value.split(",") if name.strip()]
 
 
-@app.command("run")
 def run_command(
     pipeline: str = typer.Argument(..., help="Pipeline name or path to a pipeline YAML file."),
     input_text: Optional[str] = typer.Argument(None, metavar="[INPUT]", help="The input; '-' reads stdin."),
@@ -80,6 +88,7 @@ def run_command(
     """Run PIPELINE with every step in its own container."""
     from wave_sandbox.engine.launch import launch_run
     from wave_sandbox.engine.runner import RunOptions
+    from wave_sandbox.sandbox.registry import get_backend
     from wave_sandbox.settings import SettingFlags, resolve_settings
     from wave_sandbox.sandbox.runtimes import check_runtime_name
 
@@ -99,5 +108,5 @@ def run_command(
         attachments=check_attachments(attach or []),
         runtime=check_runtime_name(settings.runtime.value),
     )
-    result = launch_run(pipeline, repo.resolve(), options, json_output=json_output, notify=notify)
+    result = launch_run(pipeline, repo.resolve(), options, get_backend(), build_listeners(json_output), notify)
     raise typer.Exit(result.exit_code)

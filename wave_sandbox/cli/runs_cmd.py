@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from wave_sandbox.cli.app import app
 from wave_sandbox.text_safety import printable_inline
 
 
@@ -14,7 +13,6 @@ def format_duration(duration_ms: int | None) -> str:
     return "" if duration_ms is None else f"{round(duration_ms / 1000)}s"
 
 
-@app.command("runs")
 def runs_command(repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd).")) -> None:
     """List the runs recorded in this repository."""
     # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.

@@ -7,14 +7,12 @@ from typing import Any
 
 import typer
 
-from wave_sandbox.cli.app import app
 from wave_sandbox.cli.render import format_review_warning, format_tokens
 from wave_sandbox.cli.runs_cmd import format_duration
 from wave_sandbox.text_safety import printable_inline
 from wave_sandbox.workspace.acting_files import ActingFile
 
 
-@app.command("show")
 def show_command(
     run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
     repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),

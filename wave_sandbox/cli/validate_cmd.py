@@ -7,7 +7,6 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from wave_sandbox.cli.app import app
 from wave_sandbox.errors import SpecError
 from wave_sandbox.spec.loader import find_pipeline_file, load_pipeline, repository_folder
 from wave_sandbox.spec.problems import Problem, display_path, sorted_problem_lines
@@ -29,7 +28,6 @@ RepoOption = Annotated[
 ]
 
 
-@app.command("validate")
 def validate_command(pipeline: PipelineArgument, repo: RepoOption = None) -> None:
     """Check a pipeline (and the repository's .wave/config.yaml) against the format and the operator's
     policy: every problem on its own line as FILE:LINE: place: message; exit 2 if any."""

@@ -1,6 +1,7 @@
-"""What one run needs besides its steps: network, firewall, gateway, clone, registry, branch.
+"""What one run needs besides its steps: the backend's run environment, the gateway, clone, branch.
 
-`start()` builds it, `stop()` tears it down (each failure reported, the rest still removed).
+`start()` builds it, `stop()` tears it down (each failure reported, the rest still removed). The
+sandbox backend is given (the CLI chooses it); nothing here knows whether it is Docker.
 """
 
 from __future__ import annotations
@@ -15,10 +16,16 @@ from typing import Any, Callable
 from wave_sandbox.engine.artifacts import OutputFolder
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_execution import StepContext
+from wave_sandbox.errors import WaveSandboxError
+from wave_sandbox.gateway.budgets import Budget
+from wave_sandbox.gateway.server import Gateway
+from wave_sandbox.sandbox.backend import RunEnvironment, SandboxBackend, SandboxHandle, this_process_owner
 from wave_sandbox.workspace.acting_files import ActingFile
 from wave_sandbox.workspace.branch import RunBranch
 from wave_sandbox.workspace.clone import Clone, create_clone, remove_clone
 from wave_sandbox.workspace.repository import uncommitted_changes
+
+logger = logging.getLogger(__name__)
 
 UNPRIVILEGED_CONTAINER_USER = (10001, 10001)
 RUN_MAX_REQUESTS = 2000
@@ -67,34 +74,26 @@ class RunInfrastructure:
         self,
         run_id: str,
         repo: Path,
-        client: Any,
+        backend: SandboxBackend,
         image: str,
         model: ModelSetup,
         output: OutputFolder,
         needs_clone: bool,
         resumed_branch: "ResumedBranch | None" = None,
-        firewall_available: bool = True,
     ):
-        from wave_sandbox.sandbox.cleanup import ResourceRegistry
-        from wave_sandbox.sandbox.docker_sandbox import DockerSandbox
-
         self.run_id = run_id
         self.repo = repo
-        self.client = client
+        self.backend = backend
         self.image = image
         self.model = model
         self.output = output
         self.needs_clone = needs_clone
         self.resumed_branch = resumed_branch
-        self.firewall_available = firewall_available
-        self.registry = ResourceRegistry(client)
-        self.sandbox = DockerSandbox(client, self.registry)
-        self.network = None
-        self.gateway = None
-        self.firewall = None
+        self.environment: RunEnvironment | None = None
+        self.gateway: Gateway | None = None
         self.clone: Clone | None = None
         self.run_branch: RunBranch | None = None
-        self._containers: dict[str, Any] = {}
+        self._containers: dict[str, SandboxHandle] = {}
         self._lock = threading.Lock()
 
     model_description = property(lambda self: self.model.description)
@@ -104,31 +103,18 @@ class RunInfrastructure:
     def start(
         self, record: RunRecord, plan, notify: Callable[[str], None], transcript_caps_mb: tuple[int, int] | None = None
     ) -> None:
-        from wave_sandbox.gateway.budgets import Budget
-        from wave_sandbox.gateway.server import Gateway
-        from wave_sandbox.sandbox.networks import create_run_network
-
         self.output.prepare()
-        self.network = create_run_network(
-            self.client, self.run_id, self.registry, firewall_rules=self.firewall_available
-        )
+        self.environment = self.backend.prepare_run(self.run_id, this_process_owner())
         self.gateway = Gateway(
             self.model.upstream,
-            bind_host=self.network.gateway_ip,
+            bind_host=self.environment.gateway_host,
             run_budget=Budget(max_requests=RUN_MAX_REQUESTS, max_tokens=RUN_MAX_TOKENS),
             **_transcript_caps(transcript_caps_mb),
         )
         self.gateway.start()
-        if self.network.firewalled:
-            self._close_host_ports()
+        self.backend.open_gateway(self.environment, int(self.gateway.base_url.rsplit(":", 1)[1]))
         if self.needs_clone:
             self._prepare_clone(record, notify)
-
-    def _close_host_ports(self) -> None:
-        from wave_sandbox.sandbox import firewall
-
-        port = int(self.gateway.base_url.rsplit(":", 1)[1])
-        self.firewall = firewall.restrict_network_to_gateway(self.network, port, self.run_id)
 
     def _prepare_clone(self, record: RunRecord, notify: Callable[[str], None]) -> None:
         changes = uncommitted_changes(self.repo)
@@ -155,10 +141,10 @@ class RunInfrastructure:
         return StepContext(
             run_id=self.run_id,
             record=record,
-            sandbox=self.sandbox,
+            sandbox=self.backend,
             gateway=self.gateway,
             image=self.image,
-            network=self.network.name,
+            network=self.environment.network,
             user=f"{uid}:{gid}",
             output=self.output,
             keep=options.keep,
@@ -166,12 +152,10 @@ class RunInfrastructure:
             on_container=self._remember_container,
         )
 
-    def step_budget(self, persona) -> Any:
-        from wave_sandbox.gateway.budgets import Budget
-
+    def step_budget(self, persona) -> Budget:
         return Budget(max_requests=persona.max_turns + 5, max_tokens=STEP_TOKENS)
 
-    def _remember_container(self, step_id: str, handle: Any) -> None:
+    def _remember_container(self, step_id: str, handle: SandboxHandle) -> None:
         with self._lock:
             self._containers[step_id] = handle
 
@@ -192,20 +176,19 @@ class RunInfrastructure:
     def kill_running_containers(self) -> None:
         with self._lock:
             handles = list(self._containers.values())
-        for handle in handles:
+        for handle in handles:  # what fails here, the run's teardown removes
             try:
-                self.sandbox.destroy(handle)
-            except Exception as error:  # the next container must still go; stop() removes this one again
-                logger.warning("removing a step container after an interrupt failed: %s", error)
+                self.backend.destroy(handle)
+            except (WaveSandboxError, OSError) as error:
+                logger.warning("killing step %s: %s", handle.step_id, error)
 
     def stop(self, keep: bool) -> list[str]:
         problems: list[str] = []
         if self.gateway is not None:
             _attempt(problems, "stopping the gateway", self.gateway.stop)
-        if self.firewall is not None:
-            _attempt(problems, "removing firewall rules", self.firewall.remove)
+        if self.environment is not None:
+            problems.extend(self.backend.teardown_run(self.environment, keep=keep))
         if not keep:
-            problems.extend(self.registry.remove_all() or [])
             if self.clone is not None:
                 _attempt(problems, "removing the clone", lambda: remove_clone(self.clone))
         return problems

@@ -1,16 +1,18 @@
 """Everything between the CLI's parsed options and a running PipelineRun.
 
-Checks come first and create nothing (pipeline, personas, model, repository, Docker, image), so a
-configuration mistake never leaves a container, network or record behind.
+Checks come first and create nothing (pipeline, personas, model, repository, the backend, image), so
+a configuration mistake never leaves a container, network or record behind. The CLI passes in the
+sandbox backend (Docker, or the fake in tests) and the listeners that display the run.
 """
 
 from __future__ import annotations
 
-import sys
+import os
 from pathlib import Path
 from typing import Callable
 
 from wave_sandbox.engine.artifacts import OutputFolder
+from wave_sandbox.engine.events import RunEvent
 from wave_sandbox.engine.infrastructure import ModelSetup, ResumedBranch, RunInfrastructure
 from wave_sandbox.engine.liveness import RunLease, is_run_alive
 from wave_sandbox.engine.records import RunRecord
@@ -19,18 +21,20 @@ from wave_sandbox.engine.run_ids import new_run_id
 from wave_sandbox.engine.run_lookup import find_run
 from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
 from wave_sandbox.errors import CeilingError, ConfigurationError
+from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
+from wave_sandbox.sandbox.backend import SandboxBackend
+from wave_sandbox.settings import load_ceilings
 from wave_sandbox.spec.loader import LoadedPipeline, find_pipeline_file, load_pipeline
+from wave_sandbox.spec.overrides import overrides_notice
 from wave_sandbox.workspace.repository import is_git_repository
 
 SCRIPTED_MODEL_ID = "scripted"
 DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5"
 
+Listener = Callable[[RunEvent], None]
+
 
 def choose_model(options: RunOptions, cwd: Path, notify: Callable[[str], None]) -> ModelSetup:
-    import os
-
-    from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
-
     choice = parse_model_spec(options.model_spec, cwd, os.environ)
     model_id = SCRIPTED_MODEL_ID if choice.kind == "scripted" else choice.model_id or DEFAULT_ANTHROPIC_MODEL
     refuse_model_outside_policy(model_id)
@@ -43,8 +47,6 @@ def choose_model(options: RunOptions, cwd: Path, notify: Callable[[str], None]) 
 
 def refuse_model_outside_policy(model_id: str) -> None:
     """The model finally chosen (the default included) must be one the operator's policy allows."""
-    from wave_sandbox.settings import load_ceilings
-
     refusal = load_ceilings().model_refusal(model_id)
     if refusal:
         raise CeilingError(refusal)
@@ -52,8 +54,6 @@ def refuse_model_outside_policy(model_id: str) -> None:
 
 def refuse_options_above_ceilings(options: RunOptions) -> None:
     """A resumed run's recorded step timeout must still fit the policy (it may have been lowered)."""
-    from wave_sandbox.settings import load_ceilings
-
     refusal = load_ceilings().above("step_timeout_s", options.step_timeout_s)
     if refusal:
         raise CeilingError(f"the run's recorded step timeout: {refusal}; pass a run within the policy")
@@ -70,8 +70,6 @@ def apply_run_ceilings(options: RunOptions) -> None:
 
 def announce_overrides(loaded: LoadedPipeline, notify: Callable[[str], None]) -> None:
     """Once, before anything starts: which built-ins this repository's files replace."""
-    from wave_sandbox.spec.overrides import overrides_notice
-
     used = [step.persona for step in loaded.pipeline.steps if step.persona]
     notice = overrides_notice(loaded.path, loaded.name, used, loaded.repo)
     if notice:
@@ -92,21 +90,26 @@ def check_repository(loaded: LoadedPipeline, repo: Path, options: RunOptions) ->
     return bool(readwrite)
 
 
-def build_listeners(json_output: bool) -> list:
-    from wave_sandbox.cli.render import ConsoleRenderer, JsonLinesRenderer
-
-    return [JsonLinesRenderer(sys.stdout) if json_output else ConsoleRenderer(sys.stdout)]
-
-
 def launch_run(
-    pipeline: str, repo: Path, options: RunOptions, json_output: bool, notify: Callable[[str], None]
+    pipeline: str,
+    repo: Path,
+    options: RunOptions,
+    backend: SandboxBackend,
+    listeners: list[Listener],
+    notify: Callable[[str], None],
 ) -> RunResult:
-    loaded = load_pipeline(find_pipeline_file(pipeline, repo), repo)
-    return _execute(loaded, repo, options, json_output, notify, new_run_id())
+    loaded = load_pipeline(find_pipeline_file(pipeline, repo), repo, load_ceilings())
+    return _execute(loaded, repo, options, backend, listeners, notify, new_run_id())
 
 
 def launch_resume(
-    run: str, repo: Path, model_spec: str | None, keep: bool, json_output: bool, notify: Callable[[str], None],
+    run: str,
+    repo: Path,
+    model_spec: str | None,
+    keep: bool,
+    backend: SandboxBackend,
+    listeners: list[Listener],
+    notify: Callable[[str], None],
     upstream_url: str | None = None,
     runtime: str | None = None,
 ) -> RunResult:
@@ -119,10 +122,10 @@ def launch_resume(
         raise ConfigurationError(f"run {record.run_id} is still running; wait for it or stop it first")
     if not recorded.pipeline_file:
         raise ConfigurationError(f"run {record.run_id} does not record its pipeline file; start a new run")
-    loaded = load_pipeline(Path(recorded.pipeline_file), repo)
+    loaded = load_pipeline(Path(recorded.pipeline_file), repo, load_ceilings())
     options = resumed_run_options(recorded, model_spec, keep, upstream_url, runtime)
     refuse_options_above_ceilings(options)
-    return _execute(loaded, repo, options, json_output, notify, record.run_id, record)
+    return _execute(loaded, repo, options, backend, listeners, notify, record.run_id, record)
 
 
 def resumed_run_options(
@@ -157,63 +160,48 @@ def _execute(
     loaded: LoadedPipeline,
     repo: Path,
     options: RunOptions,
-    json_output: bool,
+    backend: SandboxBackend,
+    listeners: list[Listener],
     notify: Callable[[str], None],
     run_id: str,
     resumed_record: RunRecord | None = None,
 ) -> RunResult:
-    from wave_sandbox.sandbox.client import docker_client
-    from wave_sandbox.sandbox.images import ensure_agent_image
-
     needs_clone = check_repository(loaded, repo, options)
     apply_run_ceilings(options)
     announce_overrides(loaded, notify)
     model = choose_model(options, Path.cwd(), notify)
-    client = docker_client()
-    options.runtime = choose_runtime(client, options.runtime, notify)
-    firewall_available = check_engine_controls(client, notify)
-    image = ensure_agent_image(client, notify)
-    remove_leftovers_of_dead_runs(client, notify)
+    options.runtime = choose_runtime(backend, options.runtime, notify)
+    warn_about_reduced_controls(backend, notify)
+    image = backend.ensure_image(notify)
+    remove_leftovers_of_dead_runs(backend, notify)
     output = OutputFolder(options.output_dir, repo, options.output_display)
     resumed_branch = resumed_branch_of(resumed_record) if resumed_record else None
     with RunLease(run_id):
-        infrastructure = RunInfrastructure(
-            run_id, repo, client, image, model, output, needs_clone, resumed_branch, firewall_available
-        )
-        run = PipelineRun(
-            loaded, loaded.personas, options, infrastructure, build_listeners(json_output), notify, resumed_record
-        )
+        infrastructure = RunInfrastructure(run_id, repo, backend, image, model, output, needs_clone, resumed_branch)
+        run = PipelineRun(loaded, loaded.personas, options, infrastructure, listeners, notify, resumed_record)
         return run.execute()
 
 
-def choose_runtime(client, runtime: str | None, notify: Callable[[str], None]) -> str:
+def choose_runtime(backend: SandboxBackend, runtime: str | None, notify: Callable[[str], None]) -> str | None:
     """The runtime every step runs under (recorded, so that resume reuses it); refused when the engine lacks it."""
-    from wave_sandbox.sandbox.runtimes import GVISOR, check_runtime_available
-
-    chosen = check_runtime_available(client, runtime)
-    if chosen == GVISOR:
+    chosen = backend.check_runtime(runtime)
+    if chosen == "runsc":
         notify("notice: steps run under gVisor (runsc): a user-space kernel between each agent and the host")
     return chosen
 
 
-def check_engine_controls(client, notify: Callable[[str], None]) -> bool:
-    """Warn once when the engine cannot give every control; return whether host firewall rules work."""
-    from wave_sandbox.sandbox.controls import engine_facts, host_firewall_unavailable_reason, missing_controls
-
-    facts = engine_facts(client)
-    missing = missing_controls(facts)
+def warn_about_reduced_controls(backend: SandboxBackend, notify: Callable[[str], None]) -> None:
+    """Once per run, when the backend cannot give every control (SECURITY.md)."""
+    missing = backend.capabilities().reduced_controls
     if missing:
         notify(
             f"warning: this engine cannot give every sandbox control: {'; '.join(missing)}. "
             "See `wave-sandbox doctor` and SECURITY.md"
         )
-    return host_firewall_unavailable_reason(facts) is None
 
 
-def remove_leftovers_of_dead_runs(client, notify: Callable[[str], None]) -> None:
+def remove_leftovers_of_dead_runs(backend: SandboxBackend, notify: Callable[[str], None]) -> None:
     """The third cleanup net, cast on every start: what crashed runs left, never a live run's."""
-    from wave_sandbox.sandbox.cleanup import remove_labelled_resources
-
-    report = remove_labelled_resources(client)  # alive = its owner process (pid + start time) still runs
+    report = backend.clean_dead_runs()  # alive = its owner process (pid + start time) still runs
     if report.removed_anything:
         notify(f"notice: cleaned up after earlier crashed runs: {report.summary()}")

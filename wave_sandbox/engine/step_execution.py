@@ -26,7 +26,7 @@ from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_description import StepDescription
 from wave_sandbox.engine.step_prompt import InjectedArtifact, build_retry_prompt
 from wave_sandbox.errors import SandboxError
-from wave_sandbox.sandbox.contract import CollectedFile, ContainerSpec, ExecResult, Sandbox, SandboxHandle
+from wave_sandbox.sandbox.backend import CollectedFile, ContainerSpec, ExecResult, Sandbox, SandboxHandle
 from wave_sandbox.spec.personas import PersonaLimits
 from wave_sandbox.text_safety import one_printable_line
 

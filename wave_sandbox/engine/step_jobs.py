@@ -141,7 +141,7 @@ def build_step_job(
         outputs=outputs,
         limits=persona.limits,
         contracts=contracts,
-        clone_ceiling=_clone_ceiling(clone, mounts, _held_under(limits.clone_mb, settings.clone_ceiling_mb)),
+        clone_ceiling=_clone_ceiling(clone, mounts, _held_under(persona.limits.clone_mb, settings.clone_ceiling_mb)),
     )
 
 

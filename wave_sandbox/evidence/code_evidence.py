@@ -4,7 +4,6 @@ or a file naming the symptom's endpoint."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from wave_sandbox.evidence import changes
 from wave_sandbox.evidence.changes import HistoryRange
@@ -12,9 +11,7 @@ from wave_sandbox.evidence.clues import ErrorClues, TracedFunction
 from wave_sandbox.evidence.file_kinds import file_kind
 from wave_sandbox.evidence.extents import function_extent
 from wave_sandbox.evidence.gitrepo import GitRepository
-
-if TYPE_CHECKING:
-    from wave_sandbox.evidence.suspects import Suspect
+from wave_sandbox.evidence.suspect import Suspect
 
 __all__ = ["credit_code_evidence"]
 

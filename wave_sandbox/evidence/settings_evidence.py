@@ -4,15 +4,12 @@ configuration whose words are the errors' words or whose new value the error mes
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from wave_sandbox.evidence import changes
 from wave_sandbox.evidence.clues import ErrorClues, words_of
 from wave_sandbox.evidence.file_kinds import dependency_bumps, file_kind
 from wave_sandbox.evidence.gitrepo import GitRepository
-
-if TYPE_CHECKING:
-    from wave_sandbox.evidence.suspects import Suspect
+from wave_sandbox.evidence.suspect import Suspect
 
 __all__ = ["credit_settings_evidence"]
 

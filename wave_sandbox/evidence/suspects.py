@@ -12,7 +12,6 @@ recent commit that explains nothing stays below an older one that changed the fa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from wave_sandbox.evidence.changes import CommitChange, HistoryRange
 from wave_sandbox.evidence.clues import ErrorClues
@@ -21,6 +20,7 @@ from wave_sandbox.evidence.file_kinds import file_kind
 from wave_sandbox.evidence.gitrepo import GitRepository
 from wave_sandbox.evidence.logs import DeployMention
 from wave_sandbox.evidence.settings_evidence import credit_settings_evidence
+from wave_sandbox.evidence.suspect import Reason, Suspect
 
 __all__ = ["Reason", "Suspect", "rank_suspects"]
 
@@ -38,44 +38,6 @@ CONFIG_ONSET_MARGIN = 0.25
 CONFIG_ONLY_KINDS = {"config", "dependency"}
 # Evidence that a commit changed the failing code itself (or its settings): config alignment does not outrank it.
 DIRECT_EVIDENCE = {"function", "line", "error-text", "config-match", "dependency-match"}
-
-
-@dataclass
-class Reason:
-    """One reason a commit is suspected: its weight, its words, whether it explains the errors."""
-
-    weight: float
-    text: str
-    explains: bool = False
-    kind: str = "hint"
-
-
-@dataclass
-class Suspect:
-    """A commit of the window and the reasons it is suspected; its score is their sum."""
-
-    change: CommitChange
-    reasons: list[Reason] = field(default_factory=list)
-    paths_with_changed_frames: set[str] = field(default_factory=set)
-    evidence_factor: float = 1.0
-    """Scales the evidence of a commit from before the requested window (see OUTSIDE_WINDOW_FACTOR)."""
-
-    @property
-    def score(self) -> float:
-        return round(sum(reason.weight for reason in self.reasons), 2)
-
-    @property
-    def explains(self) -> bool:
-        return any(reason.explains for reason in self.reasons)
-
-    @property
-    def explanation(self) -> float:
-        """The weight of the reasons that explain the errors (not timing or size)."""
-        return sum(reason.weight for reason in self.reasons if reason.explains)
-
-    def add(self, weight: float, text: str, explains: bool = False, kind: str = "hint") -> None:
-        factor = self.evidence_factor if explains else 1.0
-        self.reasons.append(Reason(round(weight * factor, 2), text, explains, kind))
 
 
 def rank_suspects(

@@ -13,14 +13,17 @@ import logging
 import socket
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from wave_sandbox.gateway.connections import BufferedRequest
 from wave_sandbox.gateway.tokens import presented_token
 from wave_sandbox.gateway.upstream import UpstreamResponse, error_response
 
-if TYPE_CHECKING:
-    from wave_sandbox.gateway.server import Gateway
+
+class Gateway(Protocol):
+    """What the handler asks of ``server.Gateway`` (named here, so this module does not import it)."""
+
+    def handle_post(self, handler: GatewayRequestHandler) -> None: ...
 
 __all__ = ["GatewayRequestHandler", "serve_buffered_request"]
 

@@ -22,6 +22,7 @@ import docker.errors
 
 from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox import firewall
+from wave_sandbox.sandbox.backend import CleanupReport
 from wave_sandbox.sandbox.labels import OWNER_LABEL, RUN_LABEL
 from wave_sandbox.sandbox.owner import owner_is_alive
 from wave_sandbox.sandbox.removal import (
@@ -142,34 +143,6 @@ def _signals_deferred() -> Iterator[None]:
             signal.signal(sig, handler)
         for number in received[:1]:
             signal.raise_signal(number)
-
-
-@dataclass
-class CleanupReport:
-    """What ``remove_labelled_resources`` removed, spared and failed to remove."""
-
-    containers: list[str] = field(default_factory=list)
-    networks: list[str] = field(default_factory=list)
-    volumes: list[str] = field(default_factory=list)
-    firewall_rules: int = 0
-    spared_runs: list[str] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-
-    @property
-    def removed_anything(self) -> bool:
-        return bool(self.containers or self.networks or self.volumes or self.firewall_rules)
-
-    def summary(self) -> str:
-        """One line for the user."""
-        line = (
-            f"removed {len(self.containers)} containers, {len(self.networks)} networks, "
-            f"{len(self.volumes)} volumes, {self.firewall_rules} firewall rules"
-        )
-        if self.spared_runs:
-            line += f"; spared {len(self.spared_runs)} live runs ({', '.join(sorted(self.spared_runs))})"
-        if self.failures:
-            line += f"; {len(self.failures)} failures"
-        return line
 
 
 @dataclass

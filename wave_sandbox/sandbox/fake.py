@@ -9,9 +9,15 @@ What it keeps of the contract: /workspace (the working directory) is a fresh tem
 ``workspace_dirs`` made; each argument of an exec'd command that names /workspace, /home/wave or a
 mount target (``/workspace/out.txt``, also inside ``sh -c`` text) is rewritten to the host folder;
 ``python3``/``python`` as the command run this interpreter; the environment is the spec's (container
-paths in values rewritten too) with the host's PATH and a temp folder as HOME; a timeout kills the command's process group and the "container"
+paths in values rewritten too) with the host's PATH and a temp folder as HOME; a small read-only
+file mount (a step file) is shown as a copy with its container paths rewritten the same way; a timeout kills the command's process group and the "container"
 (later execs raise SandboxError); collection kills the process groups of its commands first (a
 process that left its group survives) and applies the same refusals as the Docker sandbox.
+
+``FakeBackend`` adds the run-level lifecycle of the backend interface: a run's "network" is none
+(steps reach the host's loopback, where the gateway binds), ``open_gateway`` only records the port,
+``teardown_run`` destroys the run's sandboxes, and ``clean_dead_runs`` removes the folders (under
+``base_dir``) of sandboxes whose owner process is gone, as Docker's labels allow.
 """
 
 from __future__ import annotations
@@ -30,8 +36,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wave_sandbox.errors import SandboxError
+from wave_sandbox.errors import ConfigurationError, SandboxError
 from wave_sandbox.sandbox import collection
+from wave_sandbox.sandbox.backend import BackendCapabilities, CleanupReport, Notify, RunEnvironment
+from wave_sandbox.sandbox.owner import current_owner, owner_is_alive
 from wave_sandbox.sandbox.contract import (
     HOME_DIR,
     WORKSPACE_DIR,
@@ -44,6 +52,11 @@ from wave_sandbox.sandbox.contract import (
 )
 
 _EXIT_CODE_WHEN_KILLED = 137
+_ROOT_PREFIX = "wave-sandbox-fake-"
+_REWRITTEN_MAX_BYTES = 1024 * 1024
+_OWNER_FILE = "owner"
+FAKE_IMAGE = "fake-image"
+LOOPBACK = "127.0.0.1"
 
 
 @dataclass
@@ -70,7 +83,7 @@ class FakeSandbox:
     def create(self, spec: ContainerSpec) -> SandboxHandle:
         """Make the temp workspace and home (and ``workspace_dirs``)."""
         workspace_dirs = [workspace_relative_parts(folder) for folder in spec.workspace_dirs]
-        root = Path(tempfile.mkdtemp(prefix=f"wave-sandbox-fake-{spec.step_id[:20]}-", dir=self.base_dir))
+        root = Path(tempfile.mkdtemp(prefix=f"{_ROOT_PREFIX}{spec.step_id[:20]}-", dir=self.base_dir))
         for folder in ("workspace", "home", *("workspace/" + "/".join(parts) for parts in workspace_dirs)):
             (root / folder).mkdir(parents=True, exist_ok=True)
         path_map = [(m.target.rstrip("/"), Path(m.source)) for m in spec.mounts]
@@ -78,6 +91,7 @@ class FakeSandbox:
         path_map.sort(key=lambda item: len(item[0]), reverse=True)  # longest container path wins
         container_id = f"fake-{uuid.uuid4().hex[:12]}"
         container = _FakeContainer(root, path_map, {})
+        self._show_rewritten_copies(container, spec)
         # The spec's HOME and PATH are the container's; here they must be the host's.
         container.environment = {
             **{name: self._rewrite(container, value) for name, value in spec.environment.items()},
@@ -85,6 +99,7 @@ class FakeSandbox:
             "HOME": str(root / "home"),
         }
         self._containers[container_id] = container
+        (root / _OWNER_FILE).write_text(f"{spec.run_id}\n{self._owner_of(spec.run_id)}\n")
         return SandboxHandle(spec.run_id, spec.step_id, container_id, container_id, None, spec)
 
     def exec(self, handle: SandboxHandle, argv: list[str], timeout_s: float) -> ExecResult:
@@ -143,6 +158,27 @@ class FakeSandbox:
             self._kill(container)
             shutil.rmtree(container.root, ignore_errors=True)
 
+    def _owner_of(self, run_id: str) -> str:
+        return current_owner()
+
+    def _show_rewritten_copies(self, container: _FakeContainer, spec: ContainerSpec) -> None:
+        """Show each small read-only file mount as a copy with its container paths rewritten (as in
+        argv and the environment), so a step file naming /workspace works on the host."""
+        copies = container.root / "mounted-files"
+        for number, mount in enumerate(spec.mounts):
+            source = Path(mount.source)
+            if not mount.read_only or not source.is_file() or source.stat().st_size > _REWRITTEN_MAX_BYTES:
+                continue
+            try:
+                text = source.read_text(encoding="utf-8")
+            except (UnicodeDecodeError, OSError):
+                continue
+            copies.mkdir(exist_ok=True)
+            copy = copies / f"{number}-{source.name}"
+            copy.write_text(self._rewrite(container, text), encoding="utf-8")
+            target = mount.target.rstrip("/")
+            container.path_map = [(path, copy if path == target else host) for path, host in container.path_map]
+
     def _running(self, handle: SandboxHandle) -> _FakeContainer:
         container = self._containers.get(handle.container_id)
         if container is None or not container.running:
@@ -179,6 +215,85 @@ class FakeSandbox:
         if _has_link_on_the_way(container.workspace, target):
             return collection.refused(path, collection.REFUSED_PARENT_LINK)
         return _read_regular_file(path, target, max_bytes)
+
+
+class FakeBackend(FakeSandbox):
+    """The backend interface without Docker: FakeSandbox plus a run lifecycle (module docstring)."""
+
+    name = "fake"
+
+    def __init__(self, base_dir: Path | None = None, python_executable: str = sys.executable):
+        super().__init__(base_dir, python_executable)
+        self.runs: dict[str, RunEnvironment] = {}
+        self.gateway_ports: dict[str, int] = {}
+
+    def capabilities(self) -> BackendCapabilities:
+        return BackendCapabilities(
+            engine="fake (host processes, no isolation)",
+            runtimes=[],
+            host_firewall=False,
+            reduced_controls=["isolation: the fake runs steps as host processes; every control is absent"],
+            images_present=True,
+            image_detail=f"{FAKE_IMAGE} (the fake needs no image)",
+        )
+
+    def check_runtime(self, runtime: str | None) -> str | None:
+        if runtime not in (None, "runc"):  # the fake's "runtime" is the host itself
+            raise ConfigurationError(f"--runtime {runtime}: the fake backend runs steps as host processes only")
+        return None
+
+    def try_runtime(self, runtime: str) -> tuple[bool, str]:
+        return False, "the fake backend has no container runtime"
+
+    def ensure_image(self, notify: Notify) -> str:
+        return FAKE_IMAGE
+
+    def prepare_run(self, run_id: str, owner: str) -> RunEnvironment:
+        env = RunEnvironment(run_id, owner, gateway_host=LOOPBACK, network=None, firewalled=False)
+        self.runs[run_id] = env
+        return env
+
+    def open_gateway(self, env: RunEnvironment, port: int) -> None:
+        if env.run_id not in self.runs:
+            raise ValueError(f"run {env.run_id} was not prepared by this backend")
+        self.gateway_ports[env.run_id] = port
+
+    def teardown_run(self, env: RunEnvironment, keep: bool = False) -> list[str]:
+        self.gateway_ports.pop(env.run_id, None)
+        if keep:
+            return []
+        for container_id, container in list(self._containers.items()):
+            if _run_of(container.root) == env.run_id:
+                self.destroy(SandboxHandle(env.run_id, "", container_id, container_id, None, None))
+        self.runs.pop(env.run_id, None)
+        return []
+
+    def clean_dead_runs(self) -> CleanupReport:
+        """Remove the sandbox folders under ``base_dir`` whose owner process is gone."""
+        report = CleanupReport()
+        base = Path(self.base_dir or tempfile.gettempdir())
+        for root in sorted(base.glob(_ROOT_PREFIX + "*")):
+            owner_file = root / _OWNER_FILE
+            if not owner_file.is_file():
+                continue
+            run_id, _, owner = owner_file.read_text().partition("\n")
+            if owner_is_alive(owner.strip()):
+                report.spared_runs += [run_id] if run_id not in report.spared_runs else []
+                continue
+            shutil.rmtree(root, ignore_errors=True)
+            report.containers.append(root.name)
+        return report
+
+    def _owner_of(self, run_id: str) -> str:
+        env = self.runs.get(run_id)
+        return env.owner if env is not None else current_owner()
+
+
+def _run_of(root: Path) -> str:
+    try:
+        return (root / _OWNER_FILE).read_text().partition("\n")[0]
+    except OSError:
+        return ""
 
 
 def _has_link_on_the_way(workspace: Path, target: Path) -> bool:

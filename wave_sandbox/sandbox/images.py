@@ -24,7 +24,7 @@ import requests
 
 from wave_sandbox.errors import ImageBuildError
 from wave_sandbox.resources import PACKAGE_DIR, agent_image_dir
-from wave_sandbox.sandbox.base_image import ensure_base_image, image_exists
+from wave_sandbox.sandbox.base_image import ensure_base_image, find_local_base_image, image_exists
 from wave_sandbox.sandbox.base_platform import detect_base_platform
 from wave_sandbox.sandbox.wheels import ensure_anthropic_wheels, installed_anthropic_version
 
@@ -35,6 +35,7 @@ __all__ = [
     "agent_image_hash",
     "build_agent_image",
     "ensure_agent_image",
+    "image_status",
     "read_agent_image_recipe",
 ]
 
@@ -116,6 +117,19 @@ def ensure_agent_image(client: docker.DockerClient, notify: Notify) -> str:
         return recipe.tag
     notify(f"Building the agent image {recipe.tag} (missing or out of date; this takes a minute)")
     return _build_agent_image(client, recipe, notify, use_layer_cache=True)
+
+
+def image_status(client: docker.DockerClient) -> tuple[bool, str, str | None]:
+    """Whether the current agent image exists, one line saying which it is or how to build it, and
+    its tag when it exists. Looks only (no pull, no build).
+    """
+    base = find_local_base_image(client)
+    if base is None:
+        return False, "no base image yet; `wave-sandbox images build` makes one (a minute or two)", None
+    tag = read_agent_image_recipe(client, base).tag
+    if not image_exists(client, tag):
+        return False, f"{tag} not built yet; `wave-sandbox images build` (or the first run) builds it", None
+    return True, f"{tag} is built", tag
 
 
 def build_agent_image(client: docker.DockerClient, notify: Notify, force: bool = False) -> str:

@@ -8,17 +8,27 @@ ceiling is one problem at the line that sets it, naming the value, the ceiling a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from wave_sandbox.spec.problems import Problem, ProblemCollector, describe_path, display_path
 from wave_sandbox.spec.yaml_loader import Path_, YamlSyntaxError, parse_yaml
 
 if TYPE_CHECKING:
-    from wave_sandbox.settings.ceilings import Ceilings
     from wave_sandbox.spec.personas import PersonaFiles, PersonaSettings
     from wave_sandbox.spec.validation import IndexedStep
 
 PERSONA_LIMITS = ("memory_mb", "cpus", "pids", "workspace_mb")
+
+
+class Ceilings(Protocol):
+    """What spec asks of the operator's ceilings (``settings.Ceilings``; callers pass
+    ``settings.load_ceilings()``, so spec never imports settings, which reads files with spec's YAML loader)."""
+
+    def above(self, name: str, value: float, shown_value: str | None = None) -> str | None: ...
+
+    def model_refusal(self, model_id: str) -> str | None: ...
+
+    def tool_refusal(self, tool: str) -> str | None: ...
 
 
 def add_step_ceiling_problems(steps: list[IndexedStep], collector: ProblemCollector, ceilings: Ceilings) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
 from wave_sandbox.errors import ConfigurationError, PipelineNotFoundError, SpecError
 from wave_sandbox.resources import builtin_pipelines_dir
-from wave_sandbox.spec.ceiling_checks import add_step_ceiling_problems
+from wave_sandbox.spec.ceiling_checks import Ceilings, add_step_ceiling_problems
 from wave_sandbox.spec.models import Pipeline, Step
 from wave_sandbox.spec.personas import Persona, load_persona_collecting, persona_names
 from wave_sandbox.spec.problems import Problem, ProblemCollector, display_path, raise_if_problems
@@ -24,8 +24,6 @@ from wave_sandbox.spec.unsupported import add_unsupported_problems
 from wave_sandbox.spec.validation import IndexedStep, SemanticCheck, check_semantics
 from wave_sandbox.spec.yaml_loader import YamlDocument, YamlSyntaxError, parse_yaml
 
-if TYPE_CHECKING:  # settings imports spec's YAML loader; spec reads the ceilings only when called
-    from wave_sandbox.settings.ceilings import Ceilings
 
 PIPELINE_SUFFIXES = (".yaml", ".yml")
 BUILTIN_ORIGIN = "built-in"
@@ -127,15 +125,14 @@ def repository_folder(repo: Path | None) -> Path:
     return folder.absolute()
 
 
-def load_pipeline(path: Path, repo: Path, ceilings: Ceilings | None = None) -> LoadedPipeline:
+def load_pipeline(path: Path, repo: Path, ceilings: Ceilings) -> LoadedPipeline:
     """Parse and check the pipeline at `path` for `repo`, within the operator's ceilings (the active
-    policy unless `ceilings` is given); SpecError carries every problem."""
+    policy: `settings.load_ceilings()`); SpecError carries every problem."""
     repo = repository_folder(repo)
     document = _parse_pipeline_file(path)
     collector = ProblemCollector(display_path(path), document)
     pipeline = _check_schema(document, collector)
     persona_problems: list[Problem] = []
-    ceilings = ceilings or _active_ceilings()
     personas = _check_steps(
         document, collector, repo, pipeline, persona_problems, path.parent.absolute(), ceilings
     )
@@ -246,9 +243,3 @@ def _load_step_personas(
             if persona is not None:
                 personas[name] = persona
     return personas
-
-
-def _active_ceilings() -> Ceilings:
-    from wave_sandbox.settings.ceilings import load_ceilings
-
-    return load_ceilings()

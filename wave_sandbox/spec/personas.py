@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wave_sandbox.errors import PersonaNotFoundError, SpecError
 from wave_sandbox.resources import builtin_personas_dir
-from wave_sandbox.spec.ceiling_checks import persona_ceiling_problems
+from wave_sandbox.spec.ceiling_checks import Ceilings, persona_ceiling_problems
 from wave_sandbox.spec.models import Step
 from wave_sandbox.spec.problems import Problem, ProblemCollector, display_path, raise_if_problems
 from wave_sandbox.spec.schema_errors import add_schema_problems
 from wave_sandbox.spec.tool_names import WAVE_TOOL_TO_AGENT_TOOL
 from wave_sandbox.spec.yaml_loader import YamlDocument, YamlSyntaxError, parse_yaml
 
-if TYPE_CHECKING:  # settings imports spec's YAML loader; spec reads the ceilings only when called
-    from wave_sandbox.settings.ceilings import Ceilings
 
 REPO_PERSONAS_DIR = Path(".wave") / "personas"
 PERSONA_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -100,14 +98,14 @@ def persona_names(repo: Path) -> list[str]:
     return sorted(names)
 
 
-def list_personas(repo: Path) -> list[Persona]:
+def list_personas(repo: Path, ceilings: Ceilings) -> list[Persona]:
     """Every persona available in `repo`, loaded (SpecError when one of them is broken)."""
-    return [load_persona(name, repo) for name in persona_names(repo)]
+    return [load_persona(name, repo, ceilings) for name in persona_names(repo)]
 
 
-def load_persona(name: str, repo: Path, ceilings: Ceilings | None = None) -> Persona:
+def load_persona(name: str, repo: Path, ceilings: Ceilings) -> Persona:
     """The persona `name` with the repository's overrides (PersonaNotFoundError, SpecError), within
-    the operator's ceilings (the active policy unless `ceilings` is given)."""
+    the operator's ceilings (the active policy: `settings.load_ceilings()`)."""
     problems: list[Problem] = []
     persona = load_persona_collecting(name, repo, problems, ceilings)
     raise_if_problems(problems)
@@ -116,7 +114,7 @@ def load_persona(name: str, repo: Path, ceilings: Ceilings | None = None) -> Per
 
 
 def load_persona_collecting(
-    name: str, repo: Path, problems: list[Problem], ceilings: Ceilings | None = None
+    name: str, repo: Path, problems: list[Problem], ceilings: Ceilings
 ) -> Persona | None:
     """Like `load_persona`, but appends problems in its files to `problems` instead of raising
     SpecError (returns None then), so a pipeline check can report them with its own."""
@@ -127,7 +125,7 @@ def load_persona_collecting(
     _refuse_files_leaving_the_repository(files, problems)
     settings = _load_settings(files, problems)
     if len(problems) == found_before:
-        problems.extend(persona_ceiling_problems(files, settings, ceilings or _active_ceilings()))
+        problems.extend(persona_ceiling_problems(files, settings, ceilings))
     prompt = _read_prompt(files.prompt_file(), problems)
     if len(problems) > found_before:
         return None
@@ -258,9 +256,3 @@ def _read_prompt(path: Path | None, problems: list[Problem]) -> str:
     if not prompt:
         problems.append(Problem(display_path(path), 1, "persona prompt is empty"))
     return prompt
-
-
-def _active_ceilings() -> Ceilings:
-    from wave_sandbox.settings.ceilings import load_ceilings
-
-    return load_ceilings()

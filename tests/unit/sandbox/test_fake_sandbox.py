@@ -46,3 +46,18 @@ def test_python_runs_as_this_interpreter(tmp_path):
     finally:
         sandbox.destroy(handle)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_small_read_only_file_mount_shows_its_container_paths_rewritten(tmp_path):
+    (tmp_path / "step.json").write_text('{"workdir": "/workspace", "out": "/workspace/output/a.md"}')
+    sandbox = FakeSandbox(base_dir=tmp_path)
+    handle = sandbox.create(
+        ContainerSpec("r", "s", "img", None, "1:1", {}, mounts=[BindMount(tmp_path / "step.json", "/wave/step.json")])
+    )
+    try:
+        shown = sandbox.exec(handle, ["cat", "/wave/step.json"], 10).stdout.decode()
+        workspace = str(sandbox._containers[handle.container_id].workspace)
+        assert shown == f'{{"workdir": "{workspace}", "out": "{workspace}/output/a.md"}}'
+        assert (tmp_path / "step.json").read_text().startswith('{"workdir": "/workspace"'), "the host file is untouched"
+    finally:
+        sandbox.destroy(handle)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from wave_sandbox.errors import SpecError
+from wave_sandbox.settings import combine_policies
 from wave_sandbox.spec.loader import load_pipeline
+
+CEILINGS = combine_policies([])  # the built-in ceilings, as with no policy file
 
 BASE = """\
 kind: WavePipeline
@@ -67,7 +70,7 @@ def write_pipeline(repo: Path, text: str, name: str = "p.yaml") -> Path:
 def problems_in(repo: Path, text: str) -> list[str]:
     """Every problem `load_pipeline` reports for `text`, or [] when it loads."""
     try:
-        load_pipeline(write_pipeline(repo, text), repo)
+        load_pipeline(write_pipeline(repo, text), repo, CEILINGS)
     except SpecError as error:
         return error.problems
     return []

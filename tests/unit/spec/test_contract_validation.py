@@ -7,8 +7,11 @@ import pytest
 
 from wave_sandbox.resources import builtin_pipelines_dir
 from wave_sandbox.spec.loader import load_pipeline
+from wave_sandbox.settings import combine_policies
 
 from .helpers import line_of, problems_in, variant, write_pipeline
+
+CEILINGS = combine_policies([])  # the built-in ceilings, as with no policy file
 
 AFTER_TRIAGE_ARTIFACT = "        type: json\n"
 
@@ -35,7 +38,7 @@ def put_schema(folder, schema=None, name="schemas/triage.schema.json"):
 
 def test_a_json_schema_contract_with_its_schema_beside_the_pipeline_loads(repo):
     put_schema(repo)
-    loaded = load_pipeline(write_pipeline(repo, with_triage_handover(JSON_CONTRACT)), repo)
+    loaded = load_pipeline(write_pipeline(repo, with_triage_handover(JSON_CONTRACT)), repo, CEILINGS)
     [contract] = loaded.pipeline.steps[0].handover.effective_contracts()
     assert (contract.type, contract.source, contract.schema_path) == ("json_schema", "output/triage.json",
                                                                       "schemas/triage.schema.json")
@@ -47,7 +50,7 @@ def test_the_schema_is_also_found_in_the_repository_as_wave_keeps_it(repo):
     pipelines = repo / ".wave" / "pipelines"
     pipelines.mkdir(parents=True)
     text = with_triage_handover(JSON_CONTRACT.replace("schemas/triage.schema.json", ".wave/contracts/triage.schema.json"))
-    assert load_pipeline(write_pipeline(pipelines, text), repo).pipeline.steps[0].handover is not None
+    assert load_pipeline(write_pipeline(pipelines, text), repo, CEILINGS).pipeline.steps[0].handover is not None
 
 
 def test_a_missing_schema_file_is_reported_at_schema_path(repo):
@@ -131,7 +134,7 @@ def test_unknown_contract_keys_are_errors(repo):
 
 
 def test_the_built_in_incident_response_carries_a_contract_on_every_step(repo):
-    loaded = load_pipeline(builtin_pipelines_dir() / "incident-response.yaml", repo)
+    loaded = load_pipeline(builtin_pipelines_dir() / "incident-response.yaml", repo, CEILINGS)
     kinds = {step.id: [c.type for c in step.handover.effective_contracts()] for step in loaded.pipeline.steps}
     assert kinds == {"triage": ["json_schema"], "investigate": ["markdown_sections"],
                      "root-cause": ["markdown_sections"], "remediate": ["non_empty_file"],

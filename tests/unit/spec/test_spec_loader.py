@@ -9,8 +9,11 @@ from wave_sandbox.errors import ConfigurationError, PipelineNotFoundError
 from wave_sandbox.resources import builtin_pipelines_dir
 from wave_sandbox.spec.loader import find_pipeline_file, list_pipelines, load_pipeline, repository_folder
 from wave_sandbox.spec.yaml_loader import parse_yaml
+from wave_sandbox.settings import combine_policies
 
 from .helpers import BASE, variant
+
+CEILINGS = combine_policies([])  # the built-in ceilings, as with no policy file
 
 SEED = Path("/work/shared/seed/incident-response.md")  # the user's request; absent outside the workshop
 SEED_YAML_COPY = Path(__file__).parent / "seed" / "incident-response.seed.yaml"
@@ -61,7 +64,7 @@ def test_unknown_name_says_where_it_looked_and_what_exists(repo):
 
 
 def test_the_pipeline_name_is_its_metadata_name_not_its_file_name(repo):
-    loaded = load_pipeline(put(repo, "other-file-name.yaml"), repo)
+    loaded = load_pipeline(put(repo, "other-file-name.yaml"), repo, CEILINGS)
     assert loaded.name == "sample"
     assert [step.id for step in loaded.pipeline.steps] == ["triage", "investigate"]
     assert set(loaded.personas) == {"navigator", "auditor"}
@@ -70,7 +73,7 @@ def test_the_pipeline_name_is_its_metadata_name_not_its_file_name(repo):
 def test_prompt_template_reads_inline_source_or_the_file(repo):
     put(repo, "prompts/investigate.md", "Investigate {{ input }} carefully\n")
     text = variant('      source: "Investigate"\n', "      source_path: prompts/investigate.md\n")
-    loaded = load_pipeline(put(repo, "p.yaml", text), repo)
+    loaded = load_pipeline(put(repo, "p.yaml", text), repo, CEILINGS)
     triage, investigate = loaded.pipeline.steps
     assert loaded.prompt_template(triage) == "Triage {{ input }}"
     assert loaded.prompt_template(investigate) == "Investigate {{ input }} carefully\n"
@@ -80,7 +83,7 @@ def test_missing_repository_folder_is_a_configuration_error(repo):
     with pytest.raises(ConfigurationError, match="does not exist"):
         repository_folder(repo / "nowhere")
     with pytest.raises(ConfigurationError):
-        load_pipeline(builtin_pipelines_dir() / "incident-response.yaml", repo / "nowhere")
+        load_pipeline(builtin_pipelines_dir() / "incident-response.yaml", repo / "nowhere", CEILINGS)
     assert repository_folder(None) == repo
 
 
@@ -133,7 +136,7 @@ def test_built_in_incident_response_is_the_seed_plus_contracts_only():
 def test_the_seed_copy_without_contracts_still_validates(repo):
     copy = repo / "seed.yaml"
     copy.write_bytes(SEED_YAML_COPY.read_bytes())
-    loaded = load_pipeline(copy, repo)
+    loaded = load_pipeline(copy, repo, CEILINGS)
     assert loaded.name == "incident-response" and len(loaded.pipeline.steps) == 5
     assert all(step.handover is None for step in loaded.pipeline.steps)
 
@@ -148,12 +151,12 @@ def test_built_in_incident_triage_is_the_triage_step_alone():
 
 @pytest.mark.parametrize("name, steps", [("incident-response", 5), ("incident-triage", 1)])
 def test_built_ins_validate_against_an_empty_repository(repo, name, steps):
-    loaded = load_pipeline(find_pipeline_file(name, repo), repo)
+    loaded = load_pipeline(find_pipeline_file(name, repo), repo, CEILINGS)
     assert loaded.name == name and len(loaded.pipeline.steps) == steps
 
 
 def test_seed_pipeline_shape():
-    loaded = load_pipeline(builtin_pipelines_dir() / "incident-response.yaml", Path.cwd())
+    loaded = load_pipeline(builtin_pipelines_dir() / "incident-response.yaml", Path.cwd(), CEILINGS)
     steps = {step.id: step for step in loaded.pipeline.steps}
     assert [s.persona for s in steps.values()] == ["navigator", "auditor", "philosopher", "craftsman", "summarizer"]
     assert [s.id for s in steps.values() if s.is_readwrite] == ["remediate"]

@@ -2,8 +2,11 @@
 
 from wave_sandbox.spec.loader import load_pipeline
 from wave_sandbox.spec.models import Exec, Memory, Mount, OutputArtifact, Step
+from wave_sandbox.settings import combine_policies
 
 from .helpers import BASE, line_of, problems_in, variant, write_pipeline
+
+CEILINGS = combine_policies([])  # the built-in ceilings, as with no policy file
 
 
 def test_unknown_step_key_names_file_line_step_and_place(repo):
@@ -173,7 +176,7 @@ def test_defaults_of_exec_memory_mount_and_artifacts():
 
 def test_readwrite_mount_makes_the_step_readwrite(repo):
     text = variant("mode: readonly", "mode: readwrite")
-    loaded = load_pipeline(write_pipeline(repo, text), repo)
+    loaded = load_pipeline(write_pipeline(repo, text), repo, CEILINGS)
     assert loaded.pipeline.steps[0].is_readwrite and not loaded.pipeline.steps[1].is_readwrite
 
 

@@ -1,0 +1,161 @@
+"""DockerBackend: the sandbox backend interface (``backend.py``) on a local Docker engine.
+
+It wraps what already does the work: ``DockerSandbox`` (one step's container), ``networks`` (one
+internal network per run), ``firewall`` (the host rules that leave a run only its gateway port),
+``cleanup`` (the per-run registry and the sweep after crashes), ``images`` and ``controls``. Each
+run gets its own ``ResourceRegistry``, so tearing one run down never touches another's objects.
+
+The Docker client is made on first use: choosing the backend creates nothing and asks nothing, so a
+configuration mistake is still reported before Docker is needed.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import docker
+
+from wave_sandbox.errors import SandboxError
+from wave_sandbox.sandbox import firewall
+from wave_sandbox.sandbox.backend import (
+    BackendCapabilities,
+    CleanupReport,
+    CollectedFile,
+    ContainerSpec,
+    ExecResult,
+    Notify,
+    RunEnvironment,
+    SandboxHandle,
+)
+from wave_sandbox.sandbox.cleanup import ResourceRegistry, remove_labelled_resources
+from wave_sandbox.sandbox.client import docker_client
+from wave_sandbox.sandbox.controls import engine_facts, host_firewall_unavailable_reason, missing_controls
+from wave_sandbox.sandbox.docker_sandbox import DockerSandbox
+from wave_sandbox.sandbox.images import ensure_agent_image, image_status
+from wave_sandbox.sandbox.networks import RunNetwork, create_run_network
+
+
+@dataclass
+class _DockerRun:
+    registry: ResourceRegistry
+    sandbox: DockerSandbox
+    network: RunNetwork | None = None
+    gateway_rule: firewall.GatewayPortRule | None = None
+
+
+class DockerBackend:
+    """The backend interface on Docker (see the module docstring)."""
+
+    name = "docker"
+
+    def __init__(self, client: docker.DockerClient | None = None):
+        self._client = client
+        self._runs: dict[str, _DockerRun] = {}
+        self._lock = threading.Lock()
+        self._capabilities: BackendCapabilities | None = None
+        self._image: str | None = None
+
+    @property
+    def client(self) -> docker.DockerClient:
+        """The engine's client, made on first use (DockerUnavailableError when it does not answer)."""
+        if self._client is None:
+            self._client = docker_client()
+        return self._client
+
+    def capabilities(self) -> BackendCapabilities:
+        facts = engine_facts(self.client)
+        images_present, image_detail, self._image = image_status(self.client)
+        self._capabilities = BackendCapabilities(
+            engine=f"docker {self.client.version().get('Version', '?')}",
+            runtimes=list(facts.runtimes),
+            host_firewall=host_firewall_unavailable_reason(facts) is None,
+            reduced_controls=missing_controls(facts),
+            images_present=images_present,
+            image_detail=image_detail,
+        )
+        return self._capabilities
+
+    def check_runtime(self, runtime: str | None) -> str | None:
+        if runtime is None:
+            return None
+        return chosen_runtime(runtime, (self._capabilities or self.capabilities()).runtimes)
+
+    def try_runtime(self, runtime: str) -> tuple[bool, str]:
+        if runtime not in (self._capabilities or self.capabilities()).runtimes:
+            return False, f"the engine has no {runtime} runtime"
+        if self._image is None:
+            return False, "not tried: build the agent image first"
+        return runtime_probe(self.client, self._image, runtime)
+
+    def ensure_image(self, notify: Notify) -> str:
+        if self._image is None:  # capabilities() found it present a moment ago: no second lookup
+            self._image = ensure_agent_image(self.client, notify)
+        return self._image
+
+    def prepare_run(self, run_id: str, owner: str) -> RunEnvironment:
+        run = self._run(run_id)
+        host_firewall = (self._capabilities or self.capabilities()).host_firewall
+        try:
+            run.network = create_run_network(self.client, run_id, run.registry, firewall_rules=host_firewall)
+        except BaseException:  # Ctrl-C included: what was registered goes, nothing is left behind
+            run.registry.remove_all()
+            with self._lock:
+                self._runs.pop(run_id, None)
+            raise
+        return RunEnvironment(run_id, owner, run.network.gateway_ip, run.network.name, run.network.firewalled)
+
+    def open_gateway(self, env: RunEnvironment, port: int) -> None:
+        run = self._run(env.run_id)
+        if run.network is None:
+            raise ValueError(f"run {env.run_id} was not prepared by this backend")
+        run.gateway_rule = firewall.restrict_network_to_gateway(run.network, port, env.run_id)
+
+    def teardown_run(self, env: RunEnvironment, keep: bool = False) -> list[str]:
+        with self._lock:
+            run = self._runs.get(env.run_id)
+        if run is None:
+            return []
+        problems: list[str] = []
+        if run.gateway_rule is not None:
+            _attempt(problems, "removing firewall rules", run.gateway_rule.remove)
+            run.gateway_rule = None
+        if not keep:
+            problems.extend(run.registry.remove_all() or [])
+            with self._lock:
+                self._runs.pop(env.run_id, None)
+        return problems
+
+    def clean_dead_runs(self) -> CleanupReport:
+        return remove_labelled_resources(self.client)
+
+    def create(self, spec: ContainerSpec) -> SandboxHandle:
+        return self._run(spec.run_id).sandbox.create(spec)
+
+    def exec(self, handle: SandboxHandle, argv: list[str], timeout_s: float) -> ExecResult:
+        return self._run(handle.run_id).sandbox.exec(handle, argv, timeout_s)
+
+    def copy_in(self, handle: SandboxHandle, directory: str, files: dict[str, bytes]) -> None:
+        self._run(handle.run_id).sandbox.copy_in(handle, directory, files)
+
+    def collect(self, handle: SandboxHandle, paths: list[str], max_bytes: int) -> list[CollectedFile]:
+        return self._run(handle.run_id).sandbox.collect(handle, paths, max_bytes)
+
+    def destroy(self, handle: SandboxHandle) -> None:
+        self._run(handle.run_id).sandbox.destroy(handle)
+
+    def _run(self, run_id: str) -> _DockerRun:
+        """The run's registry and sandbox, made on first use (a step may be made without prepare_run)."""
+        with self._lock:
+            run = self._runs.get(run_id)
+            if run is None:
+                registry = ResourceRegistry(self.client)
+                run = self._runs[run_id] = _DockerRun(registry, DockerSandbox(self.client, registry))
+            return run
+
+
+def _attempt(problems: list[str], what: str, action) -> None:
+    try:
+        action()
+    except SandboxError as error:  # each teardown failure is reported, the rest still goes
+        problems.append(f"{what}: {error}")
