@@ -76,14 +76,21 @@ def check_gvisor(client, image: str | None) -> Check:
 
     Its absence is no fault (gVisor is optional); a runsc that is listed but fails is.
     """
-    from wave_sandbox.sandbox.runtimes import GVISOR, GVISOR_INSTALL_HINT, engine_runtimes, gvisor_probe
+    from wave_sandbox.sandbox.runtimes import (
+        GVISOR,
+        GVISOR_INSTALL_HINT,
+        engine_runtimes,
+        gvisor_probe,
+        gvisor_seccomp_gap,
+    )
 
     if GVISOR not in engine_runtimes(client):
         return ("gvisor", True, f"no runsc runtime (optional, for --runtime runsc): {GVISOR_INSTALL_HINT}")
     if image is None:
         return ("gvisor", True, "the engine has the runsc runtime (not tried: build the agent image first)")
     works, detail = gvisor_probe(client, image)
-    return ("gvisor", works, f"the engine has the runsc runtime; {detail}; use it with --runtime runsc")
+    gap = f"; {gvisor_seccomp_gap(client)}" if gvisor_seccomp_gap(client) else ""
+    return ("gvisor", works, f"the engine has the runsc runtime; {detail}; use it with --runtime runsc{gap}")
 
 
 def check_command(name: str, why: str) -> Check:
