@@ -1,7 +1,8 @@
 """The hardened settings of a step's container, built from its ContainerSpec (no Docker calls here).
 
 Every step gets them, no flag needed: the user of the spec, all capabilities dropped,
-no-new-privileges, a read-only root filesystem, size-capped tmpfs for /tmp and the home folder, a
+no-new-privileges, Docker's default seccomp profile without the calls that reserve disk blocks
+(``seccomp_profile.py``), a read-only root filesystem, size-capped tmpfs for /tmp and the home folder, a
 size-capped /workspace volume, memory without extra swap, CPU and pids limits, the run's internal
 network (or none), the spec's runtime (``runtimes.py``: how gVisor takes the pids limit), the
 image's init as PID 1 running ``sleep <lifetime_s>``, and an environment holding only the spec's
@@ -21,6 +22,7 @@ from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox.contract import HOME_DIR, WORKSPACE_DIR, BindMount, ContainerSpec
 from wave_sandbox.sandbox.labels import resource_labels
 from wave_sandbox.sandbox.runtimes import runtime_host_config
+from wave_sandbox.sandbox.seccomp_profile import seccomp_security_opt
 
 # An empty tmpfs over a masked folder needs no room; the cap only stops writes (it is also read-only).
 _MASK_TMPFS_OPTIONS = "ro,nosuid,nodev,noexec,size=4k,mode=0555"
@@ -128,7 +130,7 @@ def host_config_arguments(
         "tmpfs": container_tmpfs(spec, masks),
         "read_only": True,
         "cap_drop": ["ALL"],
-        "security_opt": ["no-new-privileges"],
+        "security_opt": ["no-new-privileges", seccomp_security_opt()],
         "mem_limit": memory,
         "memswap_limit": memory,  # equal to the memory limit: no swap on top
         "nano_cpus": int(spec.cpus * 1_000_000_000),

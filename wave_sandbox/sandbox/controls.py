@@ -127,7 +127,10 @@ def missing_controls(facts: EngineFacts) -> list[str]:
         if not facts.cgroup_limits.get(key, False):
             missing.append(f"{control}: the engine reports no {key} support (cgroups); {consequence}")
     if not _has_seccomp(facts.security_options):
-        missing.append("seccomp: the engine runs containers without a seccomp profile; every system call is open")
+        missing.append(
+            "seccomp: the engine runs containers without a seccomp profile; every system call is open, "
+            "fallocate among them (a step can reserve the host's disk through its read-write clone)"
+        )
     return missing
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "engine_default_runtime",
     "engine_runtimes",
     "gvisor_host_pids",
+    "gvisor_seccomp_gap",
     "gvisor_probe",
     "runtime_host_config",
 ]
@@ -58,6 +59,15 @@ _PROBE_COMMAND = ["sh", "-c", "echo started; ls / >/dev/null 2>&1 && echo ls-ok"
 def engine_runtimes(client: docker.DockerClient) -> list[str]:
     """The runtimes the engine lists in ``docker info``."""
     return sorted(client.info().get("Runtimes") or {})
+
+
+def gvisor_seccomp_gap(client: docker.DockerClient) -> str | None:
+    """None when the engine's runsc applies a container's seccomp profile (``--oci-seccomp``), else what
+    that leaves open (one clause): without the flag gVisor ignores the step profile (``seccomp_profile.py``)."""
+    registered = (client.info().get("Runtimes") or {}).get(GVISOR) or {}
+    if any(arg.lstrip("-") in ("oci-seccomp", "oci-seccomp=true") for arg in registered.get("runtimeArgs") or []):
+        return None
+    return "runsc, registered without --oci-seccomp, ignores the step's seccomp profile: a step under it can fallocate"
 
 
 def engine_default_runtime(client: docker.DockerClient) -> str:
@@ -108,7 +118,9 @@ def runtime_probe(client: docker.DockerClient, image: str, runtime: str) -> tupl
     """``gvisor_probe`` for gVisor; any other runtime the engine lists is taken as working."""
     if runtime != GVISOR:
         return True, f"the engine lists {runtime}"
-    return gvisor_probe(client, image)
+    works, detail = gvisor_probe(client, image)
+    gap = gvisor_seccomp_gap(client)
+    return works, f"{detail}; {gap}" if gap else detail
 
 
 def gvisor_probe(client: docker.DockerClient, image: str) -> tuple[bool, str]:

@@ -18,6 +18,7 @@ import pytest
 from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox.docker_sandbox import DockerSandbox
 from wave_sandbox.sandbox.runtimes import engine_runtimes, gvisor_host_pids
+from wave_sandbox.sandbox.seccomp_profile import step_profile
 
 from .helpers import TEST_USER, make_spec, read_only_mount
 
@@ -249,8 +250,9 @@ def test_docker_inspect_shows_the_hardened_settings(sandbox, started, agent_imag
     inspected = docker.api.inspect_container(handle.container_id)
     host = inspected["HostConfig"]
     assert (
-        host["ReadonlyRootfs"] and host["CapDrop"] == ["ALL"] and host["SecurityOpt"] == ["no-new-privileges"]
+        host["ReadonlyRootfs"] and host["CapDrop"] == ["ALL"] and host["SecurityOpt"][0] == "no-new-privileges"
     )
+    assert len(host["SecurityOpt"]) == 2 and json.loads(host["SecurityOpt"][1].removeprefix("seccomp=")) == step_profile()
     assert host["Memory"] == host["MemorySwap"] == 300 * 1024 * 1024
     pids_limit = 99 if runtime == "runc" else gvisor_host_pids(99)  # gVisor: the guest's own limit is nproc
     assert (host["NanoCpus"], host["PidsLimit"], host["NetworkMode"], host["Privileged"]) == (

@@ -13,6 +13,7 @@ from wave_sandbox.sandbox.container_config import (
     plan_masks,
 )
 from wave_sandbox.sandbox.contract import BindMount, ContainerSpec
+from wave_sandbox.sandbox.seccomp_profile import seccomp_security_opt
 from wave_sandbox.sandbox.volumes import workspace_volume_options
 
 
@@ -34,7 +35,7 @@ def test_every_container_gets_the_hardened_defaults():
     assert (
         host["read_only"] is True
         and host["cap_drop"] == ["ALL"]
-        and host["security_opt"] == ["no-new-privileges"]
+        and host["security_opt"] == ["no-new-privileges", seccomp_security_opt()]
     )
     assert host["mem_limit"] == host["memswap_limit"] == "512m"
     assert (host["nano_cpus"], host["pids_limit"], host["network_mode"]) == (1_500_000_000, 64, "net-1")

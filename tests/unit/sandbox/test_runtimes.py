@@ -47,3 +47,22 @@ def test_under_gvisor_the_guest_gets_the_pids_limit_and_the_sandbox_threads_a_ce
     assert host["pids_limit"] == gvisor_host_pids(64)
     assert 64 * 6 + 50 < gvisor_host_pids(64) < 2000  # room for the sandbox's own threads, still bounded
     assert host["read_only"] is True and host["cap_drop"] == ["ALL"]  # every other control unchanged
+
+
+class _Engine:
+    """What `gvisor_seccomp_gap` reads of a client: `docker info`'s Runtimes."""
+
+    def __init__(self, runtime_args: list[str]):
+        self.runtimes = {"runc": {"path": "runc"}, "runsc": {"path": "/usr/bin/runsc", "runtimeArgs": runtime_args}}
+
+    def info(self) -> dict:
+        return {"Runtimes": self.runtimes}
+
+
+def test_runsc_without_oci_seccomp_is_said_to_ignore_the_step_profile():
+    from wave_sandbox.sandbox.runtimes import gvisor_seccomp_gap
+
+    assert "ignores the step's seccomp profile" in gvisor_seccomp_gap(_Engine(["--network=host"]))
+    assert gvisor_seccomp_gap(_Engine(["--network=host", "--oci-seccomp"])) is None
+    assert gvisor_seccomp_gap(_Engine(["-oci-seccomp=true"])) is None
+    assert gvisor_seccomp_gap(_Engine(["--oci-seccomp=false"])) is not None
