@@ -149,7 +149,7 @@ def _held_under(value: int, ceiling: int | None) -> int:
     return value if ceiling is None else min(value, ceiling)
 
 
-def _clone_ceiling(clone: Clone | None, mounts: list[StepMount], ceiling_mb: int) -> CloneCeiling | None:
+def _clone_ceiling(clone: Clone | None, mounts: list[BindMount], ceiling_mb: int) -> CloneCeiling | None:
     """A step that writes to the clone gets its disk ceiling watched; others leave the clone alone."""
     writes_to_clone = any(not mount.read_only for mount in mounts)
     return CloneCeiling(clone.path, ceiling_mb) if clone is not None and writes_to_clone else None

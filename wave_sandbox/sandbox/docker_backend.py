@@ -34,6 +34,7 @@ from wave_sandbox.sandbox.controls import engine_facts, host_firewall_unavailabl
 from wave_sandbox.sandbox.docker_sandbox import DockerSandbox
 from wave_sandbox.sandbox.images import ensure_agent_image, image_status
 from wave_sandbox.sandbox.networks import RunNetwork, create_run_network
+from wave_sandbox.sandbox.runtimes import chosen_runtime, runtime_probe
 
 
 @dataclass
