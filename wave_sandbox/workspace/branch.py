@@ -1,7 +1,7 @@
 """Commit a read-write step's changes on the host and publish them as the run's review branch.
 
 Host-side git here never looks at the clone's working tree: the tree is read as data by
-`tree_snapshot`, blobs and the commit are streamed through one `git fast-import` into the clone's
+`tree_snapshot` (which reads only the files whose stat differs from the clone's index, `index_stat`), blobs and the commit are streamed through one `git fast-import` into the clone's
 object store (its `.git` was mounted read-only in every container, so only we ever wrote it), and the commit
 is fetched into the user's repository as `refs/heads/wave/<pipeline>/<run-id>`, never moving HEAD or
 any other branch. Every git command runs with hooks, fsmonitor, external diff and global/system
@@ -22,6 +22,7 @@ from wave_sandbox.errors import WorkspaceError
 from wave_sandbox.text_safety import one_printable_line
 from wave_sandbox.workspace.acting_files import ActingFile, acting_files, listed_for_reviewer
 from wave_sandbox.workspace.clone import Clone
+from wave_sandbox.workspace.index_stat import read_index_entries
 from wave_sandbox.workspace.object_stream import ObjectStream
 from wave_sandbox.workspace.path_rules import INVISIBLE_OR_REORDERING
 from wave_sandbox.workspace.repository import run_git, run_git_bytes
@@ -153,8 +154,10 @@ class RunBranch:
         submodules = {path for path, entry in base.items() if entry.mode == MODE_SUBMODULE}
         known = {path: BaseBlob(entry.mode, entry.sha, entry.size) for path, entry in base.items()
                  if entry.mode != MODE_SUBMODULE}
+        unchanged = read_index_entries(self.clone.git_dir / "index", hash_bytes=len(self.tip) // 2)
         with ObjectStream(self.clone.path, clone_git_environment(self.clone.path)) as objects:
-            snapshot = snapshot_working_tree(self.clone.path, submodules, base=known, blob_sink=objects.write_blob)
+            snapshot = snapshot_working_tree(self.clone.path, submodules, base=known, blob_sink=objects.write_blob,
+                                             unchanged=unchanged)
             new_paths = [path for path in snapshot.files if path not in base]
             entries = next_tree_entries(base, snapshot, ignored_paths(self.clone.path, new_paths))
             changes = changed_paths(base, entries)

@@ -48,7 +48,19 @@ def create_clone(
     run_git(destination, "checkout", "--quiet", "--detach", base)
     if owner is not None:
         hand_working_tree_to(destination, owner)
+    refresh_index(destination)
     return Clone(path=destination, base_commit=base)
+
+
+def refresh_index(clone_path: Path) -> None:
+    """Record every file's current stat in the clone's index, before any container sees the tree.
+
+    The chown above gave every file a new ctime; git re-reads those files (they are still the ones it
+    just wrote: nothing else has run yet) and stores their stat, so that the commit can trust an
+    unchanged stat and read only what a step changed (`index_stat`)."""
+    trust_clone = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory",
+                   "GIT_CONFIG_VALUE_0": str(clone_path.resolve())}
+    run_git(clone_path, "update-index", "-q", "--refresh", check=False, extra_env=trust_clone)
 
 
 def hand_working_tree_to(clone_path: Path, owner: tuple[int, int]) -> None:

@@ -1,0 +1,155 @@
+"""A one-step read-write run on a large repository against `git worktree add` of it (issue 10, item 4).
+
+A repository of N files (default 100,000, about 18 MB packed) is generated in a temporary folder. Each
+round times, interleaved so that load from elsewhere hits both alike:
+- worktree: `git worktree add --detach` of HEAD into a fresh folder (the cheapest way a tool gets
+  a second checkout of the same repository), then its removal is not timed;
+- run: `wave-sandbox run` of a one-step pipeline whose scripted craftsman appends a line to one file
+  of the read-write mount and ends: clone, container, commit, review branch, clean-up.
+The ratio run/worktree is printed (target at most 1.2) with both medians.
+
+    .venv/bin/python benchmarks/bench_clone.py                     # 100,000 files, 2 rounds
+    .venv/bin/python benchmarks/bench_clone.py --files 20000 --repeat 1
+    .venv/bin/python benchmarks/bench_clone.py --profile out.svg   # py-spy record of one run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+IDENTITY = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
+            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@localhost"}
+TARGET_RATIO = 1.2
+WORDS = ("alpha beta gamma delta epsilon zeta theta kappa lambda sigma omega orders service handler "
+         "request response error retry timeout cache index commit branch").split()
+PIPELINE = """\
+kind: WavePipeline
+metadata:
+  name: large-repo
+steps:
+  - id: fix
+    persona: craftsman
+    workspace:
+      mount:
+        - source: ./
+          target: /src
+          mode: readwrite
+    exec:
+      source: "Fix the handler"
+"""
+
+
+def git(repo: Path, *arguments: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *arguments], check=True, capture_output=True,
+                   env={**os.environ, **IDENTITY})
+
+
+def make_large_repository(root: Path, count: int) -> Path:
+    """`count` small text files of pseudo-random words in folders of 500, committed and packed."""
+    generator = random.Random(10)
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    for index in range(count):
+        folder = root / "src" / f"mod{index // 500:04d}"
+        if index % 500 == 0:
+            folder.mkdir(parents=True)
+        words = generator.choices(WORDS, k=generator.randint(20, 60))
+        (folder / f"file{index:06d}.py").write_text(f"# {index}\n" + " ".join(words) + "\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "large repository")
+    git(root, "-c", "gc.autoDetach=false", "gc", "--quiet")
+    return root
+
+
+def packed_megabytes(repo: Path) -> float:
+    packs = (repo / ".git" / "objects" / "pack").glob("*.pack")
+    return round(sum(pack.stat().st_size for pack in packs) / 1e6, 1)
+
+
+def write_scenario(scratch: Path) -> tuple[Path, Path]:
+    command = "echo '# reviewed' >> /src/src/mod0000/file000000.py"
+    script = {"steps": {"fix": [[{"type": "tool_use", "name": "bash", "input": {"command": command}}],
+                                [{"type": "text", "text": "Marked the handler reviewed"}]]}}
+    pipeline, script_file = scratch / "pipeline.yaml", scratch / "script.yaml"
+    pipeline.write_text(PIPELINE)
+    script_file.write_text(yaml.safe_dump(script))
+    return pipeline, script_file
+
+
+def time_worktree(repo: Path, scratch: Path, round_number: int) -> float:
+    destination = scratch / f"worktree-{round_number}"
+    started = time.monotonic()
+    git(repo, "worktree", "add", "-q", "--detach", str(destination), "HEAD")
+    seconds = time.monotonic() - started
+    git(repo, "worktree", "remove", "--force", str(destination))
+    return seconds
+
+
+def run_command(repo: Path, scratch: Path, round_number: int) -> list[str]:
+    pipeline, script = write_scenario(scratch)
+    cli = Path(sys.executable).with_name("wave-sandbox")
+    return [str(cli), "run", str(pipeline), "--repo", str(repo), "--model", f"scripted:{script}",
+            "--output", str(scratch / f"out-{round_number}")]
+
+
+def time_run(repo: Path, scratch: Path, round_number: int, profile: Path | None = None) -> float:
+    command = run_command(repo, scratch, round_number)
+    if profile is not None:
+        spy = Path(sys.executable).with_name("py-spy")
+        command = [str(spy), "record", "--subprocesses", "--idle", "-r", "50", "-f",
+                   "speedscope" if profile.suffix == ".json" else "flamegraph", "-o", str(profile), "--", *command]
+    started = time.monotonic()
+    completed = subprocess.run(command, cwd=scratch, capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    if completed.returncode != 0:
+        raise SystemExit(f"the run failed ({completed.returncode}): {completed.stderr.strip()[-600:]}")
+    return seconds
+
+
+def measure(count: int, repeat: int, scratch: Path, profile: Path | None) -> dict:
+    started = time.monotonic()
+    repo = make_large_repository(scratch / "large", count)
+    print(f"generated {count} files, {packed_megabytes(repo)} MB packed, in {time.monotonic() - started:.0f} s",
+          flush=True)
+    worktree, run = [], []
+    for round_number in range(repeat):
+        worktree.append(time_worktree(repo, scratch, round_number))
+        run.append(time_run(repo, scratch, round_number))
+        print(f"round {round_number + 1}: worktree {worktree[-1]:.1f} s, run {run[-1]:.1f} s", flush=True)
+    if profile is not None:
+        time_run(repo, scratch, repeat, profile)
+    ratio = statistics.median(run) / statistics.median(worktree)
+    return {"files": count, "packed_mb": packed_megabytes(repo), "worktree_s": [round(s, 2) for s in worktree],
+            "run_s": [round(s, 2) for s in run], "ratio": round(ratio, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--profile", type=Path, help="py-spy record one more run into this file (.svg or .json)")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-clone-") as scratch:
+        result = measure(options.files, options.repeat, Path(scratch), options.profile)
+        shutil.rmtree(Path(scratch) / "large", ignore_errors=True)
+    verdict = "PASS" if result["ratio"] <= TARGET_RATIO else "MISS"
+    print(f"read-write run / git worktree add ({result['files']} files): {result['ratio']:.2f} "
+          f"(target <= {TARGET_RATIO}) {verdict}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
