@@ -52,25 +52,34 @@ steps:
 """
 
 
-def git(repo: Path, *arguments: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *arguments], check=True, capture_output=True,
-                   env={**os.environ, **IDENTITY})
+def git(repo: Path, *arguments: str, stdin: bytes | None = None) -> None:
+    completed = subprocess.run(["git", "-C", str(repo), *arguments], capture_output=True, input=stdin,
+                               env={**os.environ, **IDENTITY})
+    if completed.returncode != 0:
+        raise SystemExit(f"git {' '.join(arguments)} failed: {completed.stderr.decode(errors='replace')[-400:]}")
+
+
+def fast_import_stream(count: int) -> bytes:
+    """One commit of `count` small text files of pseudo-random words, in folders of 500."""
+    generator = random.Random(10)
+    pieces = []
+    for index in range(count):
+        words = generator.choices(WORDS, k=generator.randint(20, 60))
+        content = (f"# {index}\n" + " ".join(words) + "\n").encode()
+        pieces.append(b"M 100644 inline src/mod%04d/file%06d.py\ndata %d\n%s\n"
+                      % (index // 500, index, len(content), content))
+    message = b"large repository"
+    header = (b"commit refs/heads/main\ncommitter bench <bench@localhost> 1700000000 +0000\n"
+              b"data %d\n%s\n" % (len(message), message))
+    return header + b"".join(pieces) + b"\ndone\n"
 
 
 def make_large_repository(root: Path, count: int) -> Path:
-    """`count` small text files of pseudo-random words in folders of 500, committed and packed."""
-    generator = random.Random(10)
+    """A repository whose one commit holds `count` files, packed by fast-import, and checked out."""
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")
-    for index in range(count):
-        folder = root / "src" / f"mod{index // 500:04d}"
-        if index % 500 == 0:
-            folder.mkdir(parents=True)
-        words = generator.choices(WORDS, k=generator.randint(20, 60))
-        (folder / f"file{index:06d}.py").write_text(f"# {index}\n" + " ".join(words) + "\n")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "large repository")
-    git(root, "-c", "gc.autoDetach=false", "gc", "--quiet")
+    git(root, "fast-import", "--quiet", "--done", stdin=fast_import_stream(count))
+    git(root, "reset", "-q", "--hard", "main")
     return root
 
 
