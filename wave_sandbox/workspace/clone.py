@@ -9,6 +9,8 @@ Arrangement (why it is safe to let an untrusted agent write here):
 - Host-side git still treats every file of the working tree as hostile data (committing it is the
   branch module's job, which reads it as data only, never through the clone's own config).
 - All read-write steps of one run share this clone, one at a time, in step order.
+- The clone's index stays a true record of every checked-out file's stat (after the hand-over to the
+  container's user too), so that the commit reads only the files whose stat changed (`index_stat`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wave_sandbox.errors import WorkspaceError
+from wave_sandbox.workspace.index_stat import record_ownership_change
 from wave_sandbox.workspace.repository import head_commit, run_git
 
 
@@ -46,21 +49,10 @@ def create_clone(
         f"--template={empty_template}", str(repo), str(destination),
     )
     run_git(destination, "checkout", "--quiet", "--detach", base)
-    if owner is not None:
+    if owner is not None and owner != (os.getuid(), os.getgid()):
         hand_working_tree_to(destination, owner)
-    refresh_index(destination)
+        record_ownership_change(destination, hash_bytes=len(base) // 2)
     return Clone(path=destination, base_commit=base)
-
-
-def refresh_index(clone_path: Path) -> None:
-    """Record every file's current stat in the clone's index, before any container sees the tree.
-
-    The chown above gave every file a new ctime; git re-reads those files (they are still the ones it
-    just wrote: nothing else has run yet) and stores their stat, so that the commit can trust an
-    unchanged stat and read only what a step changed (`index_stat`)."""
-    trust_clone = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.directory",
-                   "GIT_CONFIG_VALUE_0": str(clone_path.resolve())}
-    run_git(clone_path, "update-index", "-q", "--refresh", check=False, extra_env=trust_clone)
 
 
 def hand_working_tree_to(clone_path: Path, owner: tuple[int, int]) -> None:

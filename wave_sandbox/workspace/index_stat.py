@@ -76,7 +76,7 @@ def read_index_entries(index_file: Path, hash_bytes: int = 20) -> dict[str, Inde
         return {}
     if len(data) < 12 + hash_bytes or data[:4] != SIGNATURE:
         return {}
-    if hashlib.new("sha1" if hash_bytes == 20 else "sha256", data[:-hash_bytes]).digest() != data[-hash_bytes:]:
+    if _index_digest(data, hash_bytes) != data[-hash_bytes:]:
         return {}
     try:
         return _trusted(_parse(data, hash_bytes), (info.st_mtime_ns // 1_000_000_000, info.st_mtime_ns % 1_000_000_000))
@@ -91,10 +91,14 @@ def _trusted(entries: dict[str, IndexEntry], index_time: tuple[int, int]) -> dic
 
 
 def _parse(data: bytes, hash_bytes: int) -> dict[str, IndexEntry]:
+    return {os.fsdecode(path): entry for path, _offset, entry in _stage_zero_entries(data, hash_bytes)}
+
+
+def _stage_zero_entries(data: bytes, hash_bytes: int):
+    """(path bytes, offset of its stat data, entry) of every merged, checked-out entry."""
     version, count = struct.unpack_from(">II", data, 4)
     if version not in (2, 3, 4):
         raise ValueError(f"index version {version}")
-    entries: dict[str, IndexEntry] = {}
     offset, previous = 12, b""
     end = len(data) - hash_bytes
     for _ in range(count):
@@ -119,11 +123,9 @@ def _parse(data: bytes, hash_bytes: int) -> dict[str, IndexEntry]:
         if flags & FLAG_STAGE or extended & (EXTENDED_SKIP_WORKTREE | EXTENDED_INTENT_TO_ADD):
             continue
         ctime_s, ctime_ns, mtime_s, mtime_ns, dev, ino, mode, uid, gid, size = fields
-        entries[os.fsdecode(path)] = IndexEntry((ctime_s, ctime_ns, mtime_s, mtime_ns, dev, ino, uid, gid, size),
-                                                mode, sha)
+        yield path, start, IndexEntry((ctime_s, ctime_ns, mtime_s, mtime_ns, dev, ino, uid, gid, size), mode, sha)
     if offset > end:
         raise ValueError("index entries run past the checksum")
-    return entries
 
 
 def _prefix_compressed_path(data: bytes, offset: int, previous: bytes) -> tuple[bytes, int]:
@@ -139,3 +141,43 @@ def _prefix_compressed_path(data: bytes, offset: int, previous: bytes) -> tuple[
         raise ValueError("index path prefix longer than the previous path")
     nul = data.index(b"\0", offset)
     return previous[:len(previous) - drop] + data[offset:nul], nul + 1
+
+
+def record_ownership_change(clone_path: Path, hash_bytes: int = 20) -> int:
+    """After our own chown of a fresh checkout (no container has seen it), write each file's new
+    ctime, uid and gid into the clone's index, so that it stays a true record without git re-reading
+    every file; return how many entries were brought up to date.
+
+    An entry whose file differs in anything a chown cannot change (mode, mtime, device, inode, size:
+    a racily-clean entry git smudged, say) is left as it was, and the commit reads that file."""
+    index_file = clone_path / ".git" / "index"
+    data = bytearray(index_file.read_bytes())
+    digest = _index_digest(data, hash_bytes)
+    if data[:4] != SIGNATURE or digest != data[-hash_bytes:]:
+        return 0
+    root, patched = os.fsencode(clone_path), 0
+    for path, offset, entry in _stage_zero_entries(bytes(data), hash_bytes):
+        try:
+            key = stat_key(os.lstat(os.path.join(root, path)))
+        except OSError:
+            continue
+        if entry.mode not in TRUSTED_MODES or key[2:6] != entry.stat_key[2:6] or key[8] != entry.stat_key[8]:
+            continue
+        struct.pack_into(">II", data, offset, key[0], key[1])
+        struct.pack_into(">II", data, offset + 28, key[6], key[7])  # uid, gid: the 8th and 9th fields
+        patched += 1
+    data[-hash_bytes:] = _index_digest(data, hash_bytes)
+    _replace_file(index_file, bytes(data))
+    return patched
+
+
+def _index_digest(data: bytes | bytearray, hash_bytes: int) -> bytes:
+    return hashlib.new("sha1" if hash_bytes == 20 else "sha256", data[:-hash_bytes]).digest()
+
+
+def _replace_file(path: Path, content: bytes) -> None:
+    temporary = path.with_name(path.name + ".wave-new")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(content)
+    os.replace(temporary, path)

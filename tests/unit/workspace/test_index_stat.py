@@ -19,10 +19,21 @@ FILES = {"app.py": "print('hi')\n", "lib/util.py": "x = 1\n", "lib/deep/a b.txt"
          "naïve.md": "accent\n", "run.sh": "#!/bin/sh\n"}
 
 
+def settle(clone) -> None:
+    """Date the index a second later, as if written after the clock moved on: the files git wrote in
+    the index's own clock tick are racy (not trusted) otherwise, and this tree is too small to leave
+    any other. Nothing touches the tree in between."""
+    index = clone.git_dir / "index"
+    later = os.lstat(index).st_mtime_ns + 1_000_000_000
+    os.utime(index, ns=(later, later))
+
+
 @pytest.fixture
 def clone(tmp_path):
     repo = make_repository(tmp_path / "service", FILES)
-    return create_clone(repo, tmp_path / "records" / "clone")
+    made = create_clone(repo, tmp_path / "records" / "clone")
+    settle(made)
+    return made
 
 
 def staged(clone_path: Path) -> dict[str, tuple[int, str]]:
@@ -38,6 +49,7 @@ def staged(clone_path: Path) -> dict[str, tuple[int, str]]:
 @pytest.mark.parametrize("version", [2, 3, 4])
 def test_every_index_format_reads_as_git_lists_it(clone, version):
     git(clone.path, "update-index", "--index-version", str(version))
+    settle(clone)
     entries = read_index_entries(clone.git_dir / "index")
     assert {path: (entry.mode, entry.sha) for path, entry in entries.items()} == staged(clone.path)
     for path, entry in entries.items():
@@ -114,3 +126,20 @@ def test_a_second_step_still_sees_its_base_through_the_first_commit(clone):
     second = branch.commit_step("two", "craftsman", "Second")
     assert second.changed_paths == ["app.py"]
     assert git(branch.repo, "show", f"{branch.name}:app.py") == "print('hi')\n"
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="handing the tree to another user needs root")
+def test_the_index_records_the_hand_over_to_the_containers_user(tmp_path):
+    repo = make_repository(tmp_path / "service", FILES)
+    clone = create_clone(repo, tmp_path / "records" / "clone", owner=(54321, 54321))
+    assert git(clone.path, "-c", f"safe.directory={clone.path}", "fsck", "--no-progress") == ""
+    entries = read_index_entries(clone.git_dir / "index")
+    assert set(entries) == set(FILES)
+    for path, entry in entries.items():
+        info = os.lstat(clone.path / path)
+        assert (info.st_uid, info.st_gid) == (54321, 54321)
+        assert unchanged_blob(entries, path, info) == entry.sha, path
+    assert os.lstat(clone.git_dir / "index").st_uid == 0
+    (clone.path / "naïve.md").write_text("edited\n")
+    result = RunBranch(repo, clone, "p", "run1").commit_step("s", "craftsman", "Edit")
+    assert result.changed_paths == ["naïve.md"]
