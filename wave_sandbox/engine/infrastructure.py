@@ -16,7 +16,7 @@ from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_execution import StepContext
 from wave_sandbox.workspace.acting_files import ActingFile
 from wave_sandbox.workspace.branch import RunBranch
-from wave_sandbox.workspace.clone import Clone, create_clone, remove_clone
+from wave_sandbox.workspace.clone import Clone, create_clone, remove_clone_in_background
 from wave_sandbox.workspace.repository import uncommitted_changes
 
 UNPRIVILEGED_CONTAINER_USER = (10001, 10001)
@@ -200,7 +200,7 @@ class RunInfrastructure:
         if not keep:
             problems.extend(self.registry.remove_all() or [])
             if self.clone is not None:
-                _attempt(problems, "removing the clone", lambda: remove_clone(self.clone))
+                _attempt(problems, "removing the clone", lambda: remove_clone_in_background(self.clone))
         return problems
 
 
