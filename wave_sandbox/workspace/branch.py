@@ -102,9 +102,13 @@ def next_tree_entries(base: dict[str, TreeEntry], snapshot: TreeSnapshot, ignore
     folder (an unreadable folder or a folder swapped for a link is not a deletion); submodules stay."""
     entries = {path: entry for path, entry in base.items() if entry.mode == MODE_SUBMODULE}
     for path, tree_file in snapshot.files.items():
-        if path in ignored and path not in base:
+        known = base.get(path)
+        if known is None and path in ignored:
             continue
-        entries[path] = TreeEntry(tree_file.mode, tree_file.blob_sha)
+        if known is not None and tree_file.known_sha == known.sha and tree_file.mode == known.mode:
+            entries[path] = known  # unchanged: the base's own entry
+        else:
+            entries[path] = TreeEntry(tree_file.mode, tree_file.blob_sha)
     refused = set(snapshot.refused)
     for path, entry in base.items():
         if path not in entries and (path in refused or _under_any(path, refused)):
@@ -113,11 +117,13 @@ def next_tree_entries(base: dict[str, TreeEntry], snapshot: TreeSnapshot, ignore
 
 
 def changed_paths(before: dict[str, TreeEntry], after: dict[str, TreeEntry]) -> list[str]:
-    def identity(entry: TreeEntry | None):
-        return None if entry is None else (entry.mode, entry.sha)
-
-    paths = before.keys() | after.keys()
-    return sorted(path for path in paths if identity(before.get(path)) != identity(after.get(path)))
+    """Paths added, removed, or whose mode or blob differ (sizes are not compared: new entries have none)."""
+    changed = [path for path in before.keys() - after.keys()]
+    for path, entry in after.items():
+        old = before.get(path)
+        if old is None or old.sha != entry.sha or old.mode != entry.mode:
+            changed.append(path)
+    return sorted(changed)
 
 
 def commit_summary(summary: str) -> str:
