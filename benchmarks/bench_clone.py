@@ -6,7 +6,9 @@ round times, interleaved so that load from elsewhere hits both alike:
   a second checkout of the same repository), then its removal is not timed;
 - run: `wave-sandbox run` of a one-step pipeline whose scripted craftsman appends a line to one file
   of the read-write mount and ends: clone, container, commit, review branch, clean-up.
-The ratio run/worktree is printed (target at most 1.2) with both medians.
+The ratio run/worktree is printed (target at most 1.2) with both medians. Before each measurement the
+bench waits for the previous one's deletions (the run's detached clone removal, the worktree's) to end
+and reach the disk (`sync`), so that one measurement's I/O does not land on the next.
 
     .venv/bin/python benchmarks/bench_clone.py                     # 100,000 files, 2 rounds
     .venv/bin/python benchmarks/bench_clone.py --files 20000 --repeat 1
@@ -107,6 +109,16 @@ def time_worktree(repo: Path, scratch: Path, round_number: int) -> float:
     return seconds
 
 
+def settle(repo: Path, timeout_s: float = 600) -> None:
+    """Let the last measurement's deletions finish (the run's detached clone removal, the worktree's
+    removal) and reach the disk, so that they do not slow down the next measurement."""
+    runs = repo / ".wave" / "runs"
+    deadline = time.monotonic() + timeout_s
+    while runs.is_dir() and any(runs.glob(".*.clone-removing")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    os.sync()
+
+
 def run_command(repo: Path, scratch: Path, round_number: int) -> list[str]:
     pipeline, script = write_scenario(scratch)
     cli = Path(sys.executable).with_name("wave-sandbox")
@@ -135,10 +147,13 @@ def measure(count: int, repeat: int, scratch: Path, profile: Path | None) -> dic
           flush=True)
     worktree, run = [], []
     for round_number in range(repeat):
+        settle(repo)
         worktree.append(time_worktree(repo, scratch, round_number))
+        settle(repo)
         run.append(time_run(repo, scratch, round_number))
         print(f"round {round_number + 1}: worktree {worktree[-1]:.1f} s, run {run[-1]:.1f} s", flush=True)
     if profile is not None:
+        settle(repo)
         time_run(repo, scratch, repeat, profile)
     ratio = statistics.median(run) / statistics.median(worktree)
     return {"files": count, "packed_mb": packed_megabytes(repo), "worktree_s": [round(s, 2) for s in worktree],

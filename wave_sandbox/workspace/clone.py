@@ -28,8 +28,10 @@ from wave_sandbox.workspace.index_stat import record_ownership_change
 from wave_sandbox.workspace.repository import head_commit, run_git
 
 
-REMOVING_NAME = ".clone-removing"
-"""What a clone is renamed to in its record folder while a detached process deletes it."""
+REMOVING_SUFFIX = ".clone-removing"
+"""A clone `<records>/<run>/clone` is renamed to `<records>/.<run>.clone-removing` while a detached
+process deletes it: out of the record folder (nothing walks it as the run's files) and out of the way
+of a resumed run's new clone."""
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,9 @@ def remove_clone_in_background(clone: Clone) -> None:
     """Take the clone out of the run's way at once (a rename), and delete it in a detached process.
 
     Deleting 100k files takes as long as checking them out; the run need not wait for it. The renamed
-    folder (`REMOVING_NAME` in the record folder) holds nothing git or a container reads, and what a
-    crash leaves of it `wave-sandbox clean` removes. When the rename fails, it is removed here."""
-    removing = clone.path.with_name(REMOVING_NAME)
+    folder (see `REMOVING_SUFFIX`) holds nothing git or a container reads, and what a crash leaves of
+    it `wave-sandbox clean` removes. When the rename fails, the clone is removed here and now."""
+    removing = removing_path(clone.path)
     try:
         os.rename(clone.path, removing)
     except OSError:
@@ -102,6 +104,11 @@ def remove_clone_in_background(clone: Clone) -> None:
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True, close_fds=True,
     )
+
+
+def removing_path(clone_path: Path) -> Path:
+    record = clone_path.parent
+    return record.parent / f".{record.name}{REMOVING_SUFFIX}"
 
 
 def _make_folders_writable(root: Path) -> None:

@@ -6,7 +6,7 @@ import os
 import time
 
 from wave_sandbox.engine.leftovers import remove_leftover_clones
-from wave_sandbox.workspace.clone import REMOVING_NAME, create_clone, remove_clone_in_background
+from wave_sandbox.workspace.clone import create_clone, remove_clone_in_background, removing_path
 
 from tests.unit.workspace.helpers import make_repository
 
@@ -19,7 +19,8 @@ def test_the_clone_is_gone_at_once_and_deleted_behind_the_run(tmp_path):
     os.chmod(clone.path / "locked", 0o500)
     remove_clone_in_background(clone)
     assert not os.path.lexists(clone.path)
-    removing = clone.path.with_name(REMOVING_NAME)
+    removing = removing_path(clone.path)
+    assert removing.parent == clone.path.parent.parent  # out of the record folder the run walks
     deadline = time.monotonic() + 60
     while os.path.lexists(removing) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -32,6 +33,6 @@ def test_clean_removes_what_a_dead_removal_left(tmp_path):
     record = repo / ".wave" / "runs" / "20260101-000000-dead"
     (record / "steps").mkdir(parents=True)
     (record / "run.json").write_text('{"run_id": "20260101-000000-dead", "pipeline": "p", "status": "failed"}')
-    (record / REMOVING_NAME / "half").mkdir(parents=True)
+    (removing_path(record / "clone") / "half").mkdir(parents=True)
     assert remove_leftover_clones(repo, lambda run_id: False) == 1
-    assert not (record / REMOVING_NAME).exists()
+    assert not removing_path(record / "clone").exists()
