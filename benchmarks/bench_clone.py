@@ -114,7 +114,7 @@ def settle(repo: Path, timeout_s: float = 600) -> None:
     removal) and reach the disk, so that they do not slow down the next measurement."""
     runs = repo / ".wave" / "runs"
     deadline = time.monotonic() + timeout_s
-    while runs.is_dir() and any(runs.glob(".*.clone-removing")) and time.monotonic() < deadline:
+    while runs.is_dir() and any(runs.glob("*/clone.removing")) and time.monotonic() < deadline:
         time.sleep(0.5)
     os.sync()
 

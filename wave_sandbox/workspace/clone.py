@@ -28,10 +28,9 @@ from wave_sandbox.workspace.index_stat import record_ownership_change
 from wave_sandbox.workspace.repository import head_commit, run_git
 
 
-REMOVING_SUFFIX = ".clone-removing"
-"""A clone `<records>/<run>/clone` is renamed to `<records>/.<run>.clone-removing` while a detached
-process deletes it: out of the record folder (nothing walks it as the run's files) and out of the way
-of a resumed run's new clone."""
+REMOVING_NAME = "clone.removing"
+"""A clone `<record>/clone` is renamed to `<record>/clone.removing` while a detached process deletes
+it: out of the way of a resumed run's new clone; the run's own walks skip it as they skip the clone."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ def remove_clone_in_background(clone: Clone) -> None:
     """Take the clone out of the run's way at once (a rename), and delete it in a detached process.
 
     Deleting 100k files takes as long as checking them out; the run need not wait for it. The renamed
-    folder (see `REMOVING_SUFFIX`) holds nothing git or a container reads, and what a crash leaves of
+    folder (see `REMOVING_NAME`) holds nothing git or a container reads, and what a crash leaves of
     it `wave-sandbox clean` removes. When the rename fails, the clone is removed here and now."""
     removing = removing_path(clone.path)
     try:
@@ -107,8 +106,7 @@ def remove_clone_in_background(clone: Clone) -> None:
 
 
 def removing_path(clone_path: Path) -> Path:
-    record = clone_path.parent
-    return record.parent / f".{record.name}{REMOVING_SUFFIX}"
+    return clone_path.with_name(REMOVING_NAME)
 
 
 def _make_folders_writable(root: Path) -> None:
