@@ -40,6 +40,7 @@ demo: setup
 
 bench: setup images
 	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_clone.py
 	$(BIN)/python benchmarks/bench_evidence.py
 
 clean: setup

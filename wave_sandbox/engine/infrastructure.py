@@ -22,7 +22,7 @@ from wave_sandbox.gateway.server import Gateway
 from wave_sandbox.sandbox.backend import RunEnvironment, SandboxBackend, SandboxHandle, this_process_owner
 from wave_sandbox.workspace.acting_files import ActingFile
 from wave_sandbox.workspace.branch import RunBranch
-from wave_sandbox.workspace.clone import Clone, create_clone, remove_clone
+from wave_sandbox.workspace.clone import Clone, create_clone, remove_clone_in_background
 from wave_sandbox.workspace.repository import uncommitted_changes
 
 logger = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ class RunInfrastructure:
             problems.extend(self.backend.teardown_run(self.environment, keep=keep))
         if not keep:
             if self.clone is not None:
-                _attempt(problems, "removing the clone", lambda: remove_clone(self.clone))
+                _attempt(problems, "removing the clone", lambda: remove_clone_in_background(self.clone))
         return problems
 
 

@@ -41,7 +41,12 @@ def redact_files(paths: Iterable[Path], secrets: list[str]) -> list[Path]:
     return [path for path in paths if redact_file(path, secrets)]
 
 
-def files_under(folder: Path) -> list[Path]:
+def files_under(folder: Path, skipped: frozenset[Path] = frozenset()) -> list[Path]:
+    """Every file below `folder`, not descending into the folders of `skipped`."""
     if not folder.is_dir():
         return []
-    return [Path(root) / name for root, _, names in os.walk(folder, followlinks=False) for name in names]
+    found = []
+    for root, subfolders, names in os.walk(folder, followlinks=False):
+        subfolders[:] = [name for name in subfolders if Path(root) / name not in skipped]
+        found += [Path(root) / name for name in names]
+    return found

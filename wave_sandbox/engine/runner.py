@@ -33,6 +33,7 @@ from wave_sandbox.spec.loader import LoadedPipeline
 from wave_sandbox.spec.personas import Persona
 from wave_sandbox.workspace.secrets import secret_patterns
 from wave_sandbox.workspace.acting_files import MAX_RECORDED
+from wave_sandbox.workspace.clone import removing_path
 
 INTERRUPTED_MESSAGE = "interrupted"
 
@@ -297,7 +298,7 @@ class PipelineRun:
         """Everything this run wrote: its record (minus the clone) and the artifacts it delivered."""
         secrets = host_secret_values(os.environ)
         clone = self.record.folder / "clone"
-        written = [path for path in files_under(self.record.folder) if clone not in path.parents]
+        written = files_under(self.record.folder, skipped=frozenset({clone, removing_path(clone)}))
         written += [
             self.options.output_dir / Path(shown).name
             for delivered in self.artifacts_by_step.values()

@@ -1,7 +1,7 @@
 """Commit a read-write step's changes on the host and publish them as the run's review branch.
 
 Host-side git here never looks at the clone's working tree: the tree is read as data by
-`tree_snapshot`, blobs and the commit are streamed through one `git fast-import` into the clone's
+`tree_snapshot` (which reads only the files whose stat differs from the clone's index, `index_stat`), blobs and the commit are streamed through one `git fast-import` into the clone's
 object store (its `.git` was mounted read-only in every container, so only we ever wrote it), and the commit
 is fetched into the user's repository as `refs/heads/wave/<pipeline>/<run-id>`, never moving HEAD or
 any other branch. Every git command runs with hooks, fsmonitor, external diff and global/system
@@ -22,6 +22,7 @@ from wave_sandbox.errors import WorkspaceError
 from wave_sandbox.text_safety import one_printable_line
 from wave_sandbox.workspace.acting_files import ActingFile, acting_files, listed_for_reviewer
 from wave_sandbox.workspace.clone import Clone
+from wave_sandbox.workspace.index_stat import read_index_entries
 from wave_sandbox.workspace.object_stream import ObjectStream
 from wave_sandbox.workspace.path_rules import INVISIBLE_OR_REORDERING
 from wave_sandbox.workspace.repository import run_git, run_git_bytes
@@ -101,9 +102,13 @@ def next_tree_entries(base: dict[str, TreeEntry], snapshot: TreeSnapshot, ignore
     folder (an unreadable folder or a folder swapped for a link is not a deletion); submodules stay."""
     entries = {path: entry for path, entry in base.items() if entry.mode == MODE_SUBMODULE}
     for path, tree_file in snapshot.files.items():
-        if path in ignored and path not in base:
+        known = base.get(path)
+        if known is None and path in ignored:
             continue
-        entries[path] = TreeEntry(tree_file.mode, tree_file.blob_sha)
+        if known is not None and tree_file.known_sha == known.sha and tree_file.mode == known.mode:
+            entries[path] = known  # unchanged: the base's own entry
+        else:
+            entries[path] = TreeEntry(tree_file.mode, tree_file.blob_sha)
     refused = set(snapshot.refused)
     for path, entry in base.items():
         if path not in entries and (path in refused or _under_any(path, refused)):
@@ -112,11 +117,13 @@ def next_tree_entries(base: dict[str, TreeEntry], snapshot: TreeSnapshot, ignore
 
 
 def changed_paths(before: dict[str, TreeEntry], after: dict[str, TreeEntry]) -> list[str]:
-    def identity(entry: TreeEntry | None):
-        return None if entry is None else (entry.mode, entry.sha)
-
-    paths = before.keys() | after.keys()
-    return sorted(path for path in paths if identity(before.get(path)) != identity(after.get(path)))
+    """Paths added, removed, or whose mode or blob differ (sizes are not compared: new entries have none)."""
+    changed = [path for path in before.keys() - after.keys()]
+    for path, entry in after.items():
+        old = before.get(path)
+        if old is None or old.sha != entry.sha or old.mode != entry.mode:
+            changed.append(path)
+    return sorted(changed)
 
 
 def commit_summary(summary: str) -> str:
@@ -153,8 +160,10 @@ class RunBranch:
         submodules = {path for path, entry in base.items() if entry.mode == MODE_SUBMODULE}
         known = {path: BaseBlob(entry.mode, entry.sha, entry.size) for path, entry in base.items()
                  if entry.mode != MODE_SUBMODULE}
+        unchanged = read_index_entries(self.clone.git_dir / "index", hash_bytes=len(self.tip) // 2)
         with ObjectStream(self.clone.path, clone_git_environment(self.clone.path)) as objects:
-            snapshot = snapshot_working_tree(self.clone.path, submodules, base=known, blob_sink=objects.write_blob)
+            snapshot = snapshot_working_tree(self.clone.path, submodules, base=known, blob_sink=objects.write_blob,
+                                             unchanged=unchanged)
             new_paths = [path for path in snapshot.files if path not in base]
             entries = next_tree_entries(base, snapshot, ignored_paths(self.clone.path, new_paths))
             changes = changed_paths(base, entries)

@@ -9,6 +9,8 @@ Arrangement (why it is safe to let an untrusted agent write here):
 - Host-side git still treats every file of the working tree as hostile data (committing it is the
   branch module's job, which reads it as data only, never through the clone's own config).
 - All read-write steps of one run share this clone, one at a time, in step order.
+- The clone's index stays a true record of every checked-out file's stat (after the hand-over to the
+  container's user too), so that the commit reads only the files whose stat changed (`index_stat`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,19 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from wave_sandbox.errors import WorkspaceError
+from wave_sandbox.workspace.index_stat import record_ownership_change
 from wave_sandbox.workspace.repository import head_commit, run_git
+
+
+REMOVING_NAME = "clone.removing"
+"""A clone `<record>/clone` is renamed to `<record>/clone.removing` while a detached process deletes
+it: out of the way of a resumed run's new clone; the run's own walks skip it as they skip the clone."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +56,9 @@ def create_clone(
         f"--template={empty_template}", str(repo), str(destination),
     )
     run_git(destination, "checkout", "--quiet", "--detach", base)
-    if owner is not None:
+    if owner is not None and owner != (os.getuid(), os.getgid()):
         hand_working_tree_to(destination, owner)
+        record_ownership_change(destination, hash_bytes=len(base) // 2)
     return Clone(path=destination, base_commit=base)
 
 
@@ -75,6 +86,29 @@ def remove_clone(clone: Clone) -> None:
         raise WorkspaceError(f"could not remove the clone {clone.path}: {error}; remove it by hand") from error
 
 
+def remove_clone_in_background(clone: Clone) -> None:
+    """Take the clone out of the run's way at once (a rename), and delete it in a detached process.
+
+    Deleting 100k files takes as long as checking them out; the run need not wait for it. The renamed
+    folder (see `REMOVING_NAME`) holds nothing git or a container reads, and what a crash leaves of
+    it `wave-sandbox clean` removes. When the rename fails, the clone is removed here and now."""
+    removing = removing_path(clone.path)
+    try:
+        os.rename(clone.path, removing)
+    except OSError:
+        remove_clone(clone)
+        return
+    subprocess.Popen(
+        [sys.executable, "-m", "wave_sandbox.workspace.clone", str(removing)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True, close_fds=True,
+    )
+
+
+def removing_path(clone_path: Path) -> Path:
+    return clone_path.with_name(REMOVING_NAME)
+
+
 def _make_folders_writable(root: Path) -> None:
     """chmod u+rwx every folder below `root` (never through a symlink) so rmtree can empty it."""
     pending = [str(root)]
@@ -87,3 +121,10 @@ def _make_folders_writable(root: Path) -> None:
             pending.extend(os.path.join(folder, name) for name in os.listdir(folder))
         except OSError:
             continue
+
+
+if __name__ == "__main__":  # the detached removal of `remove_clone_in_background`
+    try:
+        remove_clone(Clone(Path(sys.argv[1]), ""))
+    except WorkspaceError:
+        sys.exit(1)  # `wave-sandbox clean` removes what is left

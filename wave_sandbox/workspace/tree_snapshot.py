@@ -13,7 +13,10 @@ or hold control characters, new names that would mislead a reviewer or not check
 (bidi or zero-width characters, names Windows reserves, two paths told apart only by case), changes
 inside a submodule, unreadable or too deeply nested folders.
 Rules apply to changes only: an entry identical to its base version (given as `base`) is taken as
-it is, and its content is not kept in memory.
+it is, and its content is not kept in memory. A regular file whose lstat equals its entry in the
+clone's index (`unchanged`, see `index_stat`), where that entry's blob is the base's, is not even
+read: its inode is the one git checked out, untouched since. The tree-wide rules (case collisions,
+links resolved through other links) still see every path, changed or not.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from wave_sandbox.errors import WorkspaceError
+from wave_sandbox.workspace.index_stat import IndexEntry, unchanged_blob
 from wave_sandbox.workspace.path_rules import (
     GIT_READ_DOTFILES,
     case_collisions,
@@ -99,13 +103,16 @@ def snapshot_working_tree(
     base: Mapping[str, BaseBlob] | None = None,
     max_changed_bytes: int = DEFAULT_MAX_CHANGED_BYTES,
     blob_sink: Callable[[bytes], None] | None = None,
+    unchanged: Mapping[str, IndexEntry] | None = None,
 ) -> TreeSnapshot:
     """Walk `root` (skipping its top-level `.git`), returning what may be committed and what is refused.
 
     With a `blob_sink`, each changed content (file bytes, link target) is handed to it as soon as it is
-    read and a regular file's bytes are not kept: memory stays one file's worth, however many change."""
+    read and a regular file's bytes are not kept: memory stays one file's worth, however many change.
+    `unchanged` (path -> index entry) names the files whose stat proves them untouched since checkout."""
     walker = _HostileTreeWalker(submodule_paths, max_file_bytes, dict(base or {}), max_changed_bytes)
     walker.blob_sink = blob_sink
+    walker.unchanged = unchanged or {}
     try:
         root_descriptor = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
@@ -131,6 +138,7 @@ class _HostileTreeWalker:
         self.base_folders = {path.rsplit("/", depth)[0] for path in base for depth in range(1, path.count("/") + 1)}
         self.changed_bytes_left = max_changed_bytes
         self.blob_sink: Callable[[bytes], None] | None = None
+        self.unchanged: Mapping[str, IndexEntry] = {}
         self.snapshot = TreeSnapshot()
 
     def refuse(self, relative: str, reason: str) -> None:
@@ -158,7 +166,8 @@ class _HostileTreeWalker:
         elif stat.S_ISLNK(info.st_mode):
             self.take_symlink(descriptor, relative, name)
         elif stat.S_ISREG(info.st_mode):
-            self.take_regular_file(descriptor, relative, name)
+            if not self.take_if_stat_unchanged(relative, info):
+                self.take_regular_file(descriptor, relative, name)
         else:
             self.refuse(relative, self.change_refusal(relative) or "not a regular file, folder or symlink")
 
@@ -248,6 +257,15 @@ class _HostileTreeWalker:
                 self.refuse(relative, refusal)
                 return
             self.take_changed_content(stream, relative, mode, info.st_size)
+
+    def take_if_stat_unchanged(self, relative: str, info: os.stat_result) -> bool:
+        """A file the index proves untouched, whose indexed blob is its base blob, is taken unread."""
+        known = self.base.get(relative)
+        sha = unchanged_blob(self.unchanged, relative, info) if known is not None else None
+        if sha is None or sha != known.sha or self.unchanged[relative].mode != known.mode:
+            return False
+        self.snapshot.files[relative] = TreeFile(relative, known.mode, None, known.sha)
+        return True
 
     def take_if_unchanged(self, stream, relative: str, mode: int, size: int) -> bool:
         """An entry whose content equals its base blob is taken without keeping its bytes."""
