@@ -142,6 +142,12 @@ class DockerBackend:
     def collect(self, handle: SandboxHandle, paths: list[str], max_bytes: int) -> list[CollectedFile]:
         return self._run(handle.run_id).sandbox.collect(handle, paths, max_bytes)
 
+    def freeze(self, handle: SandboxHandle) -> None:
+        self._run(handle.run_id).sandbox.freeze(handle)
+
+    def thaw(self, handle: SandboxHandle) -> None:
+        self._run(handle.run_id).sandbox.thaw(handle)
+
     def destroy(self, handle: SandboxHandle) -> None:
         self._run(handle.run_id).sandbox.destroy(handle)
 
