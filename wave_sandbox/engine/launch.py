@@ -23,7 +23,7 @@ from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, plann
 from wave_sandbox.errors import CeilingError, ConfigurationError
 from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
 from wave_sandbox.sandbox.backend import SandboxBackend
-from wave_sandbox.settings import load_ceilings
+from wave_sandbox.settings import Ceilings, load_ceilings
 from wave_sandbox.spec.loader import LoadedPipeline, find_pipeline_file, load_pipeline
 from wave_sandbox.spec.overrides import overrides_notice
 from wave_sandbox.workspace.repository import is_git_repository
@@ -34,10 +34,10 @@ DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5"
 Listener = Callable[[RunEvent], None]
 
 
-def choose_model(options: RunOptions, cwd: Path, notify: Callable[[str], None]) -> ModelSetup:
+def choose_model(options: RunOptions, cwd: Path, notify: Callable[[str], None], ceilings: Ceilings) -> ModelSetup:
     choice = parse_model_spec(options.model_spec, cwd, os.environ)
     model_id = SCRIPTED_MODEL_ID if choice.kind == "scripted" else choice.model_id or DEFAULT_ANTHROPIC_MODEL
-    refuse_model_outside_policy(model_id)
+    refuse_model_outside_policy(model_id, ceilings)
     upstream = make_upstream(choice, os.environ, options.upstream_url)
     if choice.kind == "scripted":
         notify(f"notice: using the offline scripted model from {choice.script_path}; no real model is called")
@@ -45,25 +45,22 @@ def choose_model(options: RunOptions, cwd: Path, notify: Callable[[str], None]) 
     return ModelSetup(upstream, f"anthropic:{model_id}", model_id, bool(choice.model_id))
 
 
-def refuse_model_outside_policy(model_id: str) -> None:
+def refuse_model_outside_policy(model_id: str, ceilings: Ceilings) -> None:
     """The model finally chosen (the default included) must be one the operator's policy allows."""
-    refusal = load_ceilings().model_refusal(model_id)
+    refusal = ceilings.model_refusal(model_id)
     if refusal:
         raise CeilingError(refusal)
 
 
-def refuse_options_above_ceilings(options: RunOptions) -> None:
+def refuse_options_above_ceilings(options: RunOptions, ceilings: Ceilings) -> None:
     """A resumed run's recorded step timeout must still fit the policy (it may have been lowered)."""
-    refusal = load_ceilings().above("step_timeout_s", options.step_timeout_s)
+    refusal = ceilings.above("step_timeout_s", options.step_timeout_s)
     if refusal:
         raise CeilingError(f"the run's recorded step timeout: {refusal}; pass a run within the policy")
 
 
-def apply_run_ceilings(options: RunOptions) -> None:
+def apply_run_ceilings(options: RunOptions, ceilings: Ceilings) -> None:
     """The operator's run-wide ceilings the engine enforces itself: the clone's disk, transcript bytes."""
-    from wave_sandbox.settings import load_ceilings
-
-    ceilings = load_ceilings()
     options.clone_ceiling_mb = ceilings.clone_mb
     options.transcript_caps_mb = (ceilings.transcript_step_mb, ceilings.transcript_run_mb)
 
@@ -98,8 +95,9 @@ def launch_run(
     listeners: list[Listener],
     notify: Callable[[str], None],
 ) -> RunResult:
-    loaded = load_pipeline(find_pipeline_file(pipeline, repo), repo, load_ceilings())
-    return _execute(loaded, repo, options, backend, listeners, notify, new_run_id())
+    ceilings = load_ceilings()  # once per run: for the pipeline, the model and the run's own ceilings
+    loaded = load_pipeline(find_pipeline_file(pipeline, repo), repo, ceilings)
+    return _execute(loaded, repo, options, backend, listeners, notify, new_run_id(), ceilings=ceilings)
 
 
 def launch_resume(
@@ -122,10 +120,11 @@ def launch_resume(
         raise ConfigurationError(f"run {record.run_id} is still running; wait for it or stop it first")
     if not recorded.pipeline_file:
         raise ConfigurationError(f"run {record.run_id} does not record its pipeline file; start a new run")
-    loaded = load_pipeline(Path(recorded.pipeline_file), repo, load_ceilings())
+    ceilings = load_ceilings()
+    loaded = load_pipeline(Path(recorded.pipeline_file), repo, ceilings)
     options = resumed_run_options(recorded, model_spec, keep, upstream_url, runtime)
-    refuse_options_above_ceilings(options)
-    return _execute(loaded, repo, options, backend, listeners, notify, record.run_id, record)
+    refuse_options_above_ceilings(options, ceilings)
+    return _execute(loaded, repo, options, backend, listeners, notify, record.run_id, record, ceilings=ceilings)
 
 
 def resumed_run_options(
@@ -165,11 +164,13 @@ def _execute(
     notify: Callable[[str], None],
     run_id: str,
     resumed_record: RunRecord | None = None,
+    *,
+    ceilings: Ceilings,
 ) -> RunResult:
     needs_clone = check_repository(loaded, repo, options)
-    apply_run_ceilings(options)
+    apply_run_ceilings(options, ceilings)
     announce_overrides(loaded, notify)
-    model = choose_model(options, Path.cwd(), notify)
+    model = choose_model(options, Path.cwd(), notify, ceilings)
     options.runtime = choose_runtime(backend, options.runtime, notify)
     warn_about_reduced_controls(backend, notify)
     image = backend.ensure_image(notify)

@@ -30,10 +30,8 @@ from wave_sandbox.errors import ConfigurationError
 __all__ = [
     "GVISOR",
     "RUNTIME_CHOICES",
-    "check_runtime_available",
     "check_runtime_name",
     "chosen_runtime",
-    "engine_default_runtime",
     "engine_runtimes",
     "gvisor_host_pids",
     "gvisor_seccomp_gap",
@@ -68,17 +66,6 @@ def gvisor_seccomp_gap(client: docker.DockerClient) -> str | None:
     if any(arg.lstrip("-") in ("oci-seccomp", "oci-seccomp=true") for arg in registered.get("runtimeArgs") or []):
         return None
     return "runsc, registered without --oci-seccomp, ignores the step's seccomp profile: a step under it can fallocate"
-
-
-def engine_default_runtime(client: docker.DockerClient) -> str:
-    return str(client.info().get("DefaultRuntime") or "runc")
-
-
-def check_runtime_available(client: docker.DockerClient, runtime: str | None) -> str:
-    """The runtime steps will use (``runtime`` or the engine's default); ConfigurationError when absent."""
-    if runtime is None:
-        return engine_default_runtime(client)
-    return chosen_runtime(runtime, engine_runtimes(client))
 
 
 def check_runtime_name(runtime: str | None) -> str | None:
