@@ -61,7 +61,13 @@ def test_the_demo_closing_lines(demo_run):
 
 def test_git_show_of_the_branch_shows_the_demo_fix(demo_run):
     shown = git(demo_run["repo"], "show", demo_run["branch"])
-    assert "remediate (craftsman): " in shown
+    subject = git(demo_run["repo"], "log", "-1", "--format=%s", demo_run["branch"]).strip()
+    # the subject says what the fix is: the craftsman's "Fix ready" and the first clause of its report
+    assert subject.startswith("Fix ready: Index on orders (customer_id, created_at), one page per")
+    assert len(subject) <= 72
+    assert f"Step remediate (craftsman) of run {demo_run['run_id']}." in shown
+    root_cause = f".wave/runs/{demo_run['run_id']}/steps/root-cause/artifacts/"
+    assert f"    analysis (step root-cause): {root_cause}" in shown  # the body cites the root cause artifact
     assert f"Wave-Run: {demo_run['run_id']}" in shown
     assert "diff --git a/orders/history.py b/orders/history.py" in shown
     assert "LIMIT" in shown  # the history query gets bounded
