@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from wave_sandbox.engine.events import (
@@ -13,6 +14,7 @@ from wave_sandbox.engine.events import (
     STEP_STARTED,
     RunEvent,
 )
+from wave_sandbox.cli.review_hint import review_commands
 from wave_sandbox.text_safety import json_printable, printable_inline
 
 
@@ -82,9 +84,10 @@ class ConsoleRenderer:
     """Prints step lines as they happen, then a blank line and the closing lines; the reviewer's
     warning comes after them, on the error stream, so the seed's lines stay exactly as they are."""
 
-    def __init__(self, stream: TextIO | None = None, error_stream: TextIO | None = None):
+    def __init__(self, stream: TextIO | None = None, error_stream: TextIO | None = None, repo: Path | None = None):
         self.stream = stream or sys.stdout
         self.error_stream = error_stream or sys.stderr
+        self.repo = repo
 
     def __call__(self, event: RunEvent) -> None:
         if event.state == RUN_STARTED:
@@ -92,8 +95,14 @@ class ConsoleRenderer:
         if event.state in (RUN_COMPLETED, RUN_FAILED):
             self._write(["", *format_run_summary(event)])
             warn_reviewer(event, self.error_stream)
+            self._hint_review(event)
         else:
             self._write([format_step_line(event)])
+
+    def _hint_review(self, event: RunEvent) -> None:
+        if event.branch and event.commits and self.repo is not None:
+            for line in review_commands(event.branch, event.run_id, self.repo):
+                print(printable_inline(line), file=self.error_stream, flush=True)
 
     def _write(self, lines: list[str]) -> None:
         for line in lines:  # step ids, personas, messages, artifact names: the pipeline's and agents' words

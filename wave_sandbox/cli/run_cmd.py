@@ -21,11 +21,12 @@ def notify(message: str) -> None:
     print(printable_text(message), file=sys.stderr, flush=True)
 
 
-def build_listeners(json_output: bool) -> list:
-    """How the run is shown: one JSON object per event, or the console's step lines."""
+def build_listeners(json_output: bool, repo: Path | None = None) -> list:
+    """How the run is shown: one JSON object per event, or the console's step lines (and, after
+    them, the commands to review the run's branch in `repo`)."""
     from wave_sandbox.cli.render import ConsoleRenderer, JsonLinesRenderer
 
-    return [JsonLinesRenderer(sys.stdout) if json_output else ConsoleRenderer(sys.stdout)]
+    return [JsonLinesRenderer(sys.stdout) if json_output else ConsoleRenderer(sys.stdout, repo=repo)]
 
 
 def read_input(input_text: Optional[str], input_file: Optional[Path]) -> str:
@@ -108,5 +109,5 @@ def run_command(
         attachments=check_attachments(attach or []),
         runtime=check_runtime_name(settings.runtime.value),
     )
-    result = launch_run(pipeline, repo.resolve(), options, get_backend(), build_listeners(json_output), notify)
+    result = launch_run(pipeline, repo.resolve(), options, get_backend(), build_listeners(json_output, repo.resolve()), notify)
     raise typer.Exit(result.exit_code)
