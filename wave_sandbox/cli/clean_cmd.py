@@ -40,7 +40,7 @@ def clean_command(
 
 
 def read_age(older_than: Optional[str]) -> int | None:
-    from wave_sandbox.durations import parse_duration
+    from wave_sandbox.units import parse_duration
 
     try:
         return parse_duration(older_than) if older_than else None

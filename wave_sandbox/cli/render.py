@@ -16,23 +16,7 @@ from wave_sandbox.engine.events import (
 )
 from wave_sandbox.cli.review_hint import review_commands
 from wave_sandbox.text_safety import json_printable, printable_inline
-
-
-def format_tokens(count: int | None) -> str:
-    """`2.1k` style: whole numbers below a thousand, one decimal above."""
-    if count is None:
-        return ""
-    if count < 1000:
-        return str(count)
-    if count < 1_000_000:
-        return f"{count / 1000:.1f}k"
-    return f"{count / 1_000_000:.1f}M"
-
-
-def format_seconds(duration_ms: int | None) -> str:
-    if duration_ms is None:
-        return ""
-    return f"{round(duration_ms / 1000)}s"
+from wave_sandbox.units import format_seconds, format_tokens
 
 
 def format_step_line(event: RunEvent) -> str:

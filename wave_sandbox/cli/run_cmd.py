@@ -25,8 +25,10 @@ def build_listeners(json_output: bool, repo: Path | None = None) -> list:
     """How the run is shown: one JSON object per event, or the console's step lines (and, after
     them, the commands to review the run's branch in `repo`)."""
     from wave_sandbox.cli.render import ConsoleRenderer, JsonLinesRenderer
+    from wave_sandbox.cli.report_cmd import ReportWriter
 
-    return [JsonLinesRenderer(sys.stdout) if json_output else ConsoleRenderer(sys.stdout, repo=repo)]
+    shown = JsonLinesRenderer(sys.stdout) if json_output else ConsoleRenderer(sys.stdout, repo=repo)
+    return [shown] if repo is None else [shown, ReportWriter(repo)]
 
 
 def read_input(input_text: Optional[str], input_file: Optional[Path]) -> str:

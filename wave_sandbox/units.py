@@ -1,4 +1,4 @@
-"""Durations as people write them: `90s`, `15m`, `2h`, `7d`, or a bare number of seconds."""
+"""Durations and counts as people read and write them: `90s`, `15m`, `7d`; `2.1k` tokens."""
 
 from __future__ import annotations
 
@@ -15,3 +15,19 @@ def parse_duration(text: str) -> int:
         raise ValueError(f"{text!r} is not a duration: write it as 90s, 15m, 2h, 7d or a number of seconds")
     seconds = float(match.group(1)) * UNIT_SECONDS[match.group(2) or "s"]
     return int(round(seconds))
+
+
+def format_seconds(duration_ms: int | None) -> str:
+    """`46s`; empty when unknown."""
+    return "" if duration_ms is None else f"{round(duration_ms / 1000)}s"
+
+
+def format_tokens(count: int | None) -> str:
+    """`2.1k` style: whole numbers below a thousand, one decimal above."""
+    if count is None:
+        return ""
+    if count < 1000:
+        return str(count)
+    if count < 1_000_000:
+        return f"{count / 1000:.1f}k"
+    return f"{count / 1_000_000:.1f}M"

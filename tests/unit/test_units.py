@@ -1,6 +1,6 @@
 import pytest
 
-from wave_sandbox.durations import parse_duration
+from wave_sandbox.units import parse_duration
 
 
 @pytest.mark.parametrize("text, seconds", [
