@@ -65,8 +65,8 @@ def split_names(value: Optional[str]) -> Optional[list[str]]:
 
 
 def run_command(
-    pipeline: str = typer.Argument(..., help="Pipeline name or path to a pipeline YAML file."),
-    input_text: Optional[str] = typer.Argument(None, metavar="[INPUT]", help="The input; '-' reads stdin."),
+    pipeline: str = typer.Argument(..., metavar="PIPELINE", help="Pipeline name or path to a pipeline YAML file."),
+    input_text: Optional[str] = typer.Argument(None, metavar="INPUT", help="The input; '-' reads stdin."),
     repo: Path = typer.Option(Path("."), "--repo", help="The repository to run against (default: cwd)."),
     model: Optional[str] = typer.Option(None, "--model", help="anthropic:MODEL_ID or scripted:FILE."),
     output: Path = typer.Option(Path("output"), "--output", help="Where artifacts are delivered."),
