@@ -21,17 +21,19 @@ ALLOWED: dict[str, set[str]] = {
     "bind_mount": set(),  # the one mount value, from the spec to the backend
     "secret_redaction": set(),  # the one redactor, for the gateway's transcripts and the run's files
     "resources": set(),
+    "units": set(),  # 90s, 15m, 7d and 2.1k: for flags, settings and displays alike
     "personas": set(),  # the built-in personas' files
     "agent": set(),  # runs in the container: stdlib + anthropic (test_agent_imports.py)
     "evidence": set(),  # runs in the container too: stdlib only (test_evidence_imports.py)
     "contracts": {"errors", "text_safety"},
     "spec": {"errors", "text_safety", "bind_mount", "resources", "contracts"},
-    "settings": {"errors", "text_safety", "spec"},
+    "settings": {"errors", "text_safety", "spec", "units"},
     "gateway": {"errors", "text_safety", "secret_redaction", "spec", "settings"},
     "workspace": {"errors", "text_safety", "bind_mount", "secret_redaction", "spec", "settings"},
     "sandbox": {"errors", "text_safety", "bind_mount", "resources", "spec", "settings"},
     "engine": {"errors", "text_safety", "bind_mount", "secret_redaction", "spec", "workspace", "gateway", "contracts",
                "settings", "sandbox"},
+    "report": {"errors", "text_safety", "units", "engine", "workspace"},  # read-only views of a run's record
     "cli": {"*"},
 }
 ENGINE_MAY_IMPORT_OF_SANDBOX = {"wave_sandbox.sandbox.backend"}

@@ -23,7 +23,9 @@ from wave_sandbox.cli import (
     init_cmd,
     list_cmd,
     logs_cmd,
+    report_cmd,
     resume_cmd,
+    review_cmd,
     run_cmd,
     runs_cmd,
     show_cmd,
@@ -36,9 +38,40 @@ app = typer.Typer(
     name="wave-sandbox",
     help="Run Wave pipelines with every step inside its own Docker container.",
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
 )
+
+
+def show_version(value: bool) -> None:
+    if value:
+        from wave_sandbox import __version__
+
+        typer.echo(f"wave-sandbox {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=show_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Run Wave pipelines with every step inside its own Docker container."""
+
+
+def tidy_help(command) -> None:
+    """An option whose help text already says its default does not repeat it as `[default: …]`, and an
+    argument is shown as its name in capitals, `RUN` or `[INPUT]` (not `{run}`)."""
+    for param in getattr(command, "params", []):
+        if "(default" in (getattr(param, "help", None) or ""):
+            param.show_default = False
+        if getattr(param, "param_type_name", "") == "argument":
+            param.metavar = param.metavar or param.name.upper()
+            if param.required and hasattr(param, "_usage_display_name"):
+                param._usage_display_name = lambda shown=param.metavar: shown
+    for sub in getattr(command, "commands", {}).values():
+        tidy_help(sub)
 
 
 COMMANDS = (
@@ -49,7 +82,9 @@ COMMANDS = (
     ("init", init_cmd.init_command),
     ("list", list_cmd.list_command),
     ("logs", logs_cmd.logs_command),
+    ("report", report_cmd.report_command),
     ("resume", resume_cmd.resume_command),
+    ("review", review_cmd.review_command),
     ("run", run_cmd.run_command),
     ("runs", runs_cmd.runs_command),
     ("show", show_cmd.show_command),
@@ -75,7 +110,9 @@ def main() -> None:
     gc.freeze()  # what is imported lives until exit: spare the collector (and the exit) a walk over it
     install_sigterm_as_interrupt()
     try:
-        exit_code = app(standalone_mode=False)
+        command = typer.main.get_command(app)
+        tidy_help(command)
+        exit_code = command(standalone_mode=False)
     except SpecError as error:
         for problem in error.problems:
             print(printable_inline(problem), file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from wave_sandbox.engine.events import (
@@ -13,24 +14,9 @@ from wave_sandbox.engine.events import (
     STEP_STARTED,
     RunEvent,
 )
+from wave_sandbox.cli.review_hint import review_commands
 from wave_sandbox.text_safety import json_printable, printable_inline
-
-
-def format_tokens(count: int | None) -> str:
-    """`2.1k` style: whole numbers below a thousand, one decimal above."""
-    if count is None:
-        return ""
-    if count < 1000:
-        return str(count)
-    if count < 1_000_000:
-        return f"{count / 1000:.1f}k"
-    return f"{count / 1_000_000:.1f}M"
-
-
-def format_seconds(duration_ms: int | None) -> str:
-    if duration_ms is None:
-        return ""
-    return f"{round(duration_ms / 1000)}s"
+from wave_sandbox.units import format_seconds, format_tokens
 
 
 def format_step_line(event: RunEvent) -> str:
@@ -82,9 +68,10 @@ class ConsoleRenderer:
     """Prints step lines as they happen, then a blank line and the closing lines; the reviewer's
     warning comes after them, on the error stream, so the seed's lines stay exactly as they are."""
 
-    def __init__(self, stream: TextIO | None = None, error_stream: TextIO | None = None):
+    def __init__(self, stream: TextIO | None = None, error_stream: TextIO | None = None, repo: Path | None = None):
         self.stream = stream or sys.stdout
         self.error_stream = error_stream or sys.stderr
+        self.repo = repo
 
     def __call__(self, event: RunEvent) -> None:
         if event.state == RUN_STARTED:
@@ -92,8 +79,14 @@ class ConsoleRenderer:
         if event.state in (RUN_COMPLETED, RUN_FAILED):
             self._write(["", *format_run_summary(event)])
             warn_reviewer(event, self.error_stream)
+            self._hint_review(event)
         else:
             self._write([format_step_line(event)])
+
+    def _hint_review(self, event: RunEvent) -> None:
+        if event.branch and event.commits and self.repo is not None:
+            for line in review_commands(event.branch, event.run_id, self.repo):
+                print(printable_inline(line), file=self.error_stream, flush=True)
 
     def _write(self, lines: list[str]) -> None:
         for line in lines:  # step ids, personas, messages, artifact names: the pipeline's and agents' words

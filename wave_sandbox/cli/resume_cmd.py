@@ -30,7 +30,7 @@ def resume_command(
     settings = resolve_settings(repo.resolve(), SettingFlags(model=model, runtime=runtime))
     chosen_runtime = check_runtime_name(settings.runtime.value) if runtime else None
     result = launch_resume(
-        run, repo.resolve(), model, keep, get_backend(), build_listeners(json_output), notify,
+        run, repo.resolve(), model, keep, get_backend(), build_listeners(json_output, repo.resolve()), notify,
         settings.upstream_url.value, chosen_runtime,
     )
     raise typer.Exit(result.exit_code)

@@ -21,11 +21,44 @@ def notify(message: str) -> None:
     print(printable_text(message), file=sys.stderr, flush=True)
 
 
-def build_listeners(json_output: bool) -> list:
-    """How the run is shown: one JSON object per event, or the console's step lines."""
-    from wave_sandbox.cli.render import ConsoleRenderer, JsonLinesRenderer
+def build_listeners(json_output: bool, repo: Path | None = None) -> list:
+    """How the run is shown: one JSON object per event (with activity and heartbeat events), the live
+    console on a terminal, or the console's plain step lines; after them, the commands to review the
+    run's branch in `repo`, and the run report written."""
+    import os
 
-    return [JsonLinesRenderer(sys.stdout) if json_output else ConsoleRenderer(sys.stdout)]
+    from wave_sandbox.cli.render import ConsoleRenderer, JsonLinesRenderer
+    from wave_sandbox.cli.report_cmd import ReportWriter
+
+    if json_output:
+        shown = watched(JsonLinesRenderer(sys.stdout), repo)
+    elif repo is not None and wants_live_display(sys.stdout, os.environ):
+        from wave_sandbox.cli.live_render import LiveConsoleRenderer
+
+        shown = watched(LiveConsoleRenderer(sys.stdout, repo=repo), repo)
+    else:
+        shown = ConsoleRenderer(sys.stdout, repo=repo)
+    return [shown] if repo is None else [shown, ReportWriter(repo)]
+
+
+def wants_live_display(stream, environ) -> bool:
+    """A terminal, and nobody asked for plain output (`NO_COLOR`, `TERM=dumb`)."""
+    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in environ and \
+        environ.get("TERM", "") != "dumb"
+
+
+def watched(display, repo: Path | None):
+    """`display` fed by the step activity watcher (activity and heartbeat events between the run's own;
+    a heartbeat every 10 s, or `WAVE_SANDBOX_HEARTBEAT_S`)."""
+    import os
+
+    if repo is None:
+        return display
+    from wave_sandbox.engine.records import runs_root
+    from wave_sandbox.engine.step_activity import ActivityWatcher
+
+    heartbeat_s = float(os.environ.get("WAVE_SANDBOX_HEARTBEAT_S", "") or 10)
+    return ActivityWatcher(lambda run_id: runs_root(repo) / run_id / "steps", display, heartbeat_s=heartbeat_s)
 
 
 def read_input(input_text: Optional[str], input_file: Optional[Path]) -> str:
@@ -62,8 +95,8 @@ def split_names(value: Optional[str]) -> Optional[list[str]]:
 
 
 def run_command(
-    pipeline: str = typer.Argument(..., help="Pipeline name or path to a pipeline YAML file."),
-    input_text: Optional[str] = typer.Argument(None, metavar="[INPUT]", help="The input; '-' reads stdin."),
+    pipeline: str = typer.Argument(..., metavar="PIPELINE", help="Pipeline name or path to a pipeline YAML file."),
+    input_text: Optional[str] = typer.Argument(None, metavar="INPUT", help="The input; '-' reads stdin."),
     repo: Path = typer.Option(Path("."), "--repo", help="The repository to run against (default: cwd)."),
     model: Optional[str] = typer.Option(None, "--model", help="anthropic:MODEL_ID or scripted:FILE."),
     output: Path = typer.Option(Path("output"), "--output", help="Where artifacts are delivered."),
@@ -108,5 +141,5 @@ def run_command(
         attachments=check_attachments(attach or []),
         runtime=check_runtime_name(settings.runtime.value),
     )
-    result = launch_run(pipeline, repo.resolve(), options, get_backend(), build_listeners(json_output), notify)
+    result = launch_run(pipeline, repo.resolve(), options, get_backend(), build_listeners(json_output, repo.resolve()), notify)
     raise typer.Exit(result.exit_code)

@@ -7,10 +7,7 @@ from pathlib import Path
 import typer
 
 from wave_sandbox.text_safety import printable_inline
-
-
-def format_duration(duration_ms: int | None) -> str:
-    return "" if duration_ms is None else f"{round(duration_ms / 1000)}s"
+from wave_sandbox.units import format_seconds as format_duration
 
 
 def runs_command(repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd).")) -> None:

@@ -7,9 +7,10 @@ from typing import Any
 
 import typer
 
-from wave_sandbox.cli.render import format_review_warning, format_tokens
-from wave_sandbox.cli.runs_cmd import format_duration
+from wave_sandbox.cli.render import format_review_warning
 from wave_sandbox.text_safety import printable_inline
+from wave_sandbox.units import format_seconds as format_duration
+from wave_sandbox.units import format_tokens
 from wave_sandbox.workspace.acting_files import ActingFile
 
 

@@ -18,8 +18,13 @@ STEP_FAILED = StepStatus.FAILED.value
 STEP_SKIPPED = StepStatus.SKIPPED.value
 RUN_COMPLETED = "run_completed"
 RUN_FAILED = "run_failed"
+STEP_ACTIVITY = "activity"
+"""A running step's latest model exchange: the tool call it asked for, its tokens so far."""
+HEARTBEAT = "heartbeat"
+"""A running step is still alive: its elapsed time (`duration_ms`), tokens and latest activity."""
 
 RUN_END_STATES = {RUN_COMPLETED, RUN_FAILED}
+LIVE_STATES = {STEP_ACTIVITY, HEARTBEAT}
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class RunEvent:
     commits: list[str] = field(default_factory=list)
     branch_files_changed: int | None = None
     branch_acting_files: list = field(default_factory=list)  # workspace.acting_files.ActingFile
+    activity: str | None = None
+    """activity and heartbeat events: what the step is doing (e.g. `bash: pytest -q`)."""
 
     def to_json_dict(self) -> dict:
         """The `--json` shape: ISO-8601 UTC with milliseconds and Z; branch fields only at the end."""
@@ -48,6 +55,8 @@ class RunEvent:
         data["timestamp"] = format_utc_timestamp(self.timestamp)
         data.pop("branch_files_changed")
         data.pop("branch_acting_files")
+        if self.state not in LIVE_STATES:
+            data.pop("activity")
         if self.state not in RUN_END_STATES:
             data.pop("branch")
             data.pop("commits")

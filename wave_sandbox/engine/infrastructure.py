@@ -23,6 +23,7 @@ from wave_sandbox.sandbox.backend import RunEnvironment, SandboxBackend, Sandbox
 from wave_sandbox.workspace.acting_files import ActingFile
 from wave_sandbox.workspace.branch import RunBranch
 from wave_sandbox.workspace.clone import Clone, create_clone, remove_clone_in_background
+from wave_sandbox.workspace.commit_message import CommitDetails
 from wave_sandbox.workspace.repository import uncommitted_changes
 
 logger = logging.getLogger(__name__)
@@ -159,9 +160,10 @@ class RunInfrastructure:
         with self._lock:
             self._containers[step_id] = handle
 
-    def commit_step_changes(self, step_id: str, persona: str, summary: str, notify) -> list[str]:
+    def commit_step_changes(self, step_id: str, persona: str, summary: str, notify,
+                            details: CommitDetails | None = None) -> list[str]:
         """Commit what a read-write step changed in the clone to the run branch; return refusals."""
-        result = self.run_branch.commit_step(step_id, persona, summary)
+        result = self.run_branch.commit_step(step_id, persona, summary, details)
         if result.sha is None:
             notify(f"notice: step {step_id} changed nothing in the repository; no commit")
         refusals = [f"not committed: {refusal}" for refusal in result.refusals]

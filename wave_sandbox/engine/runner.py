@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from wave_sandbox.engine import events as ev
 from wave_sandbox.engine.events import EventBus, RunEvent
+from wave_sandbox.engine.commit_details import commit_details
 from wave_sandbox.engine.infrastructure import RunInfrastructure
 from wave_sandbox.engine.planner import Plan, PlannedStep, filter_steps
 from wave_sandbox.engine.records import RunRecord
@@ -230,7 +231,7 @@ class PipelineRun:
         if outcome.succeeded and self.plan.step(step_id).readwrite:
             try:
                 outcome.refusals += self.infrastructure.commit_step_changes(
-                    step_id, persona.name, outcome.message, self.notify
+                    step_id, persona.name, outcome.message, self.notify, commit_details(outcome, job, self.record)
                 )
             except WorkspaceError as error:
                 outcome.succeeded, outcome.message = False, f"committing the step's changes failed: {error}"

@@ -43,6 +43,8 @@ MINIMUM_RETRY_S = 20
 """A retry needs at least this much of the step's time left to be worth starting."""
 RETRY_LOG_SEPARATOR = b"\n----- retry with the errors of the first attempt -----\n"
 
+FINAL_TEXT_MAX_CHARS = 16_000
+
 
 @dataclass
 class StepJob:
@@ -92,6 +94,8 @@ class StepOutcome:
     artifacts: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     retried: bool = False
+    final_text: str = ""
+    """The agent's final answer (hostile text: sanitized wherever it is shown)."""
 
 
 def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
@@ -296,6 +300,7 @@ def _judge(context: StepContext, job: StepJob, attempt: Attempt, gateway_failure
     else:
         outcome.succeeded = True
         outcome.message = one_printable_line(str(agent.report.get("summary") or ""), empty="Step complete")
+        outcome.final_text = str(agent.report.get("final_text") or "")[:FINAL_TEXT_MAX_CHARS]
     return outcome
 
 

@@ -19,12 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wave_sandbox.errors import WorkspaceError
-from wave_sandbox.text_safety import one_printable_line
-from wave_sandbox.workspace.acting_files import ActingFile, acting_files, listed_for_reviewer
+from wave_sandbox.workspace.acting_files import ActingFile, acting_files
 from wave_sandbox.workspace.clone import Clone
+from wave_sandbox.workspace.commit_message import (
+    CommitDetails,
+    commit_body,
+    commit_subject,
+    review_warning,
+)
 from wave_sandbox.workspace.index_stat import read_index_entries
 from wave_sandbox.workspace.object_stream import ObjectStream
-from wave_sandbox.workspace.path_rules import INVISIBLE_OR_REORDERING
 from wave_sandbox.workspace.repository import run_git, run_git_bytes
 from wave_sandbox.workspace.tree_snapshot import (
     MODE_SUBMODULE,
@@ -35,7 +39,6 @@ from wave_sandbox.workspace.tree_snapshot import (
 
 RUN_REF_IN_CLONE = "refs/heads/wave-run"
 DEFAULT_AUTHOR = ("wave-sandbox", "wave-sandbox@localhost")
-SUMMARY_MAX_CHARS = 200
 
 
 def clone_git_environment(clone: Path) -> dict[str, str]:
@@ -126,14 +129,6 @@ def changed_paths(before: dict[str, TreeEntry], after: dict[str, TreeEntry]) -> 
     return sorted(changed)
 
 
-def commit_summary(summary: str) -> str:
-    """The model's summary as one printable line: it comes from the container, so it is hostile.
-    A bidi or zero-width character left in it is written as its escape (`\\u202e`): a commit subject
-    is read in terminals and web views that would reorder the line around it."""
-    line = one_printable_line(summary, SUMMARY_MAX_CHARS, empty="no summary")
-    return INVISIBLE_OR_REORDERING.sub(lambda match: ascii(match.group())[1:-1], line)
-
-
 @dataclass
 class RunBranch:
     """The run's review branch: one commit per read-write step that changed something."""
@@ -155,7 +150,7 @@ class RunBranch:
     def name(self) -> str:
         return f"wave/{self.pipeline}/{self.run_id}"
 
-    def commit_step(self, step_id: str, persona: str, summary: str) -> StepCommit:
+    def commit_step(self, step_id: str, persona: str, summary: str, details: CommitDetails | None = None) -> StepCommit:
         base = read_tree_entries(self.clone.path, self.tip)
         submodules = {path for path, entry in base.items() if entry.mode == MODE_SUBMODULE}
         known = {path: BaseBlob(entry.mode, entry.sha, entry.size) for path, entry in base.items()
@@ -173,7 +168,7 @@ class RunBranch:
             listed = [(path, entries[path].mode, entries[path].sha) if path in entries else (path, None, None)
                       for path in changes]
             acting = acting_files({path: entries[path].mode for path in changes if path in entries})
-            message = self._message(step_id, persona, summary, acting)
+            message = self._message(step_id, persona, summary, acting, details or CommitDetails())
             sha = objects.commit(RUN_REF_IN_CLONE, self.tip, listed, message, commit_actor(commit_identity(self.repo)))
         self._publish(sha)  # before recording it: a commit the user's repo lacks is not on the branch
         self.tip = sha
@@ -181,13 +176,12 @@ class RunBranch:
         self.summarise()
         return StepCommit(sha, changes, snapshot.refusals, acting)
 
-    def _message(self, step_id: str, persona: str, summary: str, acting: list[ActingFile]) -> str:
-        warning = ""
-        if acting:
-            lines = "\n".join(listed_for_reviewer(acting))
-            warning = f"Review before checking out or building: these files act when checked out or built:\n{lines}\n\n"
+    def _message(self, step_id: str, persona: str, summary: str, acting: list[ActingFile],
+                 details: CommitDetails) -> str:
+        subject = commit_subject(summary, details.final_text)
+        body = commit_body(step_id, persona, self.run_id, details)
         return (
-            f"{step_id} ({persona}): {commit_summary(summary)}\n\n{warning}"
+            f"{subject}\n\n{body}\n\n{review_warning(acting)}"
             f"Wave-Run: {self.run_id}\nWave-Pipeline: {self.pipeline}\nWave-Step: {step_id}\n"
         )
 

@@ -2,7 +2,8 @@ import io
 import json
 from datetime import datetime, timedelta, timezone
 
-from wave_sandbox.cli.render import ConsoleRenderer, JsonLinesRenderer, format_tokens
+from wave_sandbox.cli.render import ConsoleRenderer, JsonLinesRenderer
+from wave_sandbox.units import format_tokens
 from wave_sandbox.engine.events import RunEvent
 
 SEED_LINES = """\

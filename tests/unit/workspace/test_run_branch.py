@@ -79,7 +79,8 @@ def test_a_step_commit_has_the_message_trailers_author_and_parent(user_repo, clo
     assert result.sha == git(user_repo, "rev-parse", BRANCH).strip()
     assert git(user_repo, "log", "-1", "--format=%P", BRANCH).strip() == clone.base_commit
     assert git(user_repo, "log", "-1", "--format=%B", BRANCH) == (
-        "remediate (craftsman): Fix the handler\n\n"
+        "Fix the handler\n\n"
+        f"Step remediate (craftsman) of run {RUN_ID}.\n\n"
         f"Wave-Run: {RUN_ID}\nWave-Pipeline: incident-response\nWave-Step: remediate\n\n"
     )
     trailers = git(user_repo, "log", "-1", "--format=%(trailers:only,unfold)", BRANCH).strip().splitlines()
@@ -343,7 +344,7 @@ def test_a_hostile_summary_becomes_one_printable_line(user_repo, clone, branch):
     (clone.path / "app.py").write_text("fixed\n")
     branch.commit_step("remediate", "craftsman", "\x1b[2JFixed\x07 it\nWave-Run: forged\n\nSigned-off-by: x")
     message = git(user_repo, "log", "-1", "--format=%B", BRANCH)
-    assert message.splitlines()[0] == "remediate (craftsman): \\x1b[2JFixed\\x07 it"
+    assert message.splitlines()[0] == "\\x1b[2JFixed\\x07 it"
     assert message.count("Wave-Run:") == 1 and "forged" not in message
 
 

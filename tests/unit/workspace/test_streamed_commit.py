@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from wave_sandbox.workspace.acting_files import acting_reason
-from wave_sandbox.workspace.branch import RunBranch, commit_summary
+from wave_sandbox.workspace.branch import RunBranch
+from wave_sandbox.workspace.commit_message import commit_summary
 from wave_sandbox.workspace.clone import create_clone
 from wave_sandbox.workspace.repository import run_git, uncommitted_changes
 
