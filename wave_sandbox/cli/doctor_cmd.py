@@ -82,7 +82,10 @@ def status_word(name: str, ok: bool) -> str:
     return {"controls": "REDUCED", "gvisor": "FAILING"}.get(name, "MISSING")
 
 
-def doctor_command(repo: Path = typer.Option(Path("."), "--repo", help="The repository to check.")) -> None:
+def doctor_command(
+    repo: Path = typer.Option(Path("."), "--repo", help="The repository to check."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON document: the checks and the settings."),
+) -> None:
     """Check what wave-sandbox needs on this machine and say what is missing."""
     backend = get_backend()
     docker_check, capabilities = check_backend(backend)
@@ -99,9 +102,15 @@ def doctor_command(repo: Path = typer.Option(Path("."), "--repo", help="The repo
     ]
     settings_check, rows = check_settings(repo.resolve())
     checks.append(settings_check)
-    for name, ok, detail in checks:
-        typer.echo(f"{status_word(name, ok)} {name:<12} {detail}")
-    print_settings_table(rows)
+    if as_json:
+        from wave_sandbox.cli.json_output import print_json
+
+        print_json({"checks": [{"name": name, "ok": ok, "detail": detail} for name, ok, detail in checks],
+                    "settings": [{"name": name, "value": value, "source": source} for name, value, source in rows]})
+    else:
+        for name, ok, detail in checks:
+            typer.echo(f"{status_word(name, ok)} {name:<12} {detail}")
+        print_settings_table(rows)
     essential_failed = any(not ok for name, ok, _ in checks if name in ("docker", "git", "settings"))
     raise typer.Exit(2 if essential_failed else 0)
 

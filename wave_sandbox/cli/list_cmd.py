@@ -21,9 +21,23 @@ RepoOption = Annotated[
 ]
 
 
-def list_command(repo: RepoOption = None) -> None:
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document instead of the tables.")]
+
+
+def list_command(repo: RepoOption = None, as_json: JsonOption = False) -> None:
     """Show the pipelines and personas available here, with descriptions and where they come from."""
     repo_folder = repository_folder(repo)
+    if as_json:
+        from wave_sandbox.cli.json_output import print_json
+
+        pipelines = [dict(zip(("name", "description", "origin"), pipeline_row(listing)), path=str(listing.path))
+                     for listing in list_pipelines(repo_folder)]
+        personas = [dict(zip(("name", "description", "origin"), persona_row(name, repo_folder)))
+                    for name in persona_names(repo_folder)]
+        for row in [*pipelines, *personas]:
+            row["origin"] = row["origin"].strip("[]")
+        print_json({"pipelines": pipelines, "personas": personas})
+        return
     typer.echo('Pipelines (wave-sandbox run NAME "INPUT"):')
     typer.echo(format_table([pipeline_row(listing) for listing in list_pipelines(repo_folder)]))
     typer.echo("")

@@ -102,3 +102,25 @@ def test_json_has_activity_and_heartbeat_events(scenario):
     assert states.index("activity") < states.index("completed")
     assert "heartbeat" in states[states.index("activity"):states.index("completed")]
     assert all("activity" not in event for event in events if event["state"] not in ("activity", "heartbeat"))
+
+
+def test_logs_follow_prints_exchanges_as_they_come_and_ends_with_the_run(scenario):
+    runs = scenario["repo"] / ".wave" / "runs"
+    run = subprocess.Popen([str(CLI), *scenario["arguments"]], cwd=scenario["repo"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (runs.is_dir() and any(runs.glob("*/run.json"))):
+            time.sleep(0.2)
+        follow = subprocess.Popen([str(CLI), "logs", "latest", "--follow", "--json"], cwd=scenario["repo"],
+                                  stdout=subprocess.PIPE, text=True)
+        first = json.loads(follow.stdout.readline())
+        assert run.poll() is None, "the run ended before the first exchange was followed"
+        assert first["kind"] == "exchange" and first["parts"] == ['bash({"command": "sleep 6; echo done-sleeping"})']
+        rest = [json.loads(line) for line in follow.stdout]
+        assert follow.wait(timeout=60) == 0 and run.wait(timeout=120) == 0
+        assert {"kind": "exchange", "parts": ["Looked around"]}.items() <= next(
+            entry for entry in rest if entry["kind"] == "exchange").items()
+        assert any(entry["kind"] == "agent_log" for entry in rest)
+    finally:
+        run.kill()

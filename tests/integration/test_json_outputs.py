@@ -1,0 +1,106 @@
+"""Every command's `--json` output has exactly the shape the README's tables document."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import PROJECT, run_cli
+
+README = PROJECT / "README.md"
+
+
+def documented_shapes() -> dict[str, tuple[set, dict, set]]:
+    """command -> (required top-level keys, {key: keys of each object of its list}, optional keys)."""
+    section = README.read_text().split("### JSON output of the other commands", 1)[1].split("\n## ", 1)[0]
+    shapes = {}
+    for line in section.splitlines():
+        match = re.match(r"^\| `([a-z]+)[^`]*` \| [^|]+ \| (.+) \|$", line)
+        if match:
+            shapes[match.group(1)] = parse_keys(match.group(2))
+    return shapes
+
+
+def parse_keys(cell: str) -> tuple[set, dict, set]:
+    optional = set(re.findall(r"`([a-z_]+)`", " ".join(re.findall(r"\(([^)]*)\)", cell))))
+    cell = re.sub(r"\([^)]*\)", "", cell)
+    nested = {key: set(re.findall(r"`([a-z_]+)`", inner)) for key, inner in re.findall(r"`([a-z_]+)` \[([^\]]*)\]", cell)}
+    top = set(re.findall(r"`([a-z_]+)`", re.sub(r"\[[^\]]*\]", "", cell)))
+    return top, nested, optional - top
+
+
+def check_shape(data: dict, shape: tuple[set, dict, set]) -> None:
+    top, nested, optional = shape
+    assert top <= set(data) <= top | optional, (sorted(data), sorted(top), sorted(optional))
+    for key, keys in nested.items():
+        assert data[key], f"{key} is empty: nothing to check its objects against"
+        for item in data[key]:
+            assert set(item) == keys, (key, sorted(item), sorted(keys))
+
+
+@pytest.fixture(scope="module")
+def demo_repo(tmp_path_factory) -> Path:
+    repo = tmp_path_factory.mktemp("json") / "orders-service"
+    subprocess.run([str(PROJECT / "examples" / "make_demo_repo.sh"), str(repo)], check=True, capture_output=True)
+    folder = repo / ".wave" / "runs" / "20260101-000000-feed"
+    (folder / "steps" / "triage").mkdir(parents=True)
+    (folder / "steps" / "triage" / "agent.log").write_text("turn 1\nturn 2\n")
+    exchange = {"time": "2026-01-01T00:00:01Z", "status": 200,
+                "response": {"content": [{"type": "tool_use", "name": "bash", "input": {"command": "ls"}}]}}
+    (folder / "steps" / "triage" / "transcript.jsonl").write_text(json.dumps(exchange) + "\n")
+    (folder / "run.json").write_text(json.dumps({"run_id": "20260101-000000-feed", "pipeline": "incident-response",
+                                                 "status": "completed", "steps": {"triage": {"status": "completed"}}}))
+    return repo
+
+
+def json_of(done: subprocess.CompletedProcess, lines: bool = False):
+    assert done.stderr == "" or done.returncode == 0, done.stderr
+    if lines:
+        return [json.loads(line) for line in done.stdout.splitlines()]
+    return json.loads(done.stdout)
+
+
+def test_the_readme_documents_every_command_tested_here():
+    assert set(documented_shapes()) == {"list", "validate", "doctor", "logs", "evidence"}
+
+
+def test_list(demo_repo):
+    check_shape(json_of(run_cli("list", "--json", "--repo", str(demo_repo), cwd=demo_repo)), documented_shapes()["list"])
+
+
+def test_validate_valid_and_not(demo_repo, tmp_path):
+    valid = run_cli("validate", "incident-response", "--json", "--repo", str(demo_repo), cwd=demo_repo)
+    assert valid.returncode == 0
+    check_shape(json_of(valid), documented_shapes()["validate"])
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("kind: WavePipeline\nmetadata: {name: x}\nsteps: []\nbogus: 1\n")
+    refused = run_cli("validate", str(broken), "--json", "--repo", str(demo_repo), cwd=demo_repo)
+    data = json_of(refused)
+    assert refused.returncode == 2 and data["valid"] is False and data["problems"] and refused.stderr == ""
+    check_shape(data, documented_shapes()["validate"])
+
+
+@pytest.mark.docker
+def test_doctor(demo_repo, docker):
+    check_shape(json_of(run_cli("doctor", "--json", "--repo", str(demo_repo), cwd=demo_repo)),
+                documented_shapes()["doctor"])
+
+
+def test_logs(demo_repo):
+    entries = json_of(run_cli("logs", "latest", "--json", "--repo", str(demo_repo), cwd=demo_repo), lines=True)
+    assert [entry["kind"] for entry in entries] == ["agent_log", "agent_log", "exchange"]
+    top, _, optional = documented_shapes()["logs"]
+    for entry in entries:
+        assert top <= set(entry) <= top | optional
+    assert entries[-1]["parts"] == ['bash({"command": "ls"})']
+    tail = json_of(run_cli("logs", "latest", "--json", "--tail", "1", "--repo", str(demo_repo), cwd=demo_repo), True)
+    assert [entry["kind"] for entry in tail] == ["exchange"]
+
+
+def test_evidence(demo_repo):
+    done = run_cli("evidence", "--json", "--repo", str(demo_repo), "--logs", str(demo_repo / "logs"), cwd=demo_repo)
+    check_shape(json_of(done), documented_shapes()["evidence"])
