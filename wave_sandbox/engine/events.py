@@ -41,6 +41,8 @@ class RunEvent:
     commits: list[str] = field(default_factory=list)
     branch_files_changed: int | None = None
     branch_acting_files: list = field(default_factory=list)  # workspace.acting_files.ActingFile
+    cost_usd: float | None = None
+    """What the step's (or, on a run's end, the run's) model requests cost, in USD."""
 
     def to_json_dict(self) -> dict:
         """The `--json` shape: ISO-8601 UTC with milliseconds and Z; branch fields only at the end."""

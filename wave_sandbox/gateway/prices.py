@@ -98,6 +98,10 @@ class PriceTable:
             overrides[model] = replace(price, **extra)
         return cls(overrides)
 
+    @property
+    def has_overrides(self) -> bool:
+        return bool(self._overrides)
+
     def price(self, model: str | None) -> ModelPrice | None:
         """The model's price, or None when no table knows it."""
         if not model:
