@@ -3,7 +3,10 @@
 The prompt is measured before each request: its JSON length divided by characters per token, a
 ratio learnt from the sizes the model reports (the reported prompt tokens of the last request against
 its length; 3 until the first answer, which overestimates every text). Over the step's prompt budget
-(most of the context window, less the answer's max_tokens), the conversation shrinks in two stages:
+(most of the context window, less the answer's max_tokens), the conversation shrinks, down to a
+share of the budget so that the next turns grow without shrinking again (each shrinking changes the
+prompt's early part, so the turns after it cannot read the earlier turns' prompt from the cache), in
+two stages:
 
 1. the oldest tool results are replaced by a short stub naming the call
    ("[result of read_file src/db.py cleared to save context; call again if needed]"), oldest first,
@@ -26,6 +29,7 @@ __all__ = ["ContextKeeper", "Shrunk", "parse_prompt_too_long", "tool_call_label"
 
 DEFAULT_CHARS_PER_TOKEN = 3.0
 BUDGET_SHARE = 0.9
+SHRINK_TO_SHARE = 0.5
 KEPT_RECENT_USER_MESSAGES = 2
 KEPT_RECENT_TURNS = 2
 SUMMARY_LINE_CHARS = 160
@@ -81,6 +85,10 @@ class ContextKeeper:
         room = max(self.context_window - self.max_tokens, self.context_window // 2)
         return int(room * BUDGET_SHARE)
 
+    @property
+    def shrink_target(self) -> int:
+        return int(self.prompt_budget * SHRINK_TO_SHARE)
+
     def estimate(self, request: dict[str, Any]) -> int:
         return int(len(_json(request)) / self.chars_per_token) + 1
 
@@ -101,7 +109,7 @@ class ContextKeeper:
             return None
         cleared = self._clear_old_results(messages, request_of)
         compacted = 0
-        if self.estimate(request_of(messages)) > self.prompt_budget:
+        if self.estimate(request_of(messages)) > self.prompt_budget:  # clearing was not enough
             compacted = self._compact(messages, request_of)
         return Shrunk(cleared, compacted, before, self.estimate(request_of(messages)))
 
@@ -117,7 +125,7 @@ class ContextKeeper:
                 label = tool_call_label(name, arguments)
                 block["content"] = f"[result of {label} cleared to save context; call again if needed]"
                 cleared += 1
-                if self.estimate(request_of(messages)) <= self.prompt_budget:
+                if self.estimate(request_of(messages)) <= self.shrink_target:
                     return cleared
         return cleared
 
@@ -125,7 +133,7 @@ class ContextKeeper:
         """Fold the earliest assistant/user pairs after the task prompt into a summary in the first message."""
         removable = (len(messages) - 1) // 2 - KEPT_RECENT_TURNS
         removed = 0
-        while removed < removable and self.estimate(request_of(messages)) > self.prompt_budget:
+        while removed < removable and self.estimate(request_of(messages)) > self.shrink_target:
             step = max(1, (removable - removed) // 2)
             turns = messages[1 : 1 + 2 * step]
             del messages[1 : 1 + 2 * step]
