@@ -116,7 +116,8 @@ def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
     outcome.duration_ms = int((time.monotonic() - started) * 1000)
     outcome.tokens_in, outcome.tokens_out = usage.input_tokens, usage.output_tokens
     outcome.cost_usd = usage.cost_usd
-    outcome.cache_read_tokens, outcome.cache_write_tokens = usage.cache_read_input_tokens, usage.cache_creation_input_tokens
+    outcome.cache_read_tokens = usage.cache_read_input_tokens
+    outcome.cache_write_tokens = usage.cache_creation_input_tokens
     return outcome
 
 

@@ -55,7 +55,8 @@ class _Account:
         if budget.max_tokens is not None and usage.total_tokens >= budget.max_tokens:
             return f"{owner} went over its budget of {budget.max_tokens} tokens (used {usage.total_tokens})"
         if budget.max_cost_usd is not None and usage.cost_usd >= budget.max_cost_usd:
-            return f"{owner} went over its budget of {format_usd(budget.max_cost_usd)} (spent {format_usd(usage.cost_usd)})"
+            spent = format_usd(usage.cost_usd)
+            return f"{owner} went over its cost budget of {format_usd(budget.max_cost_usd)} (spent {spent})"
         elapsed = time.monotonic() - self.opened_at
         if budget.max_seconds is not None and elapsed > budget.max_seconds:
             return f"{owner} went over its budget of {budget.max_seconds:g} seconds"
@@ -78,7 +79,7 @@ class _Account:
         if limit is None or self.usage.cost_usd + self.held_cost_usd + cost_usd <= limit:
             return None
         return (
-            f"{owner} would go over its budget of {format_usd(limit)}: {format_usd(self.usage.cost_usd)} spent, "
+            f"{owner} would go over its cost budget of {format_usd(limit)}: {format_usd(self.usage.cost_usd)} spent, "
             f"{format_usd(self.held_cost_usd)} held by requests in flight, and this request may cost up to "
             f"{format_usd(cost_usd)}"
         )

@@ -8,8 +8,9 @@ operator's key and bill, outside the sandbox. So the gateway lets through only w
 agent sends and refuses the rest with a clear message, so an agent learns what went wrong.
 ``cache_control`` (an ephemeral breakpoint, the agent's prompt caching) is let through where the
 agent puts it only: on tool definitions, system blocks and the top-level blocks of user messages, at
-most four in a request (the API's limit); never on the model's own blocks or inside a tool result. What goes upstream is rebuilt from the allowed
-fields only (``allowed_request``), never the bytes the container sent.
+most four in a request (the API's limit); never on the model's own blocks or inside a tool result.
+What goes upstream is rebuilt from the allowed fields only (``allowed_request``), never the bytes the
+container sent.
 
     problem = find_forbidden(payload, counting=False, max_tokens_cap=8192)
     body = json.dumps(allowed_request(payload, counting=False)).encode()

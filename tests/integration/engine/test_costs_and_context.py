@@ -7,11 +7,12 @@ provider's own 400)."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import assert_nothing_left, git, run_cli
+from tests.integration.conftest import LABEL, git, run_cli
 from tests.integration.scripted_runs import say, write_pipeline
 from wave_sandbox.gateway.prices import PriceTable
 from wave_sandbox.gateway.prompt_cache import PromptCache
@@ -48,6 +49,19 @@ steps:
     exec:
       source: "Read every file in /src/big and say what they hold"
 """
+
+
+def assert_run_left_nothing(docker, run_id: str, timeout_s: float = 10.0) -> None:
+    """No container, network or volume of this run is left (other helpers' runs may be alive meanwhile)."""
+    only_this_run = {"label": f"{LABEL}={run_id}"}
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = [*docker.containers.list(all=True, sparse=True, filters=only_this_run),
+                *docker.networks.list(filters=only_this_run), *docker.volumes.list(filters=only_this_run)]
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert not left, f"run {run_id} left Docker objects behind: {left}"
 
 
 def read(path: str) -> dict:
@@ -131,7 +145,7 @@ def test_a_persona_that_knows_the_window_clears_before_the_provider_refuses(long
 
 
 def test_the_long_run_leaves_no_docker_objects(long_run, docker):
-    assert_nothing_left(docker)
+    assert_run_left_nothing(docker, long_run["record"].name)
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +206,7 @@ def test_max_cost_stops_the_run_with_one_clear_line_and_leaves_nothing(demo_run,
                         cwd=base, timeout=600)  # fmt: skip
     assert completed.returncode == 1
     assert "Traceback" not in completed.stderr
-    stopped = [line for line in completed.stdout.splitlines() if "would go over its budget of $0.0500" in line]
+    stopped = [line for line in completed.stdout.splitlines() if "would go over its cost budget of $0.0500" in line]
     assert stopped, completed.stdout + completed.stderr
     assert any(line.startswith("step triage failed: ") or "step triage failed: " in line for line in stopped)
     capped = max((repo / ".wave" / "runs").iterdir(), key=lambda path: path.name)
@@ -201,4 +215,4 @@ def test_max_cost_stops_the_run_with_one_clear_line_and_leaves_nothing(demo_run,
     run = json.loads((capped / "run.json").read_text())
     assert run["options"]["max_cost_usd"] == 0.05 and run["cost_usd"] <= 0.05
     assert not (base / "capped" / "triage.json").exists()
-    assert_nothing_left(docker)
+    assert_run_left_nothing(docker, capped.name)

@@ -293,3 +293,19 @@ def test_a_bad_step_file_exits_2_with_one_line_on_stderr(runs):
     assert run.result["stop_reason"] == "error" and "missing required key 'persona'" in run.result["error"]
     assert run.requests == []
     assert run.duration_s < 2  # refused before anthropic is even imported
+
+
+def test_a_prompt_too_long_answer_shrinks_the_conversation_and_retries_instead_of_failing(run_in_process):
+    reads = [message_reply(tool_use_block(f"tu_{n}", "bash", {"command": f"head -c 6000 /dev/zero | tr '\\\\0' {n}"}))
+             for n in range(4)]  # fmt: skip
+    too_long = error_reply(400, "invalid_request_error", "prompt is too long: 9000 tokens > 8000 maximum")
+    run = run_in_process([*reads, too_long, message_reply(text_block("Read it all"))])
+    assert run.exit_code == 0, run.stderr
+    assert run.result["stop_reason"] == "end_turn" and run.result["final_text"] == "Read it all"
+    refused, retried = run.requests[4], run.requests[5]
+    assert len(retried.body["messages"]) <= len(refused.body["messages"])
+    assert "[result of bash head -c 6000 /dev/zero" in json.dumps(retried.body), run.stderr
+    assert "cleared to save context; call again if needed]" in json.dumps(retried.body)
+    assert len(json.dumps(retried.body)) < len(json.dumps(refused.body))
+    assert "the model refused the prompt as too long (prompt is too long: 9000 tokens > 8000 maximum)" in run.stderr
+    assert "context: cleared" in run.stderr
