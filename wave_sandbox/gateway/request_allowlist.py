@@ -39,7 +39,9 @@ BLOCK_FIELDS = {
 TOOL_RESULT_BLOCK_TYPES = frozenset({"text"})
 TOOL_FIELDS = frozenset({"type", "name", "description", "input_schema", "cache_control"})
 TOOL_CHOICE_FIELDS = frozenset({"type", "name", "disable_parallel_tool_use"})
-CACHE_CONTROL_TTLS = ("5m", "1h")
+# Only the default 5-minute entries: an hour-long one bills writes at twice the input price, which the
+# price table (and so --max-cost) does not count, and the agent never asks for it.
+CACHE_CONTROL_TTLS = ("5m",)
 MAX_CACHE_BREAKPOINTS = 4
 ANTHROPIC_VERSION_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SCALAR_FIELDS: dict[str, tuple[type, ...]] = {

@@ -211,8 +211,26 @@ def test_max_cost_stops_the_run_with_one_clear_line_and_leaves_nothing(demo_run,
     assert any(line.startswith("step triage failed: ") or "step triage failed: " in line for line in stopped)
     capped = max((repo / ".wave" / "runs").iterdir(), key=lambda path: path.name)
     refused = transcript(capped, "triage")
-    assert refused[0]["status"] == 403 and "would go over its budget" in json.dumps(refused[0]["response"])
+    assert refused[0]["status"] == 403 and "would go over its cost budget" in json.dumps(refused[0]["response"])
     run = json.loads((capped / "run.json").read_text())
     assert run["options"]["max_cost_usd"] == 0.05 and run["cost_usd"] <= 0.05
     assert not (base / "capped" / "triage.json").exists()
     assert_run_left_nothing(docker, capped.name)
+
+
+def test_max_cost_stops_a_run_part_way_like_the_token_budget(demo_run, docker):
+    repo, base = demo_run["repo"], demo_run["base"]
+    completed = run_cli("run", "incident-response", "500 errors", "--repo", str(repo), "--model",
+                        f"scripted:{DEMO_SCRIPT}", "--output", str(base / "part-way"), "--max-cost", "0.30", "--json",
+                        cwd=base, timeout=600)  # fmt: skip
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    events = [json.loads(line) for line in completed.stdout.splitlines()]
+    finished = {event["step_id"]: event for event in events if event["state"] in ("completed", "failed")}
+    assert finished["triage"]["state"] == "completed"  # the demo's first step costs about $0.08
+    stopped = [event for event in finished.values() if event["state"] == "failed"]
+    assert len(stopped) == 1 and "the run would go over its cost budget of $0.3000" in stopped[0]["message"]
+    ended = events[-1]
+    assert ended["state"] == "run_failed" and ended["message"].startswith(f"step {stopped[0]['step_id']} failed: ")
+    assert 0.1 < ended["cost_usd"] <= 0.30
+    assert completed.stderr.rstrip().splitlines()[-1].startswith(f"cost: ${ended['cost_usd']:.4f} (")
+    assert_run_left_nothing(docker, ended["run_id"])

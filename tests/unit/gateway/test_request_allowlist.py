@@ -34,7 +34,7 @@ LATER_NEEDS = {
     "stop_sequences": ["END"],
     "thinking": {"type": "enabled", "budget_tokens": 2048},
     "tool_choice": {"type": "auto", "disable_parallel_tool_use": True},
-    "system": [{"type": "text", "text": "Cached prompt", "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
+    "system": [{"type": "text", "text": "Cached prompt", "cache_control": {"type": "ephemeral", "ttl": "5m"}}],
     "tools": [BASH_TOOL | {"cache_control": {"type": "ephemeral"}}],
 }
 
