@@ -13,7 +13,8 @@ an earlier request within five minutes wrote at a breakpoint; prefixes under the
 length are not cached), as sent (cache_control breakpoints and all: "with"), and with every
 breakpoint taken out ("without": an agent without prompt caching). For the managed step, "without"
 is the 200k step's conversation without breakpoints: an agent with neither caching nor context
-management (which, on a real 60k model, would fail once past the window). Prints both costs and the
+management (which, on a real 60k model, would fail once past the window); a last row bills the
+managed step against its own conversation without breakpoints (caching alone). Prints both costs and the
 saving per row, checks that caching (with context management where it acts) is at least 70% cheaper
 on the 40-turn step, writes benchmarks/results/cost_replay.json. Exit status 0 when the runs worked
 and the target is met, 1 otherwise.
@@ -132,7 +133,8 @@ def run_long_step(scratch: Path) -> Path:
     turns = reads + [[{"type": "text", "text": "All 39 parts describe the orders service's connection pool."}]]
     (scratch / "long.script.json").write_text(json.dumps({"steps": {"long": turns, "managed": turns}}))
     (scratch / "long.yaml").write_text(LONG_PIPELINE)
-    run_cli("run", str(scratch / "long.yaml"), "--repo", str(repo), "--model", f"scripted:{scratch / 'long.script.json'}",
+    script = scratch / "long.script.json"
+    run_cli("run", str(scratch / "long.yaml"), "--repo", str(repo), "--model", f"scripted:{script}",
             "--output", str(scratch / "long-out"), cwd=scratch)  # fmt: skip
     return latest_record(repo)
 
@@ -186,8 +188,9 @@ def render(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         cached, plain = row["with_caching"], row["without_caching"]
         lines.append(
-            f"{row['name']:<34} {cached['requests']:>8} {cached['input_tokens']:>10,} {cached['cache_read_tokens']:>10,} "
-            f"{cached['cache_write_tokens']:>9,} ${plain['cost_usd']:>10.4f} ${cached['cost_usd']:>8.4f} "
+            f"{row['name']:<34} {cached['requests']:>8} {cached['input_tokens']:>10,} "
+            f"{cached['cache_read_tokens']:>10,} {cached['cache_write_tokens']:>9,} "
+            f"${plain['cost_usd']:>10.4f} ${cached['cost_usd']:>8.4f} "
             f"{row['saving']:>6.1%}"
         )
     return "\n".join(lines)
@@ -206,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             compare("40-turn step, 200k window", exchanges_of(long, ["long"]), prices),
             compare(f"40-turn step, {MANAGED_WINDOW // 1000}k window, cleared", exchanges_of(long, ["managed"]), prices,
                     baseline=exchanges_of(long, ["long"])),
+            compare("  the same, caching only", exchanges_of(long, ["managed"]), prices),
         ]
     finally:
         if arguments.keep_temp:
@@ -214,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(scratch, ignore_errors=True)
     print("Billed cost at claude-sonnet-4-5 prices, recomputed from the transcripts' request bodies")
     print(render(rows))
-    met = all(row["saving"] >= TARGET_SAVING for row in rows[1:])
+    met = all(row["saving"] >= TARGET_SAVING for row in rows[1:3])
     print(f"caching at least {TARGET_SAVING:.0%} cheaper on the 40-turn step: {'PASS' if met else 'MISS'}")
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_FILE.write_text(json.dumps({"rows": rows, "target_saving": TARGET_SAVING, "met": met}, indent=2) + "\n")
