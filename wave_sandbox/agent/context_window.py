@@ -28,12 +28,16 @@ from typing import Any
 __all__ = ["ContextKeeper", "Shrunk", "parse_prompt_too_long", "tool_call_label"]
 
 DEFAULT_CHARS_PER_TOKEN = 3.0
+# What a reported size may teach: JSON text runs 2 to 5 characters a token; an upstream reporting
+# nonsense must not make the agent think a huge prompt is small.
+CHARS_PER_TOKEN_RANGE = (1.0, 6.0)
 BUDGET_SHARE = 0.9
 SHRINK_TO_SHARE = 0.5
 KEPT_RECENT_USER_MESSAGES = 2
 KEPT_RECENT_TURNS = 2
 SUMMARY_LINE_CHARS = 160
 SUMMARY_MAX_CHARS = 4000
+SUMMARY_HEADER = "[Summary of earlier turns, removed to save context]"
 CLEARED_PREFIX = "[result of "
 TOO_LONG = re.compile(r"prompt is too long:\s*(\d+)\s*tokens\s*>\s*(\d+)\s*maximum")
 LABEL_KEYS = ("path", "command", "pattern")
@@ -54,6 +58,8 @@ class Shrunk:
             parts.append(f"cleared {self.cleared} old tool result(s)")
         if self.compacted_turns:
             parts.append(f"compacted the earliest {self.compacted_turns} turn(s) into a summary")
+        if not parts:
+            return f"context: about {self.before_tokens} tokens, near the window, and nothing left to clear or compact"
         return f"context: {' and '.join(parts)}, about {self.before_tokens} -> {self.after_tokens} tokens"
 
 
@@ -95,7 +101,8 @@ class ContextKeeper:
     def learn(self, request: dict[str, Any], prompt_tokens: int) -> None:
         """Correct the ratio from the prompt tokens the model reported for ``request``."""
         if prompt_tokens > 0:
-            self.chars_per_token = max(0.5, len(_json(request)) / prompt_tokens)
+            low, high = CHARS_PER_TOKEN_RANGE
+            self.chars_per_token = min(high, max(low, len(_json(request)) / prompt_tokens))
 
     def learn_too_long(self, request: dict[str, Any], prompt_tokens: int, maximum: int) -> None:
         """The provider said ``request`` has ``prompt_tokens`` and the window is ``maximum``."""
@@ -175,8 +182,8 @@ def _add_summary(first: dict, turns: list[dict], already: int) -> None:
     content = first["content"]
     if isinstance(content, str):
         content = first["content"] = [{"type": "text", "text": content}]
-    if len(content) < 2:
-        content.append({"type": "text", "text": "[Summary of earlier turns, removed to save context]"})
+    if not content[-1].get("text", "").startswith(SUMMARY_HEADER):
+        content.append({"type": "text", "text": SUMMARY_HEADER})
     summary = content[-1]["text"] + "".join(f"\n- {line}" for line in lines)
     if len(summary) > SUMMARY_MAX_CHARS:  # keep the head (what the step began with) and the newest lines
         summary = summary[: SUMMARY_MAX_CHARS // 2] + "\n- ...\n" + summary[-SUMMARY_MAX_CHARS // 2 :]
