@@ -42,6 +42,7 @@ bench: setup images
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_clone.py
 	$(BIN)/python benchmarks/bench_evidence.py
+	$(BIN)/python benchmarks/cost_replay.py
 
 clean: setup
 	$(BIN)/wave-sandbox clean

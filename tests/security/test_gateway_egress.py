@@ -52,6 +52,16 @@ HOSTILE_BODIES = {
         {"type": "text", "text": "hi", "citations": [{"type": "web_search_result_location", "url": EXFILTRATION_URL}]}]}]),
     "max_tokens over the persona's": message_request(max_tokens=STEP_MAX_TOKENS * 64),
     "a client tool the step was not given": message_request(tools=[CLIENT_TOOL | {"name": "fetch_url"}]),
+    # Prompt caching bills as the price table says only where the agent puts its 5-minute breakpoints.
+    "an hour-long cache write": message_request(system=[{"type": "text", "text": "s",
+                                                         "cache_control": {"type": "ephemeral", "ttl": "1h"}}]),
+    "cache_control on the model's tool call": message_request(messages=[
+        {"role": "user", "content": "run it"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "bash", "input": {},
+                                           "cache_control": {"type": "ephemeral"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"}]}]),
+    "five cache breakpoints": message_request(system=[{"type": "text", "text": str(n), "cache_control": {
+        "type": "ephemeral"}} for n in range(5)]),
 } | {f"server tool {tool['type']}": message_request(tools=[tool]) for tool in SERVER_TOOLS}  # fmt: skip
 
 

@@ -7,6 +7,12 @@ wall clock runs out (timeout), or when a model request fails for good (error).
 A reply cut off at max_tokens is taken as it is: without a tool call it is the final answer; with
 tool calls, the last one may have lost the end of its input, so it is answered with an is_error
 result asking for a smaller call instead of being run.
+
+Each request marks its stable prefix and latest messages for the prompt cache (``cache_breakpoints``)
+and is streamed. Before each request the conversation is kept inside the model's context window
+(``context_window``: old tool results cleared, then the earliest turns compacted); when the provider
+still says the prompt is too long, the same shrinking runs with the sizes it gave, and the request is
+retried.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from wave_sandbox.agent.cache_breakpoints import with_cache_breakpoints
+from wave_sandbox.agent.context_window import ContextKeeper, parse_prompt_too_long
 from wave_sandbox.agent.deadline import StepTimeout, wall_clock_limit
 from wave_sandbox.agent.model_client import (
     MODEL_REQUEST_TIMEOUT_S,
     ModelRequestError,
+    PromptTooLongError,
     assistant_content,
+    cache_tokens,
     create_model_client,
     model_base_url,
     request_model_turn,
@@ -35,6 +45,8 @@ CUT_OFF_TOOL_CALL_MESSAGE = (
     "not run: your reply reached max_tokens while writing this tool call, so its input may be cut off. "
     "Call it again with less in one call (for example, write a long file in several parts)."
 )
+PROMPT_TOO_LONG_RETRIES = 3
+UNKNOWN_SIZE_SHRINK = 0.8
 
 
 @dataclass
@@ -46,6 +58,8 @@ class LoopState:
     final_text: str = ""
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_written: int = 0
+    cache_read: int = 0
     tool_calls: int = 0
     tools_failed: list[str] = field(default_factory=list)
 
@@ -55,7 +69,7 @@ def run_step(step: StepDescription, progress: ProgressLog, started_at: float) ->
     progress.line(
         f"step {step.step_id} ({step.persona}): model {step.model} via {model_base_url()}, "
         f"tools {', '.join(step.tools) or '(none)'}, max {step.max_turns} turns, {step.timeout_s:g} s, "
-        f"workdir {step.workdir}"
+        f"context window {step.context_window} tokens, workdir {step.workdir}"
     )
     try:
         client = create_model_client()
@@ -74,6 +88,7 @@ class ToolLoop:
         self.deadline = deadline
         self.tool_context = ToolContext(step.workdir, step.tool_output_limit, step.bash_timeout_s, deadline)
         self.state = LoopState(messages=[{"role": "user", "content": step.prompt}])
+        self.context = ContextKeeper(step.context_window, step.max_tokens)
 
     def run(self) -> AgentResult:
         try:
@@ -105,10 +120,34 @@ class ToolLoop:
         seconds_left = self.deadline - time.monotonic()
         if seconds_left <= 0:
             raise StepTimeout()
-        began = time.monotonic()
-        response = request_model_turn(self.client, self.build_request(), min(MODEL_REQUEST_TIMEOUT_S, seconds_left))
-        self.record_response(response, time.monotonic() - began)
-        return response
+        for attempt in range(PROMPT_TOO_LONG_RETRIES + 1):
+            self.keep_within_context()
+            request, began = self.build_request(), time.monotonic()
+            try:
+                response = request_model_turn(self.client, with_cache_breakpoints(request),
+                                              min(MODEL_REQUEST_TIMEOUT_S, self.deadline - began))  # fmt: skip
+            except PromptTooLongError as exc:
+                if attempt == PROMPT_TOO_LONG_RETRIES:
+                    raise
+                self.learn_too_long(request, exc.api_message)
+                continue
+            self.context.learn(request, usage_tokens(response)[0])
+            self.record_response(response, time.monotonic() - began)
+            return response
+        raise AssertionError("unreachable")
+
+    def keep_within_context(self) -> None:
+        shrunk = self.context.fit(self.state.messages, lambda _messages: self.build_request())
+        if shrunk is not None:
+            self.progress.line(shrunk.describe())
+
+    def learn_too_long(self, request: dict, api_message: str) -> None:
+        sizes = parse_prompt_too_long(api_message)
+        if sizes is not None:
+            self.context.learn_too_long(request, *sizes)
+        else:  # no sizes given: aim lower than before
+            self.context.context_window = int(self.context.context_window * UNKNOWN_SIZE_SHRINK)
+        self.progress.line(f"the model refused the prompt as too long ({api_message}); shrinking it and retrying")
 
     def build_request(self) -> dict:
         request = {"model": self.step.model, "max_tokens": self.step.max_tokens, "messages": self.state.messages}
@@ -122,15 +161,19 @@ class ToolLoop:
         state = self.state
         state.turns += 1
         input_tokens, output_tokens = usage_tokens(response)
+        written, read = cache_tokens(response)
         state.input_tokens += input_tokens
         state.output_tokens += output_tokens
+        state.cache_written += written
+        state.cache_read += read
         state.messages.append({"role": "assistant", "content": assistant_content(response)})
         text = response_text(response)
         # The last text the model wrote is the step's answer, even when its final turn only called tools.
         state.final_text = text or state.final_text
         self.progress.line(
             f"turn {state.turns}/{self.step.max_turns}: {response.stop_reason} in {duration_s:.1f}s, "
-            f"tokens {input_tokens} in / {output_tokens} out" + (f': "{first_line(text)}"' if text else "")
+            f"tokens {input_tokens} in ({read} cached, {written} written) / {output_tokens} out"
+            + (f': "{first_line(text)}"' if text else "")
         )
 
     def run_tool_calls(self, tool_uses: list, cut_off: bool) -> list[dict]:
@@ -162,7 +205,8 @@ class ToolLoop:
         state = self.state
         self.progress.line(
             f"finished: {stop_reason} after {state.turns} turn(s), {state.tool_calls} tool call(s) "
-            f"({len(state.tools_failed)} failed), tokens {state.input_tokens} in / {state.output_tokens} out"
+            f"({len(state.tools_failed)} failed), tokens {state.input_tokens} in ({state.cache_read} cached, "
+            f"{state.cache_written} written) / {state.output_tokens} out"
             + (f"; {error}" if error else "")
         )
         return AgentResult(stop_reason=stop_reason, turns=state.turns, final_text=state.final_text, error=error)

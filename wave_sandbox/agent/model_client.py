@@ -24,6 +24,14 @@ class ModelRequestError(Exception):
     """A model request failed for good; the text is one line for the step's `error`."""
 
 
+class PromptTooLongError(ModelRequestError):
+    """The provider refused the request as longer than the context window; the loop shrinks and retries."""
+
+    def __init__(self, message: str, api_message: str) -> None:
+        super().__init__(message)
+        self.api_message = api_message
+
+
 def create_model_client() -> anthropic.Anthropic:
     # Recent SDKs send the key only as `Authorization: Bearer`; the gateway's contract is `x-api-key`,
     # so the step token goes in both, whatever the SDK version in the image.
@@ -44,11 +52,16 @@ def model_base_url() -> str:
 
 
 def request_model_turn(client: anthropic.Anthropic, request: dict, timeout_s: float):
-    """One non-streaming Messages API call; SDK errors become ModelRequestError."""
+    """One streamed Messages API call, its final message assembled by the SDK (the SDK requires a stream
+    for long requests); SDK errors become ModelRequestError, an overlong prompt PromptTooLongError."""
     try:
-        return client.messages.create(**request, timeout=timeout_s)
+        with client.messages.stream(**request, timeout=timeout_s) as stream:
+            return stream.get_final_message()
     except anthropic.AnthropicError as exc:
-        raise ModelRequestError(describe_model_error(exc, timeout_s)) from exc
+        described = describe_model_error(exc, timeout_s)
+        if isinstance(exc, anthropic.BadRequestError) and "prompt is too long" in read_error_body(exc)[1]:
+            raise PromptTooLongError(described, read_error_body(exc)[1]) from exc
+        raise ModelRequestError(described) from exc
 
 
 def describe_model_error(exc: anthropic.AnthropicError, timeout_s: float) -> str:
@@ -102,5 +115,16 @@ def response_tool_uses(response) -> list:
 
 
 def usage_tokens(response) -> tuple[int, int]:
-    usage = getattr(response, "usage", None)
-    return (getattr(usage, "input_tokens", 0) or 0, getattr(usage, "output_tokens", 0) or 0)
+    """(prompt tokens, cached ones included; output tokens)."""
+    written, read = cache_tokens(response)
+    return (_usage_field(response, "input_tokens") + written + read, _usage_field(response, "output_tokens"))
+
+
+def cache_tokens(response) -> tuple[int, int]:
+    """(prompt tokens written to the cache, read from it)."""
+    return (_usage_field(response, "cache_creation_input_tokens"), _usage_field(response, "cache_read_input_tokens"))
+
+
+def _usage_field(response, name: str) -> int:
+    value = getattr(getattr(response, "usage", None), name, 0)
+    return value if isinstance(value, int) else 0

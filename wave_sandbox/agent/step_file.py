@@ -19,6 +19,7 @@ from wave_sandbox.agent.tools import TOOL_NAMES
 DEFAULT_WORKDIR = "/workspace"
 DEFAULT_TOOL_OUTPUT_LIMIT = 30000
 DEFAULT_BASH_TIMEOUT_S = 120
+DEFAULT_CONTEXT_WINDOW = 200_000
 
 
 class StepFileError(Exception):
@@ -41,6 +42,7 @@ class StepDescription:
     workdir: str = DEFAULT_WORKDIR
     tool_output_limit: int = DEFAULT_TOOL_OUTPUT_LIMIT
     bash_timeout_s: float = DEFAULT_BASH_TIMEOUT_S
+    context_window: int = DEFAULT_CONTEXT_WINDOW
 
 
 # key -> (accepted types, required, must be positive)
@@ -57,6 +59,7 @@ STEP_FILE_FIELDS: dict[str, tuple[tuple[type, ...], bool, bool]] = {
     "workdir": ((str,), False, False),
     "tool_output_limit": ((int,), False, True),
     "bash_timeout_s": ((int, float), False, True),
+    "context_window": ((int,), False, True),
 }
 NON_EMPTY_TEXT_FIELDS = ("step_id", "persona", "model", "prompt", "workdir")
 

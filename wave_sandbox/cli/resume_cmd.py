@@ -33,4 +33,7 @@ def resume_command(
         run, repo.resolve(), model, keep, get_backend(), build_listeners(json_output, repo.resolve()), notify,
         settings.upstream_url.value, chosen_runtime,
     )
+    from wave_sandbox.cli.run_cmd import notify_cost
+
+    notify_cost(result)
     raise typer.Exit(result.exit_code)

@@ -117,6 +117,9 @@ def run_command(
     runtime: Optional[str] = typer.Option(
         None, "--runtime", metavar="runc|runsc", help="Container runtime of the steps (default: the engine's)."
     ),
+    max_cost: Optional[float] = typer.Option(
+        None, "--max-cost", metavar="USD", min=0.0, help="Stop the run before its model requests cost more."
+    ),
 ) -> None:
     """Run PIPELINE with every step in its own container."""
     from wave_sandbox.engine.launch import launch_run
@@ -124,6 +127,7 @@ def run_command(
     from wave_sandbox.sandbox.registry import get_backend
     from wave_sandbox.settings import SettingFlags, resolve_settings
     from wave_sandbox.sandbox.runtimes import check_runtime_name
+    from wave_sandbox.gateway.user_prices import user_price_table
 
     flags = SettingFlags(model=model, max_parallel=max_parallel, step_timeout_s=step_timeout, runtime=runtime)
     settings = resolve_settings(repo.resolve(), flags)
@@ -140,6 +144,16 @@ def run_command(
         keep=keep,
         attachments=check_attachments(attach or []),
         runtime=check_runtime_name(settings.runtime.value),
+        max_cost_usd=max_cost,
+        prices=user_price_table(),
     )
     result = launch_run(pipeline, repo.resolve(), options, get_backend(), build_listeners(json_output, repo.resolve()), notify)
+    notify_cost(result)
     raise typer.Exit(result.exit_code)
+
+
+def notify_cost(result) -> None:
+    """The cost line, on stderr after the closing lines."""
+    from wave_sandbox.cli.cost_line import format_cost_line
+
+    notify(format_cost_line(result))

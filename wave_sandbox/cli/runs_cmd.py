@@ -10,6 +10,13 @@ from wave_sandbox.text_safety import printable_inline
 from wave_sandbox.units import format_seconds as format_duration
 
 
+def format_cost(cost_usd: float | None) -> str:
+    """`$0.0123`, or nothing for a record without a cost (older records)."""
+    from wave_sandbox.gateway.prices import format_usd
+
+    return "" if cost_usd is None else format_usd(cost_usd)
+
+
 def runs_command(repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd).")) -> None:
     """List the runs recorded in this repository."""
     # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
@@ -24,5 +31,7 @@ def runs_command(repo: Path = typer.Option(Path("."), "--repo", help="The reposi
         pipeline = printable_inline(recorded.pipeline)
         typer.echo(printable_inline(
             f"{record.run_id}  {pipeline:<20} {recorded.status:<11} "
-            f"{format_duration(recorded.duration_ms):>6}  {recorded.branch or ''}".rstrip()
+            f"{format_duration(recorded.duration_ms):>6}"
+            f"{'' if recorded.cost_usd is None else f' {format_cost(recorded.cost_usd):>8}'}  "
+            f"{recorded.branch or ''}".rstrip()
         ))

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from wave_sandbox.cli.render import format_review_warning
+from wave_sandbox.cli.runs_cmd import format_cost
 from wave_sandbox.text_safety import printable_inline
 from wave_sandbox.units import format_seconds as format_duration
 from wave_sandbox.units import format_tokens
@@ -27,17 +28,25 @@ def show_command(
     echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {recorded.status} "
               f"{format_duration(recorded.duration_ms)}".rstrip())
     echo_line(f"Model: {recorded.model}")
+    if recorded.cost_usd is not None:
+        echo_line(f"Cost: {format_cost(recorded.cost_usd)} (prices: {recorded.prices or 'unknown'})")
     if recorded.failure:
         echo_line(f"Failure: {recorded.failure}")
     for step_id, step in recorded.steps.items():
         echo_line(
             f"  {printable_inline(step_id):<17} {step.status:<10} "
             f"{format_duration(step.duration_ms):>5} "
-            f"{format_tokens(step.tokens) if step.tokens else '':>6} {step.summary or ''}".rstrip()
+            f"{format_tokens(step.tokens) if step.tokens else '':>6}"
+            f"{cost_column(step.cost_usd) if recorded.cost_usd is not None else ''} {step.summary or ''}".rstrip()
         )
     if recorded.branch:
         echo_line(f"Branch: {recorded.branch} ({len(recorded.commits)} commit(s))")
         show_acting_files(recorded.branch, recorded.acting_files)
+
+
+def cost_column(cost_usd: float | None) -> str:
+    """The step's cost, in a column only records with costs have (older records keep their lines)."""
+    return f" {format_cost(cost_usd):>8}"
 
 
 def echo_line(line: str) -> None:

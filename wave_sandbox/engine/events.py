@@ -48,6 +48,8 @@ class RunEvent:
     branch_acting_files: list = field(default_factory=list)  # workspace.acting_files.ActingFile
     activity: str | None = None
     """activity and heartbeat events: what the step is doing (e.g. `bash: pytest -q`)."""
+    cost_usd: float | None = None
+    """What the step's (or, on a run's end, the run's) model requests cost, in USD."""
 
     def to_json_dict(self) -> dict:
         """The `--json` shape: ISO-8601 UTC with milliseconds and Z; branch fields only at the end."""

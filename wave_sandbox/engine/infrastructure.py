@@ -18,6 +18,7 @@ from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_execution import StepContext
 from wave_sandbox.errors import WaveSandboxError
 from wave_sandbox.gateway.budgets import Budget
+from wave_sandbox.gateway.prices import PriceTable
 from wave_sandbox.gateway.server import Gateway
 from wave_sandbox.sandbox.backend import RunEnvironment, SandboxBackend, SandboxHandle, this_process_owner
 from wave_sandbox.workspace.acting_files import ActingFile
@@ -102,15 +103,17 @@ class RunInfrastructure:
     model_is_explicit = property(lambda self: self.model.is_explicit)
 
     def start(
-        self, record: RunRecord, plan, notify: Callable[[str], None], transcript_caps_mb: tuple[int, int] | None = None
+        self, record: RunRecord, plan, notify: Callable[[str], None], transcript_caps_mb: tuple[int, int] | None = None,
+        max_cost_usd: float | None = None, prices: PriceTable | None = None,
     ) -> None:
         self.output.prepare()
         self.environment = self.backend.prepare_run(self.run_id, this_process_owner())
         self.gateway = Gateway(
             self.model.upstream,
             bind_host=self.environment.gateway_host,
-            run_budget=Budget(max_requests=RUN_MAX_REQUESTS, max_tokens=RUN_MAX_TOKENS),
+            run_budget=Budget(max_requests=RUN_MAX_REQUESTS, max_tokens=RUN_MAX_TOKENS, max_cost_usd=max_cost_usd),
             **_transcript_caps(transcript_caps_mb),
+            prices=prices,
         )
         self.gateway.start()
         self.backend.open_gateway(self.environment, int(self.gateway.base_url.rsplit(":", 1)[1]))

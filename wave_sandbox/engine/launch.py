@@ -24,6 +24,7 @@ from wave_sandbox.errors import CeilingError, ConfigurationError
 from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
 from wave_sandbox.sandbox.backend import SandboxBackend
 from wave_sandbox.settings import Ceilings, load_ceilings
+from wave_sandbox.gateway.user_prices import user_price_table
 from wave_sandbox.spec.loader import LoadedPipeline, find_pipeline_file, load_pipeline
 from wave_sandbox.spec.overrides import overrides_notice
 from wave_sandbox.workspace.repository import is_git_repository
@@ -144,6 +145,8 @@ def resumed_run_options(
         attachments=[Path(path) for path in recorded.options.attachments],
         upstream_url=upstream_url,
         runtime=runtime or recorded.options.runtime,
+        max_cost_usd=recorded.options.max_cost_usd,
+        prices=user_price_table(),
     )
 
 

@@ -49,6 +49,8 @@ class RecordedOptions(_Recorded):
     attachments: list[str] = Field(default_factory=list)
     runtime: str | None = None
     """--runtime (older records: absent, the engine's default)."""
+    max_cost_usd: float | None = None
+    """--max-cost: the most the run may spend, in USD (older records: absent, no limit)."""
 
     @property
     def shown_output(self) -> str:
@@ -72,6 +74,12 @@ class StepRecord(_Recorded):
     timeout_s: int | None = None
     limits: dict[str, Any] | None = None
     retry_errors: list[str] = Field(default_factory=list)
+    cost_usd: float | None = None
+    """What the step's model requests cost at the run's price table (older records: absent)."""
+    cache_read_tokens: int | None = None
+    """Of tokens_in, those read from the prompt cache."""
+    cache_write_tokens: int | None = None
+    """Of tokens_in, those written to the prompt cache."""
 
     @property
     def tokens(self) -> int:
@@ -102,6 +110,10 @@ class RunFile(_Recorded):
     acting_files: list[dict[str, Any]] = Field(default_factory=list)
     options: RecordedOptions = Field(default_factory=RecordedOptions)
     steps: dict[str, StepRecord] = Field(default_factory=dict)
+    cost_usd: float | None = None
+    """What the run's model requests cost, every attempt of a resumed run included (older records: absent)."""
+    prices: str | None = None
+    """Which price table gave the costs (its source and date, or the user's settings)."""
 
     def completed_steps(self) -> set[str]:
         return {step_id for step_id, step in self.steps.items() if step.status is StepStatus.COMPLETED}

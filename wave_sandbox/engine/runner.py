@@ -30,6 +30,8 @@ from wave_sandbox.engine.redaction import files_under, host_secret_values, redac
 from wave_sandbox.engine.step_execution import StepOutcome, execute_step
 from wave_sandbox.engine.step_jobs import RunSettings, build_step_job
 from wave_sandbox.errors import RunInterrupted, WorkspaceError
+from wave_sandbox.gateway.prices import PRICES_DATE, PRICES_SOURCE, PriceTable
+from wave_sandbox.gateway.usage import Usage
 from wave_sandbox.spec.loader import LoadedPipeline
 from wave_sandbox.spec.personas import Persona
 from wave_sandbox.workspace.secrets import secret_patterns
@@ -59,6 +61,10 @@ class RunOptions:
     """The operator's ceiling on the read-write clone's disk use; a persona's `clone_mb` is held under it."""
     transcript_caps_mb: tuple[int, int] | None = None
     """The operator's ceilings on transcript bytes kept per step and per run (None: the gateway's own)."""
+    max_cost_usd: float | None = None
+    """--max-cost: the most the run may spend in USD, enforced by the gateway at admission (None: no limit)."""
+    prices: PriceTable | None = None
+    """The price table (the published one with the user's overrides); None: the published one."""
 
 
 @dataclass
@@ -70,6 +76,10 @@ class RunResult:
     failure: str | None = None
     branch: str | None = None
     commits: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    """What this attempt's model requests used and cost."""
+    cost_usd: float = 0.0
+    """What the run cost, earlier attempts of a resumed run included."""
 
     @property
     def exit_code(self) -> int:
@@ -152,7 +162,8 @@ class PipelineRun:
             self.emit(ev.RUN_STARTED, message=f"Resuming {self.loaded.name} after {', '.join(sorted(self.plan.already_completed)) or 'nothing'}")
         interrupted = False
         try:
-            self.infrastructure.start(self.record, self.plan, self.notify, self.options.transcript_caps_mb)
+            self.infrastructure.start(self.record, self.plan, self.notify, self.options.transcript_caps_mb,
+                                      self._cost_limit(), self.options.prices)  # fmt: skip
             self._loop()
         except KeyboardInterrupt:
             interrupted = True
@@ -173,6 +184,7 @@ class PipelineRun:
             output_display=self.options.output_display,
             attachments=[str(path) for path in self.options.attachments],
             runtime=self.options.runtime,
+            max_cost_usd=self.options.max_cost_usd,
         )
         return RunFile(
             run_id=self.run_id,
@@ -259,12 +271,14 @@ class PipelineRun:
         persona = self.persona_of(step_id).name
         common = dict(step_id=step_id, persona=persona, duration_ms=outcome.duration_ms,
                       tokens_in=outcome.tokens_in, tokens_out=outcome.tokens_out,
-                      message=outcome.message, artifacts=outcome.artifacts)
+                      message=outcome.message, artifacts=outcome.artifacts, cost_usd=round(outcome.cost_usd, 6))
         state = StepStatus.COMPLETED if outcome.succeeded else StepStatus.FAILED
         self.record.update_step(step_id, status=state, summary=outcome.message,
                                 duration_ms=outcome.duration_ms, tokens_in=outcome.tokens_in,
                                 tokens_out=outcome.tokens_out, artifacts=outcome.artifacts,
-                                refusals=outcome.refusals)
+                                refusals=outcome.refusals, cost_usd=round(outcome.cost_usd, 6),
+                                cache_read_tokens=outcome.cache_read_tokens,
+                                cache_write_tokens=outcome.cache_write_tokens)
         if outcome.succeeded:
             self.plan.mark_completed(step_id)
             self.emit(ev.STEP_COMPLETED, **common)
@@ -329,6 +343,8 @@ class PipelineRun:
         failure = self._failure_text(failed, interrupted)
         branch = self.infrastructure.branch_report()
         duration_ms = int((time.monotonic() - self.started) * 1000)
+        usage, cost_usd = self._spent()
+        self.record.update(cost_usd=round(cost_usd, 6), prices=self._prices_label())
         self.record.update(status=status, failure=failure, duration_ms=duration_ms,
                            finished_at=datetime.now(timezone.utc).isoformat(),
                            branch=branch.name, commits=branch.commits, artifacts=final_artifacts,
@@ -336,14 +352,33 @@ class PipelineRun:
         self.emit(ev.RUN_COMPLETED if status is RunStatus.COMPLETED else ev.RUN_FAILED,
                   duration_ms=duration_ms, artifacts=final_artifacts, message=failure or "",
                   branch=branch.name, commits=branch.commits, branch_files_changed=branch.files_changed,
-                  branch_acting_files=branch.acting_files)
+                  branch_acting_files=branch.acting_files, cost_usd=round(cost_usd, 6))
         result = RunResult(self.run_id, status, final_artifacts, self.record.folder, failure,
-                           branch.name, branch.commits)
+                           branch.name, branch.commits, usage, cost_usd)
         if interrupted:
             raise RunInterrupted(
                 f"run {self.run_id} interrupted; finished steps' artifacts are kept in {self.record.folder}"
             )
         return result
+
+    def _cost_limit(self) -> float | None:
+        """--max-cost less what earlier attempts of a resumed run spent."""
+        if self.options.max_cost_usd is None:
+            return None
+        earlier = self.resumed_record.run_file.cost_usd if self.resumed_record is not None else None
+        return max(0.0, self.options.max_cost_usd - (earlier or 0.0))
+
+    def _spent(self) -> tuple[Usage, float]:
+        """This attempt's usage, and the run's cost with what earlier attempts of a resumed run spent."""
+        gateway = self.infrastructure.gateway
+        usage = gateway.run_usage() if gateway is not None else Usage()
+        earlier = self.resumed_record.run_file.cost_usd if self.resumed_record is not None else None
+        return usage, (earlier or 0.0) + usage.cost_usd
+
+    def _prices_label(self) -> str:
+        tables = f"{PRICES_SOURCE} as of {PRICES_DATE}"
+        custom = self.options.prices is not None and self.options.prices.has_overrides
+        return tables + (", with the user's prices: settings" if custom else "")
 
     def _final_steps(self) -> list[str]:
         """Steps of the pipeline nothing depends on: their artifacts are the run's result."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 WORKDIR = "/workspace"
 TOOL_OUTPUT_LIMIT = 30_000
 BASH_TIMEOUT_S = 120
+CONTEXT_WINDOW = 200_000
 
 
 class StepDescription(BaseModel):
@@ -43,6 +44,8 @@ class StepDescription(BaseModel):
     """Characters of one tool result before it is truncated with a marker."""
     bash_timeout_s: float = Field(default=BASH_TIMEOUT_S, gt=0)
     """Default time limit of one bash command."""
+    context_window: int = Field(default=CONTEXT_WINDOW, gt=0)
+    """Tokens the step's model reads at most (prompt and answer); the agent keeps its prompt within it."""
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)

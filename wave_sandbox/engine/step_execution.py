@@ -96,6 +96,9 @@ class StepOutcome:
     retried: bool = False
     final_text: str = ""
     """The agent's final answer (hostile text: sanitized wherever it is shown)."""
+    cost_usd: float = 0.0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
@@ -116,6 +119,9 @@ def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
     outcome = _judge(context, job, attempt, context.gateway.step_failure(job.step_id))
     outcome.duration_ms = int((time.monotonic() - started) * 1000)
     outcome.tokens_in, outcome.tokens_out = usage.input_tokens, usage.output_tokens
+    outcome.cost_usd = usage.cost_usd
+    outcome.cache_read_tokens = usage.cache_read_input_tokens
+    outcome.cache_write_tokens = usage.cache_creation_input_tokens
     return outcome
 
 

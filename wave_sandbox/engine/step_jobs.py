@@ -11,6 +11,7 @@ from wave_sandbox.bind_mount import BindMount, MountRole
 from wave_sandbox.engine.artifacts import DeclaredArtifact
 from wave_sandbox.engine.clone_watchdog import CloneCeiling
 from wave_sandbox.engine.records import RunRecord
+from wave_sandbox.engine.context_windows import context_window_for
 from wave_sandbox.engine.step_description import StepDescription
 from wave_sandbox.engine.step_execution import StepJob
 from wave_sandbox.engine.step_prompt import ATTACHMENTS_IN, InjectedArtifact, build_user_prompt
@@ -118,16 +119,18 @@ def build_step_job(
         rendered, [item for item, _ in injected], outputs, shown_mounts, contracts, attached
     )
     timeout_s = step_timeout(step, settings)
+    model = choose_model(step, persona, settings)
     description = StepDescription(
         step_id=step_id,
         persona=persona.name,
-        model=choose_model(step, persona, settings),
+        model=model,
         system=persona.system_prompt,
         prompt=prompt,
         tools=tuple(effective_tools(persona, step)),
         max_tokens=persona.max_tokens,
         max_turns=persona.max_turns,
         timeout_s=timeout_s,
+        context_window=context_window_for(model, persona.context_window),
     )
     return StepJob(
         step_id=step_id,

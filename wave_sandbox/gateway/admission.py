@@ -4,7 +4,8 @@ Every authenticated request is counted first, so refused ones count against the 
 budget too. Then, in order: a body that could not be read, too many requests of the step at once, a
 budget already gone, a query string or header that is not allowed, a body that is not JSON, a field
 outside the allowlist (``request_allowlist``), another model than the step's, and finally the token
-reservation (input estimate plus max_tokens) against the step's and the run's budgets. A refusal is
+reservation (input estimate plus max_tokens, and what they may cost at the step's model's price)
+against the step's and the run's budgets. A refusal is
 kept in the transcript only as a digest, a size and the first KiB of its body. An admitted request is
 rebuilt from its allowed fields, and only that goes upstream.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wave_sandbox.gateway.budgets import BudgetLedger, Reservation
+from wave_sandbox.gateway.prices import PER_TOKENS, ModelPrice
 from wave_sandbox.gateway.request_allowlist import allowed_request, find_forbidden, forbidden_header
 from wave_sandbox.gateway.transcripts import capped_body
 from wave_sandbox.gateway.upstream import COUNT_TOKENS_PATH, UpstreamResponse, error_response
@@ -30,11 +32,13 @@ MAX_JSON_DEPTH = 64
 
 @dataclass(frozen=True)
 class StepRules:
-    """What one step may ask for: its model, its persona's max_tokens and its tools (None: no restriction)."""
+    """What one step may ask for: its model, its persona's max_tokens and its tools (None: no restriction),
+    and the price of its model (None: unpriced)."""
 
     model: str | None = None
     max_tokens: int | None = None
     tools: tuple[str, ...] | None = None
+    price: ModelPrice | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ def _check_request(ledger: BudgetLedger, rules: StepRules, incoming: IncomingReq
     )
     if problem is not None:
         return _refused(403, "permission_error", problem, body)
-    return _reserve(ledger, incoming, allowed_request(payload, counting), counting, body)
+    return _reserve(ledger, rules, incoming, allowed_request(payload, counting), counting, body)
 
 
 def _header_problem(incoming: IncomingRequest) -> str | None:
@@ -154,15 +158,28 @@ def _deeper_than(value: Any, limit: int) -> bool:
 
 
 def _reserve(
-    ledger: BudgetLedger, incoming: IncomingRequest, payload: dict[str, Any], counting: bool, body: bytes
+    ledger: BudgetLedger, rules: StepRules, incoming: IncomingRequest, payload: dict[str, Any], counting: bool,
+    body: bytes,
 ) -> Admitted | Refused:
     forwarded = json.dumps(payload, ensure_ascii=False).encode()
     max_tokens = payload.get("max_tokens")
     output_tokens = 0 if counting or not isinstance(max_tokens, int) else max_tokens
     input_tokens = 0 if counting else estimate_input_tokens(forwarded)  # counting tokens costs none
-    reservation = ledger.reserve(incoming.step_id, input_tokens + output_tokens)
+    if not counting and rules.price is None and ledger.limits_cost(incoming.step_id):
+        unpriced = (f"the model {rules.model or payload.get('model')} has no price, so a cost budget cannot bound "
+                    "it; add its prices under `prices:` in your settings")  # fmt: skip
+        return _refused(403, "permission_error", unpriced, body)
+    cost = _most_cost(rules.price, input_tokens, output_tokens)
+    reservation = ledger.reserve(incoming.step_id, input_tokens + output_tokens, cost)
     if isinstance(reservation, str):
         return _refused(403, "permission_error", reservation, body)
     version = next((value.strip() for name, value in incoming.headers if name.lower() == "anthropic-version"), None)
     headers = {"anthropic-version": version} if version else {}
     return Admitted(payload, forwarded, headers, reservation)
+
+
+def _most_cost(price: ModelPrice | None, input_tokens: int, output_tokens: int) -> float:
+    """The most a request can cost: every input token at the dearest input rate, all of max_tokens."""
+    if price is None:
+        return 0.0
+    return input_tokens * price.most_per_input_token() + output_tokens * price.output / PER_TOKENS

@@ -8,14 +8,19 @@ So concurrent requests can never be admitted past a token budget together: each 
 others hold. A step refused once stays refused: its failure message is kept for the runner
 (``Gateway.step_failure``). The gateway can also stop a step or the whole run for another reason
 (a transcript cap reached) with ``fail_step`` and ``stop_run``.
+
+A cost budget (``max_cost_usd``, from ``--max-cost``) works the same way in dollars: a request holds
+the most it can cost (every input token at the dearest input price, plus max_tokens of output) and
+the answer settles it with what its tokens really cost.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from wave_sandbox.gateway.prices import format_usd
 from wave_sandbox.gateway.usage import Usage
 
 __all__ = ["Budget", "BudgetLedger", "Reservation"]
@@ -28,6 +33,7 @@ class Budget:
     max_requests: int | None = None
     max_tokens: int | None = None
     max_seconds: float | None = None
+    max_cost_usd: float | None = None
 
 
 @dataclass
@@ -37,6 +43,7 @@ class _Account:
     budget: Budget
     usage: Usage = Usage()
     held_tokens: int = 0
+    held_cost_usd: float = 0.0
     opened_at: float = field(default_factory=time.monotonic)
     failure: str | None = None
 
@@ -47,6 +54,9 @@ class _Account:
             return f"{owner} went over its budget of {budget.max_requests} requests"
         if budget.max_tokens is not None and usage.total_tokens >= budget.max_tokens:
             return f"{owner} went over its budget of {budget.max_tokens} tokens (used {usage.total_tokens})"
+        if budget.max_cost_usd is not None and usage.cost_usd >= budget.max_cost_usd:
+            spent = format_usd(usage.cost_usd)
+            return f"{owner} went over its cost budget of {format_usd(budget.max_cost_usd)} (spent {spent})"
         elapsed = time.monotonic() - self.opened_at
         if budget.max_seconds is not None and elapsed > budget.max_seconds:
             return f"{owner} went over its budget of {budget.max_seconds:g} seconds"
@@ -63,13 +73,26 @@ class _Account:
         )
 
 
+    def cost_shortfall(self, owner: str, cost_usd: float) -> str | None:
+        """Why ``owner`` cannot hold ``cost_usd`` more, or None when it fits beside what is spent and held."""
+        limit = self.budget.max_cost_usd
+        if limit is None or self.usage.cost_usd + self.held_cost_usd + cost_usd <= limit:
+            return None
+        return (
+            f"{owner} would go over its cost budget of {format_usd(limit)}: {format_usd(self.usage.cost_usd)} spent, "
+            f"{format_usd(self.held_cost_usd)} held by requests in flight, and this request may cost up to "
+            f"{format_usd(cost_usd)}"
+        )
+
+
 @dataclass
 class Reservation:
-    """Tokens one admitted request holds until its answer settles them."""
+    """Tokens (and dollars) one admitted request holds until its answer settles them."""
 
     step_id: str
     tokens: int
     settled: bool = False
+    cost_usd: float = 0.0
 
 
 class BudgetLedger:
@@ -98,23 +121,33 @@ class BudgetLedger:
             self._run.usage += one_request
             return self._refuse(step_id, account, account.failure or self._find_overrun(step_id, account))
 
-    def reserve(self, step_id: str, tokens: int) -> Reservation | str:
-        """Hold ``tokens`` against the step's and the run's token budgets, or say why they do not fit."""
+    def reserve(self, step_id: str, tokens: int, cost_usd: float = 0.0) -> Reservation | str:
+        """Hold ``tokens`` and ``cost_usd`` against the step's and the run's budgets, or say why they do not fit."""
         with self._lock:
             account = self._steps[step_id]
-            shortfall = account.failure or account.token_shortfall(f"step {step_id}", tokens)
-            run_shortfall = self._run.failure or self._run.token_shortfall("the run", tokens)
+            shortfall = (account.failure or account.token_shortfall(f"step {step_id}", tokens)
+                         or account.cost_shortfall(f"step {step_id}", cost_usd))  # fmt: skip
+            run_shortfall = (self._run.failure or self._run.token_shortfall("the run", tokens)
+                             or self._run.cost_shortfall("the run", cost_usd))  # fmt: skip
             if shortfall is None and run_shortfall is not None:
                 shortfall = f"step {step_id} was stopped: {run_shortfall}"
             if shortfall is not None:
                 return self._refuse(step_id, account, shortfall) or shortfall
-            account.held_tokens += tokens
-            self._run.held_tokens += tokens
-            return Reservation(step_id, tokens)
+            for holder in (account, self._run):
+                holder.held_tokens += tokens
+                holder.held_cost_usd += cost_usd
+            return Reservation(step_id, tokens, cost_usd=cost_usd)
+
+    def limits_cost(self, step_id: str) -> bool:
+        """Whether a cost budget binds the step or the run (then an unpriced model may not be used)."""
+        with self._lock:
+            step = self._steps.get(step_id)
+            budgets = [self._run.budget] + ([step.budget] if step is not None else [])
+            return any(budget.max_cost_usd is not None for budget in budgets)
 
     def settle(self, reservation: Reservation, tokens: Usage) -> None:
         """Release what ``reservation`` held and add the tokens really used (only the first call counts)."""
-        tokens_only = Usage(input_tokens=tokens.input_tokens, output_tokens=tokens.output_tokens)
+        tokens_only = replace(tokens, requests=0)
         with self._lock:
             if reservation.settled:
                 return
@@ -122,6 +155,7 @@ class BudgetLedger:
             account = self._steps[reservation.step_id]
             for holder in (account, self._run):
                 holder.held_tokens -= reservation.tokens
+                holder.held_cost_usd -= reservation.cost_usd
                 holder.usage += tokens_only
 
     def fail_step(self, step_id: str, message: str) -> None:

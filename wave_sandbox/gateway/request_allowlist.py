@@ -5,9 +5,12 @@ tools (``web_fetch_*``, ``web_search_*``, ``code_execution_*``) fetch and run th
 document with a ``url`` source is fetched, a ``container`` or a Files API ``file_id`` reaches the
 operator's account, and ``anthropic-beta`` turns such features on. All of that would run with the
 operator's key and bill, outside the sandbox. So the gateway lets through only what the in-container
-agent sends (plus ``stream`` and ``cache_control``, which later work needs) and refuses the rest with
-a clear message, so an agent learns what went wrong. What goes upstream is rebuilt from the allowed
-fields only (``allowed_request``), never the bytes the container sent.
+agent sends and refuses the rest with a clear message, so an agent learns what went wrong.
+``cache_control`` (an ephemeral breakpoint, the agent's prompt caching) is let through where the
+agent puts it only: on tool definitions, system blocks and the top-level blocks of user messages, at
+most four in a request (the API's limit); never on the model's own blocks or inside a tool result.
+What goes upstream is rebuilt from the allowed fields only (``allowed_request``), never the bytes the
+container sent.
 
     problem = find_forbidden(payload, counting=False, max_tokens_cap=8192)
     body = json.dumps(allowed_request(payload, counting=False)).encode()
@@ -28,7 +31,7 @@ MESSAGES_FIELDS = frozenset(
 COUNT_TOKENS_FIELDS = frozenset({"model", "messages", "system", "tools", "tool_choice", "thinking"})
 BLOCK_FIELDS = {
     "text": frozenset({"type", "text", "cache_control"}),
-    "tool_use": frozenset({"type", "id", "name", "input", "cache_control"}),
+    "tool_use": frozenset({"type", "id", "name", "input"}),
     "tool_result": frozenset({"type", "tool_use_id", "content", "is_error", "cache_control"}),
     "thinking": frozenset({"type", "thinking", "signature"}),
     "redacted_thinking": frozenset({"type", "data"}),
@@ -36,7 +39,10 @@ BLOCK_FIELDS = {
 TOOL_RESULT_BLOCK_TYPES = frozenset({"text"})
 TOOL_FIELDS = frozenset({"type", "name", "description", "input_schema", "cache_control"})
 TOOL_CHOICE_FIELDS = frozenset({"type", "name", "disable_parallel_tool_use"})
-CACHE_CONTROL_TTLS = ("5m", "1h")
+# Only the default 5-minute entries: an hour-long one bills writes at twice the input price, which the
+# price table (and so --max-cost) does not count, and the agent never asks for it.
+CACHE_CONTROL_TTLS = ("5m",)
+MAX_CACHE_BREAKPOINTS = 4
 ANTHROPIC_VERSION_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SCALAR_FIELDS: dict[str, tuple[type, ...]] = {
     "model": (str,), "max_tokens": (int,), "stream": (bool,), "temperature": (int, float), "top_p": (int, float),
@@ -96,6 +102,17 @@ def _check_request(payload: Any, counting: bool, max_tokens_cap: int | None) -> 
     _check_tools(payload.get("tools"))
     _check_tool_choice(payload.get("tool_choice"))
     _check_messages(payload.get("messages"))
+    _check_breakpoint_count(payload)
+
+
+def _check_breakpoint_count(payload: dict[str, Any]) -> None:
+    system = payload.get("system")
+    places = [*(payload.get("tools") or ()), *(system if isinstance(system, list) else ())]
+    for message in payload.get("messages") or ():
+        places += message["content"] if isinstance(message.get("content"), list) else []
+    marked = sum(1 for place in places if place.get("cache_control") is not None)
+    if marked > MAX_CACHE_BREAKPOINTS:
+        _refuse(f"the request has {marked} cache_control breakpoints; at most {MAX_CACHE_BREAKPOINTS} are allowed")
 
 
 def _check_scalars(payload: dict[str, Any]) -> None:
@@ -194,6 +211,8 @@ def _check_messages(messages: Any) -> None:
         if isinstance(content, list):
             for block_index, block in enumerate(content):
                 _check_block(block, f"{place}.content.{block_index}", frozenset(BLOCK_FIELDS))
+                if message.get("role") != "user" and isinstance(block, dict) and "cache_control" in block:
+                    _refuse(f"{place}.content.{block_index}: cache_control is allowed in user messages only")
         elif content is not None and not isinstance(content, str):
             _refuse(f"{place}.content must be a string or a list of blocks")
 
@@ -213,5 +232,7 @@ def _check_block(block: Any, place: str, allowed_types: frozenset[str]) -> None:
     if block_type == "tool_result" and isinstance(content, list):
         for index, inner in enumerate(content):
             _check_block(inner, f"{place}.content.{index}", TOOL_RESULT_BLOCK_TYPES)
+            if "cache_control" in inner:
+                _refuse(f"{place}.content.{index}: cache_control goes on the tool_result block, not inside it")
     elif block_type == "tool_result" and content is not None and not isinstance(content, str):
         _refuse(f"{place}.content must be a string or a list of text blocks")

@@ -7,6 +7,7 @@ The format (DESIGN.md, "The scripted model")::
         - - {type: text, text: "Looking at recent deploys"}
           - {type: tool_use, name: bash, input: {command: "git log -5"}}
         - {delay_s: 2, content: [{type: text, text: "Triage complete"}]}
+    context_window: 8000                       # optional: longer prompts get "prompt is too long"
 
 A turn is a list of content blocks, or a mapping ``{delay_s, content}``. The file is read by the
 spec's YAML 1.2 loader (its alias and nesting budget, the line of every key, duplicate keys
@@ -45,6 +46,8 @@ class Script:
 
     path: Path
     steps: dict[str, tuple[ScriptedTurn, ...]]
+    context_window: int | None = None
+    """Most prompt tokens the scripted model takes (None: no limit)."""
 
 
 def load_script(path: Path) -> Script:
@@ -63,7 +66,7 @@ def load_script(path: Path) -> Script:
         place = where[:-1] if detail["type"] == "extra_forbidden" else where  # an unknown key: its mapping
         _fail(path, document, where, describe_error(detail, absent), place)
     steps = {step_id: tuple(_turn(turn) for turn in turns) for step_id, turns in (parsed.steps or {}).items()}
-    return Script(path=path, steps=steps)
+    return Script(path=path, steps=steps, context_window=parsed.context_window)
 
 
 def _read_document(path: Path) -> YamlDocument:

@@ -78,6 +78,8 @@ Turn = Annotated[
 class ScriptFile(BaseModel):
     model_config = _STRICT
     steps: dict[str, list[Turn]] | None  # `steps:` with nothing under it: every step answers "Done"
+    context_window: Annotated[int, Field(ge=1)] | None = None
+    """Most prompt tokens a request may have; a longer one gets the API's "prompt is too long" 400."""
 
 
 def turn_content(turn: list[TextBlock | ToolUseBlock] | TimedTurn) -> tuple[list[TextBlock | ToolUseBlock], float]:
@@ -114,6 +116,8 @@ def describe_error(detail: dict[str, Any], absent: str | None) -> str:
         return "missing key 'type'"
     if kind == "union_tag_invalid":
         return f"unknown block type {detail['input'].get('type')!r} (expected text or tool_use)"
+    if field == "context_window":
+        return f"expected a whole number of tokens of at least 1, got {show_value(detail['input'])}"
     if field == "delay_s":
         return f"expected a number of seconds from 0 to {MAX_DELAY_S:g}, got {show_value(detail['input'])}"
     if field in _FIELD_PROBLEMS and kind != "missing":
@@ -124,4 +128,4 @@ def describe_error(detail: dict[str, Any], absent: str | None) -> str:
 def _expected_keys(loc: tuple[Any, ...]) -> tuple[str, ...]:
     """The keys allowed where an unknown key was found: the tag in ``loc`` names the model."""
     tags = [part for part in loc[:-1] if part in _ALLOWED_KEYS]
-    return _ALLOWED_KEYS[tags[-1]] if tags else ("steps",)
+    return _ALLOWED_KEYS[tags[-1]] if tags else ("steps", "context_window")

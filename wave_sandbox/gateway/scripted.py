@@ -4,6 +4,12 @@ Each step's turns are used in order across all of that step's well-formed reques
 a script, or whose script is used up, answers "Done". Requests are checked as strictly as the real
 API checks them, and streamed requests get the same SSE events the real API sends, so an agent that
 works against this model works against the real one.
+
+Usage is reported as the API reports it: the request's ``cache_control`` breakpoints are played
+against a prompt cache with the provider's rules (``prompt_cache``), so ``input_tokens`` counts only
+the uncached tokens beside ``cache_creation_input_tokens`` and ``cache_read_input_tokens``. With the
+script's optional ``context_window``, a request whose prompt is longer is answered with the API's own
+400 ``prompt is too long: N tokens > W maximum``.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import secrets
 import threading
 from typing import Any
 
+from wave_sandbox.gateway.prompt_cache import CacheCounts, PromptCache, prefix_points
 from wave_sandbox.gateway.request_checks import find_request_problem
 from wave_sandbox.gateway.script_file import Script, ScriptedTurn
 from wave_sandbox.gateway.sse import encode_sse_event, message_stream_events
@@ -63,8 +70,9 @@ def request_text(payload: dict[str, Any]) -> str:
     return _content_text(payload.get("system") or "") + messages + tools
 
 
-def build_message(turn: ScriptedTurn, payload: dict[str, Any]) -> dict[str, Any]:
-    """The Messages API response for ``turn``, answering ``payload``."""
+def build_message(turn: ScriptedTurn, payload: dict[str, Any], counts: CacheCounts | None = None) -> dict[str, Any]:
+    """The Messages API response for ``turn``, answering ``payload`` (whose input ``counts`` split as billed)."""
+    counts = counts or CacheCounts(estimate_tokens(request_text(payload)), 0, 0)
     content = [
         dict(block, id=_api_style_id("toolu_")) if block["type"] == "tool_use" else dict(block) for block in turn.content
     ]
@@ -79,12 +87,18 @@ def build_message(turn: ScriptedTurn, payload: dict[str, Any]) -> dict[str, Any]
         "stop_reason": "tool_use" if calls_tool else "end_turn",
         "stop_sequence": None,
         "usage": {
-            "input_tokens": estimate_tokens(request_text(payload)),
+            "input_tokens": counts.input_tokens,
             "output_tokens": estimate_tokens(output_text),
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": counts.cache_creation_input_tokens,
+            "cache_read_input_tokens": counts.cache_read_input_tokens,
         },
     }
+
+
+def _prompt_tokens(payload: dict[str, Any]) -> int:
+    """The request's input tokens, counted block by block as the prompt cache counts them."""
+    points = prefix_points(payload)
+    return points[-1].tokens if points else 1
 
 
 def _stream_response(message: dict[str, Any]) -> UpstreamResponse:
@@ -106,6 +120,7 @@ class ScriptedUpstream:
         self.secrets: tuple[str, ...] = ()
         self._lock = threading.Lock()
         self._turns_used: dict[str, int] = {}
+        self.prompt_cache = PromptCache()
 
     def next_turn(self, step_id: str) -> ScriptedTurn:
         """The step's next unused turn (consumed), or the "Done" turn when none is left."""
@@ -121,11 +136,16 @@ class ScriptedUpstream:
         problem = find_request_problem(request.payload, needs_max_tokens=not counting)
         if problem is not None:
             return error_response(400, "invalid_request_error", problem)
+        prompt_tokens = _prompt_tokens(request.payload)
         if counting:
-            return json_response(200, {"input_tokens": estimate_tokens(request_text(request.payload))})
+            return json_response(200, {"input_tokens": prompt_tokens})
+        window = self.script.context_window
+        if window is not None and prompt_tokens > window:
+            too_long = f"prompt is too long: {prompt_tokens} tokens > {window} maximum"
+            return error_response(400, "invalid_request_error", too_long)
         turn = self.next_turn(request.step_id)
         # Waiting on the event, not sleeping, lets a stopping gateway end the delay at once.
         if turn.delay_s and request.cancelled.wait(turn.delay_s):
             return error_response(503, "api_error", "wave-sandbox gateway is stopping; the run is ending")
-        message = build_message(turn, request.payload)
+        message = build_message(turn, request.payload, self.prompt_cache.account(request.payload))
         return _stream_response(message) if request.payload.get("stream") else json_response(200, message)

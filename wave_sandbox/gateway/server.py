@@ -27,6 +27,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from wave_sandbox.gateway.admission import Admitted, IncomingRequest, StepRules,
 from wave_sandbox.gateway.budgets import Budget, BudgetLedger, Reservation
 from wave_sandbox.gateway.connections import ConnectionLimits, ConnectionServer
 from wave_sandbox.gateway.http_handler import GatewayRequestHandler, serve_buffered_request
+from wave_sandbox.gateway.prices import PriceTable
 from wave_sandbox.gateway.response_recorder import ResponseRecorder
 from wave_sandbox.gateway.tokens import StepTokens
 from wave_sandbox.gateway.transcripts import (
@@ -91,8 +93,10 @@ class Gateway:
         max_step_transcript_bytes: int = DEFAULT_STEP_TRANSCRIPT_BYTES,
         max_run_transcript_bytes: int = DEFAULT_RUN_TRANSCRIPT_BYTES,
         limits: ConnectionLimits = ConnectionLimits(),
+        prices: PriceTable | None = None,
     ) -> None:
         self.upstream = upstream
+        self.prices = prices or PriceTable()
         self._address = _checked_bind_host(bind_host)
         self._port = port
         self._max_request_bytes = max_request_bytes
@@ -171,7 +175,9 @@ class Gateway:
         the step may give the model those client tools only.
         """
         self._transcript_paths[step_id] = transcript_path
-        self._rules[step_id] = StepRules(model, max_tokens, None if tools is None else tuple(tools))
+        self._rules[step_id] = StepRules(
+            model, max_tokens, None if tools is None else tuple(tools), self.prices.price(model)
+        )
         self._ledger.open_step(step_id, budget)
         return self._tokens.issue(step_id)
 
@@ -236,6 +242,7 @@ class Gateway:
         reservation: Reservation = admitted.reservation
 
         def report(transcript_response: Any, tokens: Usage) -> None:
+            tokens = replace(tokens, cost_usd=self.prices.cost(admitted.payload.get("model"), tokens))
             self._ledger.settle(reservation, tokens)
             self._record(step_id, path, admitted.payload, response.status, transcript_response, tokens, started)
 
@@ -259,7 +266,7 @@ class Gateway:
         self, step_id: str, path: str, request: Any, status: int, response: Any, tokens: Usage, started: float
     ) -> None:
         duration_ms = int((time.monotonic() - started) * 1000)
-        token_counts = {"input_tokens": tokens.input_tokens, "output_tokens": tokens.output_tokens}
+        token_counts = dict(tokens.token_counts(), cost_usd=round(tokens.cost_usd, 8))
         record = exchange_record(step_id, path, request, status, response, token_counts, duration_ms)
         try:
             self._transcripts.append(self._transcript_paths[step_id], record)

@@ -23,18 +23,41 @@ class Usage:
     requests: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    """Of ``input_tokens``, those written to the prompt cache (billed above the input price)."""
+    cache_read_input_tokens: int = 0
+    """Of ``input_tokens``, those read from the prompt cache (billed at a tenth of it)."""
+    cost_usd: float = 0.0
+    """What the tokens cost at the run's price table (``gateway.prices``); 0 when unpriced."""
 
     @property
     def total_tokens(self) -> int:
         """Input plus output tokens, the number a token budget is held to."""
         return self.input_tokens + self.output_tokens
 
+    @property
+    def uncached_input_tokens(self) -> int:
+        """Input tokens billed at the plain input price."""
+        return self.input_tokens - self.cache_creation_input_tokens - self.cache_read_input_tokens
+
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             requests=self.requests + other.requests,
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
+            cache_creation_input_tokens=self.cache_creation_input_tokens + other.cache_creation_input_tokens,
+            cache_read_input_tokens=self.cache_read_input_tokens + other.cache_read_input_tokens,
+            cost_usd=self.cost_usd + other.cost_usd,
         )
+
+    def token_counts(self) -> dict[str, int]:
+        """The four counts as the API names them, ``input_tokens`` including the cached ones."""
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_creation_input_tokens": self.cache_creation_input_tokens,
+            "cache_read_input_tokens": self.cache_read_input_tokens,
+        }
 
 
 def _count(value: Any) -> int:
@@ -44,7 +67,12 @@ def _count(value: Any) -> int:
 
 def _usage_from_fields(fields: dict[str, Any]) -> Usage:
     input_tokens = sum(_count(fields.get(name)) for name in _INPUT_FIELDS)
-    return Usage(input_tokens=input_tokens, output_tokens=_count(fields.get("output_tokens")))
+    return Usage(
+        input_tokens=input_tokens,
+        output_tokens=_count(fields.get("output_tokens")),
+        cache_creation_input_tokens=_count(fields.get("cache_creation_input_tokens")),
+        cache_read_input_tokens=_count(fields.get("cache_read_input_tokens")),
+    )
 
 
 def usage_from_message_json(body: Any) -> Usage:

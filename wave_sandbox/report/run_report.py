@@ -41,9 +41,7 @@ class StepView:
 
     @property
     def cost_usd(self) -> float | None:
-        extra = self.record.model_extra or {}
-        value = extra.get("cost_usd")
-        return float(value) if isinstance(value, (int, float)) else None
+        return self.record.cost_usd
 
 
 @dataclass

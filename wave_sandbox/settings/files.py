@@ -39,6 +39,7 @@ REFUSED_IN_REPOSITORY = {
     "api_key": "keys stay on the host", "key": "keys stay on the host",
     "runtime": "the container runtime is the operator's choice", "masks": "masks only add, in .wave/masks",
     "mounts": "mounts are declared per step in the pipeline", "policy": "ceilings are the operator's",
+    "prices": "prices are the user's, so a repository cannot make a run look cheaper than it is",
 }
 
 
@@ -72,6 +73,16 @@ class PolicyFile(BaseModel):
     """The runtime when no flag, variable or user setting chooses one."""
 
 
+class PriceSetting(BaseModel):
+    """One model's prices in USD per million tokens; cache prices default to the published multipliers."""
+
+    model_config = STRICT
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_write: float | None = Field(default=None, ge=0)
+    cache_read: float | None = Field(default=None, ge=0)
+
+
 class UserConfigFile(BaseModel):
     """`~/.config/wave-sandbox/config.yaml`: the user's values, and ceilings under `policy:`."""
 
@@ -88,6 +99,8 @@ class UserConfigFile(BaseModel):
     """The container runtime."""
     policy: PolicyFile | None = None
     """Ceilings; the stricter of these and the system policy's wins."""
+    prices: dict[str, PriceSetting] | None = None
+    """Prices per model id (USD per million tokens), over the published table; never from a repository."""
 
 
 class RepositoryConfigFile(BaseModel):

@@ -66,6 +66,8 @@ class PersonaSettings(BaseModel):
     """Most model turns in one step."""
     limits: PersonaLimits = Field(default_factory=PersonaLimits)
     """Container limits."""
+    context_window: int | None = Field(default=None, ge=1024)
+    """Tokens the model reads at most; null means the model's published window."""
 
 
 class Persona(BaseModel):
@@ -82,6 +84,8 @@ class Persona(BaseModel):
     limits: PersonaLimits
     origin: str = "built-in"
     """Where it came from, for `list`: `built-in`, `repository`, or `built-in, <what> from <file>`."""
+    context_window: int | None = None
+    """The persona's `context_window` setting (None: the model's)."""
 
 
 def repo_personas_dir(repo: Path) -> Path:
@@ -132,7 +136,7 @@ def load_persona_collecting(
     return Persona(
         name=name, description=settings.description, system_prompt=prompt, tools=list(settings.tools),
         model=settings.model, max_tokens=settings.max_tokens, max_turns=settings.max_turns,
-        limits=settings.limits, origin=files.origin(),
+        limits=settings.limits, origin=files.origin(), context_window=settings.context_window,
     )
 
 

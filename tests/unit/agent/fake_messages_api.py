@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from wave_sandbox.gateway.sse import encode_sse_event, message_stream_events
+
 
 @dataclass
 class ScriptedReply:
@@ -101,10 +103,11 @@ def make_handler(api: FakeMessagesApi) -> type[BaseHTTPRequestHandler]:
             headers = {key.lower(): value for key, value in self.headers.items()}
             reply = api.answer(RecordedRequest(self.path, headers, body))
             time.sleep(reply.delay_s)
-            payload = json.dumps(reply.body).encode()
+            streamed = body.get("stream") is True and reply.status == 200
+            payload = _stream_bytes(reply.body) if streamed else json.dumps(reply.body).encode()
             try:
                 self.send_response(reply.status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", "text/event-stream" if streamed else "application/json")
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -115,3 +118,9 @@ def make_handler(api: FakeMessagesApi) -> type[BaseHTTPRequestHandler]:
             pass  # keep the test output clean
 
     return MessagesHandler
+
+
+def _stream_bytes(message: dict) -> bytes:
+    """A streamed request gets the message as the real API streams it (the events the scripted model sends)."""
+    full = dict(message, usage=dict({"cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}, **message["usage"]))
+    return b"".join(encode_sse_event(name, data) for name, data in message_stream_events(full))

@@ -177,11 +177,14 @@ def test_the_first_request_carries_the_step_and_only_its_tools(runs):
     assert first.headers.get("authorization", f"Bearer {STEP_TOKEN}") == f"Bearer {STEP_TOKEN}"
     assert first.body["model"] == "claude-test"
     assert first.body["max_tokens"] == 1024
-    assert first.body["system"] == "You are the navigator."
-    assert first.body["messages"] == [{"role": "user", "content": "500 errors spiking on /api/orders"}]
+    ephemeral = {"type": "ephemeral"}
+    assert first.body["system"] == [{"type": "text", "text": "You are the navigator.", "cache_control": ephemeral}]
+    assert first.body["messages"] == [{"role": "user", "content": [
+        {"type": "text", "text": "500 errors spiking on /api/orders", "cache_control": ephemeral}]}]
     assert [tool["name"] for tool in first.body["tools"]] == NAVIGATOR_TOOLS
     assert first.body["tools"][0]["input_schema"]["required"] == ["command"]
-    assert "stream" not in first.body or first.body["stream"] is False
+    assert [tool.get("cache_control") for tool in first.body["tools"]] == [None] * 4 + [ephemeral]
+    assert first.body["stream"] is True  # streamed, as the SDK requires for long requests
 
 
 def test_tool_results_answer_every_tool_use_in_order(runs):
@@ -211,7 +214,7 @@ def test_tools_acted_on_the_workdir_and_the_refused_ones_did_not(runs):
 def test_a_tool_call_cut_off_at_max_tokens_is_refused_and_the_loop_goes_on(runs):
     third = runs["tools"].requests[2]
     assert tool_results_sent(third) == [{
-        "type": "tool_result", "tool_use_id": "tu_cut", "is_error": True,
+        "type": "tool_result", "tool_use_id": "tu_cut", "is_error": True, "cache_control": {"type": "ephemeral"},
         "content": "not run: your reply reached max_tokens while writing this tool call, so its input may be cut "
                    "off. Call it again with less in one call (for example, write a long file in several parts).",
     }]
@@ -221,7 +224,7 @@ def test_a_tool_call_cut_off_at_max_tokens_is_refused_and_the_loop_goes_on(runs)
 def test_progress_goes_to_stderr(runs):
     stderr = runs["tools"].stderr
     assert "step triage (navigator): model claude-test" in stderr
-    assert "turn 1/10: tool_use in " in stderr and "tokens 100 in / 20 out: \"Looking around\"" in stderr
+    assert "turn 1/10: tool_use in " in stderr and "tokens 100 in (0 cached, 0 written) / 20 out: \"Looking around\"" in stderr
     assert 'write_file {"path":"output/triage.json"' in stderr
     assert "edit_file" in stderr and "-> error: tool 'edit_file' is not available" in stderr
     assert "finished: end_turn after 3 turn(s)" in stderr
@@ -290,3 +293,19 @@ def test_a_bad_step_file_exits_2_with_one_line_on_stderr(runs):
     assert run.result["stop_reason"] == "error" and "missing required key 'persona'" in run.result["error"]
     assert run.requests == []
     assert run.duration_s < 2  # refused before anthropic is even imported
+
+
+def test_a_prompt_too_long_answer_shrinks_the_conversation_and_retries_instead_of_failing(run_in_process):
+    reads = [message_reply(tool_use_block(f"tu_{n}", "bash", {"command": f"head -c 6000 /dev/zero | tr '\\\\0' {n}"}))
+             for n in range(4)]  # fmt: skip
+    too_long = error_reply(400, "invalid_request_error", "prompt is too long: 9000 tokens > 8000 maximum")
+    run = run_in_process([*reads, too_long, message_reply(text_block("Read it all"))])
+    assert run.exit_code == 0, run.stderr
+    assert run.result["stop_reason"] == "end_turn" and run.result["final_text"] == "Read it all"
+    refused, retried = run.requests[4], run.requests[5]
+    assert len(retried.body["messages"]) <= len(refused.body["messages"])
+    assert "[result of bash head -c 6000 /dev/zero" in json.dumps(retried.body), run.stderr
+    assert "cleared to save context; call again if needed]" in json.dumps(retried.body)
+    assert len(json.dumps(retried.body)) < len(json.dumps(refused.body))
+    assert "the model refused the prompt as too long (prompt is too long: 9000 tokens > 8000 maximum)" in run.stderr
+    assert "context: cleared" in run.stderr

@@ -120,7 +120,8 @@ def test_a_stream_passes_through_as_it_arrives_and_its_usage_is_counted(forwardi
     assert (usage.input_tokens, usage.output_tokens) == (42, 9)
     record = json.loads((tmp_path / "transcript.jsonl").read_text())
     assert [event["event"] for event in record["response"]][:2] == ["message_start", "content_block_start"]
-    assert record["usage"] == {"input_tokens": 42, "output_tokens": 9}
+    assert record["usage"] == {"input_tokens": 42, "output_tokens": 9, "cache_creation_input_tokens": 0,
+                               "cache_read_input_tokens": 2, "cost_usd": 0.0}  # claude-test has no price
 
 
 def test_a_429_is_retried_after_the_retry_after_it_asks_for(forwarding, fake_api, tmp_path):

@@ -121,7 +121,7 @@ def test_usage_is_read_from_json_and_from_cumulative_stream_events():
     stream.observe({"type": "message_delta", "usage": {"output_tokens": 9}})
     stream.observe({"type": "message_delta", "usage": {"output_tokens": 20, "input_tokens": None}})
 
-    assert usage_from_message_json(body) == Usage(input_tokens=15, output_tokens=7)
+    assert usage_from_message_json(body) == Usage(input_tokens=15, output_tokens=7, cache_read_input_tokens=5)
     assert usage_from_message_json({"type": "error", "error": {}}) == Usage()
     assert usage_from_message_json({"usage": {"input_tokens": "lots", "output_tokens": -3}}) == Usage()
     assert stream.total() == Usage(input_tokens=12, output_tokens=20)

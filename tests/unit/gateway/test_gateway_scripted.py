@@ -165,6 +165,9 @@ def test_the_transcript_has_one_line_per_exchange_without_any_token(start_gatewa
     assert lines[0]["step_id"] == "triage" and lines[0]["status"] == 200
     assert lines[0]["request"]["messages"] == messages
     assert lines[0]["response"]["content"][1]["id"] == first.content[1].id
-    assert lines[0]["usage"] == {"input_tokens": first.usage.input_tokens, "output_tokens": first.usage.output_tokens}
+    assert lines[0]["usage"] == {
+        "input_tokens": first.usage.input_tokens, "output_tokens": first.usage.output_tokens,
+        "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "cost_usd": 0.0,  # model "m" has no price
+    }
     assert [event["event"] for event in lines[1]["response"]][0] == "message_start"
     assert lines[1]["response"][-1] == {"event": "message_stop", "data": {"type": "message_stop"}}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from wave_sandbox.gateway.request_allowlist import allowed_request, find_forbidden, forbidden_header
@@ -32,7 +34,7 @@ LATER_NEEDS = {
     "stop_sequences": ["END"],
     "thinking": {"type": "enabled", "budget_tokens": 2048},
     "tool_choice": {"type": "auto", "disable_parallel_tool_use": True},
-    "system": [{"type": "text", "text": "Cached prompt", "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
+    "system": [{"type": "text", "text": "Cached prompt", "cache_control": {"type": "ephemeral", "ttl": "5m"}}],
     "tools": [BASH_TOOL | {"cache_control": {"type": "ephemeral"}}],
 }
 
@@ -82,3 +84,36 @@ def test_the_forwarded_request_holds_the_allowed_fields_only_and_headers_are_jud
     assert forbidden_header("anthropic-version", "2023-06-01") is None
     assert forbidden_header("anthropic-version", "latest\r\nx: y") is not None
     assert forbidden_header("x-stainless-lang", "python") is None  # not forwarded: no concern
+
+
+EPHEMERAL = {"type": "ephemeral"}
+
+
+def test_cache_control_passes_where_the_agent_puts_it_and_nowhere_else():
+    from wave_sandbox.agent.cache_breakpoints import with_cache_breakpoints
+
+    marked = with_cache_breakpoints(AGENT_CONVERSATION)
+    assert json.dumps(marked).count('"cache_control"') == 4  # tools, system, the two user messages
+    assert find_forbidden(marked, counting=False, max_tokens_cap=8192) is None
+    assistant = marked["messages"][1]
+    on_tool_use = [dict(block, cache_control=EPHEMERAL) if block["type"] == "tool_use" else block
+                   for block in assistant["content"]]  # fmt: skip
+    on_assistant_text = [dict(block, cache_control=EPHEMERAL) if block["type"] == "text" else block
+                         for block in assistant["content"]]  # fmt: skip
+    inner = {"type": "tool_result", "tool_use_id": "toolu_01",
+             "content": [{"type": "text", "text": "x", "cache_control": EPHEMERAL}]}  # fmt: skip
+    cases = [
+        (with_messages(marked, 1, on_tool_use), "the field 'cache_control' is not allowed in a tool_use block"),
+        (with_messages(marked, 1, on_assistant_text), "cache_control is allowed in user messages only"),
+        (with_messages(marked, 2, [inner]), "cache_control goes on the tool_result block, not inside it"),
+        (marked | {"tools": [BASH_TOOL | {"cache_control": EPHEMERAL}] * 2}, "5 cache_control breakpoints"),
+    ]
+    for request, named in cases:
+        problem = find_forbidden(request, counting=False, max_tokens_cap=8192)
+        assert problem is not None and named in problem, (named, problem)
+
+
+def with_messages(request: dict, index: int, content: list) -> dict:
+    messages = list(request["messages"])
+    messages[index] = dict(messages[index], content=content)
+    return request | {"messages": messages}

@@ -64,7 +64,7 @@ def test_an_alias_bomb_is_refused_before_anything_is_built(tmp_path):
             "steps:\n  triage:\n    - - {type: text, text: hi}\n      - {type: tool_use, name: bash, inputs: {}}\n",
             ":4: steps.triage[0][1]: unknown key 'inputs' (expected type, name, input)",
         ),
-        ("step:\n  triage: []\n", ":1: top level: unknown key 'step' (expected steps)"),
+        ("step:\n  triage: []\n", ":1: top level: unknown key 'step' (expected steps, context_window)"),
         ("steps:\n  t:\n    - {delay: 2, content: [{type: text, text: x}]}\n", ":3: steps.t[0]: unknown key 'delay'"),
         ("steps:\n  t:\n    - {delay_s: soon, content: [{type: text, text: x}]}\n", ":3: steps.t[0].delay_s: expected a number"),
         ("steps:\n  t:\n    - {delay_s: 1}\n", ":3: steps.t[0]: missing key 'content'"),

@@ -45,6 +45,7 @@ def test_a_repository_model_is_an_id_for_the_operators_upstream(isolated_setting
 @pytest.mark.parametrize("key, value", [
     ("upstream_url", "https://attacker.example"), ("api_key", "sk-x"), ("runtime", "runc"),
     ("masks", "[]"), ("mounts", "[]"), ("policy", "{memory_mb: 99999}"),
+    ("prices", "{claude-sonnet-4-5: {input: 0, output: 0}}"),
 ])
 def test_a_repository_cannot_set_what_belongs_to_the_operator(isolated_settings, write, key, value):
     write("repo", f"max_parallel: 1\n{key}: {value}\n")
@@ -104,3 +105,16 @@ def test_rows_show_every_value_and_ceiling_with_its_source(isolated_settings, wr
     assert rows["policy.memory_mb"][0] == "4096" and rows["policy.memory_mb"][1].endswith("etc/policy.yaml")
     assert rows["policy.pids"] == ("4096", "built-in default")
     assert rows["step_timeout_s"] == ("900", "built-in")
+
+
+def test_the_users_prices_go_over_the_published_table(write):
+    from wave_sandbox.gateway.prices import ModelPrice, PriceTable
+    from wave_sandbox.gateway.user_prices import user_price_table
+
+    assert user_price_table().price("claude-sonnet-4-5") == PriceTable().price("claude-sonnet-4-5")
+    write("user", "prices:\n  local-llama: {input: 0.1, output: 0.2, cache_read: 0}\n")
+    assert user_price_table().price("local-llama") == ModelPrice(0.1, 0.2, 0.125, 0)
+    write("user", "prices:\n  local-llama: {input: -1, output: 0.2}\n")
+    with pytest.raises(SpecError) as caught:
+        user_price_table()
+    assert "prices.local-llama.input" in caught.value.problems[0]
