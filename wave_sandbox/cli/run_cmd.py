@@ -65,7 +65,7 @@ def run_command(
     pipeline: str = typer.Argument(..., help="Pipeline name or path to a pipeline YAML file."),
     input_text: Optional[str] = typer.Argument(None, metavar="[INPUT]", help="The input; '-' reads stdin."),
     repo: Path = typer.Option(Path("."), "--repo", help="The repository to run against (default: cwd)."),
-    model: Optional[str] = typer.Option(None, "--model", help="anthropic:MODEL_ID or scripted:FILE."),
+    model: Optional[str] = typer.Option(None, "--model", help="anthropic:MODEL_ID, openai:MODEL_ID or scripted:FILE."),
     output: Path = typer.Option(Path("output"), "--output", help="Where artifacts are delivered."),
     json_output: bool = typer.Option(False, "--json", help="One JSON object per event on stdout."),
     max_parallel: Optional[int] = typer.Option(
@@ -84,6 +84,12 @@ def run_command(
     runtime: Optional[str] = typer.Option(
         None, "--runtime", metavar="runc|runsc", help="Container runtime of the steps (default: the engine's)."
     ),
+    upstream_url: Optional[str] = typer.Option(
+        None, "--upstream-url", help="An Anthropic- or OpenAI-compatible server for the model (host side only)."
+    ),
+    upstream_local: Optional[bool] = typer.Option(
+        None, "--upstream-local/--no-upstream-local", help="The --upstream-url server runs a small local model."
+    ),
 ) -> None:
     """Run PIPELINE with every step in its own container."""
     from wave_sandbox.engine.launch import launch_run
@@ -92,7 +98,8 @@ def run_command(
     from wave_sandbox.settings import SettingFlags, resolve_settings
     from wave_sandbox.sandbox.runtimes import check_runtime_name
 
-    flags = SettingFlags(model=model, max_parallel=max_parallel, step_timeout_s=step_timeout, runtime=runtime)
+    flags = SettingFlags(model=model, max_parallel=max_parallel, step_timeout_s=step_timeout, runtime=runtime,
+                         upstream_url=upstream_url, upstream_local=upstream_local)
     settings = resolve_settings(repo.resolve(), flags)
     options = RunOptions(
         input_text=read_input(input_text, input_file),
@@ -107,6 +114,7 @@ def run_command(
         keep=keep,
         attachments=check_attachments(attach or []),
         runtime=check_runtime_name(settings.runtime.value),
+        upstream_local=settings.upstream_local.value,
     )
     result = launch_run(pipeline, repo.resolve(), options, get_backend(), build_listeners(json_output), notify)
     raise typer.Exit(result.exit_code)

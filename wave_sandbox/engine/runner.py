@@ -58,6 +58,8 @@ class RunOptions:
     """The operator's ceiling on the read-write clone's disk use; a persona's `clone_mb` is held under it."""
     transcript_caps_mb: tuple[int, int] | None = None
     """The operator's ceilings on transcript bytes kept per step and per run (None: the gateway's own)."""
+    upstream_local: bool = False
+    """The upstream_url server runs a small local model (its tool calls are constrained and recovered)."""
 
 
 @dataclass
