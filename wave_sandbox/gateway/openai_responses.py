@@ -154,6 +154,8 @@ def _error_fields(body: Any) -> tuple[str, str]:
         return str(error.get("message") or "no message"), str(error.get("code") or error.get("type") or "")
     if isinstance(error, str):
         return error, ""
+    if isinstance(body, str):  # not JSON: a proxy's or a crashed server's page
+        return body[:500], ""
     return (json.dumps(body)[:500] if body is not None else "no body"), ""
 
 

@@ -120,9 +120,12 @@ class OpenAIUpstream(AnthropicUpstream):
 
     def _error(self, raw: UpstreamResponse) -> UpstreamResponse:
         try:
-            body = _json_or_none(b"".join(raw.chunks) if raw.is_stream else raw.body)
+            data = b"".join(raw.chunks) if raw.is_stream else raw.body
         finally:
             raw.close()
+        body = _json_or_none(data)
+        if body is None and data.strip():
+            body = data.decode("utf-8", "replace").strip()  # not JSON: a proxy's or a crashed server's page
         if isinstance(body, dict) and body.get("type") == "error":
             return json_response(raw.status, body, self._kept(raw))  # the gateway's own answer (unreachable, stopping)
         error_type, message = chat_error_to_messages(raw.status, body, self.description)
