@@ -8,6 +8,7 @@ server's port on the host is closed to the container, while the gateway on the h
 
 from __future__ import annotations
 
+import ipaddress
 import json
 
 import pytest
@@ -42,7 +43,7 @@ PROBE = (
     "host=${{base#http://}}; host=${{host%:*}}; python3 -c 'import socket,sys\n"
     "try:\n    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3); print(\"reached\", sys.argv[1])\n"
     "except OSError as error: print(\"blocked\", sys.argv[1], type(error).__name__)' \"$host\" {port}; "
-    "env | grep -c OPENAI || true"
+    "echo openai-variables=$(tr '\\0' '\\n' < /proc/$PPID/environ | grep -c '^OPENAI')"
 )
 
 
@@ -80,6 +81,8 @@ def test_a_pipeline_runs_through_the_chat_completions_translation(chat_server, r
     assert "app.py" in result["content"] and "README.md" in result["content"]
     probe_line = next(line for line in result["content"].splitlines() if line.startswith(("blocked", "reached")))
     assert probe_line.startswith("blocked "), result["content"]  # the server's port is closed to the step
+    assert ipaddress.ip_address(probe_line.split()[1]).is_private  # the gateway's host, read from the agent's environ
+    assert "openai-variables=0" in result["content"]  # ... which holds no OpenAI key or URL
     assert all(headers["authorization"] == f"Bearer {HOST_KEY}" for headers in chat_server.headers)
     run_folder = next(path for path in (repo / ".wave" / "runs").iterdir() if path.is_dir())
     run_file = json.loads((run_folder / "run.json").read_text())
