@@ -61,7 +61,8 @@ def _assistant_message(blocks: list[dict[str, Any]]) -> dict[str, Any]:
          "function": {"name": block["name"], "arguments": json.dumps(block.get("input", {}), ensure_ascii=False)}}
         for block in blocks if block.get("type") == "tool_use"
     ]  # fmt: skip
-    message: dict[str, Any] = {"role": "assistant", "content": _text_of(blocks) or None}
+    # Without calls, OpenAI wants a content string (a turn of thinking blocks only has none).
+    message: dict[str, Any] = {"role": "assistant", "content": _text_of(blocks) or (None if calls else "")}
     if calls:
         message["tool_calls"] = calls
     return message
