@@ -44,6 +44,8 @@ def choose_model(options: RunOptions, cwd: Path, notify: Callable[[str], None], 
         return ModelSetup(upstream, f"scripted:{choice.script_path}", SCRIPTED_MODEL_ID, True)
     if choice.kind == "openai":
         notify(f"notice: the model is {upstream.description}; the gateway translates the Messages API to it")
+    elif options.upstream_local:
+        notify("warning: --upstream-local changes only an openai: upstream (tool calls recovered from JSON text); ignored")
     return ModelSetup(upstream, f"{choice.kind}:{model_id}", model_id, bool(choice.model_id))
 
 
