@@ -27,6 +27,10 @@ def build_params(model_path: str, chat_template: str, threads: int):
     params.ui = False
     params.offline = True  # never reach a model hub
     params.cache_ram_mib = 0
+    # A fixed sampling seed: the gateway's requests carry no temperature or seed, and the pipeline test
+    # should see the same answers run after run. (Greedy decoding loops: "I'm here. I'm here. ..." until
+    # max_tokens cuts the JSON call.) Requests that set a seed keep theirs.
+    params.sampling.seed = 42
     return params
 
 

@@ -17,7 +17,7 @@ from wave_sandbox.sandbox.backend import BackendCapabilities, SandboxBackend
 from wave_sandbox.sandbox.registry import get_backend
 from wave_sandbox.sandbox.runtimes import GVISOR, GVISOR_INSTALL_HINT
 from wave_sandbox.settings import resolve_settings
-from wave_sandbox.settings.credentials import API_KEY_VARIABLE, api_key_is_set
+from wave_sandbox.settings.credentials import API_KEY_VARIABLE, OPENAI_KEY_VARIABLE, api_key_is_set, openai_key_is_set
 from wave_sandbox.workspace.repository import is_git_repository
 
 Check = tuple[str, bool, str]
@@ -45,7 +45,10 @@ def check_repository(repo: Path) -> Check:
 def check_credentials() -> Check:
     if api_key_is_set():
         return ("credentials", True, f"{API_KEY_VARIABLE} is set (it stays on the host, in the gateway)")
-    return ("credentials", False, f"{API_KEY_VARIABLE} is not set; export it, or use --model scripted:FILE offline")
+    if openai_key_is_set():
+        return ("credentials", True, f"{OPENAI_KEY_VARIABLE} is set for --model openai:ID (it stays on the host)")
+    return ("credentials", False, f"{API_KEY_VARIABLE} is not set; export it (or {OPENAI_KEY_VARIABLE}), point "
+            "--upstream-url at a local server, or use --model scripted:FILE offline")
 
 
 def check_controls(capabilities: BackendCapabilities) -> list[Check]:

@@ -19,6 +19,12 @@ def resume_command(
     runtime: Optional[str] = typer.Option(
         None, "--runtime", metavar="runc|runsc", help="Override the run's container runtime (default: the run's)."
     ),
+    upstream_url: Optional[str] = typer.Option(
+        None, "--upstream-url", help="An Anthropic- or OpenAI-compatible server for the model (host side only)."
+    ),
+    upstream_local: Optional[bool] = typer.Option(
+        None, "--upstream-local/--no-upstream-local", help="The --upstream-url server runs a small local model."
+    ),
 ) -> None:
     """Re-run a failed or interrupted run, reusing the artifacts of its finished steps."""
     from wave_sandbox.engine.launch import launch_resume
@@ -27,11 +33,12 @@ def resume_command(
     from wave_sandbox.settings import SettingFlags, resolve_settings
 
     # the policy binds a resume too; without --runtime the run keeps the runtime it recorded
-    settings = resolve_settings(repo.resolve(), SettingFlags(model=model, runtime=runtime))
+    flags = SettingFlags(model=model, runtime=runtime, upstream_url=upstream_url, upstream_local=upstream_local)
+    settings = resolve_settings(repo.resolve(), flags)
     chosen_runtime = check_runtime_name(settings.runtime.value) if runtime else None
     result = launch_resume(
         run, repo.resolve(), model, keep, get_backend(), build_listeners(json_output, repo.resolve()), notify,
-        settings.upstream_url.value, chosen_runtime,
+        settings.upstream_url.value, chosen_runtime, settings.upstream_local.value,
     )
     from wave_sandbox.cli.run_cmd import notify_cost
 

@@ -98,7 +98,7 @@ def run_command(
     pipeline: str = typer.Argument(..., metavar="PIPELINE", help="Pipeline name or path to a pipeline YAML file."),
     input_text: Optional[str] = typer.Argument(None, metavar="INPUT", help="The input; '-' reads stdin."),
     repo: Path = typer.Option(Path("."), "--repo", help="The repository to run against (default: cwd)."),
-    model: Optional[str] = typer.Option(None, "--model", help="anthropic:MODEL_ID or scripted:FILE."),
+    model: Optional[str] = typer.Option(None, "--model", help="anthropic:MODEL_ID, openai:MODEL_ID or scripted:FILE."),
     output: Path = typer.Option(Path("output"), "--output", help="Where artifacts are delivered."),
     json_output: bool = typer.Option(False, "--json", help="One JSON object per event on stdout."),
     max_parallel: Optional[int] = typer.Option(
@@ -120,6 +120,12 @@ def run_command(
     max_cost: Optional[float] = typer.Option(
         None, "--max-cost", metavar="USD", min=0.0, help="Stop the run before its model requests cost more."
     ),
+    upstream_url: Optional[str] = typer.Option(
+        None, "--upstream-url", help="An Anthropic- or OpenAI-compatible server for the model (host side only)."
+    ),
+    upstream_local: Optional[bool] = typer.Option(
+        None, "--upstream-local/--no-upstream-local", help="The --upstream-url server runs a small local model."
+    ),
 ) -> None:
     """Run PIPELINE with every step in its own container."""
     from wave_sandbox.engine.launch import launch_run
@@ -129,7 +135,8 @@ def run_command(
     from wave_sandbox.sandbox.runtimes import check_runtime_name
     from wave_sandbox.gateway.user_prices import user_price_table
 
-    flags = SettingFlags(model=model, max_parallel=max_parallel, step_timeout_s=step_timeout, runtime=runtime)
+    flags = SettingFlags(model=model, max_parallel=max_parallel, step_timeout_s=step_timeout, runtime=runtime,
+                         upstream_url=upstream_url, upstream_local=upstream_local)
     settings = resolve_settings(repo.resolve(), flags)
     options = RunOptions(
         input_text=read_input(input_text, input_file),
@@ -146,6 +153,7 @@ def run_command(
         runtime=check_runtime_name(settings.runtime.value),
         max_cost_usd=max_cost,
         prices=user_price_table(),
+        upstream_local=settings.upstream_local.value,
     )
     result = launch_run(pipeline, repo.resolve(), options, get_backend(), build_listeners(json_output, repo.resolve()), notify)
     notify_cost(result)

@@ -36,14 +36,18 @@ Listener = Callable[[RunEvent], None]
 
 
 def choose_model(options: RunOptions, cwd: Path, notify: Callable[[str], None], ceilings: Ceilings) -> ModelSetup:
-    choice = parse_model_spec(options.model_spec, cwd, os.environ)
+    choice = parse_model_spec(options.model_spec, cwd, os.environ, options.upstream_url)
     model_id = SCRIPTED_MODEL_ID if choice.kind == "scripted" else choice.model_id or DEFAULT_ANTHROPIC_MODEL
     refuse_model_outside_policy(model_id, ceilings)
-    upstream = make_upstream(choice, os.environ, options.upstream_url)
+    upstream = make_upstream(choice, os.environ, options.upstream_url, options.upstream_local)
     if choice.kind == "scripted":
         notify(f"notice: using the offline scripted model from {choice.script_path}; no real model is called")
         return ModelSetup(upstream, f"scripted:{choice.script_path}", SCRIPTED_MODEL_ID, True)
-    return ModelSetup(upstream, f"anthropic:{model_id}", model_id, bool(choice.model_id))
+    if choice.kind == "openai":
+        notify(f"notice: the model is {upstream.description}; the gateway translates the Messages API to it")
+    elif options.upstream_local:
+        notify("warning: --upstream-local changes only an openai: upstream (tool calls recovered from JSON text); ignored")
+    return ModelSetup(upstream, f"{choice.kind}:{model_id}", model_id, bool(choice.model_id))
 
 
 def refuse_model_outside_policy(model_id: str, ceilings: Ceilings) -> None:
@@ -111,6 +115,7 @@ def launch_resume(
     notify: Callable[[str], None],
     upstream_url: str | None = None,
     runtime: str | None = None,
+    upstream_local: bool = False,
 ) -> RunResult:
     """Re-run a failed or interrupted run from its first unfinished step, in the same record and branch."""
     record = find_run(repo, run)
@@ -124,6 +129,7 @@ def launch_resume(
     ceilings = load_ceilings()
     loaded = load_pipeline(Path(recorded.pipeline_file), repo, ceilings)
     options = resumed_run_options(recorded, model_spec, keep, upstream_url, runtime)
+    options.upstream_local = upstream_local
     refuse_options_above_ceilings(options, ceilings)
     return _execute(loaded, repo, options, backend, listeners, notify, record.run_id, record, ceilings=ceilings)
 

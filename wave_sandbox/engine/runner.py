@@ -65,6 +65,8 @@ class RunOptions:
     """--max-cost: the most the run may spend in USD, enforced by the gateway at admission (None: no limit)."""
     prices: PriceTable | None = None
     """The price table (the published one with the user's overrides); None: the published one."""
+    upstream_local: bool = False
+    """The upstream_url server runs a small local model (its tool calls are constrained and recovered)."""
 
 
 @dataclass

@@ -150,7 +150,8 @@ class AnthropicUpstream:
             raise ModelSpecError(f"the Anthropic base URL {base_url!r} is not an http(s) URL; fix it or unset it")
         self.base_url = base_url.rstrip("/")
         self.description = f"the Anthropic API at {self.base_url}"
-        self.secrets: tuple[str, ...] = (api_key,)
+        # No key (an Anthropic-compatible local server): nothing to scrub, no x-api-key sent.
+        self.secrets: tuple[str, ...] = (api_key,) if api_key else ()
         self._api_key = api_key
         self._retry = retry
         self._client = _client(timeout_s, proxy_url)
@@ -225,5 +226,6 @@ class AnthropicUpstream:
         headers["accept-encoding"] = "identity"  # relayed bytes are never re-encoded, so none are asked for
         headers["content-type"] = "application/json"
         headers["user-agent"] = "wave-sandbox-gateway"
-        headers["x-api-key"] = self._api_key
+        if self._api_key:
+            headers["x-api-key"] = self._api_key
         return headers

@@ -1,7 +1,8 @@
 """The upstream contract: what the gateway hands a model backend and what it gets back.
 
-Two backends implement it: ``ScriptedUpstream`` (answers itself from a script file) and
-``AnthropicUpstream`` (forwards to the real API with the host's key). The gateway does everything
+Three backends implement it: ``ScriptedUpstream`` (answers itself from a script file),
+``AnthropicUpstream`` (forwards to the real API, or an Anthropic-compatible server, with the host's
+key) and ``OpenAIUpstream`` (translates to an OpenAI-compatible server). The gateway does everything
 else (tokens, budgets, transcripts, usage), so a backend only turns one request into one response.
 """
 

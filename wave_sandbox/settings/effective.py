@@ -29,11 +29,12 @@ from wave_sandbox.spec.problems import Problem, ProblemCollector, display_path, 
 BUILT_IN = "built-in"
 DEFAULT_STEP_TIMEOUT_S = 900
 FLAG_NAMES = {"model": "--model", "upstream_url": "--upstream-url", "max_parallel": "--max-parallel",
-              "step_timeout_s": "--step-timeout", "runtime": "--runtime"}
+              "step_timeout_s": "--step-timeout", "runtime": "--runtime", "upstream_local": "--upstream-local"}
 ENVIRONMENT_NAMES = {"model": "WAVE_SANDBOX_MODEL", "upstream_url": "WAVE_SANDBOX_UPSTREAM_URL",
                      "max_parallel": "WAVE_SANDBOX_MAX_PARALLEL", "step_timeout_s": "WAVE_SANDBOX_STEP_TIMEOUT",
-                     "runtime": "WAVE_SANDBOX_RUNTIME"}
+                     "runtime": "WAVE_SANDBOX_RUNTIME", "upstream_local": "WAVE_SANDBOX_UPSTREAM_LOCAL"}
 WHOLE_NUMBERS = ("max_parallel", "step_timeout_s")
+YES_OR_NO = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class SettingFlags:
     max_parallel: int | None = None
     step_timeout_s: int | None = None
     runtime: str | None = None
+    upstream_local: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Settings:
     max_parallel: Setting
     step_timeout_s: Setting
     runtime: Setting
+    upstream_local: Setting
     ceilings: Ceilings
 
     def rows(self) -> list[tuple[str, str, str]]:
@@ -108,7 +111,7 @@ def resolve_settings(
         (_repository_values(repository), lambda name: display_path(repository_config_path(repo))),
     ]
     built_in = {"model": None, "upstream_url": None, "max_parallel": os.cpu_count() or 2,
-                "step_timeout_s": DEFAULT_STEP_TIMEOUT_S, "runtime": ceilings.default_runtime}
+                "step_timeout_s": DEFAULT_STEP_TIMEOUT_S, "runtime": ceilings.default_runtime, "upstream_local": False}
     built_in_sources = {name: BUILT_IN for name in built_in}
     built_in_sources["runtime"] = f"default_runtime, {ceilings.sources['default_runtime']}"
     chosen = {name: _first_set(name, layers, built_in[name], built_in_sources[name]) for name in FLAG_NAMES}
@@ -134,6 +137,10 @@ def _environment_values(environ: Mapping[str, str]) -> dict[str, Any]:
             if not text.isdigit() or int(text) < 1:
                 raise ConfigurationError(f"{variable}={text!r} should be a whole number of at least 1")
             values[name] = int(text)
+        elif name == "upstream_local":
+            if text.lower() not in YES_OR_NO:
+                raise ConfigurationError(f"{variable}={text!r} should be 1 or 0 (true or false)")
+            values[name] = YES_OR_NO[text.lower()]
         else:
             values[name] = text
     return values

@@ -36,6 +36,7 @@ MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
 STRICT = ConfigDict(extra="forbid")
 REFUSED_IN_REPOSITORY = {
     "upstream_url": "an upstream URL would send the operator's key elsewhere",
+    "upstream_local": "how the upstream is treated is the operator's choice",
     "api_key": "keys stay on the host", "key": "keys stay on the host",
     "runtime": "the container runtime is the operator's choice", "masks": "masks only add, in .wave/masks",
     "mounts": "mounts are declared per step in the pipeline", "policy": "ceilings are the operator's",
@@ -90,7 +91,9 @@ class UserConfigFile(BaseModel):
     model: str | None = None
     """The model spec, as `--model` takes it."""
     upstream_url: str | None = None
-    """Another address for the anthropic upstream (a proxy)."""
+    """Another address for the upstream: a proxy, or an Anthropic- or OpenAI-compatible server."""
+    upstream_local: bool | None = None
+    """The upstream_url server is a local one (a small model): constrain and recover its tool calls."""
     max_parallel: int | None = Field(default=None, ge=1)
     """Steps at once."""
     step_timeout_s: int | None = Field(default=None, ge=1)

@@ -34,7 +34,11 @@ def test_credentials_are_judged_by_the_settings_without_showing_the_key(monkeypa
     name, ok, detail = check_credentials()
     assert (name, ok) == ("credentials", True) and "sk-ant" not in detail
     monkeypatch.delenv("ANTHROPIC_API_KEY")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     assert check_credentials()[1] is False
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-secret-value")
+    name, ok, detail = check_credentials()
+    assert ok and "OPENAI_API_KEY" in detail and "sk-openai" not in detail
 
 
 def test_doctor_asks_the_backend_and_the_settings_not_docker_nor_the_environment():

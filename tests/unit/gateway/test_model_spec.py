@@ -41,7 +41,10 @@ def test_without_a_spec_the_key_decides_and_the_error_names_both_options(tmp_pat
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("openai:gpt-4", "is not understood"),
+        ("gemini:pro", "is not understood"),
+        ("openai:gpt-4", "OPENAI_API_KEY"),
+        ("openai:", "needs a model id"),
+        ("openai:bad model", "is not a model id"),
         ("scripted", "is not understood"),
         ("scripted:", "needs a file"),
         ("scripted:missing.yaml", "scripted model file not found"),
@@ -88,3 +91,30 @@ def test_the_hosts_https_proxy_is_used_unless_no_proxy_exempts_the_api():
     assert https_proxy_for("https://api.anthropic.com", {**proxied, "NO_PROXY": "localhost,.anthropic.com"}) is None
     assert https_proxy_for("https://api.anthropic.com", {**proxied, "no_proxy": "*"}) is None
     assert https_proxy_for("http://127.0.0.1:8080", proxied) is None
+
+
+def test_openai_needs_a_model_id_and_its_key_unless_another_server_is_named(tmp_path):
+    openai_key = {"OPENAI_API_KEY": "sk-openai-test"}
+
+    assert parse_model_spec("openai:gpt-4o-mini", tmp_path, openai_key) == ModelChoice("openai", "gpt-4o-mini")
+    local = parse_model_spec("openai:qwen2.5:0.5b", tmp_path, {}, upstream_url="http://127.0.0.1:11434")
+    assert local == ModelChoice("openai", "qwen2.5:0.5b") and local.describe() == "openai:qwen2.5:0.5b"
+    assert parse_model_spec("anthropic:local", tmp_path, {}, upstream_url="http://127.0.0.1:8080").kind == "anthropic"
+
+
+def test_make_upstream_for_openai_picks_url_key_and_local_mark():
+    from wave_sandbox.gateway.openai_upstream import OpenAIUpstream
+
+    choice = ModelChoice("openai", "gpt-4o-mini")
+    official = make_upstream(choice, {"OPENAI_API_KEY": "sk-openai-test"})
+    local = make_upstream(choice, {}, "http://127.0.0.1:8080", upstream_local=True)
+    keyless_anthropic = make_upstream(ModelChoice("anthropic", "x"), {}, "http://127.0.0.1:8080")
+
+    assert isinstance(official, OpenAIUpstream) and official.base_url == "https://api.openai.com/v1"
+    assert official.secrets == ("sk-openai-test",) and not official.local
+    assert local.base_url == "http://127.0.0.1:8080/v1" and local.local and local.secrets == ()
+    assert keyless_anthropic.secrets == ()  # nothing to scrub: an empty secret would redact everything
+    with pytest.raises(ModelSpecError, match="OPENAI_API_KEY"):
+        make_upstream(choice, {})
+    with pytest.raises(ModelSpecError, match="not an http"):
+        make_upstream(choice, {}, "ftp://127.0.0.1/v1")

@@ -8,7 +8,7 @@ def isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
     monkeypatch.setenv("WAVE_SANDBOX_POLICY_FILE", str(tmp_path / "etc" / "policy.yaml"))
     for variable in ("WAVE_SANDBOX_MODEL", "WAVE_SANDBOX_UPSTREAM_URL", "WAVE_SANDBOX_MAX_PARALLEL",
-                     "WAVE_SANDBOX_STEP_TIMEOUT", "WAVE_SANDBOX_RUNTIME"):
+                     "WAVE_SANDBOX_STEP_TIMEOUT", "WAVE_SANDBOX_RUNTIME", "WAVE_SANDBOX_UPSTREAM_LOCAL"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path

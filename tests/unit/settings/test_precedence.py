@@ -44,7 +44,7 @@ def test_a_repository_model_is_an_id_for_the_operators_upstream(isolated_setting
 
 @pytest.mark.parametrize("key, value", [
     ("upstream_url", "https://attacker.example"), ("api_key", "sk-x"), ("runtime", "runc"),
-    ("masks", "[]"), ("mounts", "[]"), ("policy", "{memory_mb: 99999}"),
+    ("masks", "[]"), ("mounts", "[]"), ("policy", "{memory_mb: 99999}"), ("upstream_local", "true"),
     ("prices", "{claude-sonnet-4-5: {input: 0, output: 0}}"),
 ])
 def test_a_repository_cannot_set_what_belongs_to_the_operator(isolated_settings, write, key, value):
@@ -118,3 +118,20 @@ def test_the_users_prices_go_over_the_published_table(write):
     with pytest.raises(SpecError) as caught:
         user_price_table()
     assert "prices.local-llama.input" in caught.value.problems[0]
+
+
+def test_the_upstream_and_its_local_mark_come_from_flags_environment_or_the_user_only(isolated_settings, write):
+    write("user", "model: openai:qwen2.5-coder\nupstream_url: http://127.0.0.1:11434\nupstream_local: true\n")
+    from_user = resolve_settings(repo(isolated_settings))
+    assert (from_user.upstream_url.value, from_user.upstream_local.value) == ("http://127.0.0.1:11434", True)
+    assert from_user.upstream_local.source.endswith("config.yaml")
+    environ = {"WAVE_SANDBOX_UPSTREAM_URL": "http://127.0.0.1:8000/v1", "WAVE_SANDBOX_UPSTREAM_LOCAL": "0"}
+    from_environment = resolve_settings(repo(isolated_settings), SettingFlags(), environ)
+    assert (from_environment.upstream_url.value, from_environment.upstream_local.value) == ("http://127.0.0.1:8000/v1", False)
+    flagged = resolve_settings(repo(isolated_settings), SettingFlags(upstream_url="http://10.0.0.5:8080", upstream_local=True), environ)
+    assert (flagged.upstream_url.source, flagged.upstream_local.source) == ("flag --upstream-url", "flag --upstream-local")
+    write("user", "")
+    built_in = resolve_settings(repo(isolated_settings)).upstream_local
+    assert (built_in.value, built_in.source) == (False, "built-in")
+    with pytest.raises(ConfigurationError, match="WAVE_SANDBOX_UPSTREAM_LOCAL='maybe' should be 1 or 0"):
+        resolve_settings(repo(isolated_settings), SettingFlags(), {"WAVE_SANDBOX_UPSTREAM_LOCAL": "maybe"})
