@@ -104,8 +104,9 @@ def run_command(
     max_parallel: Optional[int] = typer.Option(
         None, "--max-parallel", min=1, help="Steps at once (default: the settings', else the CPU count)."
     ),
-    step_timeout: Optional[int] = typer.Option(
-        None, "--step-timeout", min=1, help="Seconds per step (default: the settings', else 900)."
+    step_timeout: Optional[str] = typer.Option(
+        None, "--step-timeout", metavar="DURATION", help="Time per step: 90s, 15m, 2h or seconds (default: the "
+        "settings', else 15m).",
     ),
     steps: Optional[str] = typer.Option(None, "--steps", help="Run only these steps (comma-separated)."),
     exclude: Optional[str] = typer.Option(None, "--exclude", help="Skip these steps (comma-separated)."),
@@ -135,8 +136,8 @@ def run_command(
     from wave_sandbox.sandbox.runtimes import check_runtime_name
     from wave_sandbox.gateway.user_prices import user_price_table
 
-    flags = SettingFlags(model=model, max_parallel=max_parallel, step_timeout_s=step_timeout, runtime=runtime,
-                         upstream_url=upstream_url, upstream_local=upstream_local)
+    flags = SettingFlags(model=model, max_parallel=max_parallel, step_timeout_s=step_timeout_flag(step_timeout),
+                         runtime=runtime, upstream_url=upstream_url, upstream_local=upstream_local, max_cost_usd=max_cost)
     settings = resolve_settings(repo.resolve(), flags)
     options = RunOptions(
         input_text=read_input(input_text, input_file),
@@ -151,13 +152,29 @@ def run_command(
         keep=keep,
         attachments=check_attachments(attach or []),
         runtime=check_runtime_name(settings.runtime.value),
-        max_cost_usd=max_cost,
+        max_cost_usd=settings.max_cost_usd.value,
         prices=user_price_table(),
         upstream_local=settings.upstream_local.value,
+        token_budgets=(settings.step_tokens.value, settings.run_tokens.value),
     )
     result = launch_run(pipeline, repo.resolve(), options, get_backend(), build_listeners(json_output, repo.resolve()), notify)
     notify_cost(result)
     raise typer.Exit(result.exit_code)
+
+
+def step_timeout_flag(text: Optional[str]) -> Optional[int]:
+    """--step-timeout in seconds: `900`, `90s`, `15m`, `2h`; one line for anything else (exit 2)."""
+    if text is None:
+        return None
+    from wave_sandbox.units import parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        raise ConfigurationError(f"--step-timeout: {error}") from error
+    if seconds < 1:
+        raise ConfigurationError("--step-timeout: give at least 1s")
+    return seconds
 
 
 def notify_cost(result) -> None:

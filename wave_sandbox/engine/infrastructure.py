@@ -105,13 +105,15 @@ class RunInfrastructure:
     def start(
         self, record: RunRecord, plan, notify: Callable[[str], None], transcript_caps_mb: tuple[int, int] | None = None,
         max_cost_usd: float | None = None, prices: PriceTable | None = None,
+        token_budgets: tuple[int, int] | None = None,
     ) -> None:
+        self.step_tokens, run_tokens = token_budgets or (STEP_TOKENS, RUN_MAX_TOKENS)
         self.output.prepare()
         self.environment = self.backend.prepare_run(self.run_id, this_process_owner())
         self.gateway = Gateway(
             self.model.upstream,
             bind_host=self.environment.gateway_host,
-            run_budget=Budget(max_requests=RUN_MAX_REQUESTS, max_tokens=RUN_MAX_TOKENS, max_cost_usd=max_cost_usd),
+            run_budget=Budget(max_requests=RUN_MAX_REQUESTS, max_tokens=run_tokens, max_cost_usd=max_cost_usd),
             **_transcript_caps(transcript_caps_mb),
             prices=prices,
         )
@@ -157,7 +159,7 @@ class RunInfrastructure:
         )
 
     def step_budget(self, persona) -> Budget:
-        return Budget(max_requests=persona.max_turns + 5, max_tokens=STEP_TOKENS)
+        return Budget(max_requests=persona.max_turns + 5, max_tokens=getattr(self, "step_tokens", STEP_TOKENS))
 
     def _remember_container(self, step_id: str, handle: SandboxHandle) -> None:
         with self._lock:

@@ -67,6 +67,8 @@ class RunOptions:
     """The price table (the published one with the user's overrides); None: the published one."""
     upstream_local: bool = False
     """The upstream_url server runs a small local model (its tool calls are constrained and recovered)."""
+    token_budgets: tuple[int, int] | None = None
+    """(per step, per run) tokens from the settings; None: the engine's defaults."""
 
 
 @dataclass
@@ -165,7 +167,7 @@ class PipelineRun:
         interrupted = False
         try:
             self.infrastructure.start(self.record, self.plan, self.notify, self.options.transcript_caps_mb,
-                                      self._cost_limit(), self.options.prices)  # fmt: skip
+                                      self._cost_limit(), self.options.prices, self.options.token_budgets)  # fmt: skip
             self._loop()
         except KeyboardInterrupt:
             interrupted = True

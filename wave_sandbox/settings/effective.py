@@ -25,15 +25,21 @@ from wave_sandbox.settings.files import (
     user_config_path,
 )
 from wave_sandbox.spec.problems import Problem, ProblemCollector, display_path, sorted_problem_lines
+from wave_sandbox.units import parse_duration
 
 BUILT_IN = "built-in"
 DEFAULT_STEP_TIMEOUT_S = 900
+DEFAULT_STEP_TOKENS = 4_000_000
+DEFAULT_RUN_TOKENS = 20_000_000
 FLAG_NAMES = {"model": "--model", "upstream_url": "--upstream-url", "max_parallel": "--max-parallel",
-              "step_timeout_s": "--step-timeout", "runtime": "--runtime", "upstream_local": "--upstream-local"}
+              "step_timeout_s": "--step-timeout", "runtime": "--runtime", "upstream_local": "--upstream-local",
+              "step_tokens": "--step-tokens", "run_tokens": "--run-tokens", "max_cost_usd": "--max-cost"}
 ENVIRONMENT_NAMES = {"model": "WAVE_SANDBOX_MODEL", "upstream_url": "WAVE_SANDBOX_UPSTREAM_URL",
                      "max_parallel": "WAVE_SANDBOX_MAX_PARALLEL", "step_timeout_s": "WAVE_SANDBOX_STEP_TIMEOUT",
-                     "runtime": "WAVE_SANDBOX_RUNTIME", "upstream_local": "WAVE_SANDBOX_UPSTREAM_LOCAL"}
-WHOLE_NUMBERS = ("max_parallel", "step_timeout_s")
+                     "runtime": "WAVE_SANDBOX_RUNTIME", "upstream_local": "WAVE_SANDBOX_UPSTREAM_LOCAL",
+                     "step_tokens": "WAVE_SANDBOX_STEP_TOKENS", "run_tokens": "WAVE_SANDBOX_RUN_TOKENS",
+                     "max_cost_usd": "WAVE_SANDBOX_MAX_COST"}
+WHOLE_NUMBERS = ("max_parallel", "step_tokens", "run_tokens")
 YES_OR_NO = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
@@ -47,6 +53,9 @@ class SettingFlags:
     step_timeout_s: int | None = None
     runtime: str | None = None
     upstream_local: bool | None = None
+    step_tokens: int | None = None
+    run_tokens: int | None = None
+    max_cost_usd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,12 @@ class Settings:
     step_timeout_s: Setting
     runtime: Setting
     upstream_local: Setting
+    step_tokens: Setting
+    """The token budget of one step (input and output, every request)."""
+    run_tokens: Setting
+    """The token budget of the whole run."""
+    max_cost_usd: Setting
+    """The most a run may spend on model requests (None: no limit but the token budgets)."""
     ceilings: Ceilings
 
     def rows(self) -> list[tuple[str, str, str]]:
@@ -111,7 +126,8 @@ def resolve_settings(
         (_repository_values(repository), lambda name: display_path(repository_config_path(repo))),
     ]
     built_in = {"model": None, "upstream_url": None, "max_parallel": os.cpu_count() or 2,
-                "step_timeout_s": DEFAULT_STEP_TIMEOUT_S, "runtime": ceilings.default_runtime, "upstream_local": False}
+                "step_timeout_s": DEFAULT_STEP_TIMEOUT_S, "runtime": ceilings.default_runtime, "upstream_local": False,
+                "step_tokens": DEFAULT_STEP_TOKENS, "run_tokens": DEFAULT_RUN_TOKENS, "max_cost_usd": None}
     built_in_sources = {name: BUILT_IN for name in built_in}
     built_in_sources["runtime"] = f"default_runtime, {ceilings.sources['default_runtime']}"
     chosen = {name: _first_set(name, layers, built_in[name], built_in_sources[name]) for name in FLAG_NAMES}
@@ -137,6 +153,10 @@ def _environment_values(environ: Mapping[str, str]) -> dict[str, Any]:
             if not text.isdigit() or int(text) < 1:
                 raise ConfigurationError(f"{variable}={text!r} should be a whole number of at least 1")
             values[name] = int(text)
+        elif name == "step_timeout_s":
+            values[name] = _duration(variable, text)
+        elif name == "max_cost_usd":
+            values[name] = _amount(variable, text)
         elif name == "upstream_local":
             if text.lower() not in YES_OR_NO:
                 raise ConfigurationError(f"{variable}={text!r} should be 1 or 0 (true or false)")
@@ -144,6 +164,26 @@ def _environment_values(environ: Mapping[str, str]) -> dict[str, Any]:
         else:
             values[name] = text
     return values
+
+
+def _duration(variable: str, text: str) -> int:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        raise ConfigurationError(f"{variable}: {error}") from error
+    if seconds < 1:
+        raise ConfigurationError(f"{variable}={text!r} should be at least 1 s")
+    return seconds
+
+
+def _amount(variable: str, text: str) -> float:
+    try:
+        amount = float(text.removeprefix("$"))
+    except ValueError:
+        amount = -1.0
+    if not amount >= 0 or amount == float("inf"):
+        raise ConfigurationError(f"{variable}={text!r} should be an amount in USD such as 2.50")
+    return amount
 
 
 def _repository_values(repository: RepositoryConfigFile | None) -> dict[str, Any]:

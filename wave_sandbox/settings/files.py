@@ -18,14 +18,15 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from wave_sandbox.errors import SpecError
 from wave_sandbox.spec.problems import Problem, ProblemCollector, display_path, sorted_problem_lines
 from wave_sandbox.spec.schema_errors import add_schema_problems
 from wave_sandbox.spec.yaml_loader import YamlDocument, YamlSyntaxError, parse_yaml
+from wave_sandbox.units import parse_duration
 
 SYSTEM_POLICY_FILE = Path("/etc/wave-sandbox/policy.yaml")
 POLICY_FILE_VARIABLE = "WAVE_SANDBOX_POLICY_FILE"
@@ -34,6 +35,14 @@ Runtime = Literal["runc", "runsc"]
 AgentTool = Literal["bash", "read_file", "write_file", "edit_file", "list_files", "grep"]
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
 STRICT = ConfigDict(extra="forbid")
+
+
+def _seconds(value: object) -> object:
+    """`step_timeout_s: 900`, or with a unit as people write it: `15m`, `90s`, `2h`."""
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+Duration = Annotated[int, BeforeValidator(_seconds), Field(ge=1)]
 REFUSED_IN_REPOSITORY = {
     "upstream_url": "an upstream URL would send the operator's key elsewhere",
     "upstream_local": "how the upstream is treated is the operator's choice",
@@ -41,6 +50,9 @@ REFUSED_IN_REPOSITORY = {
     "runtime": "the container runtime is the operator's choice", "masks": "masks only add, in .wave/masks",
     "mounts": "mounts are declared per step in the pipeline", "policy": "ceilings are the operator's",
     "prices": "prices are the user's, so a repository cannot make a run look cheaper than it is",
+    "step_tokens": "budgets are the operator's: a repository would choose the bill",
+    "run_tokens": "budgets are the operator's: a repository would choose the bill",
+    "max_cost": "budgets are the operator's: a repository would choose the bill",
 }
 
 
@@ -54,8 +66,8 @@ class PolicyFile(BaseModel):
     """Most CPU cores one step's container may have."""
     pids: int | None = Field(default=None, ge=16)
     """Most processes and threads in one step's container."""
-    step_timeout_s: int | None = Field(default=None, ge=1)
-    """Longest wall-clock time of one step."""
+    step_timeout_s: Duration | None = None
+    """Longest wall-clock time of one step (`14400`, or `4h`)."""
     workspace_mb: int | None = Field(default=None, ge=1)
     """Largest writable /workspace of one step."""
     clone_mb: int | None = Field(default=None, ge=1)
@@ -96,10 +108,16 @@ class UserConfigFile(BaseModel):
     """The upstream_url server is a local one (a small model): constrain and recover its tool calls."""
     max_parallel: int | None = Field(default=None, ge=1)
     """Steps at once."""
-    step_timeout_s: int | None = Field(default=None, ge=1)
-    """Seconds per step unless the pipeline says otherwise."""
+    step_timeout_s: Duration | None = None
+    """Seconds per step unless the pipeline says otherwise (`900`, or `15m`)."""
     runtime: Runtime | None = None
     """The container runtime."""
+    step_tokens: int | None = Field(default=None, ge=1)
+    """The token budget of one step."""
+    run_tokens: int | None = Field(default=None, ge=1)
+    """The token budget of a run."""
+    max_cost_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False, alias="max_cost")
+    """The most a run may spend on model requests, in USD (`max_cost: 2.50`)."""
     policy: PolicyFile | None = None
     """Ceilings; the stricter of these and the system policy's wins."""
     prices: dict[str, PriceSetting] | None = None
@@ -114,8 +132,8 @@ class RepositoryConfigFile(BaseModel):
     """A model id (no upstream, no script): the run's default model."""
     max_parallel: int | None = Field(default=None, ge=1)
     """Steps at once."""
-    step_timeout_s: int | None = Field(default=None, ge=1)
-    """Seconds per step unless the pipeline says otherwise."""
+    step_timeout_s: Duration | None = None
+    """Seconds per step unless the pipeline says otherwise (`900`, or `15m`)."""
 
 
 def policy_file_path() -> Path:

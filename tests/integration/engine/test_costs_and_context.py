@@ -234,3 +234,22 @@ def test_max_cost_stops_a_run_part_way_like_the_token_budget(demo_run, docker):
     assert 0.1 < ended["cost_usd"] <= 0.30
     assert completed.stderr.rstrip().splitlines()[-1].startswith(f"cost: ${ended['cost_usd']:.4f} (")
     assert_run_left_nothing(docker, ended["run_id"])
+
+
+def test_budgets_from_the_users_config_and_environment_bind_the_run(demo_run, docker, tmp_path):
+    """No flag: the user's config sets the cost limit, WAVE_SANDBOX_STEP_TOKENS a step's token budget."""
+    repo, base = demo_run["repo"], demo_run["base"]
+    (tmp_path / "wave-sandbox").mkdir()
+    (tmp_path / "wave-sandbox" / "config.yaml").write_text("max_cost: 0.05\n")
+    completed = run_cli("run", "incident-response", "500 errors", "--repo", str(repo), "--model",
+                        f"scripted:{DEMO_SCRIPT}", "--output", str(base / "config-capped"), "--json", cwd=base,
+                        timeout=600, env={"XDG_CONFIG_HOME": str(tmp_path)})  # fmt: skip
+    events = [json.loads(line) for line in completed.stdout.splitlines()]
+    assert completed.returncode == 1 and "its cost budget of $0.0500" in events[-1]["message"], completed.stdout
+    tokens = run_cli("run", "incident-response", "500 errors", "--repo", str(repo), "--model",
+                     f"scripted:{DEMO_SCRIPT}", "--output", str(base / "token-capped"), "--json", cwd=base,
+                     timeout=600, env={"XDG_CONFIG_HOME": str(tmp_path / "none"),
+                                       "WAVE_SANDBOX_STEP_TOKENS": "5000"})  # fmt: skip
+    ended = json.loads(tokens.stdout.splitlines()[-1])
+    assert tokens.returncode == 1 and "over its budget of 5000 tokens" in ended["message"], tokens.stdout
+    assert_run_left_nothing(docker, ended["run_id"])

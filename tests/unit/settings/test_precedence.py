@@ -45,7 +45,8 @@ def test_a_repository_model_is_an_id_for_the_operators_upstream(isolated_setting
 @pytest.mark.parametrize("key, value", [
     ("upstream_url", "https://attacker.example"), ("api_key", "sk-x"), ("runtime", "runc"),
     ("masks", "[]"), ("mounts", "[]"), ("policy", "{memory_mb: 99999}"), ("upstream_local", "true"),
-    ("prices", "{claude-sonnet-4-5: {input: 0, output: 0}}"),
+    ("prices", "{claude-sonnet-4-5: {input: 0, output: 0}}"), ("step_tokens", "99999999"), ("run_tokens", "1"),
+    ("max_cost", "1000"),
 ])
 def test_a_repository_cannot_set_what_belongs_to_the_operator(isolated_settings, write, key, value):
     write("repo", f"max_parallel: 1\n{key}: {value}\n")
@@ -135,3 +136,36 @@ def test_the_upstream_and_its_local_mark_come_from_flags_environment_or_the_user
     assert (built_in.value, built_in.source) == (False, "built-in")
     with pytest.raises(ConfigurationError, match="WAVE_SANDBOX_UPSTREAM_LOCAL='maybe' should be 1 or 0"):
         resolve_settings(repo(isolated_settings), SettingFlags(), {"WAVE_SANDBOX_UPSTREAM_LOCAL": "maybe"})
+
+
+def test_durations_take_units_in_every_source(isolated_settings, write):
+    write("repo", "step_timeout_s: 10m\n")
+    assert resolve_settings(repo(isolated_settings)).step_timeout_s.value == 600
+    write("user", "step_timeout_s: 1h\n")
+    assert resolve_settings(repo(isolated_settings)).step_timeout_s.value == 3600
+    environ = {"WAVE_SANDBOX_STEP_TIMEOUT": "90s"}
+    assert resolve_settings(repo(isolated_settings), SettingFlags(), environ).step_timeout_s.value == 90
+    with pytest.raises(ConfigurationError, match="WAVE_SANDBOX_STEP_TIMEOUT: 'soon' is not a duration"):
+        resolve_settings(repo(isolated_settings), SettingFlags(), {"WAVE_SANDBOX_STEP_TIMEOUT": "soon"})
+    write("user", "step_timeout_s: soon\n")
+    with pytest.raises(SpecError) as caught:
+        resolve_settings(repo(isolated_settings))
+    assert "step_timeout_s" in caught.value.problems[0] and "is not a duration" in caught.value.problems[0]
+
+
+def test_budgets_come_from_flags_environment_or_the_user(isolated_settings, write):
+    built_in = resolve_settings(repo(isolated_settings))
+    assert (built_in.step_tokens.value, built_in.run_tokens.value, built_in.max_cost_usd.value) == (
+        4_000_000, 20_000_000, None)
+    write("user", "step_tokens: 500000\nrun_tokens: 2000000\nmax_cost: 2.5\n")
+    from_user = resolve_settings(repo(isolated_settings))
+    assert (from_user.step_tokens.value, from_user.run_tokens.value, from_user.max_cost_usd.value) == (
+        500_000, 2_000_000, 2.5)
+    assert from_user.max_cost_usd.source.endswith("config.yaml")
+    environ = {"WAVE_SANDBOX_MAX_COST": "$1.25", "WAVE_SANDBOX_STEP_TOKENS": "1000"}
+    from_environment = resolve_settings(repo(isolated_settings), SettingFlags(), environ)
+    assert (from_environment.max_cost_usd.value, from_environment.step_tokens.value) == (1.25, 1000)
+    flagged = resolve_settings(repo(isolated_settings), SettingFlags(max_cost_usd=0.5), environ)
+    assert (flagged.max_cost_usd.value, flagged.max_cost_usd.source) == (0.5, "flag --max-cost")
+    with pytest.raises(ConfigurationError, match="WAVE_SANDBOX_MAX_COST='lots' should be an amount in USD"):
+        resolve_settings(repo(isolated_settings), SettingFlags(), {"WAVE_SANDBOX_MAX_COST": "lots"})
