@@ -21,6 +21,7 @@ from wave_sandbox.spec.models import Step
 from wave_sandbox.spec.problems import Problem, ProblemCollector, display_path, raise_if_problems
 from wave_sandbox.spec.schema_errors import add_schema_problems
 from wave_sandbox.spec.tool_names import WAVE_TOOL_TO_AGENT_TOOL
+from wave_sandbox.spec.wave_project import wave_persona_names
 from wave_sandbox.spec.yaml_loader import YamlDocument, YamlSyntaxError, parse_yaml
 
 
@@ -82,6 +83,18 @@ class Persona(BaseModel):
     limits: PersonaLimits
     origin: str = "built-in"
     """Where it came from, for `list`: `built-in`, `repository`, or `built-in, <what> from <file>`."""
+    temperature: float | None = None
+    """Wave's persona temperature (wave.yaml), sent with each model request; None leaves the model's default."""
+    requested_model: str | None = None
+    """The model as the repository wrote it (a Wave tier such as `cheapest`, or an id), before resolution."""
+    skills: list[str] = Field(default_factory=list)
+    """Wave's persona skills, mounted read-only in each step the persona runs."""
+    token_scopes: list[str] = Field(default_factory=list)
+    """Wave's forge token scopes: recorded and announced, never given to a container."""
+    allowed_domains: list[str] = Field(default_factory=list)
+    """Wave's sandbox.allowed_domains: recorded and announced, never given to a container (no network)."""
+    advisories: list[str] = Field(default_factory=list)
+    """Wave permission rules kept as advice only (command patterns, tools the sandbox lacks)."""
 
 
 def repo_personas_dir(repo: Path) -> Path:
@@ -95,6 +108,7 @@ def persona_names(repo: Path) -> list[str]:
     if repo_dir.is_dir():
         names |= {path.stem for path in repo_dir.glob("*.md") if PERSONA_NAME_PATTERN.match(path.stem)}
     names.discard("README")
+    names |= wave_persona_names(repo)
     return sorted(names)
 
 
@@ -119,6 +133,10 @@ def load_persona_collecting(
     """Like `load_persona`, but appends problems in its files to `problems` instead of raising
     SpecError (returns None then), so a pipeline check can report them with its own."""
     files = PersonaFiles(name, repo)
+    if PERSONA_NAME_PATTERN.match(name) and name in wave_persona_names(repo):
+        from wave_sandbox.spec.wave_persona_build import build_wave_persona  # it builds on this module's types
+
+        return build_wave_persona(name, files, problems, ceilings)
     if not PERSONA_NAME_PATTERN.match(name) or not files.prompt_file():
         raise _not_found(name, repo, files)
     found_before = len(problems)
