@@ -26,6 +26,8 @@ def show_command(
     echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {recorded.status} "
               f"{format_duration(recorded.duration_ms)}".rstrip())
     echo_line(f"Model: {recorded.model}")
+    for line in wave_lines(recorded.wave or {}):
+        echo_line(line)
     if recorded.failure:
         echo_line(f"Failure: {recorded.failure}")
     for step_id, step in recorded.steps.items():
@@ -37,6 +39,20 @@ def show_command(
     if recorded.branch:
         echo_line(f"Branch: {recorded.branch} ({len(recorded.commits)} commit(s))")
         show_acting_files(recorded.branch, recorded.acting_files)
+
+
+def wave_lines(wave: dict[str, Any]) -> list[str]:
+    """A Wave project's model tiers (the mapping and who asked for which) and resolved persona names."""
+    lines = []
+    tiers = wave.get("model_tiers") or {}
+    if isinstance(tiers, dict) and tiers:
+        asked = {**(wave.get("persona_tiers") or {}), **(wave.get("step_tiers") or {})}
+        used = f" (asked by {', '.join(f'{who} {tier}' for who, tier in asked.items())})" if asked else ""
+        lines.append("Model tiers: " + ", ".join(f"{tier} -> {model}" for tier, model in tiers.items()) + used)
+    personas = wave.get("personas") or {}
+    if isinstance(personas, dict) and personas:
+        lines.append("Personas resolved: " + ", ".join(f"{step}: {written}" for step, written in personas.items()))
+    return lines
 
 
 def echo_line(line: str) -> None:

@@ -102,6 +102,10 @@ class RunFile(_Recorded):
     acting_files: list[dict[str, Any]] = Field(default_factory=list)
     options: RecordedOptions = Field(default_factory=RecordedOptions)
     steps: dict[str, StepRecord] = Field(default_factory=dict)
+    wave: dict[str, Any] | None = None
+    """A Wave project's facts (older records: absent): model_tiers (tier -> model id), step_tiers and
+    persona_tiers (the tiers asked), personas (step -> persona as written, placeholders resolved),
+    notices (forge access, what no container gets, advisory permission rules)."""
 
     def completed_steps(self) -> set[str]:
         return {step_id for step_id, step in self.steps.items() if step.status is StepStatus.COMPLETED}

@@ -26,6 +26,8 @@ from wave_sandbox.engine.run_file import (
     DEFAULT_STEP_TIMEOUT_S, RecordedOptions, RunFile, RunStatus, StepRecord, StepStatus, default_max_parallel,
 )
 from wave_sandbox.engine.redaction import files_under, host_secret_values, redact_files
+from wave_sandbox.engine.threads import save_thread_answer
+from wave_sandbox.engine.wave_notices import wave_record
 from wave_sandbox.engine.step_execution import StepOutcome, execute_step
 from wave_sandbox.engine.step_jobs import RunSettings, build_step_job
 from wave_sandbox.errors import RunInterrupted, WorkspaceError
@@ -183,6 +185,7 @@ class PipelineRun:
             started_at=datetime.now(timezone.utc).isoformat(),
             options=options,
             steps={s.id: StepRecord(status=StepStatus.PENDING) for s in self.plan.steps},
+            **({"wave": wave} if (wave := wave_record(self.loaded)) else {}),
         )
 
     def _loop(self) -> None:
@@ -265,6 +268,7 @@ class PipelineRun:
                                 tokens_out=outcome.tokens_out, artifacts=outcome.artifacts,
                                 refusals=outcome.refusals)
         if outcome.succeeded:
+            save_thread_answer(self.record.step_folder(step_id), self.loaded.pipeline.step(step_id), outcome.final_text)
             self.plan.mark_completed(step_id)
             self.emit(ev.STEP_COMPLETED, **common)
             return

@@ -92,6 +92,8 @@ class StepOutcome:
     artifacts: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     retried: bool = False
+    final_text: str = ""
+    """The agent's last answer (untrusted text), kept for the later steps of a Wave thread."""
 
 
 def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
@@ -296,6 +298,7 @@ def _judge(context: StepContext, job: StepJob, attempt: Attempt, gateway_failure
     else:
         outcome.succeeded = True
         outcome.message = one_printable_line(str(agent.report.get("summary") or ""), empty="Step complete")
+        outcome.final_text = str(agent.report.get("final_text") or "")
     return outcome
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wave_sandbox.spec.model_tiers import TierMap, is_tier, resolve_model
-from wave_sandbox.spec.problems import Problem
+from wave_sandbox.spec.problems import Problem, display_path
 from wave_sandbox.spec.repo_paths import RepositoryPathError, read_repository_text
 from wave_sandbox.spec.tool_names import AGENT_TOOLS, WAVE_TOOL_TO_AGENT_TOOL
 from wave_sandbox.spec.wave_project import WaveProject
@@ -173,3 +173,33 @@ class WavePersonaDefinition:
 
 def _texts(value: Any) -> list[str]:
     return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def policy_tools(ceilings) -> set[str] | None:
+    """The tools the operator's policy allows (None when the ceilings do not say)."""
+    allowed = getattr(ceilings, "allowed_tools", None)
+    return set(allowed) if allowed is not None else None
+
+
+def placed_at_wave_yaml(found: list[Problem], definition: WavePersonaDefinition) -> list[Problem]:
+    """A model refusal found on Wave's definition is reported at wave.yaml's `model:` line."""
+    placed = []
+    for problem in found:
+        if problem.where == "model" and definition.requested_model():
+            shown, line = definition.model_line()
+            requested = definition.requested_model()
+            message = problem.message.removeprefix("default ")
+            if definition.uses_tier():
+                message = f"tier '{requested}' maps to {message}"
+            placed.append(Problem(shown, line, message, where=f"personas.{definition.name}.model"))
+        else:
+            placed.append(problem)
+    return placed
+
+
+def wave_origin(files, project: WaveProject) -> str:
+    parts = [f"wave ({project.shown()})" + (" over built-in" if files.builtin_prompt.is_file() else "")]
+    for what, path in (("prompt", files.repo_prompt), ("settings", files.repo_settings)):
+        if path.is_file():
+            parts.append(f"{what} from {display_path(path)}")
+    return ", ".join(parts)
