@@ -135,3 +135,34 @@ def test_the_run_says_what_it_withholds_and_records_the_tier_mapping(wave_run):
     shown = run_cli("show", "latest", cwd=repo)
     assert "Model tiers: cheapest -> claude-haiku-4-5" in shown.stdout
     assert "strongest -> claude-opus-4-1 (asked by github-analyst cheapest, review strongest)" in shown.stdout
+
+
+PREFLIGHT_PIPELINE = """\
+kind: WavePipeline
+metadata:
+  name: needs-gh
+requires:
+  tools: [git, gh]
+steps:
+  - id: comment
+    persona: navigator
+    exec:
+      source: "Comment on the {{ forge.pr_term }} with {{ forge.cli_tool }}"
+"""
+
+
+def test_requires_tools_are_checked_in_the_agent_image_before_any_step(tmp_path, agent_image, docker):
+    repo = wave_project_repository(tmp_path / "shop")
+    (repo / ".agents" / "pipelines" / "needs-gh.yaml").write_text(PREFLIGHT_PIPELINE)
+    assert run_cli("validate", "needs-gh", cwd=repo).returncode == 0  # a run-time check, as Wave's preflight
+    script = tmp_path / "script.yaml"
+    script.write_text(yaml.safe_dump({"steps": {"comment": [say("never asked")]}}))
+    result = run_cli("run", "needs-gh", "--model", f"scripted:{script}", cwd=repo, timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    expected = "preflight: requires.tools gh not found in the agent image (Wave's preflight checks them before the run starts)"
+    assert f"skipped   comment" in result.stdout and expected in result.stdout
+    assert "requires.tools gh" in result.stderr and "asks for forge access" in result.stderr
+    recorded = run_json(repo)
+    assert recorded["failure"] == expected and recorded["steps"]["comment"]["status"] == "skipped"
+    assert not (next(p for p in (repo / ".wave" / "runs").iterdir() if p.is_dir()) / "steps" / "comment" / "step.json").exists()
+    assert_nothing_left_of_run(docker, recorded["run_id"])
