@@ -3,7 +3,10 @@
 As Wave's `forge.DetectFromGitRemotesWithOverride`: the fetch URL of `origin` (else of the first
 remote) gives host, owner and repo; the host names the forge (github.com, gitlab.com, bitbucket.org,
 a host containing gitea/forgejo, codeberg.org); `metadata.forge` in wave.yaml overrides the type;
-`local`/`none`, or a repository without remotes, is the local forge. Unlike Wave, an unknown host is
+`local`/`none`, or a repository without remotes, is the local forge, except that an override names
+the forge of a repository without remotes too (Wave's doc comment says an override "bypasses hostname
+matching"; its code falls back to local there, which makes `{{ forge.type }}-analyst` unusable in any
+checkout without a remote, such as an extracted copy). Unlike Wave, an unknown host is
 never probed over the network (it stays `unknown`), git is not run (`.git/config` is read as text,
 includes not followed), and credentials in the URL are dropped: only host, owner and repo are kept,
 and only when they are plain names.
@@ -53,7 +56,7 @@ def detect_forge(repo: Path, override: str = "") -> ForgeInfo:
         return ForgeInfo("local")
     url = remote_fetch_url(repo)
     if not url:
-        return ForgeInfo("local")
+        return ForgeInfo(override.lower()) if override else ForgeInfo("local")
     host, owner, name = parse_remote_url(url)
     if not host:
         return ForgeInfo("unknown")

@@ -111,8 +111,12 @@ def test_persona_placeholders_resolve_from_the_remote_without_its_credentials(wa
     assert "ghp_secret123" not in repr(loaded.variables)
 
 
-def test_without_a_remote_the_forge_is_local_as_in_wave(wave_repo):
-    text = PIPELINE
+def test_without_a_remote_the_override_names_the_forge_else_it_is_local(wave_repo):
+    text = PIPELINE.replace("with {{ forge.cli_tool }}", "with {{ forge.cli_tool }} for {{ forge.owner }}")
+    (wave_repo / "wave.yaml").write_text(WAVE_YAML.replace("  name: shop\n", "  name: shop\n  forge: github\n"))
+    loaded = load_pipeline(write_pipeline(wave_repo, text), wave_repo, CEILINGS)
+    assert loaded.pipeline.steps[0].persona == "github-analyst" and loaded.variables.values["forge.owner"] == ""
+    (wave_repo / "wave.yaml").write_text(WAVE_YAML)
     assert problems_in(wave_repo, text)[0].startswith(
         f"p.yaml:{line_of(text, 'persona:')}: steps[0] (scan): persona: unknown persona 'local-analyst' "
         "(from '{{ forge.type }}-analyst')"
