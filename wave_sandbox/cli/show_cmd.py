@@ -36,6 +36,8 @@ def show_command(
             f"{format_duration(step.duration_ms):>5} "
             f"{format_tokens(step.tokens) if step.tokens else '':>6} {step.summary or ''}".rstrip()
         )
+        for outcome in step.outcomes:  # agent-written: escaped by echo_line like every value here
+            echo_line(f"    outcome {outcome.get('type', '')}: {outcome.get('label') or 'value'}: {outcome.get('value', '')}")
     if recorded.branch:
         echo_line(f"Branch: {recorded.branch} ({len(recorded.commits)} commit(s))")
         show_acting_files(recorded.branch, recorded.acting_files)

@@ -72,6 +72,8 @@ class StepRecord(_Recorded):
     timeout_s: int | None = None
     limits: dict[str, Any] | None = None
     retry_errors: list[str] = Field(default_factory=list)
+    outcomes: list[dict[str, str]] = Field(default_factory=list)
+    """Wave's deliverables read from the step's JSON artifact (type, label, value): untrusted agent text."""
 
     @property
     def tokens(self) -> int:

@@ -26,6 +26,7 @@ from wave_sandbox.engine.run_file import (
     DEFAULT_STEP_TIMEOUT_S, RecordedOptions, RunFile, RunStatus, StepRecord, StepStatus, default_max_parallel,
 )
 from wave_sandbox.engine.redaction import files_under, host_secret_values, redact_files
+from wave_sandbox.engine.outcomes import extract_outcomes
 from wave_sandbox.engine.preflight import missing_tools, preflight_message, required_tools
 from wave_sandbox.engine.threads import save_thread_answer
 from wave_sandbox.engine.wave_notices import wave_record
@@ -282,7 +283,10 @@ class PipelineRun:
                                 tokens_out=outcome.tokens_out, artifacts=outcome.artifacts,
                                 refusals=outcome.refusals)
         if outcome.succeeded:
-            save_thread_answer(self.record.step_folder(step_id), self.loaded.pipeline.step(step_id), outcome.final_text)
+            step = self.loaded.pipeline.step(step_id)
+            save_thread_answer(self.record.step_folder(step_id), step, outcome.final_text)
+            if outcomes := extract_outcomes(step, self.record.artifacts_folder(step_id)):
+                self.record.update_step(step_id, outcomes=outcomes)
             self.plan.mark_completed(step_id)
             self.emit(ev.STEP_COMPLETED, **common)
             return

@@ -24,7 +24,7 @@ SCRIPT = {
     "steps": {
         "scan": [
             [bash("cat /wave/skills/house-style/SKILL.md; touch /wave/skills/house-style/x; echo touch-exit=$?")],
-            [write(".agents/output/finding.json", json.dumps({"title": "tabs", "url": "https://example.test/1"}))],
+            [write(".agents/output/finding.json", json.dumps({"title": "tabs", "url": "https://example.test/1\u001b[2J"}))],
             say("Scan done: THREAD-ANSWER-ONE"),
         ],
         "review": [
@@ -132,7 +132,10 @@ def test_the_run_says_what_it_withholds_and_records_the_tier_mapping(wave_run):
                                    "strongest": "claude-opus-4-1"}
     assert wave["step_tiers"] == {"review": "strongest"} and wave["persona_tiers"] == {"github-analyst": "cheapest"}
     assert wave["personas"] == {"scan": "{{ forge.type }}-analyst -> github-analyst"}
+    assert run_json(repo)["steps"]["scan"]["outcomes"] == [
+        {"type": "url", "label": "", "value": "https://example.test/1\u001b[2J"}]
     shown = run_cli("show", "latest", cwd=repo)
+    assert "    outcome url: value: https://example.test/1" in shown.stdout and "\x1b[2J" not in shown.stdout
     assert "Model tiers: cheapest -> claude-haiku-4-5" in shown.stdout
     assert "strongest -> claude-opus-4-1 (asked by github-analyst cheapest, review strongest)" in shown.stdout
 

@@ -228,3 +228,14 @@ def test_validate_prints_wave_refusals_and_exits_2(wave_repo):
         f"p.yaml:{line_of(text, 'adapter:')}: steps[0] (scan): adapter 'browser' is refused: it drives a web "
         "browser, which needs network access that steps do not have"
     ]
+
+
+@pytest.mark.parametrize("path, expected", [
+    (".pr_url", ["https://x/1"]), (".items[0].url", ["a"]), (".items[*].url", ["a", "b"]),
+    (".missing", []), (".items", []), (".items[5].url", []),
+])
+def test_outcome_json_paths(path, expected):
+    from wave_sandbox.engine.outcomes import json_path_values
+
+    data = {"pr_url": "https://x/1", "items": [{"url": "a"}, {"url": "b"}]}
+    assert json_path_values(data, path) == expected
