@@ -43,6 +43,8 @@ class StepDescription(BaseModel):
     """Characters of one tool result before it is truncated with a marker."""
     bash_timeout_s: float = Field(default=BASH_TIMEOUT_S, gt=0)
     """Default time limit of one bash command."""
+    temperature: float | None = Field(default=None, ge=0, le=1)
+    """Sampling temperature sent with each model request (Wave's persona temperature); None: the model's default."""
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)

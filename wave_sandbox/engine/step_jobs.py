@@ -125,6 +125,7 @@ def build_step_job(
         max_tokens=persona.max_tokens,
         max_turns=persona.max_turns,
         timeout_s=timeout_s,
+        temperature=persona.temperature,
     )
     return StepJob(
         step_id=step_id,

@@ -92,6 +92,9 @@ def test_a_wave_project_runs_with_its_personas_tiers_skills_and_thread(wave_run)
     # yields to an explicit --model, as any persona model does. No tier name reaches the gateway.
     assert review["model"] == "claude-opus-4-1" and scan["model"] == "scripted"
     assert '"model": "strongest"' not in transcript_text(repo, "review")
+    # The persona's temperature travels to the model with every request; none is sent where none is set.
+    assert scan["temperature"] == 0.1 and review["temperature"] is None
+    assert '"temperature": 0.1' in transcript_text(repo, "scan").replace('"temperature":0.1', '"temperature": 0.1')
     # Read + a Bash pattern: the tools, no more; navigator's "*" minus a bare denied Edit.
     assert scan["tools"] == ["bash", "read_file", "write_file"]
     assert review["tools"] == ["bash", "read_file", "write_file", "list_files", "grep"]
