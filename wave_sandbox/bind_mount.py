@@ -28,6 +28,8 @@ class MountRole(StrEnum):
     """An `--attach` file or folder."""
     STEP_INPUT = "step_input"
     """An injected artifact or the step description."""
+    SKILL = "skill"
+    """A Wave skill folder of the repository, read-only at /wave/skills/<name>."""
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,8 @@ class ToolLoop:
 
     def build_request(self) -> dict:
         request = {"model": self.step.model, "max_tokens": self.step.max_tokens, "messages": self.state.messages}
+        if self.step.temperature is not None:  # this SDK's create() no longer names it; the API still takes it
+            request["extra_body"] = {"temperature": self.step.temperature}
         if self.step.system:
             request["system"] = self.step.system
         if self.step.tools:

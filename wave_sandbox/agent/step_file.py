@@ -43,6 +43,7 @@ class StepDescription:
     tool_output_limit: int = DEFAULT_TOOL_OUTPUT_LIMIT
     bash_timeout_s: float = DEFAULT_BASH_TIMEOUT_S
     context_window: int = DEFAULT_CONTEXT_WINDOW
+    temperature: float | None = None
 
 
 # key -> (accepted types, required, must be positive)
@@ -60,6 +61,7 @@ STEP_FILE_FIELDS: dict[str, tuple[tuple[type, ...], bool, bool]] = {
     "tool_output_limit": ((int,), False, True),
     "bash_timeout_s": ((int, float), False, True),
     "context_window": ((int,), False, True),
+    "temperature": ((int, float, type(None)), False, False),
 }
 NON_EMPTY_TEXT_FIELDS = ("step_id", "persona", "model", "prompt", "workdir")
 
@@ -116,7 +118,7 @@ def find_field_problem(data: dict, key: str, types: tuple[type, ...], required: 
 
 
 def type_label(kind: type) -> str:
-    return {str: "a string", int: "an integer", float: "a number", list: "a list"}[kind]
+    return {str: "a string", int: "an integer", float: "a number", list: "a list", type(None): "null"}[kind]
 
 
 def find_tools_problem(tools: list) -> str | None:

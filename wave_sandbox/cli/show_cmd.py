@@ -30,6 +30,8 @@ def show_command(
     echo_line(f"Model: {recorded.model}")
     if recorded.cost_usd is not None:
         echo_line(f"Cost: {format_cost(recorded.cost_usd)} (prices: {recorded.prices or 'unknown'})")
+    for line in wave_lines(recorded.wave or {}):
+        echo_line(line)
     if recorded.failure:
         echo_line(f"Failure: {recorded.failure}")
     for step_id, step in recorded.steps.items():
@@ -39,6 +41,8 @@ def show_command(
             f"{format_tokens(step.tokens) if step.tokens else '':>6}"
             f"{cost_column(step.cost_usd) if recorded.cost_usd is not None else ''} {step.summary or ''}".rstrip()
         )
+        for outcome in step.outcomes:  # agent-written: escaped by echo_line like every value here
+            echo_line(f"    outcome {outcome.get('type', '')}: {outcome.get('label') or 'value'}: {outcome.get('value', '')}")
     if recorded.branch:
         echo_line(f"Branch: {recorded.branch} ({len(recorded.commits)} commit(s))")
         show_acting_files(recorded.branch, recorded.acting_files)
@@ -47,6 +51,20 @@ def show_command(
 def cost_column(cost_usd: float | None) -> str:
     """The step's cost, in a column only records with costs have (older records keep their lines)."""
     return f" {format_cost(cost_usd):>8}"
+
+
+def wave_lines(wave: dict[str, Any]) -> list[str]:
+    """A Wave project's model tiers (the mapping and who asked for which) and resolved persona names."""
+    lines = []
+    tiers = wave.get("model_tiers") or {}
+    if isinstance(tiers, dict) and tiers:
+        asked = {**(wave.get("persona_tiers") or {}), **(wave.get("step_tiers") or {})}
+        used = f" (asked by {', '.join(f'{who} {tier}' for who, tier in asked.items())})" if asked else ""
+        lines.append("Model tiers: " + ", ".join(f"{tier} -> {model}" for tier, model in tiers.items()) + used)
+    personas = wave.get("personas") or {}
+    if isinstance(personas, dict) and personas:
+        lines.append("Personas resolved: " + ", ".join(f"{step}: {written}" for step, written in personas.items()))
+    return lines
 
 
 def echo_line(line: str) -> None:

@@ -19,6 +19,7 @@ from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.run_file import RunFile, RunStatus
 from wave_sandbox.engine.run_ids import new_run_id
 from wave_sandbox.engine.run_lookup import find_run
+from wave_sandbox.engine.wave_notices import wave_notices
 from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
 from wave_sandbox.errors import CeilingError, ConfigurationError
 from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
@@ -179,6 +180,8 @@ def _execute(
     needs_clone = check_repository(loaded, repo, options)
     apply_run_ceilings(options, ceilings)
     announce_overrides(loaded, notify)
+    for notice in wave_notices(loaded):
+        notify(notice)
     model = choose_model(options, Path.cwd(), notify, ceilings)
     options.runtime = choose_runtime(backend, options.runtime, notify)
     warn_about_reduced_controls(backend, notify)

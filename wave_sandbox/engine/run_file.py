@@ -80,6 +80,8 @@ class StepRecord(_Recorded):
     """Of tokens_in, those read from the prompt cache."""
     cache_write_tokens: int | None = None
     """Of tokens_in, those written to the prompt cache."""
+    outcomes: list[dict[str, str]] = Field(default_factory=list)
+    """Wave's deliverables read from the step's JSON artifact (type, label, value): untrusted agent text."""
 
     @property
     def tokens(self) -> int:
@@ -114,6 +116,10 @@ class RunFile(_Recorded):
     """What the run's model requests cost, every attempt of a resumed run included (older records: absent)."""
     prices: str | None = None
     """Which price table gave the costs (its source and date, or the user's settings)."""
+    wave: dict[str, Any] | None = None
+    """A Wave project's facts (older records: absent): model_tiers (tier -> model id), step_tiers and
+    persona_tiers (the tiers asked), personas (step -> persona as written, placeholders resolved),
+    notices (forge access, what no container gets, advisory permission rules)."""
 
     def completed_steps(self) -> set[str]:
         return {step_id for step_id, step in self.steps.items() if step.status is StepStatus.COMPLETED}

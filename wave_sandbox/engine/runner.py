@@ -27,6 +27,10 @@ from wave_sandbox.engine.run_file import (
     DEFAULT_STEP_TIMEOUT_S, RecordedOptions, RunFile, RunStatus, StepRecord, StepStatus, default_max_parallel,
 )
 from wave_sandbox.engine.redaction import files_under, host_secret_values, redact_files
+from wave_sandbox.engine.outcomes import extract_outcomes
+from wave_sandbox.engine.preflight import missing_tools, preflight_message, required_tools
+from wave_sandbox.engine.threads import save_thread_answer
+from wave_sandbox.engine.wave_notices import wave_record
 from wave_sandbox.engine.step_execution import StepOutcome, execute_step
 from wave_sandbox.engine.step_jobs import RunSettings, build_step_job
 from wave_sandbox.errors import RunInterrupted, WorkspaceError
@@ -138,6 +142,7 @@ class PipelineRun:
             step_id: list(recorded_steps[step_id].artifacts) for step_id in completed
         }
         self.failures: dict[str, str] = {}
+        self.preflight_failure: str | None = None
         self.started = time.monotonic()
         self._masks_notified = False
         self._masks_lock = threading.Lock()
@@ -168,7 +173,8 @@ class PipelineRun:
         try:
             self.infrastructure.start(self.record, self.plan, self.notify, self.options.transcript_caps_mb,
                                       self._cost_limit(), self.options.prices, self.options.token_budgets)  # fmt: skip
-            self._loop()
+            if not self._preflight_fails():
+                self._loop()
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -176,6 +182,17 @@ class PipelineRun:
                 self._stop_after_interrupt()
             self._teardown_uninterruptibly()
         return self._finish(interrupted)
+
+    def _preflight_fails(self) -> bool:
+        """Wave's preflight (requires.tools in the agent image); when it fails, every step is skipped."""
+        tools = required_tools(self.loaded.pipeline)
+        missing = missing_tools(self.infrastructure.step_context(self.record, self.options), tools) if tools else []
+        if not missing:
+            return False
+        self.preflight_failure = preflight_message(missing)
+        for step_id in self.plan.skip_all_pending():
+            self._emit_skipped(step_id, self.preflight_failure)
+        return True
 
     def _initial_record(self) -> RunFile:
         options = RecordedOptions(
@@ -200,6 +217,7 @@ class PipelineRun:
             started_at=datetime.now(timezone.utc).isoformat(),
             options=options,
             steps={s.id: StepRecord(status=StepStatus.PENDING) for s in self.plan.steps},
+            **({"wave": wave} if (wave := wave_record(self.loaded)) else {}),
         )
 
     def _loop(self) -> None:
@@ -284,6 +302,10 @@ class PipelineRun:
                                 cache_read_tokens=outcome.cache_read_tokens,
                                 cache_write_tokens=outcome.cache_write_tokens)
         if outcome.succeeded:
+            step = self.loaded.pipeline.step(step_id)
+            save_thread_answer(self.record.step_folder(step_id), step, outcome.final_text)
+            if outcomes := extract_outcomes(step, self.record.artifacts_folder(step_id)):
+                self.record.update_step(step_id, outcomes=outcomes)
             self.plan.mark_completed(step_id)
             self.emit(ev.STEP_COMPLETED, **common)
             return
@@ -343,6 +365,7 @@ class PipelineRun:
             path for step_id in self._final_steps() for path in self.artifacts_by_step.get(step_id, [])
         ]
         failed = self.plan.failed_required_steps()
+        failed = failed or ([] if self.preflight_failure is None else ["preflight"])
         status = RunStatus.INTERRUPTED if interrupted else (RunStatus.FAILED if failed else RunStatus.COMPLETED)
         failure = self._failure_text(failed, interrupted)
         branch = self.infrastructure.branch_report()
@@ -395,6 +418,8 @@ class PipelineRun:
             return INTERRUPTED_MESSAGE
         if not failed:
             return None
+        if self.preflight_failure:
+            return self.preflight_failure
         first = failed[0]
         return f"step {first} failed: {self.failures.get(first, 'unknown error')}"
 

@@ -46,6 +46,8 @@ class StepDescription(BaseModel):
     """Default time limit of one bash command."""
     context_window: int = Field(default=CONTEXT_WINDOW, gt=0)
     """Tokens the step's model reads at most (prompt and answer); the agent keeps its prompt within it."""
+    temperature: float | None = Field(default=None, ge=0, le=1)
+    """Sampling temperature sent with each model request (Wave's persona temperature); None: the model's default."""
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)

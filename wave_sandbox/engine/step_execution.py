@@ -95,7 +95,8 @@ class StepOutcome:
     refusals: list[str] = field(default_factory=list)
     retried: bool = False
     final_text: str = ""
-    """The agent's final answer (hostile text: sanitized wherever it is shown)."""
+    """The agent's final answer (hostile text: sanitized wherever it is shown), kept for
+    the later steps of a Wave thread and the review commit's body.."""
     cost_usd: float = 0.0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0

@@ -20,6 +20,9 @@ from wave_sandbox.spec.loader import LoadedPipeline
 from wave_sandbox.spec.models import Contract, Step
 from wave_sandbox.spec.personas import Persona, effective_tools
 from wave_sandbox.spec.templating import render_template
+from wave_sandbox.engine.wave_step import (
+    skill_mounts, step_model, step_skills, system_prompt, wave_variables, with_thread_context,
+)
 from wave_sandbox.workspace.clone import Clone
 from wave_sandbox.workspace.mounts import plan_step_mounts
 
@@ -70,21 +73,13 @@ def _contract_check(loaded: LoadedPipeline, contract: Contract) -> ContractCheck
 
 def template_variables(loaded: LoadedPipeline, step_id: str, settings: RunSettings) -> dict[str, str]:
     return {
+        **wave_variables(loaded, loaded.pipeline.step(step_id)),
         "input": settings.input_text,
         "pipeline_id": settings.run_id,
         "pipeline_name": loaded.name,
         "step_id": step_id,
         "run.id": settings.run_id,
     }
-
-
-def choose_model(step: Step, persona: Persona, settings: RunSettings) -> str:
-    """The step's own model wins; then an explicit --model; then the persona's; then the default."""
-    if step.model:
-        return step.model
-    if settings.model_overrides_persona or not persona.model:
-        return settings.default_model
-    return persona.model
 
 
 def step_timeout(step: Step, settings: RunSettings) -> int:
@@ -109,28 +104,31 @@ def build_step_job(
     outputs = declared_outputs(step)
     contracts = step_contracts(loaded, step)
     declared = [mount.to_bind_mount(loaded.repo) for mount in step.mounts]
-    mounts, masked, redacted = plan_step_mounts(declared, loaded.repo, clone)
-    if mounts:  # attachments go to every step that looks at the repository
+    skills = step_skills(loaded, step, persona)
+    mounts, masked, redacted = plan_step_mounts(declared + skill_mounts(skills), loaded.repo, clone)
+    if step.mounts:  # attachments go to every step that looks at the repository
         mounts += attachment_mounts(settings.attachments)
     rendered = render_template(loaded.prompt_template(step), template_variables(loaded, step_id, settings))
+    rendered = with_thread_context(loaded, step, rendered, record.step_folder)
     shown_mounts = [(m.target, m.read_only) for m in mounts if m.role is MountRole.DECLARED]
     attached = [m.target for m in mounts if m.role is MountRole.ATTACHMENT]
     prompt = build_user_prompt(
         rendered, [item for item, _ in injected], outputs, shown_mounts, contracts, attached
     )
     timeout_s = step_timeout(step, settings)
-    model = choose_model(step, persona, settings)
+    model = step_model(step, persona, loaded, settings.default_model, settings.model_overrides_persona)
     description = StepDescription(
         step_id=step_id,
         persona=persona.name,
         model=model,
-        system=persona.system_prompt,
+        system=system_prompt(persona, skills, step),
         prompt=prompt,
         tools=tuple(effective_tools(persona, step)),
         max_tokens=persona.max_tokens,
         max_turns=persona.max_turns,
         timeout_s=timeout_s,
         context_window=context_window_for(model, persona.context_window),
+        temperature=persona.temperature,
     )
     return StepJob(
         step_id=step_id,

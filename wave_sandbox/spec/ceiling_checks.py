@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from wave_sandbox.spec.model_tiers import TierMap, is_tier, resolve_model
 from wave_sandbox.spec.problems import Problem, ProblemCollector, describe_path, display_path
 from wave_sandbox.spec.yaml_loader import Path_, YamlSyntaxError, parse_yaml
 
@@ -31,7 +32,9 @@ class Ceilings(Protocol):
     def tool_refusal(self, tool: str) -> str | None: ...
 
 
-def add_step_ceiling_problems(steps: list[IndexedStep], collector: ProblemCollector, ceilings: Ceilings) -> None:
+def add_step_ceiling_problems(
+    steps: list[IndexedStep], collector: ProblemCollector, ceilings: Ceilings, tiers: TierMap | None = None
+) -> None:
     for indexed in steps:
         step = indexed.step
         if step.timeout_minutes is not None and step.timeout_minutes > 0:
@@ -39,8 +42,11 @@ def add_step_ceiling_problems(steps: list[IndexedStep], collector: ProblemCollec
             shown = f"{step.timeout_minutes:g} minutes ({seconds:.0f} s)"
             if refusal := ceilings.above("step_timeout_s", seconds, shown):
                 collector.add(indexed.path("timeout_minutes"), refusal)
-        if step.model and (refusal := ceilings.model_refusal(step.model)):
-            collector.add(indexed.path("model"), refusal)
+        model = resolve_model(step.model, tiers or TierMap())
+        if model and (refusal := ceilings.model_refusal(model)):
+            shown = f"tier '{step.model}' maps to {refusal} ({(tiers or TierMap()).source_of(step.model)})" \
+                if is_tier(step.model) else refusal
+            collector.add(indexed.path("model"), shown)
 
 
 def persona_ceiling_problems(files: PersonaFiles, settings: PersonaSettings, ceilings: Ceilings) -> list[Problem]:

@@ -22,6 +22,13 @@ from wave_sandbox.spec.problems import Problem, ProblemCollector, display_path, 
 from wave_sandbox.spec.schema_errors import add_schema_problems, follow_loc
 from wave_sandbox.spec.unsupported import add_unsupported_problems
 from wave_sandbox.spec.validation import IndexedStep, SemanticCheck, check_semantics
+from wave_sandbox.spec.model_tiers import TierMap
+from wave_sandbox.spec.wave_context import (
+    WaveContext, add_persona_skill_problems, resolve_persona_placeholders,
+)
+from wave_sandbox.spec.wave_fields import add_wave_field_problems
+from wave_sandbox.spec.wave_project import WaveProject, load_wave_project
+from wave_sandbox.spec.wave_variables import RepositoryVariables, repository_variables
 from wave_sandbox.spec.yaml_loader import YamlDocument, YamlSyntaxError, parse_yaml
 
 
@@ -47,6 +54,16 @@ class LoadedPipeline:
     path: Path
     repo: Path
     personas: dict[str, Persona] = field(default_factory=dict)
+    wave: WaveProject = field(default_factory=WaveProject)
+    """The repository's wave.yaml (empty without one)."""
+    variables: RepositoryVariables | None = None
+    """Wave's template variables known before the run: project.*, forge.*, branch_name."""
+    persona_templates: dict[str, str] = field(default_factory=dict)
+    """Step id -> its persona as written, when placeholders were resolved (`{{ forge.type }}-analyst`)."""
+
+    @property
+    def tiers(self) -> TierMap:
+        return TierMap.of(self.wave.complexity_map, self.wave.tier_models)
 
     @property
     def name(self) -> str:
@@ -133,12 +150,17 @@ def load_pipeline(path: Path, repo: Path, ceilings: Ceilings) -> LoadedPipeline:
     collector = ProblemCollector(display_path(path), document)
     pipeline = _check_schema(document, collector)
     persona_problems: list[Problem] = []
+    wave = load_wave_project(repo, persona_problems)
+    context = WaveContext(wave, repository_variables(repo, wave))
     personas = _check_steps(
-        document, collector, repo, pipeline, persona_problems, path.parent.absolute(), ceilings
+        document, collector, repo, pipeline, persona_problems, path.parent.absolute(), ceilings, context
     )
     raise_if_problems(collector.problems + persona_problems)
     assert pipeline is not None
-    return LoadedPipeline(pipeline=pipeline, path=path, repo=repo, personas=personas)
+    return LoadedPipeline(
+        pipeline=pipeline, path=path, repo=repo, personas=personas, wave=wave, variables=context.variables,
+        persona_templates=context.persona_templates,
+    )
 
 
 def _parse_pipeline_file(path: Path) -> YamlDocument:
@@ -170,15 +192,21 @@ def _check_schema(document: YamlDocument, collector: ProblemCollector) -> Pipeli
 
 def _check_steps(
     document: YamlDocument, collector: ProblemCollector, repo: Path, pipeline: Pipeline | None,
-    persona_problems: list[Problem], pipeline_folder: Path, ceilings: Ceilings,
+    persona_problems: list[Problem], pipeline_folder: Path, ceilings: Ceilings, context: WaveContext,
 ) -> dict[str, Persona]:
     refused = add_unsupported_problems(document.data, collector)
     steps = _parsed_steps(document.data, pipeline)
     names = persona_names(repo)
-    check = SemanticCheck(collector, repo, steps, _raw_step_ids(document.data), names, refused, pipeline_folder)
+    templates = resolve_persona_placeholders(steps, context)
+    check = SemanticCheck(
+        collector, repo, steps, _raw_step_ids(document.data), names, refused, pipeline_folder, templates
+    )
     check_semantics(check, document.data)
-    add_step_ceiling_problems(steps, collector, ceilings)
-    return _load_step_personas(steps, names, repo, persona_problems, ceilings)
+    add_wave_field_problems(document.data, collector, repo, context.variables.render)
+    add_step_ceiling_problems(steps, collector, ceilings, context.tiers)
+    personas = _load_step_personas(steps, names, repo, persona_problems, ceilings)
+    add_persona_skill_problems(personas, context.wave, repo, persona_problems)
+    return personas
 
 
 def _parsed_steps(data: dict[str, Any], pipeline: Pipeline | None) -> list[IndexedStep]:

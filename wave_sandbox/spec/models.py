@@ -48,7 +48,7 @@ class PipelineInput(WaveModel):
     source: str = "cli"
     """`cli` (or `stdin`/`file`): the INPUT argument, `--input-file` or stdin."""
     type: str | None = None
-    """Wave's input type (not supported yet)."""
+    """Wave's input type (`string`, `issue_ref`, ...): descriptive, the input is passed as text."""
     schema_: Any = Field(default=None, alias="schema")
     """A description of the expected input (type, description); informational here."""
     example: str | None = None
@@ -90,9 +90,9 @@ class InjectArtifact(WaveModel):
     type: str | None = None
     """Wave's expected artifact type (not supported yet)."""
     schema_path: str | None = None
-    """Wave's JSON schema check of the input (not supported yet)."""
+    """Wave's JSON schema of the injected artifact: a file inside the repository."""
     optional: bool = False
-    """Wave's "missing is fine" flag (not supported yet)."""
+    """Wave's "missing is fine" flag (accepted: a step whose producer was skipped is skipped too)."""
 
 
 class Memory(WaveModel):
@@ -236,7 +236,7 @@ class Handover(WaveModel):
     contracts: list[Contract] = Field(default_factory=list)
     """Several contracts, checked in order (Wave uses these when given, else `contract`)."""
     compaction: Any = None
-    """Wave's context compaction (not supported yet)."""
+    """Wave's context compaction: accepted, a step is one fresh conversation, so nothing is compacted."""
     on_review_fail: Any = None
     """Wave's agent-review failure policy (not supported yet)."""
     target_step: Any = None
@@ -253,9 +253,9 @@ class Permissions(WaveModel):
     """Which tools the step may use, narrowing the persona's."""
 
     allowed_tools: list[str] = Field(default_factory=list)
-    """Wave tool names: Read, Write, Edit, Bash, Glob, Grep (patterns not supported yet)."""
+    """Wave tool names: Read, Write, Edit, Bash, Glob, Grep, `*`; a pattern `Bash(git log*)` grants its tool (advisory)."""
     deny: list[str] = Field(default_factory=list)
-    """Wave's deny patterns (not supported yet)."""
+    """Wave's deny rules: a bare tool name removes the tool; a pattern is recorded as advisory."""
 
 
 class Retry(WaveModel):
@@ -296,7 +296,7 @@ class Step(WaveModel):
     persona: str | None = None
     """The persona that runs the step (required for every step wave-sandbox can run)."""
     adapter: str | None = None
-    """Wave's LLM CLI adapter (not supported yet)."""
+    """Wave's LLM CLI adapter: `claude` or unset (wave-sandbox's own agent); `browser` and others are refused."""
     model: str | None = None
     """A model id within the chosen upstream, over the persona's model."""
     dependencies: list[str] = Field(default_factory=list)
@@ -318,7 +318,7 @@ class Step(WaveModel):
     output_artifacts: list[OutputArtifact] = Field(default_factory=list)
     """Files the step leaves in `/workspace`."""
     outcomes: Any = None
-    """Wave's deliverable extraction (not supported yet)."""
+    """Wave's deliverable extraction: kept in the run record as untrusted text."""
     handover: Handover | None = None
     """Contracts on the step's artifacts (json_schema, non_empty_file, markdown_sections)."""
     retry: Retry | None = None
@@ -328,13 +328,13 @@ class Step(WaveModel):
     permissions: Permissions | None = None
     """Tool permissions narrowing the persona's tools."""
     thread: Any = None
-    """Wave's shared conversation threads (not supported yet)."""
+    """Wave's thread: later steps of the same thread get the earlier steps' final answers in their prompt."""
     fidelity: Any = None
-    """Wave's thread fidelity (not supported yet)."""
+    """Wave's thread fidelity: full (default with a thread), compact, summary (as compact) or fresh."""
     concurrency: Any = None
     """Wave's concurrent agents per step (not supported yet)."""
     max_concurrent_agents: Any = None
-    """Wave's older name for concurrency (not supported yet)."""
+    """Wave's sub-agent hint: above 1, the system prompt says how many sub-agents the step may use (as Wave)."""
     strategy: Any = None
     """Wave's matrix fan-out (not supported yet)."""
     edges: list[Edge] = Field(default_factory=list)
@@ -361,6 +361,8 @@ class Step(WaveModel):
     """Wave's pre-execution checks (not supported yet)."""
     contexts: Any = None
     """Wave's ontology context filter (not supported yet)."""
+    skills: list[str] = Field(default_factory=list)
+    """Wave's step skills: mounted read-only at /wave/skills/<name> and listed in the system prompt."""
 
     @property
     def mounts(self) -> list[Mount]:
@@ -387,15 +389,15 @@ class Pipeline(WaveModel):
     hooks: Any = None
     """Wave's lifecycle hooks (not supported yet)."""
     pipeline_outputs: Any = None
-    """Wave's named output aliases (not supported yet)."""
+    """Wave's named output aliases (for sub-pipelines); descriptive here."""
     skills: Any = None
-    """Wave's skill references (not supported yet)."""
+    """Wave's pipeline skills: mounted read-only in every step and listed in the system prompt."""
     requires: Any = None
-    """Wave's required skills and tools (not supported yet)."""
+    """Wave's preflight: tools checked in the agent image, skills in the repository; `install` refused."""
     max_step_visits: int | None = None
     """Wave's graph-mode visit cap (not supported yet)."""
     chat_context: Any = None
-    """Wave's post-run chat context (not supported yet)."""
+    """Wave's post-run chat context; descriptive here."""
 
     def step(self, step_id: str) -> Step:
         """The step with this id (KeyError when there is none)."""

@@ -20,7 +20,10 @@ from wave_sandbox.spec.ceiling_checks import Ceilings, persona_ceiling_problems
 from wave_sandbox.spec.models import Step
 from wave_sandbox.spec.problems import Problem, ProblemCollector, display_path, raise_if_problems
 from wave_sandbox.spec.schema_errors import add_schema_problems
-from wave_sandbox.spec.tool_names import WAVE_TOOL_TO_AGENT_TOOL
+from wave_sandbox.spec.tool_names import tools_of_rule
+from wave_sandbox.spec.model_tiers import TierMap
+from wave_sandbox.spec.wave_personas import WavePersonaDefinition, placed_at_wave_yaml, policy_tools, wave_origin
+from wave_sandbox.spec.wave_project import load_wave_project, wave_persona_names
 from wave_sandbox.spec.yaml_loader import YamlDocument, YamlSyntaxError, parse_yaml
 
 
@@ -86,6 +89,18 @@ class Persona(BaseModel):
     """Where it came from, for `list`: `built-in`, `repository`, or `built-in, <what> from <file>`."""
     context_window: int | None = None
     """The persona's `context_window` setting (None: the model's)."""
+    temperature: float | None = None
+    """Wave's persona temperature (wave.yaml), sent with each model request; None leaves the model's default."""
+    requested_model: str | None = None
+    """The model as the repository wrote it (a Wave tier such as `cheapest`, or an id), before resolution."""
+    skills: list[str] = Field(default_factory=list)
+    """Wave's persona skills, mounted read-only in each step the persona runs."""
+    token_scopes: list[str] = Field(default_factory=list)
+    """Wave's forge token scopes: recorded and announced, never given to a container."""
+    allowed_domains: list[str] = Field(default_factory=list)
+    """Wave's sandbox.allowed_domains: recorded and announced, never given to a container (no network)."""
+    advisories: list[str] = Field(default_factory=list)
+    """Wave permission rules kept as advice only (command patterns, tools the sandbox lacks)."""
 
 
 def repo_personas_dir(repo: Path) -> Path:
@@ -99,6 +114,7 @@ def persona_names(repo: Path) -> list[str]:
     if repo_dir.is_dir():
         names |= {path.stem for path in repo_dir.glob("*.md") if PERSONA_NAME_PATTERN.match(path.stem)}
     names.discard("README")
+    names |= wave_persona_names(repo)
     return sorted(names)
 
 
@@ -123,6 +139,8 @@ def load_persona_collecting(
     """Like `load_persona`, but appends problems in its files to `problems` instead of raising
     SpecError (returns None then), so a pipeline check can report them with its own."""
     files = PersonaFiles(name, repo)
+    if PERSONA_NAME_PATTERN.match(name) and name in wave_persona_names(repo):
+        return _wave_persona(name, files, problems, ceilings)
     if not PERSONA_NAME_PATTERN.match(name) or not files.prompt_file():
         raise _not_found(name, repo, files)
     found_before = len(problems)
@@ -140,13 +158,46 @@ def load_persona_collecting(
     )
 
 
+def _wave_persona(name: str, files: PersonaFiles, problems: list[Problem], ceilings: Ceilings) -> Persona | None:
+    """A wave.yaml persona (wave_personas), under `.wave/personas/` and over the built-in of the same name."""
+    found_before = len(problems)
+    project = load_wave_project(files.repo, problems)
+    definition = WavePersonaDefinition(name, project, files.repo, problems)
+    settings = _load_settings(files, problems)
+    repo_keys = set(read_settings_file(files.repo_settings, []) if files.repo_settings.is_file() else {})
+    tools = list(settings.tools) if "tools" in repo_keys else definition.tools(policy_tools(ceilings))
+    tiers = TierMap.of(project.complexity_map, project.tier_models)
+    model = settings.model if "model" in repo_keys else (definition.model(tiers) or None)
+    settings = settings.model_copy(update={"tools": tools, "model": model})
+    if len(problems) == found_before:
+        problems.extend(placed_at_wave_yaml(persona_ceiling_problems(files, settings, ceilings), definition))
+    prompt = _read_prompt(files.repo_prompt, problems) if files.repo_prompt.is_file() else definition.system_prompt()
+    if len(problems) > found_before:
+        return None
+    return Persona(
+        name=name, description=definition.description or settings.description, system_prompt=prompt, tools=tools,
+        model=model, max_tokens=settings.max_tokens, max_turns=settings.max_turns, limits=settings.limits,
+        origin=wave_origin(files, project), temperature=definition.temperature,
+        requested_model=definition.requested_model(), skills=definition.skills(),
+        token_scopes=definition.token_scopes(), allowed_domains=definition.allowed_domains(),
+        advisories=definition.advisories,
+    )
+
+
 def effective_tools(persona: Persona, step: Step) -> list[str]:
-    """The persona's tools, narrowed by the step's `permissions.allowed_tools` when it has any."""
-    allowed_wave_tools = step.permissions.allowed_tools if step.permissions else []
-    if not allowed_wave_tools:
-        return list(persona.tools)
-    allowed = {WAVE_TOOL_TO_AGENT_TOOL.get(tool) for tool in allowed_wave_tools}
-    return [tool for tool in persona.tools if tool in allowed]
+    """The persona's tools, narrowed by the step's `permissions.allowed_tools` when it has any (`"*"` keeps
+    them all; a pattern such as `Bash(git log*)` keeps its tool), minus each tool `deny` names bare."""
+    allowed_rules = step.permissions.allowed_tools if step.permissions else []
+    deny_rules = step.permissions.deny if step.permissions else []
+    tools = list(persona.tools)
+    if allowed_rules:
+        allowed = {tool for rule in allowed_rules for tool in tools_of_rule(rule)[0]}
+        tools = [tool for tool in tools if tool in allowed]
+    for rule in deny_rules:
+        named, is_pattern = tools_of_rule(rule)
+        if not is_pattern:
+            tools = [tool for tool in tools if tool not in named]
+    return tools
 
 
 class PersonaFiles:

@@ -10,14 +10,17 @@ import re
 from typing import Literal
 
 PLACEHOLDER_PATTERN = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+PROJECT_VARIABLE = re.compile(r"^project\.\w+(?:\.\w+)*$")
 
 SUPPORTED_VARIABLES = ("input", "pipeline_id", "pipeline_name", "step_id", "run.id")
 
 # Variables Wave itself fills in, which we cannot fill yet: worth a different message than a typo.
-WAVE_ONLY_VARIABLES = frozenset({"task", "item", "branch_name", "feature_num", "ontology"})
-WAVE_ONLY_PREFIXES = (
-    "pipeline_context.", "artifacts.", "forge.", "project.", "ontology.", "steps.", "item.", "loop.",
-)
+WAVE_ONLY_VARIABLES = frozenset({"task", "item", "ontology"})
+WAVE_ONLY_PREFIXES = ("ontology.", "item.", "loop.")
+# Wave's variables filled from the repository and the run (wave_variables.py); a name under these
+# prefixes that has no value is left as Wave leaves it (`project.*` becomes empty, as in Wave).
+WAVE_VARIABLES = frozenset({"branch_name", "feature_num", "run.name"})
+WAVE_PREFIXES = ("pipeline_context.", "artifacts.", "forge.", "project.", "steps.")
 
 VariableKind = Literal["supported", "wave-only", "unknown"]
 
@@ -33,7 +36,7 @@ def placeholders_in(text: str) -> list[str]:
 
 def classify_variable(name: str) -> VariableKind:
     """`supported` (we fill it), `wave-only` (Wave fills it, we do not yet) or `unknown`."""
-    if name in SUPPORTED_VARIABLES:
+    if name in SUPPORTED_VARIABLES or name in WAVE_VARIABLES or name.startswith(WAVE_PREFIXES):
         return "supported"
     if name in WAVE_ONLY_VARIABLES or name.startswith(WAVE_ONLY_PREFIXES):
         return "wave-only"
@@ -47,9 +50,6 @@ def template_problems(text: str) -> list[str]:
         kind = classify_variable(name)
         if kind == "wave-only":
             messages.append(f"template variable '{name}' is not supported by wave-sandbox yet")
-        elif kind == "unknown":
-            known = ", ".join(SUPPORTED_VARIABLES)
-            messages.append(f"unknown template variable '{name}' (known: {known})")
     return messages
 
 
@@ -62,6 +62,8 @@ def render_template(text: str, variables: dict[str, str]) -> str:
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1)
-        return variables[name] if name in variables else match.group(0)
+        if name in variables:
+            return variables[name]
+        return "" if PROJECT_VARIABLE.match(name) else match.group(0)  # Wave strips unset project.* fields
 
     return PLACEHOLDER_PATTERN.sub(substitute, text)

@@ -16,3 +16,14 @@ WAVE_TOOL_TO_AGENT_TOOL = {
     "Glob": "list_files",
     "Grep": "grep",
 }
+
+
+def tools_of_rule(rule: str) -> tuple[list[str], bool]:
+    """The sandbox tools a Wave permission rule names, and whether it is a pattern (`Bash(git log*)`,
+    which the sandbox cannot enforce: the tool itself is meant, and the pattern is advisory).
+    `"*"` is every tool; a name the sandbox has no tool for gives none."""
+    if rule == "*":
+        return list(AGENT_TOOLS), False
+    name, is_pattern = (rule.split("(", 1)[0], True) if rule.endswith(")") and "(" in rule else (rule, False)
+    tool = WAVE_TOOL_TO_AGENT_TOOL.get(name)
+    return ([tool] if tool else []), is_pattern

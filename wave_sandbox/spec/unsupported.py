@@ -33,23 +33,25 @@ CONTRACT_PLACES: tuple[Path_, ...] = (("steps", "*", "handover", "contract"), ("
 HONOURED_RETRIES = (1,)
 
 REFUSED_FIELDS: dict[Path_, tuple[str, ...]] = {
-    (): ("hooks", "pipeline_outputs", "skills", "requires", "max_step_visits", "chat_context"),
-    ("input",): ("type", "label_filter", "batch_size", "path"),
+    (): ("hooks", "max_step_visits"),
+    ("input",): ("label_filter", "batch_size", "path"),
     ("steps", "*"): (
-        "adapter", "type", "script", "outcomes", "retry", "rework_only", "thread",
-        "fidelity", "concurrency", "max_concurrent_agents", "strategy", "edges", "max_visits",
+        "type", "script", "retry", "rework_only",
+        "concurrency", "strategy", "edges", "max_visits",
         "pipeline", "input", "config", "iterate", "branch", "gate", "loop", "aggregate",
         "validation", "contexts",
     ),
     ("steps", "*", "exec"): ("command", "args"),
-    ("steps", "*", "memory", "inject_artifacts", "*"): ("pipeline", "type", "schema_path", "optional"),
+    ("steps", "*", "memory", "inject_artifacts", "*"): ("pipeline", "type"),
     ("steps", "*", "workspace"): ("root", "type", "branch", "base", "ref"),
     ("steps", "*", "workspace", "mount", "*"): ("subset_from",),
-    ("steps", "*", "permissions"): ("deny",),
-    ("steps", "*", "handover"): ("compaction", "on_review_fail", "target_step"),
+    ("steps", "*", "handover"): ("on_review_fail", "target_step"),
     ("steps", "*", "handover", "contract"): REFUSED_CONTRACT_FIELDS,
     ("steps", "*", "handover", "contracts", "*"): REFUSED_CONTRACT_FIELDS,
 }
+"""Accepted with Wave's meaning (wave_fields.py): pipeline_outputs, chat_context, skills, requires (install
+refused), input.type, step adapter (claude), outcomes, thread, fidelity, max_concurrent_agents, skills,
+inject schema_path/optional, permissions.deny and tool patterns (advisory), handover.compaction."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,6 @@ def add_unsupported_problems(data: Any, collector: ProblemCollector) -> set[int]
                 flagged |= _refuse_fields(parent, parent_path, fields, collector)
     for refused in REFUSED_VALUES:
         flagged |= _refuse_values(data, refused, collector)
-    flagged |= _refuse_tool_patterns(data, collector)
     flagged |= _refuse_directory_artifacts(data, collector)
     flagged |= _refuse_retry_counts(data, collector)
     return {path[1] for path in flagged if len(path) > 1 and path[0] == "steps" and isinstance(path[1], int)}

@@ -49,6 +49,8 @@ class SemanticCheck:
     refused_step_indexes: set[int] = field(default_factory=set)
     pipeline_folder: Path | None = None
     """The pipeline file's folder, where a contract's schema_path is looked up first."""
+    persona_templates: dict[int, str] = field(default_factory=dict)
+    """Step index -> the persona as written, for steps whose persona had placeholders (`{{ forge.type }}-analyst`)."""
 
     def add(self, path: Path_, message: str, where: Path_ | None = None) -> None:
         self.collector.add(path, message, where_path=where)
@@ -131,7 +133,9 @@ def check_step_basics(check: SemanticCheck, indexed: IndexedStep) -> None:
             check.add(indexed.path(), "missing required field 'persona'")
     elif step.persona not in check.persona_names:
         available = ", ".join(check.persona_names)
-        check.add(indexed.path("persona"), f"unknown persona '{step.persona}' (available: {available})")
+        written = check.persona_templates.get(indexed.index)
+        source = f" (from '{written}')" if written else ""
+        check.add(indexed.path("persona"), f"unknown persona '{step.persona}'{source} (available: {available})")
     if step.timeout_minutes is not None and step.timeout_minutes <= 0:
         check.add(indexed.path("timeout_minutes"), f"should be more than 0, got {step.timeout_minutes:g}")
 

@@ -40,7 +40,8 @@ def test_optional_keys_take_their_defaults(tmp_path):
         ({"prompt": "  "}, "'prompt' must not be empty"),
         ({"tools": ["bash", "Read"]}, 'unknown tool "Read" in \'tools\''),
         ({"tools": ["bash", "bash"]}, "'tools' lists a tool more than once"),
-        ({"temperature": 0.2}, "unknown key(s) temperature"),
+        ({"top_p": 0.2}, "unknown key(s) top_p"),
+        ({"temperature": "hot"}, "'temperature' must be an integer or a number or null"),
     ],
 )
 def test_a_malformed_step_file_names_its_problem(tmp_path, change, expected):

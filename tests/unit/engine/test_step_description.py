@@ -17,7 +17,8 @@ from wave_sandbox.agent import step_file as agent_side
 from wave_sandbox.engine.step_description import StepDescription
 
 # How a host annotation travels through JSON: what the agent's reader must accept for it.
-JSON_TYPES = {str: (str,), int: (int,), float: (int, float), tuple[str, ...]: (list,)}
+JSON_TYPES = {str: (str,), int: (int,), float: (int, float), tuple[str, ...]: (list,),
+              float | None: (int, float, type(None))}
 
 
 def host_field(name: str):
@@ -55,7 +56,7 @@ def test_both_sides_have_the_same_types():
 
 def test_both_sides_refuse_the_same_non_positive_numbers():
     for name, (_, _, positive) in agent_side.STEP_FILE_FIELDS.items():
-        if name in ("step_id", "persona", "model", "system", "prompt", "tools", "workdir"):
+        if name in ("step_id", "persona", "model", "system", "prompt", "tools", "workdir", "temperature"):
             continue
         refused_by_host = True
         try:

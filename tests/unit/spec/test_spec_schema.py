@@ -153,14 +153,19 @@ steps:
     aggregate: {from: x, into: y, strategy: concat}
     validation: [{type: file_exists, target: x}]
 """
+    (repo / "skills" / "speckit").mkdir(parents=True)
+    (repo / "skills" / "speckit" / "SKILL.md").write_text("---\nname: speckit\ndescription: d\n---\nbody\n")
     problems = problems_in(repo, text)
     assert problems, "the unhonoured fields must be refused"
     assert not [p for p in problems if "unknown field" in p or "should be" in p], problems
     refused = [p for p in problems if "is not supported by wave-sandbox yet" in p]
     assert len(refused) == len(problems), problems
-    for feature in ("'gate'", "'loop'", "'edges'", "'compaction'", "type 'test_suite'", "'retry'", "'hooks'", "'script'", "'iterate'",
-                    "'pipeline'", "'deny'", "'subset_from'", "'branch'", "'type'", "'command'", "'thread'"):
+    for feature in ("'gate'", "'loop'", "'edges'", "type 'test_suite'", "'retry'", "'hooks'", "'script'", "'iterate'",
+                    "'pipeline'", "'subset_from'", "'branch'", "'type'", "'command'"):
         assert any(feature in p for p in refused), feature
+    for honoured in ("'compaction'", "'deny'", "'thread'", "'fidelity'", "'outcomes'", "'skills'", "'requires'",
+                     "'adapter'", "'pipeline_outputs'", "'chat_context'", "input: 'type'"):
+        assert not any(honoured in p for p in refused), honoured
 
 
 def test_defaults_of_exec_memory_mount_and_artifacts():

@@ -1,0 +1,47 @@
+"""Wave's preflight: the commands a pipeline's `requires.tools` names must be in the agent image.
+
+Checked before the first step, in a container of the run's own image with no network and no mounts
+(as Wave checks PATH before it starts), so a pipeline that needs `gh` fails at once with one line
+naming what is missing, instead of deep inside a step.
+"""
+
+from __future__ import annotations
+
+import re
+
+from wave_sandbox.engine.step_execution import CONTAINER_HOME, CONTAINER_PATH, StepContext
+from wave_sandbox.sandbox.backend import ContainerSpec
+
+PREFLIGHT_STEP = "wave-preflight"
+PLAIN_COMMAND = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
+CHECK = 'for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || echo "$tool"; done'
+
+
+def required_tools(pipeline) -> list[str]:
+    requires = pipeline.requires if isinstance(pipeline.requires, dict) else {}
+    tools = requires.get("tools")
+    return [tool for tool in tools if isinstance(tool, str)] if isinstance(tools, list) else []
+
+
+def missing_tools(context: StepContext, tools: list[str]) -> list[str]:
+    """The tools not found on the agent image's PATH (a name that is no plain command counts as missing)."""
+    odd = [tool for tool in tools if not PLAIN_COMMAND.match(tool)]
+    plain = [tool for tool in tools if PLAIN_COMMAND.match(tool)]
+    if not plain:
+        return odd
+    spec = ContainerSpec(
+        run_id=context.run_id, step_id=PREFLIGHT_STEP, image=context.image, network=None, user=context.user,
+        environment={"HOME": CONTAINER_HOME, "PATH": CONTAINER_PATH}, lifetime_s=90, runtime=context.runtime,
+    )
+    handle = context.sandbox.create(spec)
+    try:
+        result = context.sandbox.exec(handle, ["sh", "-c", CHECK, "preflight", *plain], timeout_s=60)
+    finally:
+        context.sandbox.destroy(handle)
+    found_missing = result.stdout.decode("utf-8", "replace").split()
+    return odd + [tool for tool in plain if tool in found_missing or result.exit_code != 0]
+
+
+def preflight_message(missing: list[str]) -> str:
+    return (f"preflight: requires.tools {', '.join(missing)} not found in the agent image "
+            "(Wave's preflight checks them before the run starts)")
