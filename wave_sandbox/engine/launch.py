@@ -41,13 +41,13 @@ def choose_model(options: RunOptions, cwd: Path, notify: Callable[[str], None], 
     model_id = SCRIPTED_MODEL_ID if choice.kind == "scripted" else choice.model_id or DEFAULT_ANTHROPIC_MODEL
     refuse_model_outside_policy(model_id, ceilings)
     upstream = make_upstream(choice, os.environ, options.upstream_url, options.upstream_local)
+    if options.upstream_local and choice.kind != "openai":
+        notify("warning: --upstream-local changes only an openai: upstream (tool calls recovered from JSON text); ignored")
     if choice.kind == "scripted":
         notify(f"notice: using the offline scripted model from {choice.script_path}; no real model is called")
         return ModelSetup(upstream, f"scripted:{choice.script_path}", SCRIPTED_MODEL_ID, True)
     if choice.kind == "openai":
         notify(f"notice: the model is {upstream.description}; the gateway translates the Messages API to it")
-    elif options.upstream_local:
-        notify("warning: --upstream-local changes only an openai: upstream (tool calls recovered from JSON text); ignored")
     return ModelSetup(upstream, f"{choice.kind}:{model_id}", model_id, bool(choice.model_id))
 
 

@@ -29,7 +29,7 @@ class ChatDialect:
     """How one OpenAI-compatible server wants a request shaped."""
 
     max_tokens_field: str = "max_tokens"
-    """OpenAI's own API wants ``max_completion_tokens`` (newer models refuse ``max_tokens``); local servers ``max_tokens``."""
+    """OpenAI's own API wants ``max_completion_tokens`` (newer models refuse ``max_tokens``); others ``max_tokens``."""
     local: bool = False
     """The upstream is marked local: constrain tool calls to JSON text (and recover them from it)."""
 

@@ -101,8 +101,8 @@ class ChatStreamTranslator:
         if not self._text_open:
             self._content.append({"type": "text", "text": ""})
             self._text_open = True
-            block = {"type": "text", "text": ""}
-            events.append(("content_block_start", {"type": "content_block_start", "index": self._index, "content_block": block}))
+            opening = {"type": "content_block_start", "index": self._index}
+            events.append(("content_block_start", dict(opening, content_block={"type": "text", "text": ""})))
         self._content[-1]["text"] += text
         delta = {"type": "text_delta", "text": text}
         return events + [("content_block_delta", {"type": "content_block_delta", "index": self._index, "delta": delta})]
@@ -174,8 +174,11 @@ def gathered_message(raw: Iterator[bytes], translator: ChatStreamTranslator, too
     translator.finish()
     message = translator.message()
     content = recovered_content(message["content"], tool_names)
-    calls = any(block["type"] == "tool_use" for block in content)
-    stop_reason = "tool_use" if calls else "end_turn" if message["stop_reason"] == "tool_use" else message["stop_reason"]
+    stop_reason = message["stop_reason"]
+    if any(block["type"] == "tool_use" for block in content):
+        stop_reason = "tool_use"
+    elif stop_reason == "tool_use":
+        stop_reason = "end_turn"  # a call announced but not given is no call
     return dict(message, content=content, stop_reason=stop_reason)
 
 

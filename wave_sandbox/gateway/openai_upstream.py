@@ -24,7 +24,12 @@ from wave_sandbox.errors import ModelSpecError
 from wave_sandbox.gateway.anthropic_upstream import AnthropicUpstream, RetryPolicy
 from wave_sandbox.gateway.openai_requests import ChatDialect, chat_request
 from wave_sandbox.gateway.openai_responses import chat_error_to_messages, completion_to_message, recovered_content
-from wave_sandbox.gateway.openai_stream import ChatStreamTranslator, gathered_message, recovered_stream, translated_stream
+from wave_sandbox.gateway.openai_stream import (
+    ChatStreamTranslator,
+    gathered_message,
+    recovered_stream,
+    translated_stream,
+)
 from wave_sandbox.gateway.scripted import estimate_tokens, request_text
 from wave_sandbox.gateway.upstream import (
     COUNT_TOKENS_PATH,
@@ -84,7 +89,8 @@ class OpenAIUpstream(AnthropicUpstream):
             raise
 
     def _headers(self, request: UpstreamRequest) -> dict[str, str]:
-        headers = {"accept-encoding": "identity", "content-type": "application/json", "user-agent": "wave-sandbox-gateway"}
+        headers = {"accept-encoding": "identity", "content-type": "application/json"}
+        headers["user-agent"] = "wave-sandbox-gateway"
         if self._api_key:
             headers["authorization"] = f"Bearer {self._api_key}"
         return headers
@@ -101,7 +107,8 @@ class OpenAIUpstream(AnthropicUpstream):
         if message.get("type") == "error":
             return json_response(500, message)
         if wants_stream:
-            return UpstreamResponse(200, _SSE_HEADERS + [("request-id", new_request_id())], chunks=recovered_stream(message))
+            headers = _SSE_HEADERS + [("request-id", new_request_id())]
+            return UpstreamResponse(200, headers, chunks=recovered_stream(message))
         return json_response(200, message)
 
     def _whole_message(self, raw: UpstreamResponse, payload: dict[str, Any], translator: ChatStreamTranslator) -> dict:
