@@ -9,6 +9,7 @@ import typer
 
 from wave_sandbox.cli.render import format_review_warning, format_tokens
 from wave_sandbox.cli.runs_cmd import format_duration
+from wave_sandbox.cli.step_control_lines import step_control_lines
 from wave_sandbox.text_safety import printable_inline
 from wave_sandbox.workspace.acting_files import ActingFile
 
@@ -34,6 +35,8 @@ def show_command(
             f"{format_duration(step.duration_ms):>5} "
             f"{format_tokens(step.tokens) if step.tokens else '':>6} {step.summary or ''}".rstrip()
         )
+        for line in step_control_lines(step):
+            echo_line(line)
     if recorded.branch:
         echo_line(f"Branch: {recorded.branch} ({len(recorded.commits)} commit(s))")
         show_acting_files(recorded.branch, recorded.acting_files)

@@ -72,6 +72,12 @@ class StepRecord(_Recorded):
     timeout_s: int | None = None
     limits: dict[str, Any] | None = None
     retry_errors: list[str] = Field(default_factory=list)
+    attempts: list[dict[str, Any]] = Field(default_factory=list)
+    """Each attempt of a step with a `retry:` policy: number, start, outcome, its contracts' results."""
+    contracts: list[dict[str, Any]] = Field(default_factory=list)
+    """The contracts' results of the step's last attempt (type, source, result, on_failure, errors, mock)."""
+    reworked_by: str | None = None
+    """The rework step that stood in for this one after it failed."""
 
     @property
     def tokens(self) -> int:

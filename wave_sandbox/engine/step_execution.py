@@ -26,6 +26,7 @@ from wave_sandbox.engine.contract_assessment import (
     EVENT_OF_RESULT, ArtifactAssessment, ContractResult, ContractRunner, assess_artifacts, check_content_only,
 )
 from wave_sandbox.engine.clone_watchdog import CloneCeiling, watch_clone
+from wave_sandbox.engine.llm_judge import judge_account
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.retry_policy import RetryPolicy
 from wave_sandbox.engine.step_description import StepDescription
@@ -131,7 +132,7 @@ def execute_attempt(context: StepContext, job: StepJob) -> StepOutcome:
         attempt = _run_in_container(context, job, step_file, token, started)
     finally:
         context.gateway.revoke_step(job.step_id)
-    usage = context.gateway.usage(job.step_id)
+    usage = context.gateway.usage(job.step_id) + context.gateway.usage(judge_account(job.step_id))
     outcome = _judge(context, job, attempt, context.gateway.step_failure(job.step_id))
     outcome.duration_ms = int((time.monotonic() - started) * 1000)
     outcome.tokens_in, outcome.tokens_out = usage.input_tokens, usage.output_tokens
