@@ -56,7 +56,7 @@ def source_diff_problems(changed: Iterable[str], glob: object, exclude: object, 
             "change real source files (not only specs or pipeline files)"]
 
 
-def test_declaration_pattern(pattern: object) -> re.Pattern:
+def declaration_pattern(pattern: object) -> re.Pattern:
     """The pipeline's pattern (Go's `(?m)` flag dropped: lines are matched one at a time), or Wave's default."""
     text = pattern if isinstance(pattern, str) and pattern else DEFAULT_TEST_DECLARATION
     if len(text) > MAX_PATTERN_CHARS:

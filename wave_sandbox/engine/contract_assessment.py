@@ -33,6 +33,7 @@ EVENT_OF_RESULT = {
 }
 SOURCELESS_TYPES = frozenset({"test_suite", "agent_review", "event_contains", "source_diff", "test_diff",
                               "test_count_baseline"})
+"""agent_review reviews the diff even when its artifact is missing (its source is optional context)."""
 """Types that look at the step's result or events rather than at one artifact's bytes."""
 
 

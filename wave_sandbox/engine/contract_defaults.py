@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from wave_sandbox.contracts.model import ON_FAILURE_FAIL, ON_FAILURE_RETRY
+from wave_sandbox.contracts.model import ARTIFACT_CONTRACT_TYPES, ON_FAILURE_FAIL, ON_FAILURE_RETRY
 from wave_sandbox.spec.models import Contract, Step
 
 TYPE_SETTINGS = (
@@ -23,7 +23,10 @@ TYPE_SETTINGS = (
 
 
 def contract_source(step: Step, contract: Contract) -> str:
-    """The artifact path the contract checks: its `source`, else the step's first output artifact."""
+    """The artifact path the contract checks: its `source`, else the step's first output artifact;
+    "" for the types that check the step's result or events rather than an artifact."""
+    if contract.type not in ARTIFACT_CONTRACT_TYPES:
+        return ""
     if contract.source:
         return posixpath.normpath(contract.source)
     first = next((artifact.path for artifact in step.output_artifacts if artifact.path), None)

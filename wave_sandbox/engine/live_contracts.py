@@ -4,6 +4,7 @@
 |---|---|
 | json_schema, non_empty_file, markdown_sections | the host, on the artifact's bytes (`contracts.checks`) |
 | test_suite | a checker container: no network, no token, read-only mounts (`checker_container`) |
+| agent_review | a reviewer persona in its own container, read-only mounts and the diff (`agent_review`) |
 | llm_judge | one tool-less model call by the host gateway, in the run's budget (`llm_judge`) |
 | event_contains | the run's own events (`events.jsonl` of the record) |
 | source_diff, test_diff, test_count_baseline | the host, on the clone read as data (`workspace.tree_changes`) |
@@ -19,9 +20,10 @@ from typing import TYPE_CHECKING
 
 from wave_sandbox.contracts import check_contract
 from wave_sandbox.contracts.git_checks import (
-    count_declarations, is_test_file, net_deletion_problem, source_diff_problems, test_declaration_pattern,
+    count_declarations, is_test_file, net_deletion_problem, source_diff_problems, declaration_pattern,
 )
 from wave_sandbox.contracts.model import ContractCheck
+from wave_sandbox.engine.agent_review import check_agent_review
 from wave_sandbox.engine.checker_container import check_test_suite
 from wave_sandbox.engine.contract_assessment import ContractVerdict
 from wave_sandbox.engine.llm_judge import check_llm_judge
@@ -58,9 +60,14 @@ class LiveContracts:
     def _check(self, contract: ContractCheck, content: bytes | None) -> ContractVerdict:
         kind = contract.type
         if kind == "test_suite":
-            return ContractVerdict(*check_test_suite(self.context, self.job, contract, self._checks))
+            errors, note = check_test_suite(self.context, self.job, contract, self._checks)
+            return ContractVerdict(errors, note=note)
         if kind == "llm_judge":
-            return ContractVerdict(*check_llm_judge(self.context, self.job, contract, content or b""))
+            errors, note = check_llm_judge(self.context, self.job, contract, content or b"")
+            return ContractVerdict(errors, note=note)
+        if kind == "agent_review":
+            errors, note = check_agent_review(self.run, self.context, self.job, contract, content)
+            return ContractVerdict(errors, note=note)
         if kind == "event_contains":
             return ContractVerdict(self._event_problems(contract))
         if kind in GIT_CONTRACTS:
@@ -91,7 +98,7 @@ class LiveContracts:
             paths = [change.path for change in changes]
             return source_diff_problems(paths, contract.setting("glob"), contract.setting("exclude"),
                                         contract.setting("min_files"))
-        pattern = test_declaration_pattern(contract.setting("test_func_pattern"))
+        pattern = declaration_pattern(contract.setting("test_func_pattern"))
         files = contract.setting("test_file_pattern")
         tests = [change for change in changes if is_test_file(change.path, files)]
         before = sum(count_declarations(change.before, pattern) for change in tests)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-from wave_sandbox.contracts.model import ARTIFACT_CONTRACT_TYPES, ON_FAILURE_REWORK
+from wave_sandbox.contracts.model import ARTIFACT_CONTRACT_TYPES
 from wave_sandbox.contracts import (
     CONTRACT_TYPES,
     JSON_SCHEMA,
@@ -47,7 +47,7 @@ def check_step_contracts(check, indexed) -> None:
         if contract.type is None:
             check.add(where, f"missing required field 'type' ({', '.join(CONTRACT_TYPES)})")
         elif contract.type in CONTRACT_TYPES:
-            if contract.type in ARTIFACT_CONTRACT_TYPES:
+            if contract.type in ARTIFACT_CONTRACT_TYPES and (contract.type != "agent_review" or contract.source):
                 _check_source(check, where, contract, declared)
             _check_type_specific_fields(check, where, contract, indexed)
             check_control_fields(check, where, contract, indexed)
@@ -117,15 +117,19 @@ def check_control_fields(check, where: Path_, contract: Contract, indexed) -> No
         "event_contains": ("events", isinstance(contract.events, list) and contract.events
                            and all(isinstance(e, dict) and e.get("state") for e in contract.events)),
     }
+    if contract.type == "agent_review":
+        if not isinstance(contract.persona, str) or not contract.persona:
+            check.add(where, "agent_review needs 'persona' (the reviewer persona)")
+        elif contract.persona not in check.persona_names:
+            available = ", ".join(check.persona_names)
+            check.add(where + ("persona",), f"unknown reviewer persona '{contract.persona}' (available: {available})", where)
     if contract.type in needs and not needs[contract.type][1]:
         field = needs[contract.type][0]
         check.add(where, f"{contract.type} needs '{field}' ({_FIELD_HINTS[field]})")
-    if contract.type in ("source_diff", "test_diff", "test_count_baseline") and not indexed.step.is_readwrite:
+    works_on_checkout = indexed.step.is_readwrite or (indexed.step.workspace and indexed.step.workspace.type == "worktree")
+    if contract.type in ("source_diff", "test_diff", "test_count_baseline") and not works_on_checkout:
         check.add(where + ("type",), f"{contract.type} checks what the step changed: give the step a readwrite mount", where)
-    if contract.on_failure == ON_FAILURE_REWORK:
-        target = contract.rework_step or (indexed.step.retry.rework_step if indexed.step.retry else None)
-        if not target:
-            check.add(where + ("on_failure",), "on_failure rework needs rework_step (here or in the step's retry)", where)
+    # on_failure rework without a rework step is Wave's run-time error, not a load error: the contract then fails
 
 
 _FIELD_HINTS = {

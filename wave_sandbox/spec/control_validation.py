@@ -36,3 +36,10 @@ def _contract_rework_targets(step) -> list[tuple[tuple, str]]:
     else:
         places = [(("handover", "contract", "rework_step"), handover.contract)] if handover.contract else []
     return [(place, c.rework_step) for place, c in places if isinstance(c.rework_step, str) and c.rework_step]
+
+
+def reviewer_personas(step) -> list[str]:
+    """The personas the step's agent_review contracts name (the run loads them beside the steps')."""
+    handover = step.handover
+    contracts = handover.effective_contracts() if handover is not None else []
+    return [c.persona for c in contracts if c.type == "agent_review" and isinstance(c.persona, str)]

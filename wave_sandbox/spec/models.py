@@ -186,7 +186,7 @@ class Contract(WaveModel):
 
     type: str | None = None
     """json_schema, non_empty_file, markdown_sections, test_suite, llm_judge, event_contains, source_diff,
-    test_diff, test_count_baseline (honoured); Wave's agent_review, format and markdown_spec are refused."""
+    test_diff, test_count_baseline, agent_review (honoured); Wave's format and markdown_spec are refused."""
     source: str | None = None
     """The artifact to check: its path relative to /workspace (default: the step's first output artifact)."""
     schema_path: str | None = None
@@ -212,13 +212,13 @@ class Contract(WaveModel):
     threshold: Any = None
     """llm_judge: the share of criteria that must pass (default 1.0)."""
     persona: Any = None
-    """Wave's agent_review persona (not supported yet)."""
+    """agent_review: the reviewer persona."""
     criteria_path: Any = None
-    """Wave's agent_review criteria file (not supported yet)."""
+    """agent_review: the review criteria, a file in the repository."""
     context: Any = None
-    """Wave's agent_review context sources (not supported yet)."""
+    """agent_review: Wave's context sources; the reviewer always gets the diff and the checked artifact."""
     token_budget: Any = None
-    """Wave's agent_review token budget (not supported yet)."""
+    """agent_review: the reviewer's token budget."""
     timeout: Any = None
     """test_suite: the command's time limit (a duration such as `300s`); agent_review's too."""
     rework_step: Any = None

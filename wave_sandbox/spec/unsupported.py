@@ -10,7 +10,8 @@ mode), exec (prompt with source or source_path), output_artifacts (file), permis
 (plain Wave tool names), handover.contract/contracts of the types json_schema, non_empty_file and
 markdown_sections (source, schema_path, must_pass, on_failure retry|halt, max_retries 1). Since issue 12:
 step retry and rework_only, every on_failure of Wave (fail, warn, continue, skip, rework, rejected), and
-the contract types test_suite, llm_judge, event_contains, source_diff, test_diff and test_count_baseline. Descriptive fields (metadata.description/release/category, input.schema,
+the contract types test_suite, agent_review, llm_judge, event_contains, source_diff, test_diff and
+test_count_baseline. Descriptive fields (metadata.description/release/category, input.schema,
 input.example) are accepted as they change nothing about a run.
 """
 
@@ -27,10 +28,7 @@ from wave_sandbox.spec.yaml_loader import Path_
 
 NOT_SUPPORTED = "is not supported by wave-sandbox yet"
 
-REFUSED_CONTRACT_FIELDS = (
-    "schema", "persona", "criteria_path", "context", "token_budget", "convergence_window",
-    "convergence_min_improvement",
-)
+REFUSED_CONTRACT_FIELDS = ("schema", "convergence_window", "convergence_min_improvement")
 CONTRACT_PLACES: tuple[Path_, ...] = (("steps", "*", "handover", "contract"), ("steps", "*", "handover", "contracts", "*"))
 HONOURED_RETRIES = (1,)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import assert_nothing_left, run_cli
-from tests.integration.scripted_runs import bash, one_commit_repository, say, write_pipeline
+from tests.integration.conftest import run_cli
+from tests.integration.scripted_runs import assert_run_left_nothing, bash, one_commit_repository, say, write_pipeline
 from tests.integration.scripted_runs import write_file as write
 
 pytestmark = pytest.mark.docker
@@ -161,7 +161,7 @@ def test_warn_and_skip_let_the_run_go_on(tmp_path, agent_image, docker):
     assert by_step[("completed", "after")]["message"] == "Summary done"
     assert (tmp_path / "out" / "warned.json").read_text() == '{"ok": false}'  # a warned artifact is used
     assert any('{"ok": false}' in o for o in tool_outputs(record, "after"))
-    assert_nothing_left(docker)
+    assert_run_left_nothing(docker, record.name)
 
 
 STORM_PIPELINE = """\
@@ -190,4 +190,4 @@ def test_a_retry_storm_ends_at_the_step_budget_with_one_line_and_nothing_left(tm
     attempts = json.loads((record / "run.json").read_text())["steps"]["storm"]["attempts"]
     assert 2 <= len(attempts) < 10  # the budget, not the policy, ended it
     assert "Traceback" not in completed.stderr
-    assert_nothing_left(docker)
+    assert_run_left_nothing(docker, record.name)
