@@ -6,7 +6,8 @@
   most `max_test_deletions` (default 0) lines matching `test_func_pattern` (Wave's Go default).
 - `test_count_baseline`: the same count over the whole tree, against `base_ref` (default the tree before
   the step, Wave's HEAD~1).
-The pattern comes from the pipeline: it runs on single lines cut at `MAX_LINE_CHARS`.
+The pattern comes from the pipeline (untrusted) and runs on the host: on single lines cut at
+`MAX_LINE_CHARS`, and a pattern that repeats a repeating group or refers back is refused.
 """
 
 from __future__ import annotations
@@ -61,7 +62,15 @@ def declaration_pattern(pattern: object) -> re.Pattern:
     text = pattern if isinstance(pattern, str) and pattern else DEFAULT_TEST_DECLARATION
     if len(text) > MAX_PATTERN_CHARS:
         raise ValueError(f"test_func_pattern is longer than {MAX_PATTERN_CHARS} characters")
+    if _NESTED_QUANTIFIER.search(text) or _BACKREFERENCE.search(text):
+        # Go's RE2 runs any pattern in linear time; Python's backtracking engine does not, on the host
+        raise ValueError("test_func_pattern repeats a group that itself repeats or alternates (or refers back): "
+                         "wave-sandbox refuses patterns that can backtrack without end")
     return re.compile(text.replace("(?m)", ""))
+
+
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*(?:[*+?|]|\{\d)(?:[^()\\]|\\.)*\)\s*(?:[*+]|\{\d)")
+_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=")
 
 
 def is_test_file(path: str, patterns: object) -> bool:

@@ -9,8 +9,10 @@ Contracts of a type that is refused as not supported are left alone: that one li
 from __future__ import annotations
 
 import posixpath
+import re
 from pathlib import Path
 
+from wave_sandbox.contracts.git_checks import declaration_pattern
 from wave_sandbox.contracts.model import ARTIFACT_CONTRACT_TYPES
 from wave_sandbox.contracts import (
     CONTRACT_TYPES,
@@ -130,6 +132,11 @@ def check_control_fields(check, where: Path_, contract: Contract, indexed) -> No
     if contract.type in ("source_diff", "test_diff", "test_count_baseline") and not works_on_checkout:
         check.add(where + ("type",), f"{contract.type} checks what the step changed: give the step a readwrite mount", where)
     # on_failure rework without a rework step is Wave's run-time error, not a load error: the contract then fails
+    if contract.test_func_pattern is not None:
+        try:
+            declaration_pattern(contract.test_func_pattern)
+        except (ValueError, re.error) as error:
+            check.add(where + ("test_func_pattern",), str(error), where)
 
 
 _FIELD_HINTS = {

@@ -293,3 +293,32 @@ def test_agent_review_rejects_a_diff_in_its_own_read_only_container(tmp_path, ag
     run = json.loads((record / "run.json").read_text())
     assert run["commits"] == [] and run["steps"]["change"]["contracts"][0]["result"] == "failed"
     assert_run_left_nothing(docker, record.name)
+
+
+DIFF_PIPELINE = """\
+kind: WavePipeline
+metadata: {name: diffs}
+steps:
+  - id: change
+    persona: craftsman
+    exec: {source: "Make the tests pass"}
+    workspace: {mount: [{source: ./, target: /src, mode: readwrite}]}
+    handover:
+      contracts:
+        - {type: source_diff, glob: "*.py", exclude: ["docs/**"], on_failure: fail}
+        - {type: test_diff, test_file_pattern: ["test_*.py"], test_func_pattern: "^\\\\s*def test_", on_failure: fail}
+"""
+
+
+def test_git_contracts_read_what_the_step_changed_in_the_clone(tmp_path, agent_image, docker):
+    repo = repository_with_tests(tmp_path / "service")
+    script = {"steps": {"change": [
+        [bash("cd /src && sed -i '/def test_adds/,/assertEqual/d' test_app.py && mkdir -p docs && echo x > docs/n.py")],
+        say("Tests pass")]}}
+    completed, events, record = run_json(tmp_path, repo, DIFF_PIPELINE, script)
+    assert completed.returncode == 1
+    change = step_events(events, "change")
+    assert change["contract_passed"]["message"].startswith("source_diff passed")  # test_app.py counts, docs/ not
+    assert "test_diff: the result has 0 test declaration(s) against 1 in the tree before the step (net deletion 1" in (
+        change["failed"]["message"])
+    assert_run_left_nothing(docker, record.name)

@@ -191,3 +191,37 @@ def test_a_retry_storm_ends_at_the_step_budget_with_one_line_and_nothing_left(tm
     assert 2 <= len(attempts) < 10  # the budget, not the policy, ended it
     assert "Traceback" not in completed.stderr
     assert_run_left_nothing(docker, record.name)
+
+
+REJECTED_PIPELINE = """\
+kind: WavePipeline
+metadata: {name: rejecting}
+steps:
+  - id: assess
+    persona: navigator
+    exec: {source: "Is it implementable?"}
+    output_artifacts: [{name: assessment, path: output/assessment.json, type: json}]
+    handover:
+      contract: {type: json_schema, schema_path: ok.schema.json, on_failure: rejected}
+  - id: implement
+    persona: navigator
+    dependencies: [assess]
+    exec: {source: "never runs"}
+"""
+
+
+def test_a_rejected_contract_ends_the_run_as_rejected_with_exit_zero(tmp_path, agent_image, docker):
+    repo = one_commit_repository(tmp_path / "service")
+    (tmp_path / "ok.schema.json").write_text(json.dumps(SCHEMA))
+    script = {"steps": {"assess": [[write("output/assessment.json", '{"ok": false}')], say("Not implementable")]}}
+    pipeline, script_file = write_pipeline(tmp_path, REJECTED_PIPELINE, script)
+    completed, events, record = run_json_events(tmp_path, repo, pipeline, script_file)
+    assert completed.returncode == 0, completed.stderr
+    assess = {e["state"]: e for e in events if e["step_id"] == "assess"}
+    assert assess["rejected"]["message"].startswith("design rejection: json_schema contract reported a non-actionable")
+    skipped = [e for e in events if e["step_id"] == "implement"]
+    assert [e["state"] for e in skipped] == ["skipped"] and skipped[0]["message"] == "the run was rejected at assess"
+    assert events[-1]["state"] == "run_completed" and events[-1]["message"].startswith("rejected at step assess")
+    run = json.loads((record / "run.json").read_text())
+    assert run["status"] == "rejected" and run["steps"]["assess"]["status"] == "rejected"
+    assert_run_left_nothing(docker, record.name)

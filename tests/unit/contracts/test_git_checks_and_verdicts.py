@@ -48,3 +48,12 @@ def test_the_review_verdict():
                                             "summary": "bad"}).encode())
     assert errors == ["agent review verdict: fail — bad; [major] d"] and note.startswith("verdict fail, 1 issue(s)")
     assert parse_review(b"[1]")[0] == ["agent review: the reviewer wrote no verdict (pass, fail or warn) to review.json"]
+
+
+def test_patterns_that_could_backtrack_without_end_on_the_host_are_refused():
+    import pytest
+
+    for pattern in (r"(a+)+b", r"(a|aa)*b", r"(x{2,})+", r"(\w)\1"):
+        with pytest.raises(ValueError, match="backtrack without end"):
+            declaration_pattern(pattern)
+    assert declaration_pattern(r"^(Test|Bench)[A-Z]\w*").search("TestAdd")

@@ -85,6 +85,8 @@ def test_a_schema_path_may_not_leave_its_folder(repo):
     ("{type: llm_judge, criteria: []}", "handover.contract: llm_judge needs 'criteria'"),
     ("{type: event_contains, events: [{contains: x}]}", "handover.contract: event_contains needs 'events'"),
     ("{type: source_diff}", "handover.contract: source_diff checks what the step changed: give the step a readwrite mount"),
+    ("{type: event_contains, events: [{state: x}], test_func_pattern: '(a+)+$'}",
+     "handover.contract: test_func_pattern repeats a group"),
     ("{type: non_empty_file, on_failure: rework, rework_step: ghost}",
      "handover.contract.rework_step: rework step 'ghost' is not a step of this pipeline"),
     ("{type: non_empty_file, source: output/other.json}",
