@@ -81,6 +81,8 @@ class ContractCheck:
     """markdown_sections: no sentence may blame a person."""
     rework_step: str | None = None
     """on_failure rework: the step that runs on the same clone when this contract fails."""
+    rework_rounds: int = 1
+    """on_failure rework: how often the rework step may run before the contract fails (Wave's max_retries)."""
     settings: tuple[tuple[str, Any], ...] = ()
     """The type's own settings (test_suite's command, event_contains' events...), as (field, value) pairs."""
 

@@ -37,13 +37,13 @@ def review_id(step_id: str) -> str:
     return f"{step_id}.review"
 
 
-def step_diff(run, limit: int = DIFF_LIMIT) -> str:
-    """A unified diff of what the step changed in the clone (read as data), cut at `limit` characters."""
-    clone, branch = run.infrastructure.clone, run.infrastructure.run_branch
-    if clone is None or branch is None:
+def step_diff(run, base: str | None, limit: int = DIFF_LIMIT) -> str:
+    """A unified diff of what the step changed in the clone since `base` (read as data), cut at `limit`."""
+    clone = run.infrastructure.clone
+    if clone is None or base is None:
         return "(the step has no read-write checkout: it changed no files)\n"
     parts = []
-    for change in working_tree_changes(clone.path, branch.tip):
+    for change in working_tree_changes(clone.path, base):
         before = (change.before or b"").decode("utf-8", "replace").splitlines(keepends=True)
         after = (change.after or b"").decode("utf-8", "replace").splitlines(keepends=True)
         parts += difflib.unified_diff(before, after, f"a/{change.path}", f"b/{change.path}")
@@ -102,14 +102,14 @@ def reviewer_job(run, job, contract, persona, inputs: Path):
     )
 
 
-def check_agent_review(run, context, job, contract, content: bytes | None) -> tuple[list[str], str]:
+def check_agent_review(run, context, job, contract, content: bytes | None, base: str | None) -> tuple[list[str], str]:
     name = contract.setting("persona")
     persona = run.personas.get(name) if isinstance(name, str) else None
     if persona is None:
         return [f"agent_review: reviewer persona '{name}' is not available"], ""
     inputs = context.record.step_folder(review_id(job.step_id)) / "inputs"
     inputs.mkdir(parents=True, exist_ok=True)
-    write_private_file(inputs, "diff", step_diff(run).encode())
+    write_private_file(inputs, "diff", step_diff(run, base).encode())
     if content is not None and contract.source:
         write_private_file(inputs, Path(contract.source).name, content)
     reviewer = dataclasses.replace(reviewer_job(run, job, contract, persona, inputs), contract_runner=check_content_only)

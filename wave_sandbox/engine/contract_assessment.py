@@ -101,6 +101,8 @@ class ArtifactAssessment:
     """A broken `rejected` contract: the step's design rejection, in words."""
     rework_step: str | None = None
     """A broken `rework` contract: the step to run on the same clone."""
+    rework_rounds: int = 1
+    """How often that rework step may run before the contracts count as failed."""
     results: list[ContractResult] = field(default_factory=list)
 
 
@@ -161,7 +163,7 @@ def _fail(assessment: ArtifactAssessment, contract: ContractCheck, errors: list[
     if contract.on_failure != ON_FAILURE_RETRY:
         assessment.same_container_retry = False
     if contract.on_failure == ON_FAILURE_REWORK and assessment.rework_step is None:
-        assessment.rework_step = contract.rework_step
+        assessment.rework_step, assessment.rework_rounds = contract.rework_step, contract.rework_rounds
     return False
 
 

@@ -47,6 +47,9 @@ class LiveContracts:
         description = str(getattr(run.infrastructure, "model_description", "") or "")
         self.mock = description.split(":")[0] == "mock" if mock is None else mock
         self._checks = 0
+        branch = getattr(run.infrastructure, "run_branch", None)
+        self.base_tip = branch.tip if branch is not None else None
+        """The run branch's tip before the step: what it changed is measured from here, also after a rework commit."""
 
     def __call__(self, contract: ContractCheck, content: bytes | None) -> ContractVerdict:
         self._checks += 1
@@ -66,7 +69,7 @@ class LiveContracts:
             errors, note = check_llm_judge(self.context, self.job, contract, content or b"")
             return ContractVerdict(errors, note=note)
         if kind == "agent_review":
-            errors, note = check_agent_review(self.run, self.context, self.job, contract, content)
+            errors, note = check_agent_review(self.run, self.context, self.job, contract, content, self.base_tip)
             return ContractVerdict(errors, note=note)
         if kind == "event_contains":
             return ContractVerdict(self._event_problems(contract))
@@ -90,10 +93,10 @@ class LiveContracts:
     # ----- git-based ---------------------------------------------------------------------
     def _git_problems(self, contract: ContractCheck) -> list[str]:
         infrastructure = self.run.infrastructure
-        clone, branch = infrastructure.clone, infrastructure.run_branch
-        if clone is None or branch is None:
+        clone = infrastructure.clone
+        if clone is None or self.base_tip is None:
             return [f"{contract.type} needs a step with a read-write mount (it checks what the step changed)"]
-        changes = working_tree_changes(clone.path, branch.tip)
+        changes = working_tree_changes(clone.path, self.base_tip)
         if contract.type == "source_diff":
             paths = [change.path for change in changes]
             return source_diff_problems(paths, contract.setting("glob"), contract.setting("exclude"),
@@ -107,7 +110,7 @@ class LiveContracts:
         base_ref = contract.setting("base_ref")
         if contract.type == "test_diff" or not base_ref or base_ref == "HEAD~1":
             return net_deletion_problem(contract.type, before, after, allowed, "the tree before the step")
-        return self._baseline_problems(clone.path, branch.tip, str(base_ref), pattern, files, after - before, allowed)
+        return self._baseline_problems(clone.path, self.base_tip, str(base_ref), pattern, files, after - before, allowed)
 
     def _baseline_problems(self, clone, tip, base_ref, pattern, files, change_delta, allowed) -> list[str]:
         base = commit_of(clone, base_ref)

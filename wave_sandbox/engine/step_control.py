@@ -4,6 +4,8 @@
   contract's `on_failure: rework` names them, right after that step failed, on the same clone (so their
   commit lands on the same run branch). When the rework step succeeds, the failed step counts as done,
   "reworked by" it, and the rework step's artifacts stand in for the failed step's of the same name.
+  After a contract's rework, the step's contracts are checked again (on those artifacts and the clone as
+  the rework left it), up to the contract's `max_retries` rounds, as Wave's validateStepContracts does.
 - `retry.on_failure: skip`: when every attempt failed the step is skipped (its dependents too) and the
   run goes on; `continue`: the step failed but the run goes on (Wave's default for optional steps).
 - A `rejected` contract: the step is recorded as rejected, every step not started yet is skipped, and
@@ -17,11 +19,13 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from wave_sandbox.engine import events as ev
+from wave_sandbox.engine.contract_assessment import EVENT_OF_RESULT, assess_artifacts
 from wave_sandbox.engine.live_contracts import LiveContracts
 from wave_sandbox.engine.retry_policy import resolve_retry_policy
 from wave_sandbox.engine.run_file import StepStatus
 from wave_sandbox.engine.step_execution import StepContext, StepJob, StepOutcome
 from wave_sandbox.engine.step_jobs import declared_outputs
+from wave_sandbox.sandbox.backend import CollectedFile
 from wave_sandbox.spec.models import Step
 
 if TYPE_CHECKING:
@@ -50,12 +54,14 @@ class StepControl:
         self.run = run
         self.rejection: str | None = None
         self._rework_context: dict[str, str] = {}
+        self._live: dict[str, tuple[StepJob, StepContext]] = {}
 
     def prepare(self, job: StepJob, context: StepContext) -> None:
         step = self.run.loaded.pipeline.step(job.step_id)
         job.retry_policy = resolve_retry_policy(step)
         job.same_container_retry = step.retry is None
         job.contract_runner = LiveContracts(self.run, context, job)
+        self._live[job.step_id] = (job, context)
         persona = job.persona
         context.on_event = lambda state, message: self.run.emit(
             state, step_id=job.step_id, persona=persona, message=message
@@ -71,6 +77,8 @@ class StepControl:
 
     # ----- rework ------------------------------------------------------------------------
     def after_step(self, step_id: str, outcome: StepOutcome, depth: int = 0) -> StepOutcome:
+        """Run the rework step a failed step names; after a contract's rework, check the contracts again
+        (Wave's rounds: up to the contract's max_retries, default 1)."""
         target = self._rework_target(step_id, outcome)
         if outcome.succeeded or outcome.rejected or target is None or depth >= MAX_REWORK_DEPTH:
             return outcome
@@ -79,7 +87,38 @@ class StepControl:
         except KeyError:
             outcome.message += f"; rework step '{target}' does not exist"
             return outcome
-        return self._rework(step_id, outcome, rework, depth)
+        by_contract, rounds = outcome.rework_step is not None, outcome.rework_rounds
+        for _ in range(rounds):
+            outcome = self._rework(step_id, outcome, rework, depth)
+            if not outcome.succeeded or not by_contract:
+                return outcome
+            rechecked = self._recheck_contracts(step_id)
+            if rechecked is None:
+                return outcome
+            outcome = rechecked
+            if outcome.rejected or outcome.rework_step is None:
+                return outcome
+        outcome.message = f"contracts still fail after {rounds} rework round(s): {outcome.message}"
+        return outcome
+
+    def _recheck_contracts(self, step_id: str) -> StepOutcome | None:
+        """The step's contracts on its (stood-in) artifacts and the clone as the rework left it; None when all hold."""
+        job, context = self._live[step_id]
+        folder = self.run.record.artifacts_folder(step_id)
+        collected = [
+            CollectedFile(d.path, (folder / d.file_name).read_bytes(), None) if (folder / d.file_name).is_file()
+            else CollectedFile(d.path, None, "missing", missing=True)
+            for d in job.outputs
+        ]
+        assessment = assess_artifacts(job, collected, job.contract_runner)
+        for result in assessment.results:
+            context.on_event(EVENT_OF_RESULT[result.result], result.message())
+        self.run.record.update_step(step_id, contracts=[r.as_record() for r in assessment.results])
+        if not assessment.problems and not assessment.rejected:
+            return None
+        return StepOutcome(False, assessment.rejected or "; ".join(assessment.problems), 0,
+                           contract_results=assessment.results, rejected=bool(assessment.rejected),
+                           rework_step=assessment.rework_step, rework_rounds=assessment.rework_rounds)
 
     def _rework_target(self, step_id: str, outcome: StepOutcome) -> str | None:
         if outcome.rework_step:

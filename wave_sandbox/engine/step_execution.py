@@ -113,6 +113,8 @@ class StepOutcome:
     """A `rejected` contract fired: the run stops without failing."""
     rework_step: str | None = None
     """A broken `rework` contract names the step to run on the same clone."""
+    rework_rounds: int = 1
+    """How often that rework step may run (Wave's max_retries of the contract)."""
     final: bool = False
     """No fresh attempt can help (on_failure halt, a budget or cap the gateway enforced, a stopped clone)."""
 
@@ -315,7 +317,7 @@ def _judge(context: StepContext, job: StepJob, attempt: Attempt, gateway_failure
     outcome = StepOutcome(False, "", 0, artifacts=delivered, refusals=refusals + assessment.warnings,
                           retried=bool(attempt.retry_errors),
                           contract_results=attempt.earlier_results + assessment.results,
-                          rework_step=assessment.rework_step,
+                          rework_step=assessment.rework_step, rework_rounds=assessment.rework_rounds,
                           final=bool(attempt.stopped or gateway_failure or assessment.halt))
     if attempt.stopped:
         outcome.message = attempt.stopped

@@ -65,6 +65,7 @@ def _contract_check(loaded: LoadedPipeline, step: Step, contract: Contract) -> C
         sections=tuple(SectionRequirement(s.keywords, s.mention_alternatives, s.check) for s in contract.sections),
         blameless=contract.blameless,
         rework_step=contract.rework_step or (step.retry.rework_step if step.retry else None),
+        rework_rounds=max(1, min(contract.max_retries or 1, 5)),
         settings=contract_settings(contract),
     )
 

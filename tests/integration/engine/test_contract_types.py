@@ -178,6 +178,9 @@ def test_rework_runs_the_rework_step_on_the_same_clone_and_commits_again(tmp_pat
     assert completed.returncode == 0, completed.stderr + completed.stdout
     implement = step_events(events, "implement")
     assert implement["reworking"]["message"] == "rework: executing step fix after implement failed"
+    states = [e["state"] for e in events if e["step_id"] == "implement"]
+    assert states == ["started", "contract_failed", "reworking", "contract_passed", "completed"]  # checked again
+    assert (record / "steps" / "implement" / "contracts" / "test_suite-2.log").read_text().strip().endswith("OK")
     assert implement["completed"]["message"].startswith("reworked by fix: Fixed add")
     assert step_events(events, "fix")["completed"]["message"] == "Fixed add"
     assert "SAME-CLONE" in (record / "steps" / "fix" / "transcript.jsonl").read_text()
