@@ -73,7 +73,9 @@ class ContractResult:
     def message(self) -> str:
         what = f"{self.type} on {self.source}" if self.source else self.type
         mock = " (mock)" if self.mock else ""
-        detail = f": {'; '.join(self.errors)}" if self.errors else (f": {self.note}" if self.note else "")
+        label = f"{self.source} ({self.type}): "
+        errors = [error.removeprefix(label) for error in self.errors]  # the label is said once, up front
+        detail = f": {'; '.join(errors)}" if errors else (f": {self.note}" if self.note else "")
         return f"{what} {self.result.replace('_', ' ')}{mock} (on_failure: {self.on_failure}){detail}"
 
     def as_record(self) -> dict:
