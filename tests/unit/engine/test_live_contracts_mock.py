@@ -38,3 +38,15 @@ def test_the_flag_follows_the_mock_model_unless_set():
 def test_content_contracts_are_still_checked_under_mock():
     verdict = live(mock=True)(ContractCheck("non_empty_file", "out/r.md"), b"  ")
     assert verdict.errors == ["out/r.md (non_empty_file): the file is empty"] and not verdict.mock
+
+
+def test_event_contains_reads_the_step_s_own_events_from_the_record(tmp_path):
+    events = [{"state": "retrying", "step_id": "s", "message": "attempt 2/3 after: x"},
+              {"state": "contract_failed", "step_id": "other", "message": "json_schema failed"}]
+    (tmp_path / "events.jsonl").write_text("\n".join(map(__import__("json").dumps, events)) + "\n")
+    run = SimpleNamespace(infrastructure=SimpleNamespace(model_description="scripted:x"), record=SimpleNamespace(folder=tmp_path))
+    checker = LiveContracts(run, SimpleNamespace(gateway=NoModel()), SimpleNamespace(step_id="s"))
+    wanted = lambda *patterns: ContractCheck("event_contains", "", settings=(("events", list(patterns)),))
+    assert checker(wanted({"state": "retrying", "contains": "attempt 2/3"}), None).errors == []
+    assert checker(wanted({"state": "contract_failed"}, {"state": "retrying", "contains": "4/4"}), None).errors == [
+        "missing 2 expected event(s): contract_failed, retrying containing '4/4'"]
