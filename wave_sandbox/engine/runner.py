@@ -201,6 +201,7 @@ class PipelineRun:
                 for future in done:
                     self._step_finished(running.pop(future), future)
         except KeyboardInterrupt:
+            self.control.stopping.set()
             with _ignoring_interrupts():
                 self.infrastructure.kill_running_containers()
             raise

@@ -33,7 +33,8 @@ def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
     for number in range(1, policy.max_attempts + 1):
         if number > 1:
             _announce_retry(context, job, number, outcome)
-            time.sleep(policy.delay_before(number))
+            if context.stopping.wait(policy.delay_before(number)):
+                break  # interrupted during the backoff: the run is stopping, no new container
         began = datetime.now(timezone.utc).isoformat()
         outcome = execute_attempt(context, _job_for_attempt(job, number, earlier))
         attempts.append(_attempt_record(number, began, outcome))

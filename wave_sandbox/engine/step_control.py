@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -55,12 +56,15 @@ class StepControl:
         self.rejection: str | None = None
         self._rework_context: dict[str, str] = {}
         self._live: dict[str, tuple[StepJob, StepContext]] = {}
+        self.stopping = threading.Event()
+        """Set by the runner on Ctrl-C: attempts waiting out a backoff stop, none starts."""
 
     def prepare(self, job: StepJob, context: StepContext) -> None:
         step = self.run.loaded.pipeline.step(job.step_id)
         job.retry_policy = resolve_retry_policy(step)
         job.same_container_retry = step.retry is None
         job.contract_runner = LiveContracts(self.run, context, job)
+        context.stopping = self.stopping
         self._live[job.step_id] = (job, context)
         persona = job.persona
         context.on_event = lambda state, message: self.run.emit(

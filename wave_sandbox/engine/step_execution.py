@@ -13,6 +13,7 @@ containers instead (step_attempts); this module runs one attempt, `contract_asse
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,8 @@ class StepContext:
     on_container: Callable[[str, SandboxHandle], None] = lambda step_id, handle: None
     on_event: Callable[[str, str], None] = lambda state, message: None
     """Report a step event (state, message) as it happens: retries, contract results."""
+    stopping: threading.Event = field(default_factory=threading.Event)
+    """Set when the run is interrupted: no further attempt starts, a backoff wait ends at once."""
 
 
 @dataclass

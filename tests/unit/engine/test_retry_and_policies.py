@@ -96,3 +96,23 @@ def test_must_pass_false_is_a_warning_whatever_on_failure_says():
     advisory = ContractCheck("json_schema", REPORT.path, must_pass=False, on_failure="fail", schema_name="bad")
     assessment = judge(advisory)
     assert assessment.problems == [] and assessment.results[0].result == "warning"
+
+
+def test_an_interrupted_run_starts_no_further_attempt_and_ends_the_backoff_at_once(monkeypatch):
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from wave_sandbox.engine import step_attempts
+    from wave_sandbox.engine.step_execution import StepOutcome
+
+    ran = []
+    monkeypatch.setattr(step_attempts, "execute_attempt", lambda context, job: ran.append(job.attempt) or StepOutcome(False, "bad", 0))
+    stopping = threading.Event()
+    context = SimpleNamespace(stopping=stopping, on_event=lambda state, message: stopping.set(),
+                              record=SimpleNamespace(update_step=lambda *a, **k: None))
+    job = StepJob("s", "navigator", None, 60, [], [], [], [], {},
+                  retry_policy=resolve_retry_policy(step(retry={"max_attempts": 3, "backoff": "fixed", "base_delay": "60s"})))
+    started = time.monotonic()
+    outcome = step_attempts.execute_step(context, job)
+    assert ran == [1] and not outcome.succeeded and time.monotonic() - started < 5
