@@ -9,6 +9,7 @@ import typer
 
 from wave_sandbox.cli.render import format_review_warning
 from wave_sandbox.cli.runs_cmd import format_cost
+from wave_sandbox.cli.step_control_lines import step_control_lines
 from wave_sandbox.text_safety import printable_inline
 from wave_sandbox.units import format_seconds as format_duration
 from wave_sandbox.units import format_tokens
@@ -43,6 +44,8 @@ def show_command(
         )
         for outcome in step.outcomes:  # agent-written: escaped by echo_line like every value here
             echo_line(f"    outcome {outcome.get('type', '')}: {outcome.get('label') or 'value'}: {outcome.get('value', '')}")
+        for line in step_control_lines(step):
+            echo_line(line)
     if recorded.branch:
         echo_line(f"Branch: {recorded.branch} ({len(recorded.commits)} commit(s))")
         show_acting_files(recorded.branch, recorded.acting_files)

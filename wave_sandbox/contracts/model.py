@@ -13,11 +13,33 @@ from typing import Any
 JSON_SCHEMA = "json_schema"
 NON_EMPTY_FILE = "non_empty_file"
 MARKDOWN_SECTIONS = "markdown_sections"
-CONTRACT_TYPES = (JSON_SCHEMA, NON_EMPTY_FILE, MARKDOWN_SECTIONS)
+TEST_SUITE = "test_suite"
+LLM_JUDGE = "llm_judge"
+EVENT_CONTAINS = "event_contains"
+SOURCE_DIFF = "source_diff"
+TEST_DIFF = "test_diff"
+TEST_COUNT_BASELINE = "test_count_baseline"
+AGENT_REVIEW = "agent_review"
+CONTRACT_TYPES = (
+    JSON_SCHEMA, NON_EMPTY_FILE, MARKDOWN_SECTIONS, TEST_SUITE, LLM_JUDGE, EVENT_CONTAINS, SOURCE_DIFF, TEST_DIFF,
+    TEST_COUNT_BASELINE, AGENT_REVIEW,
+)
+ARTIFACT_CONTRACT_TYPES = (JSON_SCHEMA, NON_EMPTY_FILE, MARKDOWN_SECTIONS, LLM_JUDGE, AGENT_REVIEW)
+"""Types that check one artifact (`source`, or the step's first output artifact)."""
 
 ON_FAILURE_RETRY = "retry"
 ON_FAILURE_HALT = "halt"
-ON_FAILURE_CHOICES = (ON_FAILURE_RETRY, ON_FAILURE_HALT)
+ON_FAILURE_FAIL = "fail"
+ON_FAILURE_WARN = "warn"
+ON_FAILURE_CONTINUE = "continue"
+ON_FAILURE_SKIP = "skip"
+ON_FAILURE_REWORK = "rework"
+ON_FAILURE_REJECTED = "rejected"
+ON_FAILURE_CHOICES = (
+    ON_FAILURE_RETRY, ON_FAILURE_HALT, ON_FAILURE_FAIL, ON_FAILURE_WARN, ON_FAILURE_CONTINUE, ON_FAILURE_SKIP,
+    ON_FAILURE_REWORK, ON_FAILURE_REJECTED,
+)
+"""Wave's fail (its default), warn, continue, skip, rework and rejected, and our retry and halt."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +79,16 @@ class ContractCheck:
     """markdown_sections: the sections the document must have."""
     blameless: bool = False
     """markdown_sections: no sentence may blame a person."""
+    rework_step: str | None = None
+    """on_failure rework: the step that runs on the same clone when this contract fails."""
+    rework_rounds: int = 1
+    """on_failure rework: how often the rework step may run before the contract fails (Wave's max_retries)."""
+    settings: tuple[tuple[str, Any], ...] = ()
+    """The type's own settings (test_suite's command, event_contains' events...), as (field, value) pairs."""
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        """One of the type's own settings, or `default`."""
+        return dict(self.settings).get(name, default)
 
     @property
     def label(self) -> str:

@@ -82,6 +82,12 @@ class StepRecord(_Recorded):
     """Of tokens_in, those written to the prompt cache."""
     outcomes: list[dict[str, str]] = Field(default_factory=list)
     """Wave's deliverables read from the step's JSON artifact (type, label, value): untrusted agent text."""
+    attempts: list[dict[str, Any]] = Field(default_factory=list)
+    """Each attempt of a step with a `retry:` policy: number, start, outcome, its contracts' results."""
+    contracts: list[dict[str, Any]] = Field(default_factory=list)
+    """The contracts' results of the step's last attempt (type, source, result, on_failure, errors, mock)."""
+    reworked_by: str | None = None
+    """The rework step that stood in for this one after it failed."""
 
     @property
     def tokens(self) -> int:

@@ -31,7 +31,9 @@ from wave_sandbox.engine.outcomes import extract_outcomes
 from wave_sandbox.engine.preflight import missing_tools, preflight_message, required_tools
 from wave_sandbox.engine.threads import save_thread_answer
 from wave_sandbox.engine.wave_notices import wave_record
-from wave_sandbox.engine.step_execution import StepOutcome, execute_step
+from wave_sandbox.engine.step_attempts import execute_step
+from wave_sandbox.engine.step_control import StepControl, continues_after_failure, runs_in_plan
+from wave_sandbox.engine.step_execution import StepOutcome
 from wave_sandbox.engine.step_jobs import RunSettings, build_step_job
 from wave_sandbox.errors import RunInterrupted, WorkspaceError
 from wave_sandbox.gateway.prices import PRICES_DATE, PRICES_SOURCE, PriceTable
@@ -100,8 +102,8 @@ def planned_steps(
     """The steps this run executes: --steps/--exclude applied, minus what an earlier attempt finished."""
     completed = already_completed or set()
     steps = [
-        PlannedStep(s.id, tuple(s.dependencies), readwrite=s.is_readwrite, optional=bool(s.optional))
-        for s in loaded.pipeline.steps
+        PlannedStep(s.id, tuple(s.dependencies), readwrite=s.is_readwrite, optional=continues_after_failure(s))
+        for s in loaded.pipeline.steps if runs_in_plan(s)
     ]
     kept = filter_steps(steps, options.only, options.exclude, already_completed=completed)
     return [step for step in kept if step.id not in completed]
@@ -146,6 +148,7 @@ class PipelineRun:
         self.started = time.monotonic()
         self._masks_notified = False
         self._masks_lock = threading.Lock()
+        self.control = StepControl(self)
 
     # ----- events -------------------------------------------------------------------------
     def emit(self, state: str, **fields: Any) -> None:
@@ -233,6 +236,7 @@ class PipelineRun:
                 for future in done:
                     self._step_finished(running.pop(future), future)
         except KeyboardInterrupt:
+            self.control.stopping.set()
             with _ignoring_interrupts():
                 self.infrastructure.kill_running_containers()
             raise
@@ -252,6 +256,10 @@ class PipelineRun:
             running[pool.submit(self._run_step, step_id)] = step_id
 
     def _run_step(self, step_id: str) -> StepOutcome:
+        outcome = self._run_step_once(step_id)
+        return self.control.after_step(step_id, outcome)
+
+    def _run_step_once(self, step_id: str) -> StepOutcome:
         persona = self.persona_of(step_id)
         job = build_step_job(
             self.loaded, step_id, persona, self._settings(), self.record, self.infrastructure.clone
@@ -259,10 +267,12 @@ class PipelineRun:
         job.budget = self.infrastructure.step_budget(persona)
         self._notify_masks_once([*job.masked_paths, *job.redacted_files])
         context = self.infrastructure.step_context(self.record, self.options)
+        self.control.prepare(job, context)
         self.record.update_step(step_id, limits=job.limits.model_dump(), timeout_s=job.timeout_s,
                                 model=job.step_description.model, tools=list(job.step_description.tools))
         outcome = execute_step(context, job)
-        if outcome.succeeded and self.plan.step(step_id).readwrite:
+        self.control.record_contracts(step_id, outcome)
+        if outcome.succeeded and self.loaded.pipeline.step(step_id).is_readwrite:
             try:
                 outcome.refusals += self.infrastructure.commit_step_changes(
                     step_id, persona.name, outcome.message, self.notify, commit_details(outcome, job, self.record)
@@ -308,6 +318,8 @@ class PipelineRun:
                 self.record.update_step(step_id, outcomes=outcomes)
             self.plan.mark_completed(step_id)
             self.emit(ev.STEP_COMPLETED, **common)
+            return
+        if self.control.finish_unsuccessful(step_id, outcome, common):
             return
         self.failures[step_id] = outcome.message
         self.emit(ev.STEP_FAILED, **common)
@@ -367,6 +379,8 @@ class PipelineRun:
         failed = self.plan.failed_required_steps()
         failed = failed or ([] if self.preflight_failure is None else ["preflight"])
         status = RunStatus.INTERRUPTED if interrupted else (RunStatus.FAILED if failed else RunStatus.COMPLETED)
+        if status is RunStatus.COMPLETED and self.control.rejection:
+            status = RunStatus.REJECTED
         failure = self._failure_text(failed, interrupted)
         branch = self.infrastructure.branch_report()
         duration_ms = int((time.monotonic() - self.started) * 1000)
@@ -376,8 +390,8 @@ class PipelineRun:
                            finished_at=datetime.now(timezone.utc).isoformat(),
                            branch=branch.name, commits=branch.commits, artifacts=final_artifacts,
                            acting_files=[acting.as_record() for acting in branch.acting_files[:MAX_RECORDED]])
-        self.emit(ev.RUN_COMPLETED if status is RunStatus.COMPLETED else ev.RUN_FAILED,
-                  duration_ms=duration_ms, artifacts=final_artifacts, message=failure or "",
+        self.emit(ev.RUN_COMPLETED if status in (RunStatus.COMPLETED, RunStatus.REJECTED) else ev.RUN_FAILED,
+                  duration_ms=duration_ms, artifacts=final_artifacts, message=failure or self.control.rejection or "",
                   branch=branch.name, commits=branch.commits, branch_files_changed=branch.files_changed,
                   branch_acting_files=branch.acting_files, cost_usd=round(cost_usd, 6))
         result = RunResult(self.run_id, status, final_artifacts, self.record.folder, failure,
@@ -409,7 +423,7 @@ class PipelineRun:
 
     def _final_steps(self) -> list[str]:
         """Steps of the pipeline nothing depends on: their artifacts are the run's result."""
-        steps = self.loaded.pipeline.steps
+        steps = [step for step in self.loaded.pipeline.steps if runs_in_plan(step)]
         depended_on = {dependency for step in steps for dependency in step.dependencies}
         return [step.id for step in steps if step.id not in depended_on]
 

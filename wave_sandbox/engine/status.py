@@ -19,6 +19,8 @@ class StepStatus(StrEnum):
     SKIPPED = "skipped"
     INTERRUPTED = "interrupted"
     """Recorded for a step that was running when the run was stopped (its event says `failed`)."""
+    REJECTED = "rejected"
+    """A contract with on_failure `rejected` fired: Wave's design rejection, not a failure."""
 
 
 class RunStatus(StrEnum):
@@ -28,7 +30,9 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
+    REJECTED = "rejected"
+    """A step's design rejection ended the run: nothing failed, nothing more was done (exit 0, as Wave)."""
 
     @property
     def exit_code(self) -> int:
-        return {RunStatus.COMPLETED: 0, RunStatus.INTERRUPTED: 130}.get(self, 1)
+        return {RunStatus.COMPLETED: 0, RunStatus.INTERRUPTED: 130, RunStatus.REJECTED: 0}.get(self, 1)

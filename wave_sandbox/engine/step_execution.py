@@ -7,22 +7,29 @@ When the agent finishes but an artifact is missing, invalid or refused, or break
 contracts, the agent gets one more go in the same, still-running container (Wave's retry context): the
 step file is rewritten in place with the prompt plus the exact errors, and the agent is started again
 within what is left of the step's time. Its files from the first attempt are still in /workspace.
-Whatever is still wrong after that fails the step.
+Whatever is still wrong after that fails the attempt. A step with Wave's `retry:` policy takes fresh
+containers instead (step_attempts); this module runs one attempt, `contract_assessment` judges it.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from wave_sandbox.bind_mount import BindMount, MountRole
-from wave_sandbox.contracts import ON_FAILURE_HALT, ContractCheck, check_contract
+from wave_sandbox.contracts import ContractCheck
 from wave_sandbox.contracts.json_depth import loads_bounded
-from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, artifact_problem, write_private_file
+from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, write_private_file
+from wave_sandbox.engine.contract_assessment import (
+    EVENT_OF_RESULT, ArtifactAssessment, ContractResult, ContractRunner, assess_artifacts, check_content_only,
+)
 from wave_sandbox.engine.clone_watchdog import CloneCeiling, watch_clone
+from wave_sandbox.engine.llm_judge import judge_account
 from wave_sandbox.engine.records import RunRecord
+from wave_sandbox.engine.retry_policy import RetryPolicy
 from wave_sandbox.engine.step_description import StepDescription
 from wave_sandbox.engine.step_prompt import InjectedArtifact, build_retry_prompt
 from wave_sandbox.errors import SandboxError
@@ -65,6 +72,14 @@ class StepJob:
     """Container paths of git files holding credentials -> the copy without them shown instead."""
     clone_ceiling: CloneCeiling | None = None
     """Set for a step that writes to the read-write clone: its disk ceiling, watched while it runs."""
+    retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    """The step's `retry:` policy: how many fresh containers it may take, and what follows their failure."""
+    same_container_retry: bool = True
+    """A step without `retry:` gives the agent its errors once in the same container (DESIGN.md)."""
+    contract_runner: ContractRunner = check_content_only
+    """Checks one contract; the runner's reaches checker containers, the gateway and the run's events."""
+    attempt: int = 1
+    """Which attempt of the step this job is (1 for the first)."""
 
 
 @dataclass
@@ -82,6 +97,10 @@ class StepContext:
     keep: bool = False
     runtime: str | None = None
     on_container: Callable[[str, SandboxHandle], None] = lambda step_id, handle: None
+    on_event: Callable[[str, str], None] = lambda state, message: None
+    """Report a step event (state, message) as it happens: retries, contract results."""
+    stopping: threading.Event = field(default_factory=threading.Event)
+    """Set when the run is interrupted: no further attempt starts, a backoff wait ends at once."""
 
 
 @dataclass
@@ -96,13 +115,23 @@ class StepOutcome:
     retried: bool = False
     final_text: str = ""
     """The agent's final answer (hostile text: sanitized wherever it is shown), kept for
-    the later steps of a Wave thread and the review commit's body.."""
+    the later steps of a Wave thread and the review commit's body."""
     cost_usd: float = 0.0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    contract_results: list[ContractResult] = field(default_factory=list)
+    rejected: bool = False
+    """A `rejected` contract fired: the run stops without failing."""
+    rework_step: str | None = None
+    """A broken `rework` contract names the step to run on the same clone."""
+    rework_rounds: int = 1
+    """How often that rework step may run (Wave's max_retries of the contract)."""
+    final: bool = False
+    """No fresh attempt can help (on_failure halt, a budget or cap the gateway enforced, a stopped clone)."""
 
 
-def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
+def execute_attempt(context: StepContext, job: StepJob) -> StepOutcome:
+    """One attempt of the step in its own, fresh container (step_attempts runs the step's attempts)."""
     started = time.monotonic()
     folder = context.record.step_folder(job.step_id)
     step_file = folder / "step.json"
@@ -116,7 +145,7 @@ def execute_step(context: StepContext, job: StepJob) -> StepOutcome:
         attempt = _run_in_container(context, job, step_file, token, started)
     finally:
         context.gateway.revoke_step(job.step_id)
-    usage = context.gateway.usage(job.step_id)
+    usage = context.gateway.usage(job.step_id) + context.gateway.usage(judge_account(job.step_id))
     outcome = _judge(context, job, attempt, context.gateway.step_failure(job.step_id))
     outcome.duration_ms = int((time.monotonic() - started) * 1000)
     outcome.tokens_in, outcome.tokens_out = usage.input_tokens, usage.output_tokens
@@ -155,22 +184,10 @@ class Attempt:
     retry_errors: list[str] = field(default_factory=list)
     stopped: str | None = None
     """Why the runner stopped the step before the agent ended (the clone's disk ceiling)."""
-
-
-@dataclass
-class ArtifactAssessment:
-    """What the collected files are worth: contents that passed collection, and what is wrong."""
-
-    contents: dict[str, bytes] = field(default_factory=dict)
-    """Declared path -> content, for every artifact collected and of its declared type."""
-    problems: list[str] = field(default_factory=list)
-    """Missing, refused or invalid artifacts and broken contracts: each fails the step."""
-    contract_failures: set[str] = field(default_factory=set)
-    """Paths whose content is collected but breaks a contract that must pass."""
-    warnings: list[str] = field(default_factory=list)
-    """Broken advisory contracts (must_pass: false)."""
-    halt: bool = False
-    """A broken contract asked for no retry (on_failure: halt)."""
+    assessment: ArtifactAssessment | None = None
+    """The last agent run's artifacts and contracts, judged once (a test_suite runs a container)."""
+    earlier_results: list[ContractResult] = field(default_factory=list)
+    """Contract results of the agent run that the same-container retry corrected."""
 
 
 def _run_in_container(context: StepContext, job: StepJob, step_file: Path, token: str, started: float) -> Attempt:
@@ -194,13 +211,27 @@ def _run_attempts(context: StepContext, job: StepJob, handle, step_file: Path, s
     if watchdog and watchdog.tripped:  # the clone was over its ceiling before the agent started
         return Attempt(AgentResult(-1, False, {}, ""), [])
     agent, collected = _run_agent(context, job, handle, job.timeout_s, watchdog=watchdog)
-    errors = _errors_worth_a_retry(context, job, agent, collected)
+    first = _assessed(context, job, agent, collected)
+    errors = _errors_worth_a_retry(context, job, agent, first)
     remaining_s = int(job.timeout_s - (time.monotonic() - started))
     if not errors or remaining_s < MINIMUM_RETRY_S or (watchdog and watchdog.tripped):
-        return Attempt(agent, collected)
+        return Attempt(agent, collected, assessment=first)
+    _report_results(context, first)
     _prepare_retry(context, job, step_file, errors, remaining_s)
     agent, collected = _run_agent(context, job, handle, remaining_s, retry=True, watchdog=watchdog)
-    return Attempt(agent, collected, errors)
+    return Attempt(agent, collected, errors, assessment=_assessed(context, job, agent, collected),
+                   earlier_results=first.results)
+
+
+def _assessed(context: StepContext, job: StepJob, agent: AgentResult, collected: list[CollectedFile]) -> ArtifactAssessment:
+    """Judge an agent run once; contracts that run code or ask a model only when the agent finished."""
+    finished = agent.finished and not context.gateway.step_failure(job.step_id)
+    return assess_artifacts(job, collected, job.contract_runner if finished else check_content_only)
+
+
+def _report_results(context: StepContext, assessment: ArtifactAssessment) -> None:
+    for result in assessment.results:
+        context.on_event(EVENT_OF_RESULT[result.result], result.message())
 
 
 def _run_agent(
@@ -210,7 +241,8 @@ def _run_agent(
     agent = AgentResult(-1, False, {}, "")
     try:
         result = context.sandbox.exec(handle, AGENT_COMMAND, timeout_s=timeout_s)
-        agent = _read_agent_result(context.record.step_folder(job.step_id), result, append=retry)
+        separator = RETRY_LOG_SEPARATOR if retry else (attempt_log_separator(job.attempt) if job.attempt > 1 else None)
+        agent = _read_agent_result(context.record.step_folder(job.step_id), result, separator)
         if result.timed_out or (watchdog and watchdog.tripped):
             return agent, []
         return agent, context.sandbox.collect(handle, [a.path for a in job.outputs], ARTIFACT_MAX_BYTES)
@@ -221,13 +253,14 @@ def _run_agent(
 
 
 def _errors_worth_a_retry(
-    context: StepContext, job: StepJob, agent: AgentResult, collected: list[CollectedFile]
+    context: StepContext, job: StepJob, agent: AgentResult, assessment: ArtifactAssessment
 ) -> list[str]:
-    """The errors to send back to the agent, or [] when a retry cannot help or is not wanted."""
+    """The errors to send back to the agent in the same container, or [] when that cannot help or is not wanted."""
     if not agent.finished or context.gateway.step_failure(job.step_id):
         return []
-    assessment = assess_artifacts(job, collected)
-    return [] if assessment.halt else assessment.problems
+    if assessment.halt or assessment.rejected or not assessment.same_container_retry:
+        return []
+    return assessment.problems
 
 
 def _prepare_retry(context: StepContext, job: StepJob, step_file: Path, errors: list[str], remaining_s: int) -> None:
@@ -268,10 +301,14 @@ def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: 
     )
 
 
-def _read_agent_result(folder: Path, result: ExecResult, append: bool = False) -> AgentResult:
-    if append:
+def attempt_log_separator(attempt: int) -> bytes:
+    return f"\n----- attempt {attempt}: a fresh container -----\n".encode()
+
+
+def _read_agent_result(folder: Path, result: ExecResult, separator: bytes | None = None) -> AgentResult:
+    if separator is not None:
         with open(folder / "agent.log", "ab") as log:
-            log.write(RETRY_LOG_SEPARATOR + result.stderr)
+            log.write(separator + result.stderr)
     else:
         (folder / "agent.log").write_bytes(result.stderr)
     report: dict[str, Any] = {}
@@ -288,10 +325,14 @@ def _read_agent_result(folder: Path, result: ExecResult, append: bool = False) -
 
 def _judge(context: StepContext, job: StepJob, attempt: Attempt, gateway_failure: str | None) -> StepOutcome:
     agent = attempt.agent
-    assessment = assess_artifacts(job, attempt.collected)
+    assessment = attempt.assessment or assess_artifacts(job, attempt.collected)
+    _report_results(context, assessment)
     delivered, refusals = _deliver_artifacts(context, job, assessment)
     outcome = StepOutcome(False, "", 0, artifacts=delivered, refusals=refusals + assessment.warnings,
-                          retried=bool(attempt.retry_errors))
+                          retried=bool(attempt.retry_errors),
+                          contract_results=attempt.earlier_results + assessment.results,
+                          rework_step=assessment.rework_step, rework_rounds=assessment.rework_rounds,
+                          final=bool(attempt.stopped or gateway_failure or assessment.halt))
     if attempt.stopped:
         outcome.message = attempt.stopped
     elif agent.timed_out or agent.exit_code == AGENT_TIMEOUT_EXIT:
@@ -301,6 +342,9 @@ def _judge(context: StepContext, job: StepJob, attempt: Attempt, gateway_failure
     elif agent.exit_code != 0:
         reason = agent.report.get("error") or f"agent exited with status {agent.exit_code}: {agent.log_tail}"
         outcome.message = one_printable_line(str(reason), 300)
+    elif assessment.rejected:
+        outcome.rejected, outcome.final = True, True
+        outcome.message = one_printable_line(assessment.rejected, 300)
     elif assessment.problems:
         retried = " (after one retry with the errors)" if attempt.retry_errors else ""
         outcome.message = "; ".join(assessment.problems) + retried
@@ -309,36 +353,6 @@ def _judge(context: StepContext, job: StepJob, attempt: Attempt, gateway_failure
         outcome.message = one_printable_line(str(agent.report.get("summary") or ""), empty="Step complete")
         outcome.final_text = str(agent.report.get("final_text") or "")[:FINAL_TEXT_MAX_CHARS]
     return outcome
-
-
-def assess_artifacts(job: StepJob, collected: list[CollectedFile]) -> ArtifactAssessment:
-    """Judge the collected files: declared artifacts first, then the contracts on those that arrived."""
-    by_path = {item.path: item for item in collected}
-    assessment = ArtifactAssessment()
-    for declared in job.outputs:
-        item = by_path.get(declared.path)
-        problem = _collection_problem(declared, item)
-        if problem:
-            assessment.problems.append(problem)
-        else:
-            assessment.contents[declared.path] = item.content
-    for contract in job.contracts:
-        content = assessment.contents.get(contract.source)
-        if content is not None:  # a missing or invalid artifact is reported once, above
-            _apply_contract(assessment, contract, content)
-    return assessment
-
-
-def _apply_contract(assessment: ArtifactAssessment, contract: ContractCheck, content: bytes) -> None:
-    errors = check_contract(contract, content)
-    if not errors:
-        return
-    if not contract.must_pass:
-        assessment.warnings += [f"advisory contract not met: {error}" for error in errors]
-        return
-    assessment.problems += errors
-    assessment.contract_failures.add(contract.source)
-    assessment.halt = assessment.halt or contract.on_failure == ON_FAILURE_HALT
 
 
 def _deliver_artifacts(
@@ -366,11 +380,3 @@ def _deliver_artifacts(
         else:
             delivered.append(shown)
     return delivered, refusals
-
-
-def _collection_problem(declared: DeclaredArtifact, item: CollectedFile | None) -> str | None:
-    if item is None or item.missing or (item.content is None and item.refusal is None):
-        return f"artifact '{declared.name}' was not written to /workspace/{declared.path}"
-    if item.refusal:
-        return f"artifact '{declared.name}' refused: {item.refusal}"
-    return artifact_problem(declared, item.content)

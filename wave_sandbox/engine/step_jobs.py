@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
-from wave_sandbox.contracts import JSON_SCHEMA, ON_FAILURE_RETRY, ContractCheck, SectionRequirement
+from wave_sandbox.contracts import JSON_SCHEMA, ContractCheck, SectionRequirement
 from wave_sandbox.bind_mount import BindMount, MountRole
 from wave_sandbox.engine.artifacts import DeclaredArtifact
 from wave_sandbox.engine.clone_watchdog import CloneCeiling
+from wave_sandbox.engine.contract_defaults import contract_on_failure, contract_settings, contract_source
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.context_windows import context_window_for
 from wave_sandbox.engine.step_description import StepDescription
@@ -52,22 +52,25 @@ def declared_outputs(step: Step) -> list[DeclaredArtifact]:
 def step_contracts(loaded: LoadedPipeline, step: Step) -> list[ContractCheck]:
     """The step's handover contracts, their schemas read (SchemaFileError if one vanished since loading)."""
     contracts = step.handover.effective_contracts() if step.handover else []
-    return [_contract_check(loaded, contract) for contract in contracts]
+    return [_contract_check(loaded, step, contract) for contract in contracts]
 
 
-def _contract_check(loaded: LoadedPipeline, contract: Contract) -> ContractCheck:
+def _contract_check(loaded: LoadedPipeline, step: Step, contract: Contract) -> ContractCheck:
     schema = None
     if contract.type == JSON_SCHEMA:
         schema = load_json_schema(contract.schema_path, loaded.path.parent.absolute(), loaded.repo)
     return ContractCheck(
         type=contract.type,
-        source=posixpath.normpath(contract.source),
+        source=contract_source(step, contract),
         must_pass=contract.must_pass is not False,
-        on_failure=contract.on_failure or ON_FAILURE_RETRY,
+        on_failure=contract_on_failure(step, contract),
         schema=schema,
         schema_name=contract.schema_path or "",
         sections=tuple(SectionRequirement(s.keywords, s.mention_alternatives, s.check) for s in contract.sections),
         blameless=contract.blameless,
+        rework_step=contract.rework_step or (step.retry.rework_step if step.retry else None),
+        rework_rounds=max(1, min(contract.max_retries or 1, 5)),
+        settings=contract_settings(contract),
     )
 
 

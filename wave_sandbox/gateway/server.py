@@ -253,6 +253,14 @@ class Gateway:
             response.close()
             recorder.finish()  # a response cut short (client gone, upstream broke) is still counted
 
+    def ask_for_host(self, account_id: str, payload: dict[str, Any]) -> tuple[int, Any]:
+        """One non-streaming Messages request the host makes itself (an llm_judge contract), under
+        ``account_id`` (registered like a step: its budget, rules and transcript), admitted, counted in
+        the run's budget and recorded exactly as a container's request is. Returns status and answer."""
+        from wave_sandbox.gateway.host_requests import ask_once
+
+        return ask_once(self, account_id, payload)
+
     def _send_upstream(self, step_id: str, path: str, admitted: Admitted) -> UpstreamResponse:
         request = UpstreamRequest(step_id, path, "", admitted.headers, admitted.body, admitted.payload, self._stopping)
         try:

@@ -9,8 +9,11 @@ Contracts of a type that is refused as not supported are left alone: that one li
 from __future__ import annotations
 
 import posixpath
+import re
 from pathlib import Path
 
+from wave_sandbox.contracts.git_checks import declaration_pattern
+from wave_sandbox.contracts.model import ARTIFACT_CONTRACT_TYPES
 from wave_sandbox.contracts import (
     CONTRACT_TYPES,
     JSON_SCHEMA,
@@ -46,13 +49,16 @@ def check_step_contracts(check, indexed) -> None:
         if contract.type is None:
             check.add(where, f"missing required field 'type' ({', '.join(CONTRACT_TYPES)})")
         elif contract.type in CONTRACT_TYPES:
-            _check_source(check, where, contract, declared)
+            if contract.type in ARTIFACT_CONTRACT_TYPES and (contract.type != "agent_review" or contract.source):
+                _check_source(check, where, contract, declared)
             _check_type_specific_fields(check, where, contract, indexed)
+            check_control_fields(check, where, contract, indexed)
 
 
 def _check_source(check, where: Path_, contract: Contract, declared: list[str]) -> None:
     if contract.source is None:
-        check.add(where, "missing required field 'source' (the artifact path to check, e.g. output/triage.json)")
+        if not declared:  # Wave checks the first output artifact; there is none
+            check.add(where, "missing field 'source', and the step declares no output artifact to check instead")
     elif posixpath.normpath(contract.source) not in declared:
         shown = ", ".join(declared) or "none"
         message = f"source '{contract.source}' is not an artifact path of this step (its output_artifacts: {shown})"
@@ -103,3 +109,38 @@ def _check_sections(check, where: Path_, contract: Contract) -> None:
             check.add(place + ("mentions",), "mentions needs non-empty terms", place)
         if section.check is not None and section.check not in SECTION_CHECKS:
             check.add(place + ("check",), f"unknown check '{section.check}' (known: {known})", place)
+
+
+def check_control_fields(check, where: Path_, contract: Contract, indexed) -> None:
+    """What the new contract types need to run, and that a rework contract names a step that exists."""
+    needs = {
+        "test_suite": ("command", isinstance(contract.command, str) and contract.command.strip()),
+        "llm_judge": ("criteria", isinstance(contract.criteria, list) and contract.criteria),
+        "event_contains": ("events", isinstance(contract.events, list) and contract.events
+                           and all(isinstance(e, dict) and e.get("state") for e in contract.events)),
+    }
+    if contract.type == "agent_review":
+        if not isinstance(contract.persona, str) or not contract.persona:
+            check.add(where, "agent_review needs 'persona' (the reviewer persona)")
+        elif contract.persona not in check.persona_names:
+            available = ", ".join(check.persona_names)
+            check.add(where + ("persona",), f"unknown reviewer persona '{contract.persona}' (available: {available})", where)
+    if contract.type in needs and not needs[contract.type][1]:
+        field = needs[contract.type][0]
+        check.add(where, f"{contract.type} needs '{field}' ({_FIELD_HINTS[field]})")
+    works_on_checkout = indexed.step.is_readwrite or (indexed.step.workspace and indexed.step.workspace.type == "worktree")
+    if contract.type in ("source_diff", "test_diff", "test_count_baseline") and not works_on_checkout:
+        check.add(where + ("type",), f"{contract.type} checks what the step changed: give the step a readwrite mount", where)
+    # on_failure rework without a rework step is Wave's run-time error, not a load error: the contract then fails
+    if contract.test_func_pattern is not None:
+        try:
+            declaration_pattern(contract.test_func_pattern)
+        except (ValueError, re.error) as error:
+            check.add(where + ("test_func_pattern",), str(error), where)
+
+
+_FIELD_HINTS = {
+    "command": "the test command, e.g. 'go test ./...'",
+    "criteria": "a list of criteria the judge checks",
+    "events": "a list of {state, contains} the step's events must include",
+}

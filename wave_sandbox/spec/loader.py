@@ -17,6 +17,7 @@ from wave_sandbox.errors import ConfigurationError, PipelineNotFoundError, SpecE
 from wave_sandbox.resources import builtin_pipelines_dir
 from wave_sandbox.spec.ceiling_checks import Ceilings, add_step_ceiling_problems
 from wave_sandbox.spec.models import Pipeline, Step
+from wave_sandbox.spec.control_validation import reviewer_personas
 from wave_sandbox.spec.personas import Persona, load_persona_collecting, persona_names
 from wave_sandbox.spec.problems import Problem, ProblemCollector, display_path, raise_if_problems
 from wave_sandbox.spec.schema_errors import add_schema_problems, follow_loc
@@ -263,8 +264,8 @@ def _load_step_personas(
 ) -> dict[str, Persona]:
     personas: dict[str, Persona] = {}
     attempted: set[str] = set()
-    for indexed in steps:
-        name = indexed.step.persona
+    wanted = [name for indexed in steps for name in (indexed.step.persona, *reviewer_personas(indexed.step))]
+    for name in wanted:
         if name is not None and name in names and name not in attempted:
             attempted.add(name)
             persona = load_persona_collecting(name, repo, problems, ceilings)

@@ -185,15 +185,16 @@ class Contract(WaveModel):
     """One of Wave's handover contracts: a check of one artifact before the step counts as done."""
 
     type: str | None = None
-    """json_schema, non_empty_file or markdown_sections (honoured); Wave's other types are not supported yet."""
+    """json_schema, non_empty_file, markdown_sections, test_suite, llm_judge, event_contains, source_diff,
+    test_diff, test_count_baseline, agent_review (honoured); Wave's format and markdown_spec are refused."""
     source: str | None = None
-    """The artifact to check: its path relative to /workspace, as in output_artifacts."""
+    """The artifact to check: its path relative to /workspace (default: the step's first output artifact)."""
     schema_path: str | None = None
     """json_schema: the schema file, beside the pipeline file or in the repository."""
     must_pass: bool | None = None
     """Wave's default true; false makes the contract advisory (a warning, no retry)."""
     on_failure: str | None = None
-    """retry (Wave's default: the agent gets the errors once) or halt (the step fails at once)."""
+    """fail (Wave's default), warn, continue, skip, rework, rejected, or ours: retry and halt."""
     max_retries: int | None = None
     """Wave's retry count; wave-sandbox retries once (1), larger counts are not supported yet."""
     validate_: Any = Field(default=None, alias="validate")
@@ -201,31 +202,53 @@ class Contract(WaveModel):
     schema_: Any = Field(default=None, alias="schema")
     """Wave's older inline schema or schema path (not supported yet; use schema_path)."""
     command: Any = None
-    """Wave's test_suite command (not supported yet)."""
+    """test_suite: the command, run in a checker container on the step's result."""
     dir: Any = None
-    """Wave's test_suite working directory (not supported yet)."""
+    """test_suite: where the command runs (a mount target; default the first mount)."""
     model: Any = None
-    """Wave's llm_judge model (not supported yet)."""
+    """llm_judge: the judge's model (a tier name means the step's own model)."""
     criteria: Any = None
-    """Wave's llm_judge criteria (not supported yet)."""
+    """llm_judge: the criteria the artifact is judged against."""
     threshold: Any = None
-    """Wave's llm_judge pass threshold (not supported yet)."""
+    """llm_judge: the share of criteria that must pass (default 1.0)."""
     persona: Any = None
-    """Wave's agent_review persona (not supported yet)."""
+    """agent_review: the reviewer persona."""
     criteria_path: Any = None
-    """Wave's agent_review criteria file (not supported yet)."""
+    """agent_review: the review criteria, a file in the repository."""
     context: Any = None
-    """Wave's agent_review context sources (not supported yet)."""
+    """agent_review: Wave's context sources; the reviewer always gets the diff and the checked artifact."""
     token_budget: Any = None
-    """Wave's agent_review token budget (not supported yet)."""
+    """agent_review: the reviewer's token budget."""
     timeout: Any = None
-    """Wave's agent_review timeout (not supported yet)."""
+    """test_suite: the command's time limit (a duration such as `300s`); agent_review's too."""
     rework_step: Any = None
-    """Wave's rework step on review failure (not supported yet)."""
+    """on_failure rework: the step that runs on the same clone when the contract fails."""
     sections: list[SectionRule] = Field(default_factory=list)
     """markdown_sections: the sections the document must have."""
     blameless: bool = False
     """markdown_sections: no sentence may blame a person."""
+    command_args: Any = None
+    """Wave's test_suite arguments, appended to `command`."""
+    events: Any = None
+    """event_contains: the events ({state, contains}) the step's own events must include."""
+    glob: Any = None
+    """source_diff: the changed files that count (Wave's glob)."""
+    exclude: Any = None
+    """source_diff: changed files that do not count."""
+    min_files: Any = None
+    """source_diff: how many qualifying changed files are needed (default 1)."""
+    max_test_deletions: Any = None
+    """test_diff: net test declarations the step may delete (default 0)."""
+    test_file_pattern: Any = None
+    """test_diff and test_count_baseline: which files hold tests."""
+    test_func_pattern: Any = None
+    """test_diff and test_count_baseline: a regular expression matching one test declaration per line."""
+    base_ref: Any = None
+    """test_count_baseline: what the step's result is compared with (default: the commit before the step)."""
+    convergence_window: Any = None
+    """Wave's rework stall detection window (not supported yet)."""
+    convergence_min_improvement: Any = None
+    """Wave's rework stall detection threshold (not supported yet)."""
 
 
 class Handover(WaveModel):
@@ -259,7 +282,7 @@ class Permissions(WaveModel):
 
 
 class Retry(WaveModel):
-    """Wave's retry policy of a step (not supported yet)."""
+    """Wave's retry policy of a step: attempts in fresh containers, then on_failure."""
 
     policy: str | None = None
     """none, standard, aggressive or patient."""
@@ -277,6 +300,8 @@ class Retry(WaveModel):
     """fail, skip, continue or rework."""
     rework_step: str | None = None
     """The step to run when on_failure is rework."""
+    no_escalate: bool = False
+    """Wave's switch that keeps a retried step on its model tier (retries otherwise move one tier up)."""
 
 
 class Edge(WaveModel):
@@ -322,9 +347,9 @@ class Step(WaveModel):
     handover: Handover | None = None
     """Contracts on the step's artifacts (json_schema, non_empty_file, markdown_sections)."""
     retry: Retry | None = None
-    """Wave's retry policy (not supported yet)."""
+    """Wave's retry policy: attempts, backoff, named policies, on_failure."""
     rework_only: bool = False
-    """Wave's rework-only steps (not supported yet)."""
+    """Runs only as another step's rework step, never in the plan."""
     permissions: Permissions | None = None
     """Tool permissions narrowing the persona's tools."""
     thread: Any = None

@@ -8,7 +8,10 @@ Honoured now (DESIGN.md): kind, metadata, input.source, step id, persona, depend
 timeout_minutes, model, memory (fresh, step-injected artifacts), workspace.mount (source, target,
 mode), exec (prompt with source or source_path), output_artifacts (file), permissions.allowed_tools
 (plain Wave tool names), handover.contract/contracts of the types json_schema, non_empty_file and
-markdown_sections (source, schema_path, must_pass, on_failure retry|halt, max_retries 1). Descriptive fields (metadata.description/release/category, input.schema,
+markdown_sections (source, schema_path, must_pass, on_failure retry|halt, max_retries 1). Since issue 12:
+step retry and rework_only, every on_failure of Wave (fail, warn, continue, skip, rework, rejected), and
+the contract types test_suite, agent_review, llm_judge, event_contains, source_diff, test_diff and
+test_count_baseline. Descriptive fields (metadata.description/release/category, input.schema,
 input.example) are accepted as they change nothing about a run.
 """
 
@@ -25,10 +28,7 @@ from wave_sandbox.spec.yaml_loader import Path_
 
 NOT_SUPPORTED = "is not supported by wave-sandbox yet"
 
-REFUSED_CONTRACT_FIELDS = (
-    "schema", "command", "dir", "model", "criteria", "threshold", "persona", "criteria_path", "context",
-    "token_budget", "timeout", "rework_step",
-)
+REFUSED_CONTRACT_FIELDS = ("schema", "convergence_window", "convergence_min_improvement")
 CONTRACT_PLACES: tuple[Path_, ...] = (("steps", "*", "handover", "contract"), ("steps", "*", "handover", "contracts", "*"))
 HONOURED_RETRIES = (1,)
 
@@ -36,7 +36,7 @@ REFUSED_FIELDS: dict[Path_, tuple[str, ...]] = {
     (): ("hooks", "max_step_visits"),
     ("input",): ("label_filter", "batch_size", "path"),
     ("steps", "*"): (
-        "type", "script", "retry", "rework_only",
+        "type", "script",
         "concurrency", "strategy", "edges", "max_visits",
         "pipeline", "input", "config", "iterate", "branch", "gate", "loop", "aggregate",
         "validation", "contexts",
@@ -70,9 +70,10 @@ REFUSED_VALUES = (
     RefusedValue(("steps", "*", "exec", "type"), ("prompt",), "only 'prompt'"),
     RefusedValue(("steps", "*", "memory", "strategy"), ("fresh",), "only 'fresh'"),
     RefusedValue(("steps", "*", "output_artifacts", "*", "source"), ("file",), "only 'file'"),
-    *(RefusedValue(place + ("type",), CONTRACT_TYPES, "only json_schema, non_empty_file or markdown_sections")
+    *(RefusedValue(place + ("type",), CONTRACT_TYPES, "only " + ", ".join(CONTRACT_TYPES))
       for place in CONTRACT_PLACES),
-    *(RefusedValue(place + ("on_failure",), ON_FAILURE_CHOICES, "only 'retry' or 'halt'") for place in CONTRACT_PLACES),
+    *(RefusedValue(place + ("on_failure",), ON_FAILURE_CHOICES, "only " + ", ".join(ON_FAILURE_CHOICES))
+      for place in CONTRACT_PLACES),
 )
 
 
@@ -155,8 +156,20 @@ def _refuse_retry_counts(data: Any, collector: ProblemCollector) -> set[Path_]:
     flagged = set()
     for place in CONTRACT_PLACES:
         for path, count in matching_paths(data, place + ("max_retries",)):
+            parent = _value_at(data, path[:-1])
+            if isinstance(parent, dict) and parent.get("on_failure") not in (None, "retry"):
+                continue  # Wave reads max_retries only as rework rounds; other policies ignore it
             if isinstance(count, int) and not is_zero_value(count) and count not in HONOURED_RETRIES:
                 message = f"max_retries {count} {NOT_SUPPORTED} (a failed contract goes back to the agent once: use 1)"
                 collector.add(path, message, where_path=path[:-1])
                 flagged.add(path)
     return flagged
+
+
+def _value_at(data: Any, path: Path_) -> Any:
+    for key in path:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data

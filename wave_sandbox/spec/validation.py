@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from wave_sandbox.spec.contract_validation import check_step_contracts
+from wave_sandbox.spec.control_validation import check_step_control
 from wave_sandbox.spec.graph import find_cycles, upstream_of
 from wave_sandbox.spec.models import Step
 from wave_sandbox.spec.problems import ProblemCollector
@@ -74,6 +75,7 @@ def check_semantics(check: SemanticCheck, raw: Any) -> None:
         check_mounts(check, indexed)
         check_injections(check, indexed)
         check_step_contracts(check, indexed)
+        check_step_control(check, indexed)
     check_artifacts(check)
 
 

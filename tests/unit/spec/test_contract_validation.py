@@ -81,8 +81,14 @@ def test_a_schema_path_may_not_leave_its_folder(repo):
 
 
 @pytest.mark.parametrize("contract_text, expected", [
-    ("{type: json_schema, schema_path: s.json}",
-     "handover.contract: missing required field 'source' (the artifact path to check, e.g. output/triage.json)"),
+    ("{type: test_suite}", "handover.contract: test_suite needs 'command'"),
+    ("{type: llm_judge, criteria: []}", "handover.contract: llm_judge needs 'criteria'"),
+    ("{type: event_contains, events: [{contains: x}]}", "handover.contract: event_contains needs 'events'"),
+    ("{type: source_diff}", "handover.contract: source_diff checks what the step changed: give the step a readwrite mount"),
+    ("{type: event_contains, events: [{state: x}], test_func_pattern: '(a+)+$'}",
+     "handover.contract: test_func_pattern repeats a group"),
+    ("{type: non_empty_file, on_failure: rework, rework_step: ghost}",
+     "handover.contract.rework_step: rework step 'ghost' is not a step of this pipeline"),
     ("{type: non_empty_file, source: output/other.json}",
      "handover.contract: source 'output/other.json' is not an artifact path of this step (its output_artifacts: "
      "output/triage.json)"),
@@ -99,7 +105,7 @@ def test_a_schema_path_may_not_leave_its_folder(repo):
     ("{type: markdown_sections, source: output/triage.json, sections: [{heading: ['']}]}",
      "handover.contract.sections[0]: heading needs at least one non-empty keyword"),
     ("{source: output/triage.json}",
-     "handover.contract: missing required field 'type' (json_schema, non_empty_file, markdown_sections)"),
+     "handover.contract: missing required field 'type' (json_schema, non_empty_file, markdown_sections, test_suite"),
 ])
 def test_contract_problems_are_reported_with_their_place(repo, contract_text, expected):
     (repo / "s.json").write_text("{}")
@@ -141,3 +147,8 @@ def test_the_built_in_incident_response_carries_a_contract_on_every_step(repo):
                      "postmortem": ["markdown_sections"]}
     postmortem = loaded.pipeline.step("postmortem").handover.contract
     assert postmortem.blameless and [s.check for s in postmortem.sections if s.check] == ["timeline", "action_items"]
+
+
+def test_a_contract_without_source_checks_the_first_artifact_and_validates(repo):
+    (repo / "s.json").write_text("{}")
+    assert problems_in(repo, with_triage_handover("    handover:\n      contract: {type: json_schema, schema_path: s.json}\n")) == []
