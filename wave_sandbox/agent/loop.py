@@ -117,12 +117,11 @@ class ToolLoop:
         return self.finish(STOP_MAX_TURNS)
 
     def next_response(self):
-        seconds_left = self.deadline - time.monotonic()
-        if seconds_left <= 0:
-            raise StepTimeout()
         for attempt in range(PROMPT_TOO_LONG_RETRIES + 1):
             self.keep_within_context()
             request, began = self.build_request(), time.monotonic()
+            if began >= self.deadline:
+                raise StepTimeout()
             try:
                 response = request_model_turn(self.client, with_cache_breakpoints(request),
                                               min(MODEL_REQUEST_TIMEOUT_S, self.deadline - began))  # fmt: skip
