@@ -27,6 +27,7 @@ from wave_sandbox.engine.run_file import (
     DEFAULT_STEP_TIMEOUT_S, RecordedOptions, RunFile, RunStatus, StepRecord, StepStatus, default_max_parallel,
 )
 from wave_sandbox.engine.redaction import files_under, host_secret_values, redact_files
+from wave_sandbox.engine.input_schemas import injected_schema_problems
 from wave_sandbox.engine.outcomes import extract_outcomes
 from wave_sandbox.engine.preflight import missing_tools, preflight_message, required_tools
 from wave_sandbox.engine.threads import save_thread_answer
@@ -261,6 +262,9 @@ class PipelineRun:
 
     def _run_step_once(self, step_id: str) -> StepOutcome:
         persona = self.persona_of(step_id)
+        step = self.loaded.pipeline.step(step_id)
+        if problems := injected_schema_problems(self.loaded, step, self._recorded_artifact):
+            return StepOutcome(False, "; ".join(problems), 0)
         job = build_step_job(
             self.loaded, step_id, persona, self._settings(), self.record, self.infrastructure.clone
         )
@@ -280,6 +284,10 @@ class PipelineRun:
             except WorkspaceError as error:
                 outcome.succeeded, outcome.message = False, f"committing the step's changes failed: {error}"
         return outcome
+
+    def _recorded_artifact(self, step_id: str, name: str) -> Path:
+        declared = next(a for a in self.loaded.pipeline.step(step_id).output_artifacts if a.name == name)
+        return self.record.artifacts_folder(step_id) / Path(declared.path or name).name
 
     def _settings(self) -> RunSettings:
         return RunSettings(

@@ -19,6 +19,7 @@ from typing import Any
 from wave_sandbox.spec.loader import LoadedPipeline
 from wave_sandbox.spec.model_tiers import TIERS, is_tier
 from wave_sandbox.spec.templating import placeholders_in
+from wave_sandbox.spec.tool_names import tools_of_rule
 from wave_sandbox.text_safety import printable_inline
 
 FORGE_TOOLS = ("gh", "glab", "tea", "bb")
@@ -62,7 +63,12 @@ def advisories(loaded: LoadedPipeline) -> list[str]:
     for step in loaded.pipeline.steps:
         rules = [*(step.permissions.allowed_tools if step.permissions else []),
                  *(step.permissions.deny if step.permissions else [])]
-        found += [f"step {step.id}: '{rule}' is not enforced as a pattern" for rule in rules if rule.endswith(")")]
+        for rule in rules:
+            tools, is_pattern = tools_of_rule(rule)
+            if is_pattern:
+                found.append(f"step {step.id}: '{rule}' is not enforced as a pattern")
+            elif not tools:
+                found.append(f"step {step.id}: '{rule}' names no sandbox tool")
     return list(dict.fromkeys(found))
 
 

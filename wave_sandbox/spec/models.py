@@ -90,7 +90,7 @@ class InjectArtifact(WaveModel):
     type: str | None = None
     """Wave's expected artifact type (not supported yet)."""
     schema_path: str | None = None
-    """Wave's JSON schema of the injected artifact: a file inside the repository."""
+    """Wave's JSON schema of the injected artifact (inside the repository), checked before the step starts."""
     optional: bool = False
     """Wave's "missing is fine" flag (accepted: a step whose producer was skipped is skipped too)."""
 

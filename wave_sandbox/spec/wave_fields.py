@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from wave_sandbox.contracts import SchemaFileError, schema_problems
+from wave_sandbox.spec.contract_validation import load_json_schema
 from wave_sandbox.spec.problems import ProblemCollector
 from wave_sandbox.spec.repo_paths import RepositoryPathError, resolve_in_repository
 from wave_sandbox.spec.skills import SkillError, find_skill
@@ -111,5 +113,11 @@ def _check_inject_schemas(data: dict, collector: ProblemCollector, repo: Path) -
             continue
         try:
             resolve_in_repository(repo, schema_path)
+            problems = schema_problems(load_json_schema(schema_path, repo, repo))
         except RepositoryPathError as error:
-            collector.add(path, f"schema_path '{schema_path}' {error}", where_path=path[:-1])
+            problems = [str(error)]
+        except SchemaFileError as error:
+            collector.add(path, str(error), where_path=path[:-1])
+            continue
+        for problem in problems:
+            collector.add(path, f"schema_path '{schema_path}' {problem}", where_path=path[:-1])
