@@ -55,9 +55,9 @@ steps:
 """
 
 
-def lifecycle_script(nap_command: str | None = None, fix_command: str | None = None) -> dict:
+def lifecycle_script(nap_command: str | None = None, fix_command: str | None = None, fixed_status: int = 200) -> dict:
     """plan and fix finish at once (fix edits app.py); nap runs `nap_command` before writing its report."""
-    fix_turns = [[edit_file("/src/app.py", "return 500", "return 200"), write_file("output/fix.md", "# fix\n")]]
+    fix_turns = [[edit_file("/src/app.py", "return 500", f"return {fixed_status}"), write_file("output/fix.md", "# fix\n")]]
     if fix_command:
         fix_turns.append([bash(fix_command)])
     nap_turns = [[bash(nap_command)]] if nap_command else []
