@@ -22,7 +22,7 @@ from docker.types import LogConfig, Mount
 from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox.contract import HOME_DIR, WORKSPACE_DIR, BindMount, ContainerSpec
 from wave_sandbox.sandbox.labels import resource_labels
-from wave_sandbox.sandbox.lifeline import lifetime_command
+from wave_sandbox.sandbox.lifeline import lifetime_command, lifetime_user
 from wave_sandbox.sandbox.runtimes import runtime_host_config
 from wave_sandbox.sandbox.seccomp_profile import seccomp_security_opt
 
@@ -152,7 +152,7 @@ def create_container_arguments(spec: ContainerSpec, name: str, host_config: dict
         "command": lifetime_command(spec.lifetime_s),
         "stdin_open": True,  # with StdinOnce: closed when the run's process (the one attach) is gone
         "name": name,
-        "user": spec.user,
+        "user": lifetime_user(spec.user),  # PID 1's; every exec runs as spec.user (lifeline.py says why)
         "working_dir": WORKSPACE_DIR,
         "environment": container_environment(spec),
         "labels": resource_labels(spec.run_id, spec.step_id),

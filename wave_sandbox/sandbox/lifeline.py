@@ -8,6 +8,11 @@ stdin, ``read`` sees end-of-file, and the container stops: no network, no later 
 timer are needed, so it works the same for a container with no network at all. The lifetime bounds
 the container's life as before when nobody holds its stdin (nobody attached) or someone keeps it open.
 
+PID 1 and the lifetime process run as a user of their own (``lifetime_user``), never the step's: the
+agent, which runs as the step's user, can then neither open ``/proc/1/fd/0`` to hold a second writer
+on that stdin (which would keep the end-of-file from ever coming) nor stop or kill the lifetime
+process; every command the sandbox runs (``exec``) names the step's user itself.
+
 The attach socket is non-inheritable (Python's default), so no git or other child of the run
 process keeps a container alive after the run's process is gone.
 """
@@ -24,6 +29,18 @@ from wave_sandbox.errors import SandboxError
 
 LIFETIME_SCRIPT = 'read -r -t "$0" _'
 """Ends at end-of-file on stdin (the run's process is gone) or after ``$0`` seconds, whichever is first."""
+
+
+LIFETIME_UID = 65534
+"""``nobody``: PID 1's user, unless the step's user is that one (then the one below it)."""
+
+
+def lifetime_user(step_user: str) -> str:
+    """``uid:gid`` of PID 1 and the lifetime process: never the step's user (``step_user``, "uid:gid")."""
+    uid_text, _, gid_text = step_user.partition(":")
+    uid = LIFETIME_UID if uid_text != str(LIFETIME_UID) else LIFETIME_UID - 1
+    gid = LIFETIME_UID if (gid_text or uid_text) != str(LIFETIME_UID) else LIFETIME_UID - 1
+    return f"{uid}:{gid}"
 
 
 def lifetime_command(lifetime_s: int) -> list[str]:
