@@ -35,6 +35,9 @@ def sweep_after_dead_runs(arguments: list[str]) -> None:
         report = get_backend().clean_dead_runs(kept_run_ids())
     except WaveSandboxError:
         return  # no engine answering now: the leases stay, the next command tries again
+    except Exception as error:  # noqa: BLE001 - a sweep must never stop the command the user asked for
+        print(printable_inline(f"warning: could not clean up after ended runs: {error}"), file=sys.stderr)
+        return
     if not report.failures:
         for run_id in stale:
             forget_lease(run_id)
