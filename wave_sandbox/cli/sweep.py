@@ -1,9 +1,10 @@
 """The third cleanup net, cast by every command: what runs killed without a chance to clean up left.
 
 A run that ends in any normal way (completed, failed, Ctrl-C, `cancel`) removes its own objects. One
-killed outright (kill -9, a crash) leaves its lease file behind unheld (`engine.liveness`): the next
-`wave-sandbox` command of any kind sees that, cheaply, and only then asks the backend to remove the
-containers, networks, volumes and firewall rules of runs whose owner process is gone. Live runs are
+killed outright (kill -9, a crash) leaves its lease file behind unheld (`engine.liveness`), and a
+reboot changes the boot id: the next `wave-sandbox` command of any kind sees that, cheaply, and only
+then asks the backend to remove the containers, networks, volumes and firewall rules of runs whose
+owner process is gone. Live runs are
 never touched; runs started with `--keep` keep their leftovers until `clean`, and every run's clone
 stays for `resume` until `clean`. When the engine does not answer, the command goes on: the sweep
 is tried again by the next one.
@@ -22,12 +23,14 @@ COMMANDS_WITHOUT_SWEEP = {"clean", "--help", "-h", "--version"}
 
 def sweep_after_dead_runs(arguments: list[str]) -> None:
     """Remove dead runs' leftovers when a lease shows that a run died without cleaning up."""
-    from wave_sandbox.engine.liveness import forget_lease, kept_run_ids, stale_run_ids
+    from wave_sandbox.engine.liveness import (
+        booted_since_last_sweep, forget_lease, kept_run_ids, remember_this_boot, stale_run_ids,
+    )
 
     if not arguments or arguments[0] in COMMANDS_WITHOUT_SWEEP:
         return
     stale = stale_run_ids()
-    if not stale:
+    if not stale and not booted_since_last_sweep():
         return
     from wave_sandbox.sandbox.registry import get_backend
 
@@ -39,6 +42,7 @@ def sweep_after_dead_runs(arguments: list[str]) -> None:
         print(printable_inline(f"warning: could not clean up after ended runs: {error}"), file=sys.stderr)
         return
     if not report.failures:
+        remember_this_boot()
         for run_id in stale:
             forget_lease(run_id)
     if report.removed_anything:

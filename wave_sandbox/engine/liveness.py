@@ -105,3 +105,30 @@ def kept_run_ids() -> frozenset[str]:
 def forget_kept(run_ids: frozenset[str] | set[str]) -> None:
     for run_id in run_ids:
         (kept_folder() / run_id).unlink(missing_ok=True)
+
+
+def _boot_marker() -> Path:
+    return runtime_folder().parent / "boot-id"
+
+
+def _boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+
+
+def booted_since_last_sweep() -> bool:
+    """True after each boot (and on first use) until `remember_this_boot`: a reboot leaves no unheld
+    lease when /tmp is emptied, yet its runs' stopped containers, networks and volumes stay on the engine."""
+    boot_id = _boot_id()
+    try:
+        return boot_id is not None and _boot_marker().read_text().strip() != boot_id
+    except OSError:
+        return boot_id is not None
+
+
+def remember_this_boot() -> None:
+    boot_id = _boot_id()
+    if boot_id is not None:
+        _boot_marker().write_text(boot_id + "\n")

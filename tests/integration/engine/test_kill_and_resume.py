@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from tests.integration.conftest import git
+from tests.integration.conftest import git, run_cli
 from tests.integration.engine.lifecycle_kit import (
     Scenario,
     containers_of,
@@ -27,6 +27,7 @@ from tests.integration.engine.lifecycle_kit import (
     wait_until_step_sleeps,
 )
 from tests.security.attack_kit import objects_of_run
+from wave_sandbox.engine.liveness import runtime_folder
 from wave_sandbox.engine.run_ids import new_run_id
 from wave_sandbox.sandbox.cleanup import remove_labelled_resources
 
@@ -206,3 +207,27 @@ def test_a_failed_run_names_the_resume_command_and_resume_takes_a_new_step_timeo
     assert resumed.returncode == 0, resumed.stderr + resumed.stdout
     assert scenario.record(run_id)["status"] == "completed"
     assert scenario.record(run_id)["steps"]["fix"]["timeout_s"] == 90
+
+
+def test_after_a_reboot_the_next_command_sweeps_what_dead_runs_left(docker, agent_image, tmp_path):
+    """A reboot empties /tmp (no unheld lease is left) and changes the boot id; the stopped containers,
+    networks and volumes of the runs it ended are still on the engine."""
+    run_id = f"bare-{new_run_id()}"
+    child = subprocess.Popen(
+        [sys.executable, "-c", BARE_CONTAINER_MAKER, agent_image, run_id], stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        container_id = child.stdout.readline().strip()
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        seconds_until_stopped(docker, container_id, 30)
+        assert objects_of_run(docker, run_id)["containers"]  # the control: what the dead run left is there
+        (runtime_folder().parent / "boot-id").write_text("an-earlier-boot\n")
+        listing = run_cli("runs", "--repo", str(tmp_path), cwd=tmp_path)
+        assert listing.returncode == 0, listing.stderr
+        assert not any(objects_of_run(docker, run_id).values())
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        remove_labelled_resources(docker, run_id, is_run_alive=lambda _run_id: False)
