@@ -123,6 +123,7 @@ class DockerBackend:
             run.gateway_rule = None
         if not keep:
             problems.extend(run.registry.remove_all() or [])
+            run.sandbox.lifelines.cut_all()
             with self._lock:
                 self._runs.pop(env.run_id, None)
         return problems

@@ -69,6 +69,13 @@ class Lifelines:
         with self._lock:
             self._held[container_id] = held
 
+    def cut_all(self) -> None:
+        """Let go of every container's stdin (the run is over)."""
+        with self._lock:
+            held = list(self._held)
+        for container_id in held:
+            self.cut(container_id)
+
     def cut(self, container_id: str) -> None:
         """Let go of the container's stdin (it then stops, if it still runs); silent when not held."""
         with self._lock:
