@@ -23,10 +23,12 @@ def show_command(
     """Show one run's steps."""
     # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
     from wave_sandbox.engine.run_lookup import find_run
+    from wave_sandbox.engine.run_state import run_state
 
     recorded = find_run(repo.resolve(), run).run_file
+    state = run_state(recorded)  # a run whose process is gone is interrupted, whatever run.json says
     # Every value may come from a pipeline, a repository or an agent: each line goes through the sanitizer.
-    echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {recorded.status} "
+    echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {state.label} "
               f"{format_duration(recorded.duration_ms)}".rstrip())
     echo_line(f"Model: {recorded.model}")
     if recorded.cost_usd is not None:
@@ -37,7 +39,7 @@ def show_command(
         echo_line(f"Failure: {recorded.failure}")
     for step_id, step in recorded.steps.items():
         echo_line(
-            f"  {printable_inline(step_id):<17} {step.status:<10} "
+            f"  {printable_inline(step_id):<17} {state.step_statuses.get(step_id, step.status):<10} "
             f"{format_duration(step.duration_ms):>5} "
             f"{format_tokens(step.tokens) if step.tokens else '':>6}"
             f"{cost_column(step.cost_usd) if recorded.cost_usd is not None else ''} {step.summary or ''}".rstrip()
