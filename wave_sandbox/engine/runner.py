@@ -37,7 +37,6 @@ from wave_sandbox.engine.step_attempts import execute_step
 from wave_sandbox.engine.step_control import StepControl, continues_after_failure, runs_in_plan
 from wave_sandbox.engine.step_execution import StepOutcome
 from wave_sandbox.engine.step_jobs import RunSettings, build_step_job
-from wave_sandbox.errors import RunInterrupted, WorkspaceError
 from wave_sandbox.gateway.prices import PRICES_DATE, PRICES_SOURCE, PriceTable
 from wave_sandbox.gateway.usage import Usage
 from wave_sandbox.errors import RunInterrupted, WaveSandboxError, WorkspaceError
