@@ -26,19 +26,32 @@ def documented_shapes() -> dict[str, tuple[set, dict, set]]:
 
 
 def parse_keys(cell: str) -> tuple[set, dict, set]:
+    """`a`, `b` [`c`] (`d`): keys a and b, b a list of objects with key c, d optional; `s` {`k`}: s maps
+    ids to objects with key k; a cell that is one [...] describes the objects of a top-level list."""
     optional = set(re.findall(r"`([a-z_]+)`", " ".join(re.findall(r"\(([^)]*)\)", cell))))
     cell = re.sub(r"\([^)]*\)", "", cell)
-    nested = {key: set(re.findall(r"`([a-z_]+)`", inner)) for key, inner in re.findall(r"`([a-z_]+)` \[([^\]]*)\]", cell)}
-    top = set(re.findall(r"`([a-z_]+)`", re.sub(r"\[[^\]]*\]", "", cell)))
+    nested = {key: set(re.findall(r"`([a-z_]+)`", inner))
+              for key, inner in re.findall(r"`([a-z_]+)` [\[{]([^\]}]*)[\]}]", cell)}
+    nested.update({"{" + key: nested.pop(key) for key, _ in re.findall(r"`([a-z_]+)` \{([^}]*)\}", cell)})
+    top = set(re.findall(r"`([a-z_]+)`", re.sub(r"[\[{][^\]}]*[\]}]", "", cell)))
+    if cell.strip().startswith("["):
+        return set(), {"[": set(re.findall(r"`([a-z_]+)`", cell))}, set()
     return top, nested, optional - top
 
 
-def check_shape(data: dict, shape: tuple[set, dict, set]) -> None:
+def check_shape(data, shape: tuple[set, dict, set]) -> None:
     top, nested, optional = shape
-    assert top <= set(data) <= top | optional, (sorted(data), sorted(top), sorted(optional))
+    if "[" in nested:
+        assert isinstance(data, list) and data, "a list with something to check"
+        for item in data:
+            assert set(item) == nested["["], (sorted(item), sorted(nested["["]))
+        return
+    assert top | {key.lstrip("{") for key in nested} <= set(data) <= top | optional | {k.lstrip("{") for k in nested}, (
+        sorted(data), sorted(top), sorted(optional))
     for key, keys in nested.items():
-        assert data[key], f"{key} is empty: nothing to check its objects against"
-        for item in data[key]:
+        items = list(data[key.lstrip("{")].values()) if key.startswith("{") else data[key]
+        assert items, f"{key} is empty: nothing to check its objects against"
+        for item in items:
             assert set(item) == keys, (key, sorted(item), sorted(keys))
 
 
@@ -65,7 +78,16 @@ def json_of(done: subprocess.CompletedProcess, lines: bool = False):
 
 
 def test_the_readme_documents_every_command_tested_here():
-    assert set(documented_shapes()) == {"list", "validate", "doctor", "logs", "evidence"}
+    assert set(documented_shapes()) == {"list", "validate", "doctor", "logs", "evidence", "runs", "show", "status"}
+
+
+def test_runs_show_and_status(demo_repo):
+    shapes = documented_shapes()
+    check_shape(json_of(run_cli("runs", "--json", "--repo", str(demo_repo), cwd=demo_repo)), shapes["runs"])
+    check_shape(json_of(run_cli("show", "latest", "--json", "--repo", str(demo_repo), cwd=demo_repo)), shapes["show"])
+    check_shape(json_of(run_cli("status", "latest", "--json", "--repo", str(demo_repo), cwd=demo_repo)),
+                shapes["status"])
+    assert json_of(run_cli("runs", "--json", "--status", "failed", "--repo", str(demo_repo), cwd=demo_repo)) == []
 
 
 def test_list(demo_repo):
@@ -104,3 +126,11 @@ def test_logs(demo_repo):
 def test_evidence(demo_repo):
     done = run_cli("evidence", "--json", "--repo", str(demo_repo), "--logs", str(demo_repo / "logs"), cwd=demo_repo)
     check_shape(json_of(done), documented_shapes()["evidence"])
+
+
+def test_runs_is_a_table_with_a_header_and_filters(demo_repo):
+    table = run_cli("runs", "--repo", str(demo_repo), cwd=demo_repo).stdout.splitlines()
+    assert table[0].split() == ["RUN", "PIPELINE", "STATUS", "STARTED", "DURATION", "MODEL", "COST", "BRANCH"]
+    assert table[1].startswith("20260101-000000-feed  incident-response  completed")
+    assert run_cli("runs", "--pipeline", "other", "--repo", str(demo_repo), cwd=demo_repo).stdout == "No runs match.\n"
+    assert len(run_cli("runs", "--limit", "1", "--repo", str(demo_repo), cwd=demo_repo).stdout.splitlines()) == 2

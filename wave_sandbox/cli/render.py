@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from wave_sandbox.engine.events import (
+    INTERRUPTED_MESSAGE,
     RUN_COMPLETED,
     RUN_FAILED,
     RUN_STARTED,
@@ -36,6 +37,8 @@ def format_run_summary(event: RunEvent) -> list[str]:
     seconds = format_seconds(event.duration_ms)
     if event.state == RUN_COMPLETED:
         lines = [f"Pipeline {event.pipeline} completed in {seconds}"]
+    elif event.message == INTERRUPTED_MESSAGE:
+        lines = [f"Pipeline {event.pipeline} interrupted after {seconds}"]
     else:
         lines = [f"Pipeline {event.pipeline} failed after {seconds}: {event.message}"]
     if event.artifacts:

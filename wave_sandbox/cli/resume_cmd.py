@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from wave_sandbox.cli.run_cmd import build_listeners, notify
+from wave_sandbox.cli.run_cmd import build_listeners, finish_run_output, notify, notify_cost, step_timeout_flag
 
 
 def resume_command(
@@ -25,6 +25,16 @@ def resume_command(
     upstream_local: Optional[bool] = typer.Option(
         None, "--upstream-local/--no-upstream-local", help="The --upstream-url server runs a small local model."
     ),
+    step_timeout: Optional[str] = typer.Option(
+        None, "--step-timeout", metavar="DURATION", help="Time per step from now on: 90s, 15m, 2h or seconds "
+        "(default: the run's).",
+    ),
+    max_parallel: Optional[int] = typer.Option(
+        None, "--max-parallel", min=1, help="Steps at once from now on (default: the run's)."
+    ),
+    from_step: Optional[str] = typer.Option(
+        None, "--from-step", help="Run this step and every step after it again (also in a completed run)."
+    ),
 ) -> None:
     """Re-run a failed or interrupted run, reusing the artifacts of its finished steps."""
     from wave_sandbox.engine.launch import launch_resume
@@ -33,14 +43,15 @@ def resume_command(
     from wave_sandbox.settings import SettingFlags, resolve_settings
 
     # the policy binds a resume too; without --runtime the run keeps the runtime it recorded
-    flags = SettingFlags(model=model, runtime=runtime, upstream_url=upstream_url, upstream_local=upstream_local)
+    step_timeout_s = step_timeout_flag(step_timeout)
+    flags = SettingFlags(model=model, runtime=runtime, upstream_url=upstream_url, upstream_local=upstream_local,
+                         step_timeout_s=step_timeout_s, max_parallel=max_parallel)
     settings = resolve_settings(repo.resolve(), flags)
     chosen_runtime = check_runtime_name(settings.runtime.value) if runtime else None
     result = launch_resume(
         run, repo.resolve(), model, keep, get_backend(), build_listeners(json_output, repo.resolve()), notify,
         settings.upstream_url.value, chosen_runtime, settings.upstream_local.value,
+        step_timeout_s=step_timeout_s, max_parallel=max_parallel, from_step=from_step,
     )
-    from wave_sandbox.cli.run_cmd import notify_cost
-
     notify_cost(result)
-    raise typer.Exit(result.exit_code)
+    finish_run_output(result)

@@ -19,14 +19,22 @@ from wave_sandbox.workspace.acting_files import ActingFile
 def show_command(
     run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
     repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON document: the run and its steps."),
 ) -> None:
     """Show one run's steps."""
     # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
     from wave_sandbox.engine.run_lookup import find_run
+    from wave_sandbox.engine.run_state import run_state
 
     recorded = find_run(repo.resolve(), run).run_file
+    state = run_state(recorded)  # a run whose process is gone is interrupted, whatever run.json says
+    if as_json:
+        from wave_sandbox.cli.json_output import print_json
+
+        print_json(show_object(recorded, state))
+        return
     # Every value may come from a pipeline, a repository or an agent: each line goes through the sanitizer.
-    echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {recorded.status} "
+    echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {state.label} "
               f"{format_duration(recorded.duration_ms)}".rstrip())
     echo_line(f"Model: {recorded.model}")
     if recorded.cost_usd is not None:
@@ -37,7 +45,7 @@ def show_command(
         echo_line(f"Failure: {recorded.failure}")
     for step_id, step in recorded.steps.items():
         echo_line(
-            f"  {printable_inline(step_id):<17} {step.status:<10} "
+            f"  {printable_inline(step_id):<17} {state.step_statuses.get(step_id, step.status):<10} "
             f"{format_duration(step.duration_ms):>5} "
             f"{format_tokens(step.tokens) if step.tokens else '':>6}"
             f"{cost_column(step.cost_usd) if recorded.cost_usd is not None else ''} {step.summary or ''}".rstrip()
@@ -78,3 +86,23 @@ def show_acting_files(branch: str, records: list[dict[str, Any]]) -> None:
     acting = [ActingFile(str(record.get("path", "")), str(record.get("reason", ""))) for record in records]
     for line in format_review_warning(branch, acting):
         echo_line(line)
+
+
+STEP_KEYS = ("persona", "model", "started_at", "duration_ms", "tokens_in", "tokens_out", "cost_usd", "summary",
+             "artifacts", "refusals", "attempts", "contracts")
+
+
+def show_object(recorded, state) -> dict[str, Any]:
+    """The run as `show --json` prints it: its true status and, per step, what `show` lists."""
+    steps = {}
+    for step_id, step in recorded.steps.items():
+        data = step.model_dump(mode="json")
+        steps[step_id] = {"status": str(state.step_statuses.get(step_id, step.status)),
+                          **{key: data.get(key) for key in STEP_KEYS}}
+    return {
+        "run_id": recorded.run_id, "pipeline": recorded.pipeline, "status": str(state.status), "reason": state.reason,
+        "input": recorded.input, "model": recorded.model, "started_at": recorded.started_at,
+        "finished_at": recorded.finished_at, "duration_ms": recorded.duration_ms, "cost_usd": recorded.cost_usd,
+        "failure": recorded.failure, "branch": recorded.branch, "commits": recorded.commits,
+        "acting_files": recorded.acting_files, "steps": steps,
+    }  # fmt: skip

@@ -26,6 +26,9 @@ HEARTBEAT = "heartbeat"
 RUN_END_STATES = {RUN_COMPLETED, RUN_FAILED}
 LIVE_STATES = {STEP_ACTIVITY, HEARTBEAT}
 
+INTERRUPTED_MESSAGE = "interrupted"
+"""The message of the `run_failed` event of a run stopped by Ctrl-C, SIGTERM or `cancel`."""
+
 
 @dataclass(frozen=True)
 class RunEvent:

@@ -126,6 +126,8 @@ class RunFile(_Recorded):
     """A Wave project's facts (older records: absent): model_tiers (tier -> model id), step_tiers and
     persona_tiers (the tiers asked), personas (step -> persona as written, placeholders resolved),
     notices (forge access, what no container gets, advisory permission rules)."""
+    owner: str | None = None
+    """The process running it, as ``<host>:<pid>:<start>`` (older records: absent, the run's lease decides)."""
 
     def completed_steps(self) -> set[str]:
         return {step_id for step_id, step in self.steps.items() if step.status is StepStatus.COMPLETED}

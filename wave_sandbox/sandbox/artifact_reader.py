@@ -80,7 +80,7 @@ def _live_processes() -> list[int]:
 
 
 def _lifetime_process() -> list[int]:
-    """The oldest child of PID 1: the container's ``sleep``, started before anything the step ran."""
+    """The oldest child of PID 1: the container's lifetime process, started before anything the step ran."""
     children = []
     for pid in _all_pids():
         facts = _process_facts(pid)

@@ -68,7 +68,7 @@ def exec_in_container(
         ) from outcome.error
     exit_code = _exit_code(client, exec_id, timed_out)
     if exit_code == _EXIT_CODE_WHEN_KILLED and not timed_out:
-        # The container's own clock (``sleep <lifetime_s>`` as PID 1's child) ran out under the command,
+        # The container's own clock (the lifetime process, PID 1's child) ran out under the command,
         # or (gVisor) the memory limit ended the whole sandbox.
         stopped = _stopped_state(client, container_id)
         if stopped is not None and stopped.get("OOMKilled"):

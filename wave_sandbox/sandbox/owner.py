@@ -12,7 +12,10 @@ import socket
 
 
 def process_start_ticks(pid: int) -> str | None:
-    """Field 22 of ``/proc/<pid>/stat``, or None when the process does not exist (or no /proc)."""
+    """Field 22 of ``/proc/<pid>/stat``, or None when the process does not exist (or no /proc).
+
+    A zombie (ended, not yet reaped by its parent) does not exist for this purpose: it runs nothing
+    and holds nothing, though its pid and start time stay in /proc until its parent waits for it."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat_file:
             stat_line = stat_file.read()
@@ -20,6 +23,8 @@ def process_start_ticks(pid: int) -> str | None:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after its closing one.
     fields_after_name = stat_line.rsplit(")", 1)[-1].split()
+    if not fields_after_name or fields_after_name[0] in ("Z", "X", "x"):
+        return None
     return fields_after_name[19] if len(fields_after_name) > 19 else None
 
 

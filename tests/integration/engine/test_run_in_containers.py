@@ -345,5 +345,6 @@ def test_ctrl_c_stops_the_run_keeps_finished_artifacts_and_removes_everything(tm
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert (tmp_path / "out" / "first.md").read_text() == "done\n"
-    assert "interrupted" in stdout
+    assert "Pipeline interrupted interrupted after " in stdout  # reported once, as interrupted
+    assert "Error:" not in stderr and stderr.rstrip().splitlines()[-1].startswith("Resume with: wave-sandbox resume ")
     assert_nothing_left(docker)

@@ -51,9 +51,11 @@ def test_no_network_means_network_none_and_disabled():
     assert host_config_arguments(spec(network=None), "vol", MaskPlan([], []), None)["network_mode"] == "none"
 
 
-def test_the_container_sleeps_for_its_lifetime_as_the_user_without_host_proxies():
+def test_the_container_lives_for_its_lifetime_apart_from_the_user_without_host_proxies():
     arguments = create_container_arguments(spec(lifetime_s=90), "name", {})
-    assert arguments["command"] == ["sleep", "90"] and arguments["user"] == "1000:1001"
+    assert arguments["command"] == ["bash", "-c", 'read -r -t "$0" _', "90"]
+    assert arguments["user"] == "65534:65534"  # PID 1's own user; each exec names the step's (1000:1001)
+    assert arguments["stdin_open"] is True  # the run's process holds it: its end stops the container
     assert arguments["use_config_proxy"] is False and arguments["working_dir"] == "/workspace"
     assert (
         arguments["labels"]["wave-sandbox.run"] == "r1"
@@ -131,3 +133,11 @@ def test_replaced_files_are_mounted_read_only_from_their_host_copies(tmp_path):
     assert built["mounts"][-1]["Source"] == str(tmp_path / "copy")
     with pytest.raises(SandboxError, match="replaced files"):
         host_config_arguments(spec(), "vol", plan, None)
+
+
+def test_pid_1_never_runs_as_the_steps_user():
+    from wave_sandbox.sandbox.lifeline import lifetime_user
+
+    assert lifetime_user("1000:1001") == "65534:65534"
+    assert lifetime_user("65534:65534") == "65533:65533"
+    assert lifetime_user("65534") == "65533:65533"
