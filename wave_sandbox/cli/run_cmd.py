@@ -84,6 +84,10 @@ def run_command(
     runtime: Optional[str] = typer.Option(
         None, "--runtime", metavar="runc|runsc", help="Container runtime of the steps (default: the engine's)."
     ),
+    approve: Optional[list[str]] = typer.Option(
+        None, "--approve", metavar="STEP", help="Approve this gate step without asking; repeatable."
+    ),
+    auto_approve: bool = typer.Option(False, "--auto-approve", help="Every approval gate takes its default choice."),
 ) -> None:
     """Run PIPELINE with every step in its own container."""
     from wave_sandbox.engine.launch import launch_run
@@ -107,6 +111,8 @@ def run_command(
         keep=keep,
         attachments=check_attachments(attach or []),
         runtime=check_runtime_name(settings.runtime.value),
+        approve=tuple(approve or ()),
+        auto_approve=auto_approve,
     )
     result = launch_run(pipeline, repo.resolve(), options, get_backend(), build_listeners(json_output), notify)
     raise typer.Exit(result.exit_code)

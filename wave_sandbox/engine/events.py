@@ -41,6 +41,8 @@ class RunEvent:
     commits: list[str] = field(default_factory=list)
     branch_files_changed: int | None = None
     branch_acting_files: list = field(default_factory=list)  # workspace.acting_files.ActingFile
+    label: str | None = None
+    """A sub-pipeline's step as shown: prefixed by its parent, `audits[3/12]/scan` for an iteration."""
 
     def to_json_dict(self) -> dict:
         """The `--json` shape: ISO-8601 UTC with milliseconds and Z; branch fields only at the end."""
@@ -48,6 +50,8 @@ class RunEvent:
         data["timestamp"] = format_utc_timestamp(self.timestamp)
         data.pop("branch_files_changed")
         data.pop("branch_acting_files")
+        if self.label is None:
+            data.pop("label")
         if self.state not in RUN_END_STATES:
             data.pop("branch")
             data.pop("commits")

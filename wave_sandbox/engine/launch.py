@@ -19,6 +19,7 @@ from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.run_file import RunFile, RunStatus
 from wave_sandbox.engine.run_ids import new_run_id
 from wave_sandbox.engine.run_lookup import find_run
+from wave_sandbox.engine.sub_pipelines import composition_needs_clone
 from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
 from wave_sandbox.errors import CeilingError, ConfigurationError
 from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
@@ -63,6 +64,7 @@ def apply_run_ceilings(options: RunOptions, ceilings: Ceilings) -> None:
     """The operator's run-wide ceilings the engine enforces itself: the clone's disk, transcript bytes."""
     options.clone_ceiling_mb = ceilings.clone_mb
     options.transcript_caps_mb = (ceilings.transcript_step_mb, ceilings.transcript_run_mb)
+    options.ceilings = ceilings
 
 
 def announce_overrides(loaded: LoadedPipeline, notify: Callable[[str], None]) -> None:
@@ -79,6 +81,8 @@ def check_repository(loaded: LoadedPipeline, repo: Path, options: RunOptions) ->
         raise ConfigurationError(f"--repo {repo} is not a folder")
     kept = {step.id for step in planned_steps(loaded, options)}
     readwrite = [s.id for s in loaded.pipeline.steps if s.id in kept and s.is_readwrite]
+    if not readwrite and composition_needs_clone(loaded, options.ceilings):
+        readwrite = [f"a sub-pipeline of {loaded.name}"]
     if readwrite and not is_git_repository(repo):
         raise ConfigurationError(
             f"step '{readwrite[0]}' mounts the repository read-write, which needs a git repository; "
@@ -167,8 +171,8 @@ def _execute(
     *,
     ceilings: Ceilings,
 ) -> RunResult:
-    needs_clone = check_repository(loaded, repo, options)
     apply_run_ceilings(options, ceilings)
+    needs_clone = check_repository(loaded, repo, options)
     announce_overrides(loaded, notify)
     model = choose_model(options, Path.cwd(), notify, ceilings)
     options.runtime = choose_runtime(backend, options.runtime, notify)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from wave_sandbox.engine import events as ev
+from wave_sandbox.engine.composition_run import CompositionRunMixin, build_plan
 from wave_sandbox.engine.events import EventBus, RunEvent
 from wave_sandbox.engine.infrastructure import RunInfrastructure
 from wave_sandbox.engine.planner import Plan, PlannedStep, filter_steps
@@ -58,6 +59,12 @@ class RunOptions:
     """The operator's ceiling on the read-write clone's disk use; a persona's `clone_mb` is held under it."""
     transcript_caps_mb: tuple[int, int] | None = None
     """The operator's ceilings on transcript bytes kept per step and per run (None: the gateway's own)."""
+    approve: tuple[str, ...] = ()
+    """--approve STEP: approval gates approved for an unattended run."""
+    auto_approve: bool = False
+    """--auto-approve: every approval gate takes its default choice."""
+    ceilings: Any = None
+    """The operator's ceilings, for the sub-pipelines a run loads as it goes."""
 
 
 @dataclass
@@ -94,7 +101,7 @@ def completed_steps(record: RunRecord | None) -> set[str]:
     return record.run_file.completed_steps()
 
 
-class PipelineRun:
+class PipelineRun(CompositionRunMixin):
     """One run of one pipeline; `execute()` returns its result or raises RunInterrupted."""
 
     def __init__(
@@ -115,7 +122,7 @@ class PipelineRun:
         self.notify = notify
         self.resumed_record = resumed_record
         completed = completed_steps(resumed_record)
-        self.plan = Plan(planned_steps(loaded, options, completed), already_completed=frozenset(completed))
+        self.plan = build_plan(loaded, planned_steps(loaded, options, completed), completed, resumed_record)
         self.run_id = infrastructure.run_id
         self.record: RunRecord | None = None
         recorded_steps = resumed_record.run_file.steps if resumed_record else {}
@@ -126,16 +133,19 @@ class PipelineRun:
         self.started = time.monotonic()
         self._masks_notified = False
         self._masks_lock = threading.Lock()
+        self._setup_composition()
 
     # ----- events -------------------------------------------------------------------------
     def emit(self, state: str, **fields: Any) -> None:
-        event = RunEvent(state, self.run_id, self.loaded.name, **fields)
+        event = RunEvent(state, self.run_id, self.loaded.name, **self._label_fields(fields))
         if self.record is not None:
             self.record.append_event(event)
         self.bus.emit(event)
 
     def persona_of(self, step_id: str) -> Persona:
         step = next(s for s in self.loaded.pipeline.steps if s.id == step_id)
+        if self._is_host_step(step_id):
+            return self._host_persona(step_id)
         return self.personas[step.persona]
 
     # ----- the run ------------------------------------------------------------------------
@@ -198,6 +208,7 @@ class PipelineRun:
                 for future in done:
                     self._step_finished(running.pop(future), future)
         except KeyboardInterrupt:
+            self.stopping.set()  # gates and timers stop waiting, so the pool's threads can end
             with _ignoring_interrupts():
                 self.infrastructure.kill_running_containers()
             raise
@@ -209,6 +220,9 @@ class PipelineRun:
         for step_id in self.plan.ready_steps():
             if len(running) >= max(1, self.options.max_parallel):
                 return
+            if self._is_host_step(step_id):
+                self._start_host_step(pool, running, step_id)
+                continue
             self.plan.mark_running(step_id)
             persona = self.persona_of(step_id)
             self.record.update_step(step_id, status=StepStatus.RUNNING, persona=persona.name,
@@ -219,7 +233,7 @@ class PipelineRun:
     def _run_step(self, step_id: str) -> StepOutcome:
         persona = self.persona_of(step_id)
         job = build_step_job(
-            self.loaded, step_id, persona, self._settings(), self.record, self.infrastructure.clone
+            self.loaded, step_id, persona, self._settings(step_id), self.record, self.infrastructure.clone
         )
         job.budget = self.infrastructure.step_budget(persona)
         self._notify_masks_once([*job.masked_paths, *job.redacted_files])
@@ -236,10 +250,10 @@ class PipelineRun:
                 outcome.succeeded, outcome.message = False, f"committing the step's changes failed: {error}"
         return outcome
 
-    def _settings(self) -> RunSettings:
+    def _settings(self, step_id: str | None = None) -> RunSettings:
         return RunSettings(
             run_id=self.run_id,
-            input_text=self.options.input_text,
+            input_text=self.composer.input_of(step_id) if step_id else self.options.input_text,
             default_model=self.infrastructure.default_model,
             model_overrides_persona=self.infrastructure.model_is_explicit,
             step_timeout_s=self.options.step_timeout_s,
@@ -252,6 +266,8 @@ class PipelineRun:
             outcome = future.result()
         except Exception as error:  # a broken step must not take the run's bookkeeping with it
             outcome = StepOutcome(False, f"{type(error).__name__}: {error}", 0)
+        if not isinstance(outcome, StepOutcome):
+            return self._host_step_finished(step_id, outcome)
         for refusal in outcome.refusals:
             self.notify(f"warning: {refusal}")
         self.artifacts_by_step[step_id] = outcome.artifacts
@@ -267,11 +283,12 @@ class PipelineRun:
         if outcome.succeeded:
             self.plan.mark_completed(step_id)
             self.emit(ev.STEP_COMPLETED, **common)
-            return
+            return self._after_graph_move()
         self.failures[step_id] = outcome.message
         self.emit(ev.STEP_FAILED, **common)
         for skipped in self.plan.mark_failed(step_id):
             self._emit_skipped(skipped, f"needs {step_id}, which failed")
+        self._after_graph_move()
 
     def _emit_skipped(self, step_id: str, reason: str) -> None:
         self.record.update_step(step_id, status=StepStatus.SKIPPED, summary=reason)
@@ -346,7 +363,7 @@ class PipelineRun:
 
     def _final_steps(self) -> list[str]:
         """Steps of the pipeline nothing depends on: their artifacts are the run's result."""
-        steps = self.loaded.pipeline.steps
+        steps = [step for step in self.loaded.pipeline.steps if step.id in self.root_step_ids]
         depended_on = {dependency for step in steps for dependency in step.dependencies}
         return [step.id for step in steps if step.id not in depended_on]
 

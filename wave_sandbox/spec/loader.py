@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from wave_sandbox.errors import ConfigurationError, PipelineNotFoundError, SpecError
 from wave_sandbox.resources import builtin_pipelines_dir
+from wave_sandbox.spec.composition_checks import check_composition
 from wave_sandbox.spec.ceiling_checks import Ceilings, add_step_ceiling_problems
 from wave_sandbox.spec.models import Pipeline, Step
 from wave_sandbox.spec.personas import Persona, load_persona_collecting, persona_names
@@ -177,6 +178,7 @@ def _check_steps(
     names = persona_names(repo)
     check = SemanticCheck(collector, repo, steps, _raw_step_ids(document.data), names, refused, pipeline_folder)
     check_semantics(check, document.data)
+    check_composition(check, document.data)
     add_step_ceiling_problems(steps, collector, ceilings)
     return _load_step_personas(steps, names, repo, persona_problems, ceilings)
 
