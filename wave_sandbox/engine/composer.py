@@ -87,8 +87,8 @@ class Composer:
         return c.is_host_step(self.steps[step_id])
 
     def kind(self, step_id: str) -> str:
-        step = self.steps[step_id]
-        return c.composition_kind(step) or c.CONDITIONAL
+        kind = c.composition_kind(self.steps[step_id]) or c.CONDITIONAL
+        return "sub-pipeline" if kind == c.SUB_PIPELINE else kind
 
     def label(self, step_id: str | None) -> str | None:
         return self.labels.get(step_id) if step_id else None
@@ -118,7 +118,7 @@ class Composer:
 
     # ----- starting ---------------------------------------------------------------------------
     def _start(self, step: Step) -> HostResult:
-        kind = self.kind(step.id)
+        kind = c.composition_kind(step) or c.CONDITIONAL
         if kind == c.CONDITIONAL:
             return HostResult(message="routing by the previous step's outcome")
         starters = {c.GATE: self._gate, c.AGGREGATE: self._aggregate, c.SUB_PIPELINE: self._sub_pipeline,

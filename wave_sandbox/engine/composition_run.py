@@ -76,7 +76,7 @@ class CompositionRunMixin:
         running[pool.submit(self._run_host_step, step_id)] = step_id
 
     def _run_host_step(self, step_id: str) -> HostResult:
-        started = time.monotonic()
+        started = self.__dict__.setdefault("_host_started", {}).setdefault(step_id, time.monotonic())
         expansion = self.composer.expansions.get(step_id)
         children = expansion.children if expansion else []
         states = {child: self.plan.states.get(child) for child in children}
@@ -101,8 +101,9 @@ class CompositionRunMixin:
         if isinstance(self.plan, GraphPlan):
             raise WaveSandboxError("sub-pipelines, iterate and loops inside a graph pipeline are not supported yet")
         self.composer.adopt(result.children)
+        # optional in the plan: the composition step judges its children's failures (iterate may continue)
         planned = [PlannedStep(child.step.id, tuple(child.step.dependencies), readwrite=child.step.is_readwrite,
-                               optional=bool(child.step.optional), group=child.group, member=child.member)
+                               optional=True, group=child.group, member=child.member)
                    for child in result.children]
         self.plan.add_steps(planned, before=step_id)
         if result.group_limit:
@@ -155,6 +156,7 @@ class CompositionRunMixin:
         common = dict(step_id=step_id, persona=self.composer.kind(step_id), duration_ms=result.duration_ms,
                       tokens_in=0, tokens_out=0, message=result.message, artifacts=result.artifacts)
         self.artifacts_by_step[step_id] = result.artifacts
+        self.__dict__.get("_host_started", {}).pop(step_id, None)
         status = StepStatus.COMPLETED if result.succeeded else StepStatus.FAILED
         self.record.update_step(step_id, status=status, summary=result.message, duration_ms=result.duration_ms,
                                 artifacts=result.artifacts)

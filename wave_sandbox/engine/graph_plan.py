@@ -32,6 +32,7 @@ class GraphPlan(Plan):
         self.deferred: list[str] = []
         self.current: str | None = None
         self.last_outcome = SUCCESS
+        self.resume_at: str | None = None
         self.stopped: tuple[str, str] | None = None
         """(step, why) when a visit cap stopped the graph."""
         super().__init__(steps)
@@ -57,6 +58,7 @@ class GraphPlan(Plan):
             self.last_outcome = FAILURE
             self._route(step_id)
             return []
+        self.resume_at = step_id  # a failure without edges ends the graph; resume runs the step again
         self.current = None
         return self.skip_all_pending()
 
@@ -74,7 +76,7 @@ class GraphPlan(Plan):
         return [sid for sid in failed if not self.specs[sid].edges and not self.specs[sid].optional]
 
     def snapshot(self) -> dict:
-        return {"current": self.current, "visits": dict(self.visits), "deferred": list(self.deferred),
+        return {"current": self.current or self.resume_at, "visits": dict(self.visits), "deferred": list(self.deferred),
                 "last_outcome": self.last_outcome}
 
     # ----- routing --------------------------------------------------------------------------------
