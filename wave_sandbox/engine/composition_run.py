@@ -181,6 +181,11 @@ class CompositionRunMixin:
             self.failures[step_id] = why
             self.record.update_step(step_id, status=StepStatus.FAILED, summary=why)
             self.emit(ev.STEP_FAILED, step_id=step_id, persona=self._persona_name(step_id), message=why)
+        if self.plan.current is None:
+            recorded = self.record.run_file.steps
+            for step_id in self.plan.declared:
+                if self.plan.states[step_id] is StepStatus.SKIPPED and recorded[step_id].status is StepStatus.PENDING:
+                    self._emit_skipped(step_id, "not on the graph's path")
 
     def _persona_name(self, step_id: str) -> str:
         return self.persona_of(step_id).name

@@ -262,3 +262,105 @@ def test_a_loop_stops_at_its_cap_with_one_line(tmp_path, agent_image, docker):
     assert sum("loop stopped at its cap: 3 iterations" in line for line in lines) == 1
     assert "loop_iteration polish" in completed.stdout
     assert_runs_left_nothing(docker, repo)
+
+
+HARDENING = """\
+kind: WavePipeline
+metadata: {name: hardening}
+steps:
+  - id: fix
+    persona: navigator
+    max_visits: 2
+    exec: {source: "Fix"}
+    output_artifacts: [{name: patch, path: output/patch.md}]
+  - id: test
+    persona: navigator
+    dependencies: [fix]
+    exec: {source: "Test"}
+    output_artifacts: [{name: verdict, path: output/verdict.md}]
+    edges:
+      - {target: done, condition: "outcome=success"}
+      - {target: fix, condition: "outcome=failure"}
+  - id: done
+    persona: summarizer
+    dependencies: [test]
+    exec: {source: "Done"}
+    output_artifacts: [{name: summary, path: output/summary.md}]
+"""
+
+
+def test_an_edges_graph_revisits_a_step_and_stops_at_max_visits(tmp_path, agent_image, docker):
+    repo = one_commit_repository(tmp_path / "service")
+    patch = [[write("output/patch.md", "patched")], say("patched")]
+    script = {"steps": {"fix": patch * 3}}  # `test` never writes its verdict: it fails on every visit
+    pipeline, script_file = write_pipeline(tmp_path, HARDENING, script)
+    completed = run_cli("run", str(pipeline), "--repo", str(repo), "--model", f"scripted:{script_file}",
+                        "--output", str(tmp_path / "out"), "--json", cwd=tmp_path)
+    assert completed.returncode == 1
+    events = json_events(completed)
+    visits = [(e["state"], e["step_id"]) for e in events if e["state"] in ("started", "completed", "failed")]
+    assert visits == [("started", "fix"), ("completed", "fix"), ("started", "test"), ("failed", "test"),
+                      ("started", "fix"), ("completed", "fix"), ("started", "test"), ("failed", "test"),
+                      ("failed", "fix")]
+    assert next(e for e in events if e["state"] == "failed" and e["step_id"] == "fix")["message"] == \
+        "step fix reached its max_visits (2); the graph stops"
+    assert events[-2]["state"] == "skipped" and events[-2]["message"] == "not on the graph's path"
+    assert events[-1]["message"] == "step fix failed: step fix reached its max_visits (2); the graph stops"
+    record = repo / ".wave" / "runs" / events[0]["run_id"]
+    run = json.loads((record / "run.json").read_text())
+    assert run["graph"]["visits"] == {"fix": 2, "test": 2} and run["steps"]["done"]["status"] == "skipped"
+    assert conversations(record, "fix") == 2
+    assert_runs_left_nothing(docker, repo)
+
+
+PUBLISHING = """\
+kind: WavePipeline
+metadata: {name: publishing}
+steps:
+  - id: draft
+    persona: navigator
+    exec: {source: "Draft"}
+    output_artifacts: [{name: draft, path: output/draft.md}]
+  - id: review
+    persona: navigator
+    dependencies: [draft]
+    exec: {source: "Review"}
+    output_artifacts: [{name: review, path: output/review.md}]
+    edges:
+      - {target: route, condition: "outcome=success"}
+      - {target: draft}
+  - id: route
+    type: conditional
+    dependencies: [review]
+    edges:
+      - {target: publish, condition: "outcome=success"}
+      - {target: _complete}
+  - id: publish
+    persona: summarizer
+    dependencies: [route]
+    max_visits: 1
+    exec: {source: "Publish"}
+    output_artifacts: [{name: published, path: output/published.md}]
+"""
+
+
+def test_resume_in_the_middle_of_a_graph_goes_on_from_where_it_stopped(tmp_path, agent_image, docker):
+    repo = one_commit_repository(tmp_path / "service")
+    steps = {"draft": [[write("output/draft.md", "d")], say("drafted")],
+             "review": [[write("output/review.md", "ok")], say("reviewed")]}
+    pipeline, script_file = write_pipeline(tmp_path, PUBLISHING, {"steps": steps})
+    first = run_cli("run", str(pipeline), "--repo", str(repo), "--model", f"scripted:{script_file}",
+                    "--output", str(tmp_path / "out"), "--json", cwd=tmp_path)
+    assert first.returncode == 1  # publish writes nothing: a failure without edges ends the graph
+    run_id = json_events(first)[0]["run_id"]
+    record = repo / ".wave" / "runs" / run_id
+    assert json.loads((record / "run.json").read_text())["graph"]["current"] == "publish"
+    fixed = tmp_path / "fixed.yaml"
+    fixed.write_text(yaml.safe_dump({"steps": {"publish": [[write("output/published.md", "live")], say("published")]}}))
+    resumed = run_cli("resume", run_id, "--repo", str(repo), "--model", f"scripted:{fixed}", "--json", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    started = [e["step_id"] for e in json_events(resumed) if e["state"] == "started"]
+    assert started == ["publish"]  # its one visit (max_visits: 1) is the one the first run began
+    assert conversations(record, "draft") == 1 and conversations(record, "review") == 1
+    assert (tmp_path / "out" / "published.md").read_text() == "live"
+    assert_runs_left_nothing(docker, repo)
