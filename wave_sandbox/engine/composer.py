@@ -79,6 +79,8 @@ class Composer:
         self.namespaces: dict[str, str] = {}
         self.depths: dict[str, int] = {}
         self.expansions: dict[str, Expansion] = {}
+        self.pipeline_names: dict[str, str] = {}
+        """The name of the pipeline each sub-pipeline step came from (root steps: the run's)."""
         self.allowed_names = literal_pipeline_names(loaded.pipeline)
         self._lock = threading.Lock()
 
@@ -297,7 +299,32 @@ class Composer:
         renamed = renamed_steps(child.pipeline.steps, prefix)
         for original, renamed_step in zip(child.pipeline.steps, renamed):
             self._register(renamed_step, f"{shown}/{original.id}", prefix, input_text, depth)
+            self.pipeline_names[renamed_step.id] = child.name
+            self._point_at_parent_artifacts(step, renamed_step, name)
         return [ChildStep(renamed_step) for renamed_step in renamed]
+
+    def _point_at_parent_artifacts(self, step: Step, child: Step, name: str) -> None:
+        """Wave's `inject_artifacts: [{pipeline: PARENT, artifact: X}]`: X of the direct parent's steps."""
+        parent_name = self.pipeline_names.get(step.id, self.loaded.name)
+        namespace = self.namespaces.get(step.id, "")
+        for injection in list(child.memory.inject_artifacts):
+            if injection.step is not None or injection.pipeline is None:
+                continue
+            producer = self._parent_producer(namespace, injection.artifact) if injection.pipeline == parent_name else None
+            if producer is None and injection.optional:
+                child.memory.inject_artifacts.remove(injection)
+            elif producer is None:
+                raise CompositionError(f"sub-pipeline {name}: step {child.id.rsplit('.', 1)[-1]} injects artifact "
+                                       f"'{injection.artifact}' of pipeline {injection.pipeline}, which its parent "
+                                       f"({parent_name}) has not produced")
+            else:
+                injection.step, injection.pipeline = producer, None
+
+    def _parent_producer(self, namespace: str, artifact: str) -> str | None:
+        """The last step of the parent's run (same namespace) holding an artifact of that name."""
+        siblings = [sid for sid in self.steps if self.namespaces.get(sid, "") == namespace]
+        holders = [sid for sid in siblings if self.read_artifact(sid, artifact) is not None]
+        return holders[-1] if holders else None
 
     def _register(self, step: Step, shown: str, namespace: str, input_text: str, depth: int) -> None:
         self.labels[step.id], self.namespaces[step.id] = shown, namespace

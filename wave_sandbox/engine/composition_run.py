@@ -19,7 +19,7 @@ from wave_sandbox.engine.gates import GateKeeper, GateSettings
 from wave_sandbox.engine.graph_plan import GraphPlan
 from wave_sandbox.engine.planner import Plan, PlannedStep
 from wave_sandbox.engine.run_file import StepStatus
-from wave_sandbox.errors import WaveSandboxError
+from wave_sandbox.errors import StepFailedError, WaveSandboxError
 from wave_sandbox.spec.composition import is_graph_pipeline
 
 MOCK_APPROVAL = "the mock model approves every gate"
@@ -186,6 +186,14 @@ class CompositionRunMixin:
             for step_id in self.plan.declared:
                 if self.plan.states[step_id] is StepStatus.SKIPPED and recorded[step_id].status is StepStatus.PENDING:
                     self._emit_skipped(step_id, "not on the graph's path")
+
+    def _refuse_unresolved_injections(self, step_id: str) -> None:
+        """A step injecting a parent pipeline's artifact runs only as that pipeline's sub-pipeline."""
+        step = self.composer.steps[step_id]
+        for injection in step.memory.inject_artifacts:
+            if injection.step is None:
+                raise StepFailedError(f"it injects artifact '{injection.artifact}' of pipeline {injection.pipeline}, "
+                                      f"which exists only when {injection.pipeline} runs this pipeline as a sub-pipeline")
 
     def _persona_name(self, step_id: str) -> str:
         return self.persona_of(step_id).name

@@ -231,6 +231,7 @@ class PipelineRun(CompositionRunMixin):
             running[pool.submit(self._run_step, step_id)] = step_id
 
     def _run_step(self, step_id: str) -> StepOutcome:
+        self._refuse_unresolved_injections(step_id)
         persona = self.persona_of(step_id)
         job = build_step_job(
             self.loaded, step_id, persona, self._settings(step_id), self.record, self.infrastructure.clone

@@ -135,6 +135,46 @@ def test_a_sub_pipelines_artifacts_reach_the_parents_next_step(tmp_path, agent_i
     assert_runs_left_nothing(docker, repo)
 
 
+BRIEFED_CHILD = """\
+kind: WavePipeline
+metadata: {name: briefed}
+steps:
+  - id: read
+    persona: navigator
+    memory: {inject_artifacts: [{pipeline: with-brief, artifact: brief, as: brief}]}
+    exec: {source: "Read the brief"}
+    output_artifacts: [{name: notes, path: output/notes.md}]
+"""
+
+WITH_BRIEF = """\
+kind: WavePipeline
+metadata: {name: with-brief}
+steps:
+  - id: brief
+    persona: navigator
+    exec: {source: "Brief"}
+    output_artifacts: [{name: brief, path: output/brief.md}]
+  - id: sub
+    dependencies: [brief]
+    pipeline: briefed
+"""
+
+
+def test_a_sub_pipeline_injects_its_parents_artifact_by_pipeline_name(tmp_path, agent_image, docker):
+    repo = repository_with_child(tmp_path)
+    (repo / ".wave" / "pipelines" / "briefed.yaml").write_text(BRIEFED_CHILD)
+    script = {"steps": {"brief": [[write("output/brief.md", "the brief")], say("briefed")],
+                        "sub.read": [[bash("cp /wave/artifacts/brief output/notes.md")], say("read")]}}
+    pipeline, script_file = write_pipeline(tmp_path, WITH_BRIEF, script)
+    common = ("--repo", str(repo), "--model", f"scripted:{script_file}", "--output", str(tmp_path / "out"))
+    completed = run_cli("run", str(pipeline), *common, cwd=tmp_path)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert (tmp_path / "out" / "notes.md").read_text() == "the brief"
+    alone = run_cli("run", "briefed", *common, cwd=tmp_path)  # on its own, there is no parent to inject from
+    assert alone.returncode == 1 and "injects artifact 'brief' of pipeline with-brief, which exists only when" in alone.stdout
+    assert_runs_left_nothing(docker, repo)
+
+
 @pytest.fixture(scope="module")
 def fan_out(tmp_path_factory, agent_image, docker):
     """Four items two at a time; the third fails the first run, `resume` finishes it."""
