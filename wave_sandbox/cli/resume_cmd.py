@@ -19,6 +19,10 @@ def resume_command(
     runtime: Optional[str] = typer.Option(
         None, "--runtime", metavar="runc|runsc", help="Override the run's container runtime (default: the run's)."
     ),
+    approve: Optional[list[str]] = typer.Option(
+        None, "--approve", metavar="STEP", help="Approve this gate step without asking; repeatable."
+    ),
+    auto_approve: bool = typer.Option(False, "--auto-approve", help="Every approval gate takes its default choice."),
 ) -> None:
     """Re-run a failed or interrupted run, reusing the artifacts of its finished steps."""
     from wave_sandbox.engine.launch import launch_resume
@@ -31,6 +35,6 @@ def resume_command(
     chosen_runtime = check_runtime_name(settings.runtime.value) if runtime else None
     result = launch_resume(
         run, repo.resolve(), model, keep, get_backend(), build_listeners(json_output), notify,
-        settings.upstream_url.value, chosen_runtime,
+        settings.upstream_url.value, chosen_runtime, approve=tuple(approve or ()), auto_approve=auto_approve,
     )
     raise typer.Exit(result.exit_code)

@@ -114,6 +114,8 @@ def launch_resume(
     notify: Callable[[str], None],
     upstream_url: str | None = None,
     runtime: str | None = None,
+    approve: tuple[str, ...] = (),
+    auto_approve: bool = False,
 ) -> RunResult:
     """Re-run a failed or interrupted run from its first unfinished step, in the same record and branch."""
     record = find_run(repo, run)
@@ -127,6 +129,7 @@ def launch_resume(
     ceilings = load_ceilings()
     loaded = load_pipeline(Path(recorded.pipeline_file), repo, ceilings)
     options = resumed_run_options(recorded, model_spec, keep, upstream_url, runtime)
+    options.approve, options.auto_approve = approve, auto_approve
     refuse_options_above_ceilings(options, ceilings)
     return _execute(loaded, repo, options, backend, listeners, notify, record.run_id, record, ceilings=ceilings)
 

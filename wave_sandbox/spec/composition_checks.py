@@ -78,10 +78,9 @@ def _check_sub_pipeline(check: SemanticCheck, indexed: IndexedStep, kind: str | 
     except ValidationError as error:
         check.add(indexed.path("config"), f"config: {c.first_validation_message(error)}")
         return
-    for field in ("env", "stop_condition"):
+    for field in ("env", "stop_condition", "timeout", "max_cycles"):  # inject, extract: artifacts flow anyway
         if getattr(config, field):
             check.add(indexed.path("config", field), f"'{field}' {NOT_SUPPORTED}", indexed.path("config"))
-    _check_duration(check, indexed.path("config", "timeout"), config.timeout)
 
 
 def _check_iterate(check: SemanticCheck, indexed: IndexedStep, config: c.IterateConfig) -> None:

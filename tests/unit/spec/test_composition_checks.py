@@ -26,7 +26,7 @@ def with_child(repo):
 
 
 @pytest.mark.parametrize("step", [
-    "  - id: s\n    pipeline: child\n    input: '{{ input }}'\n    config: {timeout: 30m}\n",
+    "  - id: s\n    pipeline: child\n    input: '{{ input }}'\n    config: {inject: [items], extract: [x]}\n",
     "  - id: s\n    dependencies: [first]\n    pipeline: '{{ item }}'\n    iterate: {over: '[\"child\"]', mode: parallel, max_concurrent: 2}\n",
     "  - id: s\n    dependencies: [first]\n    branch: {on: '{{ first.output.kind }}', cases: {big: child, default: skip}}\n",
     "  - id: s\n    loop: {max_iterations: 3, until: '{{ c.output.done }}', steps: [{id: again, pipeline: child}]}\n",
@@ -55,6 +55,7 @@ def test_composition_steps_validate_without_persona_or_prompt(with_child, step):
     ("  - id: s\n    type: conditional\n    edges: [{target: first, condition: 'tests passed'}]\n", "tests passed",
      "condition 'tests passed' should read outcome=success, outcome=failure or context.KEY=VALUE"),
     ("  - id: s\n    pipeline: child\n    config: {env: {A: b}}\n", "config", "'env' is not supported by wave-sandbox yet"),
+    ("  - id: s\n    pipeline: child\n    config: {timeout: 30m}\n", "config", "'timeout' is not supported by wave-sandbox yet"),
 ])
 def test_composition_problems_are_one_line_each(with_child, step, marker, message):
     problems = problems_in(with_child, HEAD + step)

@@ -145,7 +145,7 @@ steps:
     max_visits: 3
     pipeline: "{{ item }}"
     input: "{{ input }}"
-    config: {timeout: 30s}
+    config: {extract: [r]}
     iterate: {over: '["x"]', mode: parallel}
     branch: {on: x, cases: {a: skip}}
     gate: {type: approval}
