@@ -108,6 +108,9 @@ class Composer:
             self.steps[child.step.id] = child.step
             self.loaded.pipeline.steps.append(child.step)
 
+    def continues_after_failure(self, iterate_step_id: str) -> bool:
+        return c.parse_config(self.steps[iterate_step_id], c.ITERATE).on_failure == "continue"
+
     def forget(self, step_id: str) -> None:
         """A step sent back by a gate or an edge starts over."""
         self.expansions.pop(step_id, None)

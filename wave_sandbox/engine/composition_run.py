@@ -112,6 +112,7 @@ class CompositionRunMixin:
         self.plan.replace_step(PlannedStep(own.id, own.dependencies, own.readwrite, own.optional,
                                            waits_for=tuple(p.id for p in planned), group=own.group, member=own.member))
         self._restore_resumed_children(planned)
+        self.__dict__.setdefault("_host_children", {}).setdefault(step_id, []).extend(p.id for p in planned)
         self.record.update_step(step_id, children=[p.id for p in planned])
         state, message = result.progress or (ev.STEP_STARTED, "")
         self.emit(state, step_id=step_id, persona=self.composer.kind(step_id), message=message)
@@ -153,13 +154,14 @@ class CompositionRunMixin:
         return [step.id for step in self.plan.steps if step.id in found and step.id != step_id]
 
     def _finish_host_step(self, step_id: str, result: HostResult) -> None:
+        tokens_in, tokens_out = self._children_tokens(step_id)
         common = dict(step_id=step_id, persona=self.composer.kind(step_id), duration_ms=result.duration_ms,
-                      tokens_in=0, tokens_out=0, message=result.message, artifacts=result.artifacts)
+                      tokens_in=tokens_in, tokens_out=tokens_out, message=result.message, artifacts=result.artifacts)
         self.artifacts_by_step[step_id] = result.artifacts
         self.__dict__.get("_host_started", {}).pop(step_id, None)
         status = StepStatus.COMPLETED if result.succeeded else StepStatus.FAILED
         self.record.update_step(step_id, status=status, summary=result.message, duration_ms=result.duration_ms,
-                                artifacts=result.artifacts)
+                                artifacts=result.artifacts, tokens_in=tokens_in, tokens_out=tokens_out)
         if result.succeeded:
             self.plan.mark_completed(step_id)
             self.emit(ev.STEP_COMPLETED, **common)
@@ -170,6 +172,23 @@ class CompositionRunMixin:
             for other in skipped:
                 self._emit_skipped(other, f"needs {step_id}, which failed")
         self._after_graph_move()
+
+    def _children_tokens(self, step_id: str) -> tuple[int, int]:
+        """What the step's children used (their own children included): the step's share of the budget."""
+        recorded = self.record.run_file.steps
+        children = [recorded[c] for c in self.__dict__.get("_host_children", {}).pop(step_id, []) if c in recorded]
+        return sum(c.tokens_in or 0 for c in children), sum(c.tokens_out or 0 for c in children)
+
+    def _stop_siblings_after_a_failure(self, step_id: str) -> None:
+        """An item failed and its iterate does not continue: items not started yet are not started (Wave
+        stops a sequential iterate, and an errgroup cancels the parallel one)."""
+        group = self.plan.step(step_id).group
+        if group is None or self.composer.continues_after_failure(group):
+            return
+        for other in self.plan.steps:
+            if other.group == group and self.plan.states[other.id] is StepStatus.PENDING:
+                self.plan.states[other.id] = StepStatus.SKIPPED
+                self._emit_skipped(other.id, f"{step_id} failed and the iterate does not continue")
 
     def _after_graph_move(self) -> None:
         """Graph mode: keep where the graph stands in run.json; a visit cap ends the run with one line."""

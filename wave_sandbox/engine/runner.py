@@ -289,6 +289,7 @@ class PipelineRun(CompositionRunMixin):
         self.emit(ev.STEP_FAILED, **common)
         for skipped in self.plan.mark_failed(step_id):
             self._emit_skipped(skipped, f"needs {step_id}, which failed")
+        self._stop_siblings_after_a_failure(step_id)
         self._after_graph_move()
 
     def _emit_skipped(self, step_id: str, reason: str) -> None:
