@@ -79,6 +79,8 @@ class Composer:
         self.namespaces: dict[str, str] = {}
         self.depths: dict[str, int] = {}
         self.expansions: dict[str, Expansion] = {}
+        self.envs: dict[str, dict[str, str]] = {}
+        """`{{ env.KEY }}` of each sub-pipeline step: its parents' config.env, the nearest winning."""
         self.pipeline_names: dict[str, str] = {}
         """The name of the pipeline each sub-pipeline step came from (root steps: the run's)."""
         self.allowed_names = literal_pipeline_names(loaded.pipeline)
@@ -198,6 +200,7 @@ class Composer:
         renamed = renamed_steps(composed, prefix)
         for original, child in zip(composed, renamed):
             self._register(child, f"{shown}/{original.id}", prefix, self.input_of(step.id), self.depths.get(step.id, 0))
+            self.envs[child.id] = self.envs.get(step.id, {})
         return [ChildStep(child) for child in renamed]
 
     # ----- the host-only primitives ----------------------------------------------------------
@@ -300,9 +303,11 @@ class Composer:
             self.personas.update(child.personas)
             self.allowed_names |= literal_pipeline_names(child.pipeline)
         renamed = renamed_steps(child.pipeline.steps, prefix)
+        env = {**self.envs.get(step.id, {}), **c.sub_pipeline_config(step).env}
         for original, renamed_step in zip(child.pipeline.steps, renamed):
             self._register(renamed_step, f"{shown}/{original.id}", prefix, input_text, depth)
             self.pipeline_names[renamed_step.id] = child.name
+            self.envs[renamed_step.id] = env
             self._point_at_parent_artifacts(step, renamed_step, name)
         return [ChildStep(renamed_step) for renamed_step in renamed]
 
@@ -341,7 +346,8 @@ class Composer:
 
     def _resolve(self, step: Step, text: str, item: Any = None, namespace: str | None = None) -> str:
         scope = namespace if namespace is not None else self.namespaces.get(step.id, "")
-        return values.resolve_references(text, self.input_of(step.id), self.read_artifact, item, scope)
+        return values.resolve_references(text, self.input_of(step.id), self.read_artifact, item, scope,
+                                         self.envs.get(step.id))
 
     def read_artifact(self, step_id: str, name: str | None) -> bytes | None:
         step = self.steps.get(step_id)

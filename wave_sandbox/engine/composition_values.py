@@ -25,11 +25,16 @@ ArtifactReader = Callable[[str, str | None], bytes | None]
 
 
 def resolve_references(text: str, input_text: str, read: ArtifactReader, item: Any = None,
-                       namespace: str = "") -> str:
-    """Substitute every reference this module knows in one pass (what is substituted is not re-read)."""
+                       namespace: str = "", env: dict[str, str] | None = None) -> str:
+    """Substitute every reference this module knows in one pass (what is substituted is not re-read).
+
+    `{{ env.KEY }}` is a sub-pipeline's `config.env` value, inherited from the parents (Wave's parentEnv)."""
 
     def substitute(match: re.Match) -> str:
-        value = reference_value(match.group(1).strip(), input_text, read, item, namespace)
+        expression = match.group(1).strip()
+        if expression.startswith("env.") and env and expression[4:] in env:
+            return env[expression[4:]]
+        value = reference_value(expression, input_text, read, item, namespace)
         return match.group(0) if value is None else value
 
     return REFERENCE.sub(substitute, text)

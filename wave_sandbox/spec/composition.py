@@ -104,7 +104,8 @@ class AggregateConfig(WaveModel):
 
 class SubPipelineConfig(WaveModel):
     """How a sub-pipeline runs. Its artifacts flow back to the parent step, and the parent's reach it by
-    pipeline name, whatever `inject` and `extract` list; env, stop_condition, timeout and max_cycles are refused."""
+    pipeline name, whatever `inject` and `extract` list; `env` gives host-side templates (`branch.on`...) `{{ env.KEY }}`;
+    stop_condition, timeout and max_cycles are refused."""
 
     inject: list[str] = Field(default_factory=list)
     extract: list[str] = Field(default_factory=list)

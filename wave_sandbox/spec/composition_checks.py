@@ -78,7 +78,7 @@ def _check_sub_pipeline(check: SemanticCheck, indexed: IndexedStep, kind: str | 
     except ValidationError as error:
         check.add(indexed.path("config"), f"config: {c.first_validation_message(error)}")
         return
-    for field in ("env", "stop_condition", "timeout", "max_cycles"):  # inject, extract: artifacts flow anyway
+    for field in ("stop_condition", "timeout", "max_cycles"):  # inject, extract: artifacts flow anyway
         if getattr(config, field):
             check.add(indexed.path("config", field), f"'{field}' {NOT_SUPPORTED}", indexed.path("config"))
 

@@ -188,3 +188,9 @@ def test_a_timer_waits_and_a_stop_ends_the_wait():
     gate_keeper.stopping.set()
     with pytest.raises(CompositionError, match="interrupted"):
         gate_keeper.resolve("t", "t", GateConfig(type="timer", timeout="1h"), lambda m: None)
+
+
+def test_env_of_a_sub_pipeline_reaches_host_side_templates_only_when_set():
+    read = reader({})
+    assert values.resolve_references("{{ env.profile }}", "", read, env={"profile": "core"}) == "core"
+    assert values.resolve_references("{{ env.profile }}", "", read) == "{{ env.profile }}"  # Wave: the default case

@@ -54,7 +54,7 @@ def test_composition_steps_validate_without_persona_or_prompt(with_child, step):
     ("  - id: s\n    type: conditional\n", "conditional", "a conditional step needs edges to route by"),
     ("  - id: s\n    type: conditional\n    edges: [{target: first, condition: 'tests passed'}]\n", "tests passed",
      "condition 'tests passed' should read outcome=success, outcome=failure or context.KEY=VALUE"),
-    ("  - id: s\n    pipeline: child\n    config: {env: {A: b}}\n", "config", "'env' is not supported by wave-sandbox yet"),
+    ("  - id: s\n    pipeline: child\n    config: {stop_condition: x}\n", "config", "'stop_condition' is not supported by wave-sandbox yet"),
     ("  - id: s\n    pipeline: child\n    config: {timeout: 30m}\n", "config", "'timeout' is not supported by wave-sandbox yet"),
 ])
 def test_composition_problems_are_one_line_each(with_child, step, marker, message):
