@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from typing import Any, Callable
 
 from wave_sandbox.engine import composition_values as values
+from wave_sandbox.engine.composer_artifacts import ComposerArtifacts
 from wave_sandbox.engine.gates import GateKeeper
 from wave_sandbox.engine.status import StepStatus
 from wave_sandbox.engine.sub_pipelines import (
@@ -24,7 +25,7 @@ from wave_sandbox.engine.sub_pipelines import (
 )
 from wave_sandbox.errors import CompositionError
 from wave_sandbox.spec import composition as c
-from wave_sandbox.spec.models import OutputArtifact, Step
+from wave_sandbox.spec.models import Step
 
 MAX_AGGREGATE_BYTES = 8 * 1024 * 1024
 ITERATING, SUB_PIPELINE_STARTED, LOOP_ITERATION, BRANCH_TAKEN = "iterating", "sub_pipeline", "loop_iteration", "branch"
@@ -68,7 +69,7 @@ class Expansion:
     iteration: int = 1
 
 
-class Composer:
+class Composer(ComposerArtifacts):
     def __init__(self, loaded, personas: dict, record, input_text: str, ceilings: Any, output,
                  gatekeeper: GateKeeper, emit: Callable[..., None], notify: Callable[[str], None]):
         self.loaded, self.personas, self.record, self.output = loaded, personas, record, output
@@ -252,47 +253,6 @@ class Composer:
             return self._loop_iteration(step, config, done + 1)
         return HostResult(message=f"loop stopped at its cap: {config.max_iterations} iterations")
 
-    def _collect_items(self, step: Step, expansion: Expansion, child_states: dict, failures: dict) -> HostResult:
-        config = c.parse_config(step, c.ITERATE)
-        collected, failed = [], []
-        for prefix, name in expansion.members:
-            members = [child for child in expansion.children if child.startswith(prefix + ".")]
-            failure = _first_failure(members, child_states, failures, self.steps)
-            if failure:
-                failed.append(f"item {prefix.rsplit('.', 1)[-1]} ({name}): {failure}")
-            collected.append(self._primary_output(members))
-        if failed and config.on_failure != "continue":
-            return HostResult(False, f"{failed[0]}" + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""))
-        content = json.dumps(collected, indent=2, ensure_ascii=False).encode("utf-8")
-        shown = self._keep_artifact(step, "collected-output", f"{step.id}-collected.json", content)
-        total = len(expansion.members)
-        message = f"all {total} items completed" if not failed else \
-            f"{total - len(failed)}/{total} items completed; {len(failed)} failed and on_failure is continue"
-        return HostResult(message=message, artifacts=shown)
-
-    def _primary_output(self, member_steps: list[str]) -> Any:
-        """Wave's collectIterateOutputs: the child's last step's first artifact, JSON when it parses."""
-        for step_id in reversed(member_steps):
-            for artifact in self.steps[step_id].output_artifacts:
-                content = self.read_artifact(step_id, artifact.name)
-                if content is not None:
-                    try:
-                        return values.load_json(content)
-                    except CompositionError:
-                        return content.decode("utf-8", errors="replace")
-        return None
-
-    def _adopt_child_artifacts(self, step: Step, children: list[str]) -> list[str]:
-        """The child run's artifacts become the step's own, so the parent's next step can inject them."""
-        for child_id in children:
-            for artifact in self.steps[child_id].output_artifacts:
-                content = self.read_artifact(child_id, artifact.name)
-                if content is not None and artifact.path:
-                    self._declare(step, artifact.name, PurePosixPath(artifact.path).name, artifact.type)
-                    folder = self.record.artifacts_folder(step.id)
-                    (folder / PurePosixPath(artifact.path).name).write_bytes(content)
-        return []
-
     # ----- shared pieces ----------------------------------------------------------------------
     def _child_run(self, step: Step, name: str, prefix: str, input_text: str, shown: str) -> list[ChildStep]:
         depth = self.depths.get(step.id, 0) + 1
@@ -334,6 +294,12 @@ class Composer:
         holders = [sid for sid in siblings if self.read_artifact(sid, artifact) is not None]
         return holders[-1] if holders else None
 
+    def _result(self, *args, **kwargs) -> HostResult:
+        return HostResult(*args, **kwargs)
+
+    def _failure_among(self, step_ids, states, failures, steps) -> str | None:
+        return _first_failure(step_ids, states, failures, steps)
+
     def _register(self, step: Step, shown: str, namespace: str, input_text: str, depth: int) -> None:
         self.labels[step.id], self.namespaces[step.id] = shown, namespace
         self.inputs[step.id], self.depths[step.id] = input_text, depth
@@ -348,34 +314,6 @@ class Composer:
         scope = namespace if namespace is not None else self.namespaces.get(step.id, "")
         return values.resolve_references(text, self.input_of(step.id), self.read_artifact, item, scope,
                                          self.envs.get(step.id))
-
-    def read_artifact(self, step_id: str, name: str | None) -> bytes | None:
-        step = self.steps.get(step_id)
-        if step is None:
-            return None
-        folder = self.record.folder / "steps" / step_id / "artifacts"
-        for artifact in step.output_artifacts:
-            if (name is None or artifact.name == name) and artifact.path:
-                path = folder / PurePosixPath(artifact.path).name
-                if path.is_file() and not path.is_symlink() and path.stat().st_size <= values.MAX_VALUE_BYTES:
-                    return path.read_bytes()
-        return None
-
-    def _keep_artifact(self, step: Step, name: str, file_name: str, content: bytes) -> list[str]:
-        """Write a host-made artifact to the record and --output, and declare it on the step."""
-        from wave_sandbox.engine.artifacts import write_private_file
-
-        write_private_file(self.record.artifacts_folder(step.id), file_name, content)
-        self._declare(step, name, file_name, "json")
-        shown, refusal = self.output.deliver(file_name, content)
-        if refusal:
-            self.notify(f"warning: {refusal}")
-        return [shown] if shown else []
-
-    def _declare(self, step: Step, name: str, file_name: str, kind: str | None) -> None:
-        kept = [artifact for artifact in step.output_artifacts if artifact.name != name]
-        step.output_artifacts = kept + [OutputArtifact(name=name, path=f"output/{file_name}", type=kind)]
-
 
 def _ids(children: list[ChildStep]) -> list[str]:
     return [child.step.id for child in children]

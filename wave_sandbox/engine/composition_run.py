@@ -23,6 +23,8 @@ from wave_sandbox.errors import StepFailedError, WaveSandboxError
 from wave_sandbox.spec.composition import is_graph_pipeline
 
 MOCK_APPROVAL = "the mock model approves every gate"
+MAX_GATE_RETURNS = 10
+"""How often gates may send the run back to one step (Wave's revision loop), as a step's max_visits."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class CompositionRunMixin:
     def _setup_composition(self) -> None:
         self.stopping = threading.Event()
         self.root_step_ids = [step.id for step in self.loaded.pipeline.steps]
+        self._host_started: dict[str, float] = {}
+        self._host_children: dict[str, list[str]] = {}
+        self._gate_returns: dict[str, int] = {}
         keeper = GateKeeper(gate_settings(self.options, self.infrastructure.model_description),
                             self.stopping, self.notify)
         self.composer = Composer(self.loaded, self.personas, None, self.options.input_text,
@@ -76,7 +81,7 @@ class CompositionRunMixin:
         running[pool.submit(self._run_host_step, step_id)] = step_id
 
     def _run_host_step(self, step_id: str) -> HostResult:
-        started = self.__dict__.setdefault("_host_started", {}).setdefault(step_id, time.monotonic())
+        started = self._host_started.setdefault(step_id, time.monotonic())
         expansion = self.composer.expansions.get(step_id)
         children = expansion.children if expansion else []
         states = {child: self.plan.states.get(child) for child in children}
@@ -112,7 +117,7 @@ class CompositionRunMixin:
         self.plan.replace_step(PlannedStep(own.id, own.dependencies, own.readwrite, own.optional,
                                            waits_for=tuple(p.id for p in planned), group=own.group, member=own.member))
         self._restore_resumed_children(planned)
-        self.__dict__.setdefault("_host_children", {}).setdefault(step_id, []).extend(p.id for p in planned)
+        self._host_children.setdefault(step_id, []).extend(p.id for p in planned)
         self.record.update_step(step_id, children=[p.id for p in planned])
         state, message = result.progress or (ev.STEP_STARTED, "")
         self.emit(state, step_id=step_id, persona=self.composer.kind(step_id), message=message)
@@ -130,10 +135,10 @@ class CompositionRunMixin:
         target = f"{namespace}.{target}" if namespace and f"{namespace}.{target}" in self.plan.states else target
         if self.plan.states.get(target) not in (StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.SKIPPED):
             return False
-        visits = self.__dict__.setdefault("_gate_returns", {})
+        visits = self._gate_returns
         visits[target] = visits.get(target, 0) + 1
-        if visits[target] > 10:
-            result.succeeded, result.message = False, f"{result.message}; {target} was sent back 10 times already"
+        if visits[target] > MAX_GATE_RETURNS:
+            result.succeeded, result.message = False, f"{result.message}; {target} was sent back {MAX_GATE_RETURNS} times already"
             return False
         again = [target] + self._dependents_of(target)
         for sid in again:
@@ -158,7 +163,7 @@ class CompositionRunMixin:
         common = dict(step_id=step_id, persona=self.composer.kind(step_id), duration_ms=result.duration_ms,
                       tokens_in=tokens_in, tokens_out=tokens_out, message=result.message, artifacts=result.artifacts)
         self.artifacts_by_step[step_id] = result.artifacts
-        self.__dict__.get("_host_started", {}).pop(step_id, None)
+        self._host_started.pop(step_id, None)
         status = StepStatus.COMPLETED if result.succeeded else StepStatus.FAILED
         self.record.update_step(step_id, status=status, summary=result.message, duration_ms=result.duration_ms,
                                 artifacts=result.artifacts, tokens_in=tokens_in, tokens_out=tokens_out)
@@ -176,7 +181,7 @@ class CompositionRunMixin:
     def _children_tokens(self, step_id: str) -> tuple[int, int]:
         """What the step's children used (their own children included): the step's share of the budget."""
         recorded = self.record.run_file.steps
-        children = [recorded[c] for c in self.__dict__.get("_host_children", {}).pop(step_id, []) if c in recorded]
+        children = [recorded[c] for c in self._host_children.pop(step_id, []) if c in recorded]
         return sum(c.tokens_in or 0 for c in children), sum(c.tokens_out or 0 for c in children)
 
     def _stop_siblings_after_a_failure(self, step_id: str) -> None:
