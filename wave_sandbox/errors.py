@@ -20,6 +20,7 @@ enter (``raise ... from exc``). Only the CLI turns them into one line of text an
     │   └── BudgetExceededError      a step or run went over its request/token budget
     ├── WorkspaceError               exit 1: preparing a clone or committing a branch failed
     ├── StepFailedError              exit 1: a step failed (timeout, model error, bad artifact)
+    │   └── CompositionError         a composition step cannot go on (no list, a cap, a refused name)
     ├── RunNotFoundError             exit 2: no run record of that id
     └── RunInterrupted               exit 130: Ctrl-C or SIGTERM
 """
@@ -122,3 +123,7 @@ class RunNotFoundError(WaveSandboxError):
 
 class RunInterrupted(WaveSandboxError):
     exit_code = 130
+
+
+class CompositionError(StepFailedError):
+    """A composition step cannot go on: a list that is no list, a merge over its cap, a refused name."""

@@ -24,7 +24,7 @@ def format_step_line(event: RunEvent) -> str:
     """One step event in the seed's columns; a long id or persona pushes the rest right."""
     clock = event.timestamp.astimezone().strftime("%H:%M:%S")
     persona = f"({event.persona})" if event.persona else ""
-    head = f"[{clock}] {event.state:<9} {event.step_id:<17} "
+    head = f"[{clock}] {event.state:<9} {event.label or event.step_id:<17} "
     if event.state == STEP_STARTED or event.duration_ms is None:
         return f"{head}{persona:<24} {event.message}".rstrip()
     tokens_total = (event.tokens_in or 0) + (event.tokens_out or 0)

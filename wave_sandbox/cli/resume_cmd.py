@@ -35,6 +35,10 @@ def resume_command(
     from_step: Optional[str] = typer.Option(
         None, "--from-step", help="Run this step and every step after it again (also in a completed run)."
     ),
+    approve: Optional[list[str]] = typer.Option(
+        None, "--approve", metavar="STEP", help="Approve this gate step without asking; repeatable."
+    ),
+    auto_approve: bool = typer.Option(False, "--auto-approve", help="Every approval gate takes its default choice."),
 ) -> None:
     """Re-run a failed or interrupted run, reusing the artifacts of its finished steps."""
     from wave_sandbox.engine.launch import launch_resume
@@ -52,6 +56,7 @@ def resume_command(
         run, repo.resolve(), model, keep, get_backend(), build_listeners(json_output, repo.resolve()), notify,
         settings.upstream_url.value, chosen_runtime, settings.upstream_local.value,
         step_timeout_s=step_timeout_s, max_parallel=max_parallel, from_step=from_step,
+        approve=tuple(approve or ()), auto_approve=auto_approve,
     )
     notify_cost(result)
     finish_run_output(result)

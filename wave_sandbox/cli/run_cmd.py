@@ -127,6 +127,10 @@ def run_command(
     upstream_local: Optional[bool] = typer.Option(
         None, "--upstream-local/--no-upstream-local", help="The --upstream-url server runs a small local model."
     ),
+    approve: Optional[list[str]] = typer.Option(
+        None, "--approve", metavar="STEP", help="Approve this gate step without asking; repeatable."
+    ),
+    auto_approve: bool = typer.Option(False, "--auto-approve", help="Every approval gate takes its default choice."),
 ) -> None:
     """Run PIPELINE with every step in its own container."""
     from wave_sandbox.engine.launch import launch_run
@@ -156,6 +160,8 @@ def run_command(
         prices=user_price_table(),
         upstream_local=settings.upstream_local.value,
         token_budgets=(settings.step_tokens.value, settings.run_tokens.value),
+        approve=tuple(approve or ()),
+        auto_approve=auto_approve,
     )
     result = launch_run(pipeline, repo.resolve(), options, get_backend(), build_listeners(json_output, repo.resolve()), notify)
     notify_cost(result)

@@ -53,6 +53,8 @@ class RunEvent:
     """activity and heartbeat events: what the step is doing (e.g. `bash: pytest -q`)."""
     cost_usd: float | None = None
     """What the step's (or, on a run's end, the run's) model requests cost, in USD."""
+    label: str | None = None
+    """A sub-pipeline's step as shown: prefixed by its parent, `audits[3/12]/scan` for an iteration."""
 
     def to_json_dict(self) -> dict:
         """The `--json` shape: ISO-8601 UTC with milliseconds and Z; branch fields only at the end."""
@@ -62,6 +64,8 @@ class RunEvent:
         data.pop("branch_acting_files")
         if self.state not in LIVE_STATES:
             data.pop("activity")
+        if self.label is None:
+            data.pop("label")
         if self.state not in RUN_END_STATES:
             data.pop("branch")
             data.pop("commits")

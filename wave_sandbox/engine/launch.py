@@ -22,6 +22,7 @@ from wave_sandbox.engine.resume_plan import rewind_record
 from wave_sandbox.engine.run_lookup import find_run
 from wave_sandbox.engine.wave_notices import wave_notices
 from wave_sandbox.engine.run_state import run_state
+from wave_sandbox.engine.sub_pipelines import composition_needs_clone
 from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
 from wave_sandbox.errors import CeilingError, ConfigurationError
 from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
@@ -71,6 +72,7 @@ def apply_run_ceilings(options: RunOptions, ceilings: Ceilings) -> None:
     """The operator's run-wide ceilings the engine enforces itself: the clone's disk, transcript bytes."""
     options.clone_ceiling_mb = ceilings.clone_mb
     options.transcript_caps_mb = (ceilings.transcript_step_mb, ceilings.transcript_run_mb)
+    options.ceilings = ceilings
 
 
 def announce_overrides(loaded: LoadedPipeline, notify: Callable[[str], None]) -> None:
@@ -87,6 +89,8 @@ def check_repository(loaded: LoadedPipeline, repo: Path, options: RunOptions) ->
         raise ConfigurationError(f"--repo {repo} is not a folder")
     kept = {step.id for step in planned_steps(loaded, options)}
     readwrite = [s.id for s in loaded.pipeline.steps if s.id in kept and s.is_readwrite]
+    if not readwrite and composition_needs_clone(loaded, options.ceilings):
+        readwrite = [f"a sub-pipeline of {loaded.name}"]
     if readwrite and not is_git_repository(repo):
         raise ConfigurationError(
             f"step '{readwrite[0]}' mounts the repository read-write, which needs a git repository; "
@@ -123,6 +127,8 @@ def launch_resume(
     step_timeout_s: int | None = None,
     max_parallel: int | None = None,
     from_step: str | None = None,
+    approve: tuple[str, ...] = (),
+    auto_approve: bool = False,
 ) -> RunResult:
     """Re-run a failed or interrupted run from its first unfinished step (or `from_step`), in the same
     record and branch; the overrides given replace the recorded options from now on."""
@@ -135,6 +141,7 @@ def launch_resume(
     options.upstream_local = upstream_local
     options.step_timeout_s = step_timeout_s or options.step_timeout_s
     options.max_parallel = max_parallel or options.max_parallel
+    options.approve, options.auto_approve = approve, auto_approve
     refuse_options_above_ceilings(options, ceilings)
     if from_step:
         rewind_record(loaded, record, from_step)
@@ -198,8 +205,8 @@ def _execute(
     *,
     ceilings: Ceilings,
 ) -> RunResult:
-    needs_clone = check_repository(loaded, repo, options)
     apply_run_ceilings(options, ceilings)
+    needs_clone = check_repository(loaded, repo, options)
     announce_overrides(loaded, notify)
     for notice in wave_notices(loaded):
         notify(notice)

@@ -27,6 +27,12 @@ class PlannedStep:
     dependencies: tuple[str, ...] = ()
     readwrite: bool = False
     optional: bool = False
+    waits_for: tuple[str, ...] = ()
+    """Steps that must have finished, however they ended (a composition step waits for its children)."""
+    group: str | None = None
+    """A fan-out (an iterate step's id) whose members share a concurrency limit."""
+    member: str | None = None
+    """Which member of the group the step belongs to (one iterate item)."""
 
 
 def dependency_order(steps: list[PlannedStep]) -> list[str]:
@@ -35,7 +41,7 @@ def dependency_order(steps: list[PlannedStep]) -> list[str]:
     Dependencies outside `steps` (completed in an earlier attempt) do not constrain the order.
     """
     present = {step.id for step in steps}
-    remaining = {step.id: set(step.dependencies) & present for step in steps}
+    remaining = {step.id: set(step.dependencies + step.waits_for) & present for step in steps}
     order: list[str] = []
     while remaining:
         ready = [step.id for step in steps if step.id in remaining and not remaining[step.id]]
@@ -85,13 +91,37 @@ class Plan:
     steps: list[PlannedStep]
     already_completed: frozenset[str] = frozenset()
     states: dict[str, StepState] = field(default_factory=dict)
+    group_limits: dict[str, int] = field(default_factory=dict)
+    """How many members of each group may be under way at once."""
 
     def __post_init__(self) -> None:
+        self._index()
+        for step in self.steps:
+            self.states.setdefault(step.id, StepState.PENDING)
+
+    def _index(self) -> None:
         self._by_id = {step.id: step for step in self.steps}
         self._order = dependency_order(self.steps)
         self._readwrite_order = [sid for sid in self._order if self._by_id[sid].readwrite]
-        for step in self.steps:
-            self.states.setdefault(step.id, StepState.PENDING)
+
+    def add_steps(self, new_steps: list[PlannedStep], before: str) -> None:
+        """Insert a composition step's children just before it (their declaration order wins ties)."""
+        position = next(index for index, step in enumerate(self.steps) if step.id == before)
+        self.steps[position:position] = new_steps
+        self._index()
+        for step in new_steps:
+            done = step.id in self.already_completed
+            self.states[step.id] = StepState.COMPLETED if done else StepState.PENDING
+
+    def replace_step(self, step: PlannedStep) -> None:
+        """Swap in a step's new description (what it waits for) and make it pending again."""
+        self.steps = [step if old.id == step.id else old for old in self.steps]
+        self._index()
+        self.states[step.id] = StepState.PENDING
+
+    def requeue(self, step_ids: list[str]) -> None:
+        for step_id in step_ids:
+            self.states[step_id] = StepState.PENDING
 
     def step(self, step_id: str) -> PlannedStep:
         return self._by_id[step_id]
@@ -99,12 +129,39 @@ class Plan:
     def ready_steps(self) -> list[str]:
         """Pending steps whose dependencies all completed, in dependency order."""
         ready = [sid for sid in self._order if self._is_ready(sid)]
-        return self._limit_readwrite(ready)
+        return self._limit_groups(self._limit_readwrite(ready))
 
     def _is_ready(self, step_id: str) -> bool:
         if self.states[step_id] is not StepState.PENDING:
             return False
-        return all(self._dependency_completed(dep) for dep in self._by_id[step_id].dependencies)
+        step = self._by_id[step_id]
+        waited = all(self.states.get(other) in FINISHED_STATES for other in step.waits_for)
+        return waited and all(self._dependency_completed(dep) for dep in step.dependencies)
+
+    def _limit_groups(self, ready: list[str]) -> list[str]:
+        """A fan-out's members already under way keep going; new ones start while the group has room."""
+        admitted: dict[str, set[str]] = {}
+        kept = []
+        for sid in ready:
+            step = self._by_id[sid]
+            if step.group is None or step.group not in self.group_limits:
+                kept.append(sid)
+                continue
+            members = admitted.setdefault(step.group, self._members_under_way(step.group))
+            if step.member in members or len(members) < self.group_limits[step.group]:
+                members.add(step.member)
+                kept.append(sid)
+        return kept
+
+    def _members_under_way(self, group: str) -> set[str]:
+        states_by_member: dict[str, set[StepState]] = {}
+        for step in self.steps:
+            if step.group == group:
+                states_by_member.setdefault(step.member, set()).add(self.states[step.id])
+        return {
+            member for member, states in states_by_member.items()
+            if StepState.RUNNING in states or (StepState.PENDING in states and states & FINISHED_STATES)
+        }
 
     def _dependency_completed(self, dependency: str) -> bool:
         if dependency in self.already_completed:

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from wave_sandbox.engine import events as ev
+from wave_sandbox.engine.composition_run import CompositionRunMixin, build_plan
 from wave_sandbox.engine.events import EventBus, RunEvent
 from wave_sandbox.engine.commit_details import commit_details
 from wave_sandbox.engine.infrastructure import RunInfrastructure
 from wave_sandbox.engine.failures import one_line_reason
-from wave_sandbox.engine.planner import Plan, PlannedStep, filter_steps
+from wave_sandbox.engine.planner import PlannedStep, filter_steps
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.run_file import (
     DEFAULT_STEP_TIMEOUT_S, RecordedOptions, RunFile, RunStatus, StepRecord, StepStatus, default_max_parallel,
@@ -78,6 +79,12 @@ class RunOptions:
     """The upstream_url server runs a small local model (its tool calls are constrained and recovered)."""
     token_budgets: tuple[int, int] | None = None
     """(per step, per run) tokens from the settings; None: the engine's defaults."""
+    approve: tuple[str, ...] = ()
+    """--approve STEP: approval gates approved for an unattended run."""
+    auto_approve: bool = False
+    """--auto-approve: every approval gate takes its default choice."""
+    ceilings: Any = None
+    """The operator's ceilings, for the sub-pipelines a run loads as it goes."""
 
 
 @dataclass
@@ -118,7 +125,7 @@ def completed_steps(record: RunRecord | None) -> set[str]:
     return record.run_file.completed_steps()
 
 
-class PipelineRun:
+class PipelineRun(CompositionRunMixin):
     """One run of one pipeline; `execute()` returns its result or raises RunInterrupted."""
 
     def __init__(
@@ -139,7 +146,7 @@ class PipelineRun:
         self.notify = notify
         self.resumed_record = resumed_record
         completed = completed_steps(resumed_record)
-        self.plan = Plan(planned_steps(loaded, options, completed), already_completed=frozenset(completed))
+        self.plan = build_plan(loaded, planned_steps(loaded, options, completed), completed, resumed_record)
         self.run_id = infrastructure.run_id
         self.record: RunRecord | None = None
         recorded_steps = resumed_record.run_file.steps if resumed_record else {}
@@ -152,16 +159,19 @@ class PipelineRun:
         self._masks_notified = False
         self._masks_lock = threading.Lock()
         self.control = StepControl(self)
+        self._setup_composition()
 
     # ----- events -------------------------------------------------------------------------
     def emit(self, state: str, **fields: Any) -> None:
-        event = RunEvent(state, self.run_id, self.loaded.name, **fields)
+        event = RunEvent(state, self.run_id, self.loaded.name, **self._label_fields(fields))
         if self.record is not None:
             self.record.append_event(event)
         self.bus.emit(event)
 
     def persona_of(self, step_id: str) -> Persona:
         step = next(s for s in self.loaded.pipeline.steps if s.id == step_id)
+        if self._is_host_step(step_id):
+            return self._host_persona(step_id)
         return self.personas[step.persona]
 
     # ----- the run ------------------------------------------------------------------------
@@ -271,6 +281,7 @@ class PipelineRun:
                     self._step_finished(running.pop(future), future)
         except KeyboardInterrupt:
             self.control.stopping.set()
+            self.stopping.set()  # gates and timers stop waiting, so the pool's threads can end
             with _ignoring_interrupts():
                 self.infrastructure.kill_running_containers()
             raise
@@ -282,6 +293,9 @@ class PipelineRun:
         for step_id in self.plan.ready_steps():
             if len(running) >= max(1, self.options.max_parallel):
                 return
+            if self._is_host_step(step_id):
+                self._start_host_step(pool, running, step_id)
+                continue
             self.plan.mark_running(step_id)
             persona = self.persona_of(step_id)
             self.record.update_step(step_id, status=StepStatus.RUNNING, persona=persona.name,
@@ -294,12 +308,13 @@ class PipelineRun:
         return self.control.after_step(step_id, outcome)
 
     def _run_step_once(self, step_id: str) -> StepOutcome:
+        self._refuse_unresolved_injections(step_id)
         persona = self.persona_of(step_id)
         step = self.loaded.pipeline.step(step_id)
         if problems := injected_schema_problems(self.loaded, step, self._recorded_artifact):
             return StepOutcome(False, "; ".join(problems), 0)
         job = build_step_job(
-            self.loaded, step_id, persona, self._settings(), self.record, self.infrastructure.clone
+            self.loaded, step_id, persona, self._settings(step_id), self.record, self.infrastructure.clone
         )
         job.budget = self.infrastructure.step_budget(persona)
         self._notify_masks_once([*job.masked_paths, *job.redacted_files])
@@ -332,10 +347,10 @@ class PipelineRun:
         if branch.name:
             self.record.update(branch=branch.name, commits=branch.commits)
 
-    def _settings(self) -> RunSettings:
+    def _settings(self, step_id: str | None = None) -> RunSettings:
         return RunSettings(
             run_id=self.run_id,
-            input_text=self.options.input_text,
+            input_text=self.composer.input_of(step_id) if step_id else self.options.input_text,
             default_model=self.infrastructure.default_model,
             model_overrides_persona=self.infrastructure.model_is_explicit,
             step_timeout_s=self.options.step_timeout_s,
@@ -348,6 +363,8 @@ class PipelineRun:
             outcome = future.result()
         except Exception as error:  # a broken step must not take the run's bookkeeping with it
             outcome = StepOutcome(False, f"{type(error).__name__}: {error}", 0)
+        if not isinstance(outcome, StepOutcome):
+            return self._host_step_finished(step_id, outcome)
         for refusal in outcome.refusals:
             self.notify(f"warning: {refusal}")
         self.artifacts_by_step[step_id] = outcome.artifacts
@@ -369,13 +386,15 @@ class PipelineRun:
                 self.record.update_step(step_id, outcomes=outcomes)
             self.plan.mark_completed(step_id)
             self.emit(ev.STEP_COMPLETED, **common)
-            return
+            return self._after_graph_move()
         if self.control.finish_unsuccessful(step_id, outcome, common):
-            return
+            return self._after_graph_move()
         self.failures[step_id] = outcome.message
         self.emit(ev.STEP_FAILED, **common)
         for skipped in self.plan.mark_failed(step_id):
             self._emit_skipped(skipped, f"needs {step_id}, which failed")
+        self._stop_siblings_after_a_failure(step_id)
+        self._after_graph_move()
 
     def _emit_skipped(self, step_id: str, reason: str) -> None:
         self.record.update_step(step_id, status=StepStatus.SKIPPED, summary=reason)
@@ -476,7 +495,7 @@ class PipelineRun:
 
     def _final_steps(self) -> list[str]:
         """Steps of the pipeline nothing depends on: their artifacts are the run's result."""
-        steps = [step for step in self.loaded.pipeline.steps if runs_in_plan(step)]
+        steps = [step for step in self.loaded.pipeline.steps if step.id in self.root_step_ids and runs_in_plan(step)]
         depended_on = {dependency for step in steps for dependency in step.dependencies}
         return [step.id for step in steps if step.id not in depended_on]
 

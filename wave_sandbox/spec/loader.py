@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from wave_sandbox.errors import ConfigurationError, PipelineNotFoundError, SpecError
 from wave_sandbox.resources import builtin_pipelines_dir
+from wave_sandbox.spec.composition_checks import check_composition
 from wave_sandbox.spec.ceiling_checks import Ceilings, add_step_ceiling_problems
 from wave_sandbox.spec.models import Pipeline, Step
 from wave_sandbox.spec.control_validation import reviewer_personas
@@ -203,6 +204,7 @@ def _check_steps(
         collector, repo, steps, _raw_step_ids(document.data), names, refused, pipeline_folder, templates
     )
     check_semantics(check, document.data)
+    check_composition(check, document.data)
     add_wave_field_problems(document.data, collector, repo, context.variables.render)
     add_step_ceiling_problems(steps, collector, ceilings, context.tiers)
     personas = _load_step_personas(steps, names, repo, persona_problems, ceilings)

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from wave_sandbox.spec.composition import composition_honours
 from wave_sandbox.contracts.model import CONTRACT_TYPES, ON_FAILURE_CHOICES
 from wave_sandbox.spec.problems import ProblemCollector
 from wave_sandbox.spec.tool_names import WAVE_TOOL_TO_AGENT_TOOL
@@ -114,7 +115,7 @@ def _refuse_fields(
 ) -> set[Path_]:
     flagged = set()
     for field in fields:
-        if field in parent and not is_zero_value(parent[field]):
+        if field in parent and not is_zero_value(parent[field]) and not composition_honours(parent_path, field, parent[field]):
             collector.add(parent_path + (field,), f"'{field}' {NOT_SUPPORTED}", where_path=parent_path)
             flagged.add(parent_path + (field,))
     return flagged

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from wave_sandbox.spec.composition import is_host_step
 from wave_sandbox.spec.contract_validation import check_step_contracts
 from wave_sandbox.spec.control_validation import check_step_control
 from wave_sandbox.spec.graph import find_cycles, upstream_of
@@ -70,6 +71,8 @@ def check_semantics(check: SemanticCheck, raw: Any) -> None:
     check_step_ids(check, raw)
     check_dependencies_and_cycles(check)
     for indexed in check.steps:
+        if is_host_step(indexed.step):
+            continue  # a composition step or conditional node runs on the host: no persona, no prompt
         check_step_basics(check, indexed)
         check_exec(check, indexed)
         check_mounts(check, indexed)
@@ -248,7 +251,7 @@ def _check_injected_source(
             place,
         )
     source = next((other.step for other in check.steps if other.step.id == source_id), None)
-    declared = [output.name for output in source.output_artifacts] if source else None
+    declared = [output.name for output in source.output_artifacts] if source and not is_host_step(source) else None
     if declared is not None and artifact not in declared:
         shown = ", ".join(declared) if declared else "none"
         message = f"step '{source_id}' declares no artifact '{artifact}' (it declares: {shown})"

@@ -29,7 +29,7 @@ steps:
   - id: b
     persona: auditor
     dependencies: [c]
-    gate: {type: approval}
+    adapter: codex
     exec:
       source: "b"
   - id: c
@@ -44,7 +44,7 @@ steps:
 BROKEN_PROBLEMS = [
     "bad.yaml:8: steps[0] (a): workspace: unknown field 'mnt' (did you mean 'mount'?)",
     "bad.yaml:13: steps[1] (b): dependencies: cycle: b -> c -> b (each step waits for the one before it)",
-    "bad.yaml:14: steps[1] (b): 'gate' is not supported by wave-sandbox yet",
+    "bad.yaml:14: steps[1] (b): adapter 'codex' is not supported by wave-sandbox (steps run wave-sandbox's own agent; use claude or leave it out)",
     "bad.yaml:22: steps[2] (c): memory.inject_artifacts[0]: step 'a' is not upstream of 'c': add it to dependencies, directly or through another step",
     "bad.yaml:22: steps[2] (c): memory.inject_artifacts[0]: step 'a' declares no artifact 'missing' (it declares: none)",
 ]

@@ -141,13 +141,13 @@ steps:
     fidelity: full
     concurrency: 2
     strategy: {type: matrix, items_source: x, item_key: k}
-    edges: [{target: a, condition: x}]
+    edges: [{target: a, condition: outcome=success}]
     max_visits: 3
-    pipeline: other
+    pipeline: "{{ item }}"
     input: "{{ input }}"
-    config: {x: 1}
-    iterate: {over: x, mode: parallel}
-    branch: {on: x, cases: {a: b}}
+    config: {extract: [r]}
+    iterate: {over: '["x"]', mode: parallel}
+    branch: {on: x, cases: {a: skip}}
     gate: {type: approval}
     loop: {max_iterations: 2}
     aggregate: {from: x, into: y, strategy: concat}
@@ -160,8 +160,7 @@ steps:
     assert not [p for p in problems if "unknown field" in p or "should be" in p], problems
     refused = [p for p in problems if "is not supported by wave-sandbox yet" in p]
     assert len(refused) == len(problems), problems
-    for feature in ("'gate'", "'loop'", "'edges'", "type 'format'", "'hooks'", "'script'", "'iterate'",
-                    "'pipeline'", "'subset_from'", "'branch'", "'type'", "'command'"):
+    for feature in ("type 'format'", "'hooks'", "'script'", "'subset_from'", "'branch'", "'type'", "'command'"):
         assert any(feature in p for p in refused), feature
     for honoured in ("'compaction'", "'deny'", "'thread'", "'fidelity'", "'outcomes'", "'skills'", "'requires'",
                      "'adapter'", "'pipeline_outputs'", "'chat_context'", "input: 'type'"):

@@ -1,0 +1,64 @@
+"""`validate` on composition steps and graph edges: what runs now, and what is refused, one line each."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.spec.helpers import line_of, problems_in
+
+HEAD = """\
+kind: WavePipeline
+metadata: {name: composed}
+steps:
+  - id: first
+    persona: navigator
+    exec: {source: "List"}
+    output_artifacts: [{name: items, path: output/items.json, type: json}]
+"""
+CHILD = "kind: WavePipeline\nmetadata: {name: child}\nsteps:\n  - id: c\n    persona: navigator\n    exec: {source: x}\n"
+
+
+@pytest.fixture
+def with_child(repo):
+    (repo / ".wave" / "pipelines").mkdir(parents=True)
+    (repo / ".wave" / "pipelines" / "child.yaml").write_text(CHILD)
+    return repo
+
+
+@pytest.mark.parametrize("step", [
+    "  - id: s\n    pipeline: child\n    input: '{{ input }}'\n    config: {inject: [items], extract: [x]}\n",
+    "  - id: s\n    dependencies: [first]\n    pipeline: '{{ item }}'\n    iterate: {over: '[\"child\"]', mode: parallel, max_concurrent: 2}\n",
+    "  - id: s\n    dependencies: [first]\n    branch: {on: '{{ first.output.kind }}', cases: {big: child, default: skip}}\n",
+    "  - id: s\n    loop: {max_iterations: 3, until: '{{ c.output.done }}', steps: [{id: again, pipeline: child}]}\n",
+    "  - id: s\n    gate: {type: approval, choices: [{key: a, label: Go, target: first}, {key: q, label: Stop, target: _fail}], default: a, timeout: 10s}\n",
+    "  - id: s\n    gate: {type: timer, timeout: 1m30s}\n",
+    "  - id: s\n    dependencies: [first]\n    aggregate: {from: '{{ first.output }}', into: .agents/output/all.json, strategy: merge_arrays}\n",
+    "  - id: s\n    type: conditional\n    dependencies: [first]\n    edges: [{target: first, condition: outcome=failure}, {target: _complete}]\n    max_visits: 3\n",
+])
+def test_composition_steps_validate_without_persona_or_prompt(with_child, step):
+    assert problems_in(with_child, HEAD + step) == []
+
+
+@pytest.mark.parametrize("step, marker, message", [
+    ("  - id: s\n    gate: {type: pr_merge, pr_number: 3}\n", "pr_merge",
+     "gate type 'pr_merge' needs network access to the forge, which wave-sandbox steps and the host-side engine do not use"),
+    ("  - id: s\n    gate: {type: ci_pass}\n", "ci_pass", "gate type 'ci_pass' needs network access"),
+    ("  - id: s\n    gate: {type: timer}\n", "gate:", "a timer gate needs a timeout such as 30s"),
+    ("  - id: s\n    pipeline: ../escape\n", "pipeline:", "pipeline '../escape' should be a pipeline's plain name, never a path"),
+    ("  - id: s\n    pipeline: nowhere\n", "pipeline:", "no pipeline named 'nowhere' in the repository's"),
+    ("  - id: s\n    pipeline: '{{ first.output }}'\n", "pipeline:", "a templated pipeline name is only honoured in an iterate step"),
+    ("  - id: s\n    loop: {max_iterations: 500, steps: [{id: a, pipeline: child}]}\n", "max_iterations",
+     "max_iterations should be 1 to 50, got 500"),
+    ("  - id: s\n    iterate: {over: '[1]'}\n", "iterate", "an iterate step needs a pipeline to run for each item"),
+    ("  - id: s\n    aggregate: {from: x, into: y.json, strategy: zip}\n", "strategy", "unknown strategy 'zip'"),
+    ("  - id: s\n    type: conditional\n", "conditional", "a conditional step needs edges to route by"),
+    ("  - id: s\n    type: conditional\n    edges: [{target: first, condition: 'tests passed'}]\n", "tests passed",
+     "condition 'tests passed' should read outcome=success, outcome=failure or context.KEY=VALUE"),
+    ("  - id: s\n    pipeline: child\n    config: {stop_condition: x}\n", "config", "'stop_condition' is not supported by wave-sandbox yet"),
+    ("  - id: s\n    pipeline: child\n    config: {timeout: 30m}\n", "config", "'timeout' is not supported by wave-sandbox yet"),
+])
+def test_composition_problems_are_one_line_each(with_child, step, marker, message):
+    problems = problems_in(with_child, HEAD + step)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"p.yaml:{line_of(HEAD + step, marker)}: steps[1] (s): ")
+    assert message in problems[0]

@@ -1,0 +1,227 @@
+"""The run loop's side of composition: host steps dispatched, their children planned, graphs followed.
+
+A mixin of `PipelineRun` (runner.py), so the loop stays one loop: a host step runs in the same
+worker pool as container steps (a gate may wait there), and everything that changes the plan
+happens on the loop's own thread when the step's result comes back.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from wave_sandbox.engine import events as ev
+from wave_sandbox.engine.composer import Composer, HostResult
+from wave_sandbox.engine.gates import GateKeeper, GateSettings
+from wave_sandbox.engine.graph_plan import GraphPlan
+from wave_sandbox.engine.planner import Plan, PlannedStep
+from wave_sandbox.engine.run_file import StepStatus
+from wave_sandbox.errors import StepFailedError, WaveSandboxError
+from wave_sandbox.spec.composition import is_graph_pipeline
+
+MOCK_APPROVAL = "the mock model approves every gate"
+MAX_GATE_RETURNS = 10
+"""How often gates may send the run back to one step (Wave's revision loop), as a step's max_visits."""
+
+
+@dataclass(frozen=True)
+class HostPersona:
+    """What a display shows in the persona column of a host step: its primitive."""
+
+    name: str
+
+
+def build_plan(loaded, planned: list[PlannedStep], completed: set[str], resumed_record) -> Plan:
+    """Wave's graph mode for a pipeline with edges, else the DAG (resumed after what completed)."""
+    if is_graph_pipeline(loaded.pipeline.steps):
+        snapshot = resumed_record.data.get("graph") if resumed_record is not None else None
+        return GraphPlan(list(loaded.pipeline.steps), loaded.pipeline.max_step_visits, snapshot)
+    return Plan(planned, already_completed=frozenset(completed))
+
+
+def gate_settings(options, model_description: str) -> GateSettings:
+    mock = model_description.startswith("mock")
+    return GateSettings(approve=frozenset(getattr(options, "approve", ()) or ()),
+                        auto_approve=bool(getattr(options, "auto_approve", False)),
+                        approve_reason=MOCK_APPROVAL if mock else None)
+
+
+class CompositionRunMixin:
+    """Needs from PipelineRun: loaded, personas, options, plan, record, emit, notify, failures, artifacts_by_step."""
+
+    def _setup_composition(self) -> None:
+        self.stopping = threading.Event()
+        self.root_step_ids = [step.id for step in self.loaded.pipeline.steps]
+        self._host_started: dict[str, float] = {}
+        self._host_children: dict[str, list[str]] = {}
+        self._gate_returns: dict[str, int] = {}
+        keeper = GateKeeper(gate_settings(self.options, self.infrastructure.model_description),
+                            self.stopping, self.notify)
+        self.composer = Composer(self.loaded, self.personas, None, self.options.input_text,
+                                 getattr(self.options, "ceilings", None), self.infrastructure.output,
+                                 keeper, self.emit, self.notify)
+
+    def _is_host_step(self, step_id: str) -> bool:
+        return self.composer.is_host(step_id)
+
+    def _host_persona(self, step_id: str) -> HostPersona:
+        return HostPersona(self.composer.kind(step_id))
+
+    def _start_host_step(self, pool, running: dict, step_id: str) -> None:
+        self.plan.mark_running(step_id)
+        self.composer.record = self.record
+        if step_id not in self.composer.expansions:
+            self.record.update_step(step_id, status=StepStatus.RUNNING, persona=self.composer.kind(step_id),
+                                    started_at=datetime.now(timezone.utc).isoformat())
+            self.emit(ev.STEP_STARTED, step_id=step_id, persona=self.composer.kind(step_id),
+                      message=f"Starting {self.composer.kind(step_id)} step")
+        running[pool.submit(self._run_host_step, step_id)] = step_id
+
+    def _run_host_step(self, step_id: str) -> HostResult:
+        started = self._host_started.setdefault(step_id, time.monotonic())
+        expansion = self.composer.expansions.get(step_id)
+        children = expansion.children if expansion else []
+        states = {child: self.plan.states.get(child) for child in children}
+        try:
+            result = self.composer.run(step_id, states, dict(self.failures))
+        except (WaveSandboxError, ValueError, OSError) as error:  # ValueError: pydantic, JSON
+            result = HostResult(False, str(error))
+        result.duration_ms = int((time.monotonic() - started) * 1000)
+        return result
+
+    def _host_step_finished(self, step_id: str, result: HostResult) -> None:
+        if result.children:
+            try:
+                return self._plan_children(step_id, result)
+            except WaveSandboxError as error:
+                result = HostResult(False, str(error), duration_ms=result.duration_ms)
+        if result.goto and self._go_back_to(step_id, result):
+            return
+        self._finish_host_step(step_id, result)
+
+    def _plan_children(self, step_id: str, result: HostResult) -> None:
+        if isinstance(self.plan, GraphPlan):
+            raise WaveSandboxError("sub-pipelines, iterate and loops inside a graph pipeline are not supported yet")
+        self.composer.adopt(result.children)
+        # optional in the plan: the composition step judges its children's failures (iterate may continue)
+        planned = [PlannedStep(child.step.id, tuple(child.step.dependencies), readwrite=child.step.is_readwrite,
+                               optional=True, group=child.group, member=child.member)
+                   for child in result.children]
+        self.plan.add_steps(planned, before=step_id)
+        if result.group_limit:
+            self.plan.group_limits[step_id] = result.group_limit
+        own = self.plan.step(step_id)
+        self.plan.replace_step(PlannedStep(own.id, own.dependencies, own.readwrite, own.optional,
+                                           waits_for=tuple(p.id for p in planned), group=own.group, member=own.member))
+        self._restore_resumed_children(planned)
+        self._host_children.setdefault(step_id, []).extend(p.id for p in planned)
+        self.record.update_step(step_id, children=[p.id for p in planned])
+        state, message = result.progress or (ev.STEP_STARTED, "")
+        self.emit(state, step_id=step_id, persona=self.composer.kind(step_id), message=message)
+
+    def _restore_resumed_children(self, planned: list[PlannedStep]) -> None:
+        recorded = self.record.run_file.steps
+        for child in planned:
+            if child.id in self.plan.already_completed and child.id in recorded:
+                self.artifacts_by_step[child.id] = list(recorded[child.id].artifacts)
+
+    def _go_back_to(self, step_id: str, result: HostResult) -> bool:
+        """A gate's choice names a step that already ran: it and everything after it run again."""
+        target = result.goto
+        namespace = self.composer.namespaces.get(step_id)
+        target = f"{namespace}.{target}" if namespace and f"{namespace}.{target}" in self.plan.states else target
+        if self.plan.states.get(target) not in (StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.SKIPPED):
+            return False
+        visits = self._gate_returns
+        visits[target] = visits.get(target, 0) + 1
+        if visits[target] > MAX_GATE_RETURNS:
+            result.succeeded, result.message = False, f"{result.message}; {target} was sent back {MAX_GATE_RETURNS} times already"
+            return False
+        again = [target] + self._dependents_of(target)
+        for sid in again:
+            self.composer.forget(sid)
+        self.plan.requeue(again)
+        self.emit(ev.STEP_COMPLETED, step_id=step_id, persona="gate", duration_ms=result.duration_ms,
+                  message=f"{result.message}; back to {target}")
+        return True
+
+    def _dependents_of(self, step_id: str) -> list[str]:
+        found, changed = {step_id}, True
+        while changed:
+            changed = False
+            for step in self.plan.steps:
+                if step.id not in found and found.intersection(step.dependencies):
+                    found.add(step.id)
+                    changed = True
+        return [step.id for step in self.plan.steps if step.id in found and step.id != step_id]
+
+    def _finish_host_step(self, step_id: str, result: HostResult) -> None:
+        tokens_in, tokens_out = self._children_tokens(step_id)
+        common = dict(step_id=step_id, persona=self.composer.kind(step_id), duration_ms=result.duration_ms,
+                      tokens_in=tokens_in, tokens_out=tokens_out, message=result.message, artifacts=result.artifacts)
+        self.artifacts_by_step[step_id] = result.artifacts
+        self._host_started.pop(step_id, None)
+        status = StepStatus.COMPLETED if result.succeeded else StepStatus.FAILED
+        self.record.update_step(step_id, status=status, summary=result.message, duration_ms=result.duration_ms,
+                                artifacts=result.artifacts, tokens_in=tokens_in, tokens_out=tokens_out)
+        if result.succeeded:
+            self.plan.mark_completed(step_id)
+            self.emit(ev.STEP_COMPLETED, **common)
+        else:
+            self.failures[step_id] = result.message
+            self.emit(ev.STEP_FAILED, **common)
+            skipped = self.plan.skip_all_pending() if result.abort else self.plan.mark_failed(step_id)
+            for other in skipped:
+                self._emit_skipped(other, f"needs {step_id}, which failed")
+        self._after_graph_move()
+
+    def _children_tokens(self, step_id: str) -> tuple[int, int]:
+        """What the step's children used (their own children included): the step's share of the budget."""
+        recorded = self.record.run_file.steps
+        children = [recorded[c] for c in self._host_children.pop(step_id, []) if c in recorded]
+        return sum(c.tokens_in or 0 for c in children), sum(c.tokens_out or 0 for c in children)
+
+    def _stop_siblings_after_a_failure(self, step_id: str) -> None:
+        """An item failed and its iterate does not continue: items not started yet are not started (Wave
+        stops a sequential iterate, and an errgroup cancels the parallel one)."""
+        group = self.plan.step(step_id).group
+        if group is None or self.composer.continues_after_failure(group):
+            return
+        for other in self.plan.steps:
+            if other.group == group and self.plan.states[other.id] is StepStatus.PENDING:
+                self.plan.states[other.id] = StepStatus.SKIPPED
+                self._emit_skipped(other.id, f"{step_id} failed and the iterate does not continue")
+
+    def _after_graph_move(self) -> None:
+        """Graph mode: keep where the graph stands in run.json; a visit cap ends the run with one line."""
+        if not isinstance(self.plan, GraphPlan):
+            return
+        self.record.update(graph=self.plan.snapshot())
+        if self.plan.stopped and self.plan.stopped[0] not in self.failures:
+            step_id, why = self.plan.stopped
+            self.failures[step_id] = why
+            self.record.update_step(step_id, status=StepStatus.FAILED, summary=why)
+            self.emit(ev.STEP_FAILED, step_id=step_id, persona=self._persona_name(step_id), message=why)
+        if self.plan.current is None:
+            recorded = self.record.run_file.steps
+            for step_id in self.plan.declared:
+                if self.plan.states[step_id] is StepStatus.SKIPPED and recorded[step_id].status is StepStatus.PENDING:
+                    self._emit_skipped(step_id, "not on the graph's path")
+
+    def _refuse_unresolved_injections(self, step_id: str) -> None:
+        """A step injecting a parent pipeline's artifact runs only as that pipeline's sub-pipeline."""
+        step = self.composer.steps[step_id]
+        for injection in step.memory.inject_artifacts:
+            if injection.step is None:
+                raise StepFailedError(f"it injects artifact '{injection.artifact}' of pipeline {injection.pipeline}, "
+                                      f"which exists only when {injection.pipeline} runs this pipeline as a sub-pipeline")
+
+    def _persona_name(self, step_id: str) -> str:
+        return self.persona_of(step_id).name
+
+    def _label_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        label = self.composer.label(fields.get("step_id")) if hasattr(self, "composer") else None
+        return {**fields, "label": label} if label else fields
