@@ -65,7 +65,7 @@ def _streamed_activity(records: list) -> str:
     name, text = calls[max(calls)]
     try:
         arguments = json.loads(text) if text else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # the model's own text: 100 000 `[` would end the watcher's thread
         arguments = {}
     return tool_call_text(name, arguments)
 
@@ -164,7 +164,7 @@ class ActivityWatcher:
         for line in step.tail.new_lines():
             try:
                 exchange = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             spent_in, spent_out = exchange_tokens(exchange)
             step.tokens_in, step.tokens_out = step.tokens_in + spent_in, step.tokens_out + spent_out
