@@ -6,12 +6,14 @@ textconv, filters blanked), so looking at a hostile branch runs nothing from it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from wave_sandbox.errors import ConfigurationError
 from wave_sandbox.workspace.repository import run_git
 
+COMMIT_ID = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 DIFF_OPTIONS = ("--no-ext-diff", "--no-textconv", "--no-color", "--find-renames")
 
 
@@ -35,6 +37,8 @@ def read_branch_diff(repo: Path, branch: str, base: str | None) -> BranchDiff:
     tip = branch_tip(repo, branch)
     if tip is None:
         raise ConfigurationError(f"the review branch {branch} no longer exists in {repo} (deleted or pruned)")
+    if base is not None and not COMMIT_ID.match(base):  # read as a git option (`--output=FILE`) otherwise
+        raise ConfigurationError(f"the run's record names no commit as its start ({base[:60]!r})")
     start = base or run_git(repo, "merge-base", "HEAD", tip).strip()
     commits = int(run_git(repo, "rev-list", "--count", f"{start}..{tip}").strip() or 0)
     stat = run_git(repo, "diff", *DIFF_OPTIONS, "--stat", start, tip)

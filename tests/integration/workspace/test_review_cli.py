@@ -143,3 +143,16 @@ def test_clean_branches_forced_spares_wave_branches_no_run_made_and_ones_with_ad
     assert "kept 3 that no run record names (not made by a run)" in forced.stdout
     assert "kept 1 unmerged with commits added after the run" in forced.stdout
     assert f"kept {in_worktree}: it is checked out" in forced.stdout
+
+
+def test_a_record_whose_start_commit_reads_as_a_git_option_is_refused_in_one_line(repo, tmp_path):
+    review_branch(repo, "20260101-000000-0010", "x\n")
+    record = repo / ".wave" / "runs" / "20260101-000000-0010" / "run.json"
+    target = tmp_path / "written-by-git"
+    record.write_text(json.dumps({**json.loads(record.read_text()), "base_commit": f"--output={target}"}))
+    done = run_cli("review", "latest", "--repo", str(repo), cwd=repo)
+    assert done.returncode == 2 and done.stderr.startswith("Error: the run's record names no commit as its start "
+                                                           "('--output=") and len(done.stderr.splitlines()) == 1
+    assert not target.exists()
+    report = run_cli("report", "latest", "--repo", str(repo), cwd=repo)
+    assert report.returncode == 0 and not target.exists(), report.stderr
