@@ -76,7 +76,7 @@ def build_run_report(record: RunRecord) -> RunReport:
 
 def _add_diff(report: RunReport, repo: Path, run: RunFile) -> None:
     try:
-        diff = read_branch_diff(repo, run.branch, run.base_commit)
+        diff = read_branch_diff(repo, run.branch, run.base_commit, DIFF_SHOWN_BYTES)
     except WaveSandboxError as error:
         report.diff_problem = str(error)
         return
