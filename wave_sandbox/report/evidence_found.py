@@ -40,9 +40,12 @@ def suspects_in_transcripts(steps_folder: Path, record_folder: Path | None = Non
     for transcript in sorted(steps_folder.glob("*/transcript.jsonl")):
         if record_folder is not None and not _inside(record_folder, transcript):
             continue
-        if transcript.stat().st_size > MAX_TRANSCRIPT_BYTES:
+        if not transcript.is_file() or transcript.stat().st_size > MAX_TRANSCRIPT_BYTES:
+            continue  # a folder, or a FIFO (whose read would wait forever), is no transcript
+        try:
+            found = _first_evidence(transcript)
+        except OSError:
             continue
-        found = _first_evidence(transcript)
         if found is not None:
             return _suspects(transcript.parent.name, found)
     return None
