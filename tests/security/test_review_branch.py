@@ -275,7 +275,7 @@ def test_a_bidi_character_of_the_summary_never_reaches_the_commit_subject_raw(ac
     assert "\u202e" in json.dumps(sent, ensure_ascii=False)  # the model really answered with it
     subject = git(acting["repo"], "log", "-1", "--format=%s", acting["branch"])
     assert not any(char in subject for char in "\u202e\u202c\u200b")
-    assert subject.startswith("fix (craftsman): Fixed the handler ") and "gnp.exe" in subject
+    assert subject.startswith("Fixed the handler \\u202egnp.exe") and "gnp.exe" in subject  # the summary, escaped
 
 
 # ----- names ------------------------------------------------------------------------------------

@@ -29,6 +29,10 @@ def exchange_entry(line: str) -> dict:
     exchange = exchange if isinstance(exchange, dict) else {}
     response = exchange.get("response")
     blocks = response.get("content", []) if isinstance(response, dict) else []
+    if isinstance(response, list):  # a streamed response: its events, assembled into its blocks
+        from wave_sandbox.engine.step_activity import streamed_content
+
+        blocks = streamed_content(response)
     parts = []
     for block in blocks if isinstance(blocks, list) else []:
         if isinstance(block, dict) and block.get("type") == "text":

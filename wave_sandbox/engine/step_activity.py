@@ -49,25 +49,38 @@ def exchange_activity(exchange: Any) -> str | None:
 
 
 def _streamed_activity(records: list) -> str:
-    calls: dict[int, list] = {}
+    calls = [block for block in streamed_content(records) if block["type"] == "tool_use"]
+    return tool_call_text(calls[-1]["name"], calls[-1]["input"]) if calls else "answering"
+
+
+def streamed_content(records: list) -> list[dict]:
+    """A streamed response's content blocks, assembled from its events: `{"type": "text", "text"}` and
+    `{"type": "tool_use", "name", "input"}` (the input {} when its JSON does not parse), in index order."""
+    blocks: dict[int, dict] = {}
     for record in records:
         data = record.get("data") if isinstance(record, dict) else None
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or not isinstance(data.get("index", 0), int):
             continue
-        block = data.get("content_block")
-        if data.get("type") == "content_block_start" and isinstance(block, dict) and block.get("type") == "tool_use":
-            calls[data.get("index", 0)] = [str(block.get("name", "?")), ""]
-        delta = data.get("delta")
-        if data.get("type") == "content_block_delta" and isinstance(delta, dict) and data.get("index") in calls:
-            calls[data["index"]][1] += str(delta.get("partial_json", ""))
-    if not calls:
-        return "answering"
-    name, text = calls[max(calls)]
+        index, block, delta = data.get("index", 0), data.get("content_block"), data.get("delta")
+        if data.get("type") == "content_block_start" and isinstance(block, dict):
+            if block.get("type") == "tool_use":
+                blocks[index] = {"type": "tool_use", "name": str(block.get("name", "?")), "json": ""}
+            elif block.get("type") == "text":
+                blocks[index] = {"type": "text", "text": str(block.get("text") or "")}
+        elif data.get("type") == "content_block_delta" and isinstance(delta, dict) and index in blocks:
+            key = "json" if blocks[index]["type"] == "tool_use" else "text"
+            blocks[index][key] += str(delta.get("partial_json" if key == "json" else "text", ""))
+    return [_tool_input_parsed(blocks[index]) for index in sorted(blocks)]
+
+
+def _tool_input_parsed(block: dict) -> dict:
+    if block["type"] != "tool_use":
+        return block
     try:
-        arguments = json.loads(text) if text else {}
-    except ValueError:
+        arguments = json.loads(block.pop("json") or "{}")
+    except (ValueError, RecursionError):  # the model's own text: 100 000 `[` would end the watcher's thread
         arguments = {}
-    return tool_call_text(name, arguments)
+    return {**block, "input": arguments}
 
 
 def exchange_tokens(exchange: Any) -> tuple[int, int]:
@@ -164,7 +177,7 @@ class ActivityWatcher:
         for line in step.tail.new_lines():
             try:
                 exchange = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             spent_in, spent_out = exchange_tokens(exchange)
             step.tokens_in, step.tokens_out = step.tokens_in + spent_in, step.tokens_out + spent_out

@@ -32,14 +32,20 @@ class Suspects:
     suspects: list[Suspect]
 
 
-def suspects_in_transcripts(steps_folder: Path) -> Suspects | None:
-    """The first evidence JSON any step's transcript holds, in step folder order."""
+def suspects_in_transcripts(steps_folder: Path, record_folder: Path | None = None) -> Suspects | None:
+    """The first evidence JSON any step's transcript holds, in step folder order (a transcript whose
+    real path leaves `record_folder`, through a symlink, is not read)."""
     if not steps_folder.is_dir():
         return None
     for transcript in sorted(steps_folder.glob("*/transcript.jsonl")):
-        if transcript.stat().st_size > MAX_TRANSCRIPT_BYTES:
+        if record_folder is not None and not _inside(record_folder, transcript):
             continue
-        found = _first_evidence(transcript)
+        if not transcript.is_file() or transcript.stat().st_size > MAX_TRANSCRIPT_BYTES:
+            continue  # a folder, or a FIFO (whose read would wait forever), is no transcript
+        try:
+            found = _first_evidence(transcript)
+        except OSError:
+            continue
         if found is not None:
             return _suspects(transcript.parent.name, found)
     return None
@@ -49,7 +55,7 @@ def _first_evidence(transcript: Path) -> dict[str, Any] | None:
     for line in transcript.read_text(errors="replace").splitlines():
         try:
             exchange = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         for text in _tool_results(exchange):
             evidence = _evidence_object(text)
@@ -84,7 +90,7 @@ def _evidence_object(text: str) -> dict[str, Any] | None:
         return None
     try:
         parsed = json.loads(text[start:])
-    except ValueError:
+    except (ValueError, RecursionError):  # an agent's tool result nesting 100 000 deep is no evidence
         return None
     if isinstance(parsed, dict) and isinstance(parsed.get("suspects"), list) and "verdict" in parsed:
         return parsed
@@ -101,6 +107,13 @@ def _suspects(step_id: str, evidence: dict[str, Any]) -> Suspects:
                 reasons=[str(reason) for reason in item.get("reasons", []) if isinstance(reason, str)][:8],
             ))
     return Suspects(step_id, str(evidence.get("verdict", "")), evidence.get("confident") is True, listed)
+
+
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        return path.resolve(strict=True).is_relative_to(root.resolve(strict=True))
+    except (OSError, RuntimeError):
+        return False
 
 
 def _number(value: Any, kind: type) -> Any:

@@ -67,7 +67,7 @@ def build_run_report(record: RunRecord) -> RunReport:
         StepView(step_id, step, _offset(started, step.started_at), _artifacts(record, step_id))
         for step_id, step in run.steps.items()
     ]
-    report = RunReport(run, steps, suspects_in_transcripts(record.folder / "steps"))
+    report = RunReport(run, steps, suspects_in_transcripts(record.folder / "steps", record.folder))
     report.acting_files = [(str(item.get("path", "")), str(item.get("reason", ""))) for item in run.acting_files]
     if run.branch:
         _add_diff(report, record.repo, run)
@@ -76,7 +76,7 @@ def build_run_report(record: RunRecord) -> RunReport:
 
 def _add_diff(report: RunReport, repo: Path, run: RunFile) -> None:
     try:
-        diff = read_branch_diff(repo, run.branch, run.base_commit)
+        diff = read_branch_diff(repo, run.branch, run.base_commit, DIFF_SHOWN_BYTES)
     except WaveSandboxError as error:
         report.diff_problem = str(error)
         return
@@ -86,13 +86,22 @@ def _add_diff(report: RunReport, repo: Path, run: RunFile) -> None:
 
 def _artifacts(record: RunRecord, step_id: str) -> list[ArtifactView]:
     folder = record.folder / "steps" / step_id / "artifacts"
-    if not folder.is_dir():
+    if not folder.is_dir() or not is_inside(record.folder, folder):
         return []
     views = []
     for path in sorted(folder.iterdir()):
         if path.is_file() and not path.is_symlink():
             views.append(_artifact_view(step_id, path))
     return views
+
+
+def is_inside(root: Path, path: Path) -> bool:
+    """The path, every link in it followed, is still under the record: a symlinked step or artifacts
+    folder (or transcript) would make the report show a host file."""
+    try:
+        return path.resolve(strict=True).is_relative_to(root.resolve(strict=True))
+    except (OSError, RuntimeError):
+        return False
 
 
 def _artifact_view(step_id: str, path: Path) -> ArtifactView:

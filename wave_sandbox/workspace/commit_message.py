@@ -56,7 +56,7 @@ def commit_subject(summary: str, final_text: str = "") -> str:
 
 def commit_body(step_id: str, persona: str, run_id: str, details: CommitDetails) -> str:
     """Who made the change in which run, what it said, and the artifacts it read, indented as quotes."""
-    lines = [f"Step {step_id} ({persona}) of run {run_id}."]
+    lines = [f"Step {escaped_line(step_id, 100)} ({escaped_line(persona, 40)}) of run {run_id}."]
     said = [escaped_line(line, BODY_LINE_MAX_CHARS) for line in _following_lines(details.final_text)]
     if said:
         shown = said[:BODY_MAX_LINES] + (["[…]"] if len(said) > BODY_MAX_LINES else [])

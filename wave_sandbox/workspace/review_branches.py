@@ -37,9 +37,13 @@ def review_branches(repo: Path) -> list[ReviewBranch]:
     return branches
 
 
-def checked_out_branch(repo: Path) -> str | None:
+def checked_out_branches(repo: Path) -> set[str]:
+    """The branches checked out in the repository's worktrees (its own and every `git worktree add`)."""
+    listed = run_git(repo, "worktree", "list", "--porcelain", "-z", check=False)
+    refs = (item.removeprefix("branch ") for item in listed.split("\0") if item.startswith("branch "))
+    found = {ref.removeprefix("refs/heads/") for ref in refs if ref.startswith("refs/heads/")}
     head = run_git(repo, "symbolic-ref", "--quiet", "HEAD", check=False).strip()
-    return head.removeprefix("refs/heads/") if head.startswith("refs/heads/") else None
+    return found | ({head.removeprefix("refs/heads/")} if head.startswith("refs/heads/") else set())
 
 
 def is_merged(repo: Path, branch: ReviewBranch) -> bool:

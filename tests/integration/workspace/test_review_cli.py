@@ -115,3 +115,44 @@ def test_clean_refuses_bad_branch_options_before_cleaning_anything(repo, argumen
     done = run_cli("clean", *arguments, "--repo", str(repo), cwd=repo)
     assert done.returncode == 2 and done.stderr.strip() == message and done.stdout == ""
     assert branches(repo) == [merged]
+
+
+def test_clean_branches_forced_spares_wave_branches_no_run_made_and_ones_with_added_work(repo):
+    """A user's own `wave/…` branch (no run record names it, or a record naming another branch) and a
+    review branch the user committed to after the run stay, even with --force; a worktree's branch too."""
+    base = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "switch", "-q", "-c", "wave/my-feature")
+    commit_file(repo, "mine.txt", "my work\n", "my own work")
+    git(repo, "switch", "-q", "-c", "wave/p/20260101-000000-0009")  # shaped like a run's, no record
+    git(repo, "switch", "-q", "main")
+    record_run(repo, "20260101-000000-0008", "wave/other/20260101-000000-0008", base)
+    git(repo, "branch", "wave/p/20260101-000000-0008")  # a record, but of another branch
+    added = review_branch(repo, "20260101-000000-0007", "fix\n")
+    run_tip = git(repo, "rev-parse", added).strip()
+    record = repo / ".wave" / "runs" / "20260101-000000-0007" / "run.json"
+    record.write_text(json.dumps({**json.loads(record.read_text()), "commits": [run_tip]}))
+    git(repo, "switch", "-q", added)
+    commit_file(repo, "later.txt", "work added after the run\n", "my follow-up")
+    git(repo, "switch", "-q", "main")
+    in_worktree = review_branch(repo, "20260101-000000-0006", "wt\n")
+    git(repo, "worktree", "add", "-q", str(repo.parent / "wt"), in_worktree)
+    before = branches(repo)
+    forced = run_cli("clean", "--branches", "--force", "--repo", str(repo), cwd=repo)
+    assert forced.returncode == 0, forced.stderr
+    assert branches(repo) == before, forced.stdout
+    assert "kept 3 that no run record names (not made by a run)" in forced.stdout
+    assert "kept 1 unmerged with commits added after the run" in forced.stdout
+    assert f"kept {in_worktree}: it is checked out" in forced.stdout
+
+
+def test_a_record_whose_start_commit_reads_as_a_git_option_is_refused_in_one_line(repo, tmp_path):
+    review_branch(repo, "20260101-000000-0010", "x\n")
+    record = repo / ".wave" / "runs" / "20260101-000000-0010" / "run.json"
+    target = tmp_path / "written-by-git"
+    record.write_text(json.dumps({**json.loads(record.read_text()), "base_commit": f"--output={target}"}))
+    done = run_cli("review", "latest", "--repo", str(repo), cwd=repo)
+    assert done.returncode == 2 and done.stderr.startswith("Error: the run's record names no commit as its start "
+                                                           "('--output=") and len(done.stderr.splitlines()) == 1
+    assert not target.exists()
+    report = run_cli("report", "latest", "--repo", str(repo), cwd=repo)
+    assert report.returncode == 0 and not target.exists(), report.stderr

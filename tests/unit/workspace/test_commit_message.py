@@ -53,3 +53,8 @@ def test_the_body_quotes_the_report_indented_and_cites_the_sources():
 def test_a_long_report_is_cut_in_the_body():
     body = commit_body("s", "p", "r", CommitDetails("ok\n" + "\n".join(f"line {n}" for n in range(100))))
     assert "    line 39" in body and "line 40" not in body and "    […]" in body
+
+
+def test_a_persona_name_cannot_add_a_trailer_or_a_line_to_the_body():
+    body = commit_body("remediate", "craftsman \x1b[2J\n\nSigned-off-by: mallory", "r1", CommitDetails())
+    assert body == "Step remediate (craftsman \\x1b[2J) of run r1."
