@@ -83,7 +83,8 @@ def run_json(base: Path, text: str, script: dict):
 
 
 def states(events: list[dict], step_id: str) -> list[tuple[str, str]]:
-    return [(e["state"], e.get("message", "")) for e in events if e["step_id"] == step_id]
+    """The step's events but heartbeats (which a loaded machine interleaves anywhere)."""
+    return [(e["state"], e.get("message", "")) for e in events if e["step_id"] == step_id and e["state"] != "heartbeat"]
 
 
 def writes(path: str, content: str, summary: str) -> list:
