@@ -10,7 +10,11 @@ from wave_sandbox.contracts.blame import blame_problems
 from wave_sandbox.contracts.json_depth import JsonTooDeepError, loads_bounded
 from wave_sandbox.contracts.json_schema import validation_errors
 from wave_sandbox.contracts.markdown import Document, mentions, parse_document
-from wave_sandbox.contracts.model import JSON_SCHEMA, MARKDOWN_SECTIONS, NON_EMPTY_FILE, ContractCheck, SectionRequirement
+from wave_sandbox.contracts.format_rules import format_problems
+from wave_sandbox.contracts.markdown_spec import markdown_spec_problems
+from wave_sandbox.contracts.model import (
+    FORMAT, JSON_SCHEMA, MARKDOWN_SECTIONS, MARKDOWN_SPEC, NON_EMPTY_FILE, ContractCheck, SectionRequirement,
+)
 from wave_sandbox.contracts.section_rules import SECTION_CHECKS
 
 MAX_ERRORS_PER_CONTRACT = 20
@@ -27,6 +31,8 @@ def check_contract(contract: ContractCheck, content: bytes) -> list[str]:
 
 
 def _problems(contract: ContractCheck, content: bytes) -> list[str]:
+    if contract.type == MARKDOWN_SPEC:  # Wave reads an empty spec as one with only a title
+        return markdown_spec_problems(content.decode("utf-8", errors="replace"), contract.source, contract.schema)
     if not content.strip():
         return ["the file is empty"]  # also whitespace only: nothing a next step could use
     if contract.type == NON_EMPTY_FILE:
@@ -39,6 +45,8 @@ def _problems(contract: ContractCheck, content: bytes) -> list[str]:
         return _json_schema_problems(contract, text)
     if contract.type == MARKDOWN_SECTIONS:
         return markdown_problems(contract, text)
+    if contract.type == FORMAT:
+        return format_problems(text, contract.schema_name)
     return [f"unknown contract type '{contract.type}'"]
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 
-from wave_sandbox.contracts.model import JSON_SCHEMA, MARKDOWN_SECTIONS, NON_EMPTY_FILE, ContractCheck
+from wave_sandbox.contracts.format_rules import format_kind
+from wave_sandbox.contracts.model import FORMAT, JSON_SCHEMA, MARKDOWN_SECTIONS, MARKDOWN_SPEC, NON_EMPTY_FILE, ContractCheck
 from wave_sandbox.contracts.section_rules import SECTION_CHECKS
 
 WORKSPACE = "/workspace"
@@ -26,6 +27,12 @@ def describe_contract(contract: ContractCheck) -> str:
         return f"- {where} must validate against this JSON Schema{named}{advisory}:\n\n```json\n{schema}\n```"
     if contract.type == MARKDOWN_SECTIONS:
         return _describe_sections(where, contract, advisory)
+    if contract.type == FORMAT:
+        kind = format_kind(contract.schema_name)
+        return f"- {where} must be a JSON object passing Wave's '{kind}' format rules (no placeholders){advisory}."
+    if contract.type == MARKDOWN_SPEC:
+        named = f", whose parsed spec validates against {contract.schema_name}" if contract.schema is not None else ""
+        return f"- {where} must be a Markdown specification (user stories, sections by heading){named}{advisory}."
     return f"- {where}: {contract.type}{advisory}"
 
 

@@ -20,11 +20,13 @@ SOURCE_DIFF = "source_diff"
 TEST_DIFF = "test_diff"
 TEST_COUNT_BASELINE = "test_count_baseline"
 AGENT_REVIEW = "agent_review"
+FORMAT = "format"
+MARKDOWN_SPEC = "markdown_spec"
 CONTRACT_TYPES = (
     JSON_SCHEMA, NON_EMPTY_FILE, MARKDOWN_SECTIONS, TEST_SUITE, LLM_JUDGE, EVENT_CONTAINS, SOURCE_DIFF, TEST_DIFF,
-    TEST_COUNT_BASELINE, AGENT_REVIEW,
+    TEST_COUNT_BASELINE, AGENT_REVIEW, FORMAT, MARKDOWN_SPEC,
 )
-ARTIFACT_CONTRACT_TYPES = (JSON_SCHEMA, NON_EMPTY_FILE, MARKDOWN_SECTIONS, LLM_JUDGE, AGENT_REVIEW)
+ARTIFACT_CONTRACT_TYPES = (JSON_SCHEMA, NON_EMPTY_FILE, MARKDOWN_SECTIONS, LLM_JUDGE, AGENT_REVIEW, FORMAT, MARKDOWN_SPEC)
 """Types that check one artifact (`source`, or the step's first output artifact)."""
 
 ON_FAILURE_RETRY = "retry"
@@ -72,7 +74,7 @@ class ContractCheck:
     on_failure: str = ON_FAILURE_RETRY
     """retry: the agent gets the errors once and may fix the file; halt: the step fails at once."""
     schema: Any = None
-    """json_schema: the schema, already parsed."""
+    """json_schema (and markdown_spec when it names one): the schema, already parsed."""
     schema_name: str = ""
     """json_schema: the schema file as the pipeline names it (for messages)."""
     sections: tuple[SectionRequirement, ...] = ()

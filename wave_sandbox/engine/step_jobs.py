@@ -57,7 +57,7 @@ def step_contracts(loaded: LoadedPipeline, step: Step) -> list[ContractCheck]:
 
 def _contract_check(loaded: LoadedPipeline, step: Step, contract: Contract) -> ContractCheck:
     schema = None
-    if contract.type == JSON_SCHEMA:
+    if contract.type == JSON_SCHEMA or (contract.type == "markdown_spec" and contract.schema_path):
         schema = load_json_schema(contract.schema_path, loaded.path.parent.absolute(), loaded.repo)
     return ContractCheck(
         type=contract.type,

@@ -1,8 +1,8 @@
 """The checks of a step's `handover` contracts that `validate` promises before anything runs.
 
 A contract checks one of the step's own artifacts (`source` is one of its output_artifacts paths), a
-`json_schema` contract's schema file exists (beside the pipeline or in the repository), is JSON and uses
-only keywords the checker knows, and a `markdown_sections` contract names sections and known rules.
+`json_schema` contract's schema file (and a `markdown_spec` contract's, when it names one) exists (beside
+the pipeline or in the repository), is JSON and uses only keywords the checker knows, and a `markdown_sections` contract names sections and known rules.
 Contracts of a type that is refused as not supported are left alone: that one line says it all.
 """
 
@@ -66,8 +66,10 @@ def _check_source(check, where: Path_, contract: Contract, declared: list[str]) 
 
 
 def _check_type_specific_fields(check, where: Path_, contract: Contract, indexed) -> None:
-    if contract.type == JSON_SCHEMA:
+    if contract.type == JSON_SCHEMA or (contract.type == "markdown_spec" and contract.schema_path is not None):
         _check_schema(check, where, contract, indexed)
+    elif contract.type == "format":
+        _check_format_schema_name(check, where, contract)
     elif contract.schema_path is not None:
         check.add(where + ("schema_path",), f"schema_path is only used by json_schema, not {contract.type}", where)
     if contract.type == MARKDOWN_SECTIONS:
@@ -90,6 +92,12 @@ def _check_schema(check, where: Path_, contract: Contract, indexed) -> None:
         return
     for problem in schema_problems(schema):
         check.add(key, f"schema_path '{contract.schema_path}': {problem}", where)
+
+
+def _check_format_schema_name(check, where: Path_, contract: Contract) -> None:
+    """format reads no schema file: its schema_path only names the rule set (Wave's inferFormatType)."""
+    if contract.schema_path is not None and not (isinstance(contract.schema_path, str) and contract.schema_path.strip()):
+        check.add(where + ("schema_path",), "schema_path of a format contract must name a schema file", where)
 
 
 def load_json_schema(schema_path: str, pipeline_folder: Path, repo: Path):

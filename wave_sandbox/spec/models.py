@@ -186,11 +186,12 @@ class Contract(WaveModel):
 
     type: str | None = None
     """json_schema, non_empty_file, markdown_sections, test_suite, llm_judge, event_contains, source_diff,
-    test_diff, test_count_baseline, agent_review (honoured); Wave's format and markdown_spec are refused."""
+    test_diff, test_count_baseline, agent_review, format, markdown_spec (all honoured)."""
     source: str | None = None
     """The artifact to check: its path relative to /workspace (default: the step's first output artifact)."""
     schema_path: str | None = None
-    """json_schema: the schema file, beside the pipeline file or in the repository."""
+    """json_schema: the schema file, beside the pipeline file or in the repository (markdown_spec: optional
+    schema for the parsed spec; format: only its name, which picks Wave's rule set)."""
     must_pass: bool | None = None
     """Wave's default true; false makes the contract advisory (a warning, no retry)."""
     on_failure: str | None = None

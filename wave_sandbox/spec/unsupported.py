@@ -11,7 +11,7 @@ mode), exec (prompt with source or source_path), output_artifacts (file), permis
 markdown_sections (source, schema_path, must_pass, on_failure retry|halt, max_retries 1). Since issue 12:
 step retry and rework_only, every on_failure of Wave (fail, warn, continue, skip, rework, rejected), and
 the contract types test_suite, agent_review, llm_judge, event_contains, source_diff, test_diff and
-test_count_baseline. Descriptive fields (metadata.description/release/category, input.schema,
+test_count_baseline, then format and markdown_spec. Descriptive fields (metadata.description/release/category, input.schema,
 input.example) are accepted as they change nothing about a run.
 """
 

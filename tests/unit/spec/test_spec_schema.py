@@ -133,7 +133,7 @@ steps:
       ref: a
     output_artifacts: [{name: r, path: out/r.md, type: markdown, required: true, source: file}]
     outcomes: [{type: pr, extract_from: out/r.json, json_path: .url}]
-    handover: {contract: {type: format, source: x}, contracts: [], compaction: {trigger: t}}
+    handover: {contract: {type: typescript_interface, source: x}, contracts: [], compaction: {trigger: t}}
     retry: {policy: standard, max_attempts: 3, backoff: linear, base_delay: 1s, max_delay: 30s, on_failure: skip}
     rework_only: true
     permissions: {allowed_tools: [Read, Grep], deny: ["Bash(rm *)"]}
@@ -160,7 +160,7 @@ steps:
     assert not [p for p in problems if "unknown field" in p or "should be" in p], problems
     refused = [p for p in problems if "is not supported by wave-sandbox yet" in p]
     assert len(refused) == len(problems), problems
-    for feature in ("type 'format'", "'hooks'", "'script'", "'subset_from'", "'branch'", "'type'", "'command'"):
+    for feature in ("type 'typescript_interface'", "'hooks'", "'script'", "'subset_from'", "'branch'", "'type'", "'command'"):
         assert any(feature in p for p in refused), feature
     for honoured in ("'compaction'", "'deny'", "'thread'", "'fidelity'", "'outcomes'", "'skills'", "'requires'",
                      "'adapter'", "'pipeline_outputs'", "'chat_context'", "input: 'type'"):

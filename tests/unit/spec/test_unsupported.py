@@ -38,11 +38,11 @@ def test_step_feature_is_refused_at_its_line(repo, field_text, feature):
      "steps[1] (investigate): memory: strategy 'carry' is not supported by wave-sandbox yet (only 'fresh')"),
     ("        type: markdown\n", "        type: markdown\n        source: stdout\n",
      "steps[1] (investigate): output_artifacts[0]: source 'stdout' is not supported by wave-sandbox yet (only 'file')"),
-    ("        type: json\n", "        type: json\n    handover: {contract: {type: format, source: output/triage.json}}\n",
-     "steps[0] (triage): handover.contract: type 'format' is not supported by wave-sandbox yet "
+    ("        type: json\n", "        type: json\n    handover: {contract: {type: typescript_interface, source: output/triage.json}}\n",
+     "steps[0] (triage): handover.contract: type 'typescript_interface' is not supported by wave-sandbox yet "
      "(only json_schema, non_empty_file, markdown_sections, test_suite, llm_judge, event_contains"),
-    ("        type: json\n", "        type: json\n    handover: {contracts: [{type: markdown_spec}]}\n",
-     "steps[0] (triage): handover.contracts[0]: type 'markdown_spec' is not supported by wave-sandbox yet"),
+    ("        type: json\n", "        type: json\n    handover: {contracts: [{type: typescript_interface}]}\n",
+     "steps[0] (triage): handover.contracts[0]: type 'typescript_interface' is not supported by wave-sandbox yet"),
     ("        type: json\n", "        type: json\n    handover: {contract: {type: non_empty_file, source: output/triage.json, on_failure: explode}}\n",
      "steps[0] (triage): handover.contract: on_failure 'explode' is not supported by wave-sandbox yet (only retry, halt, fail, warn"),
     ("        type: json\n", "        type: json\n    handover: {contract: {type: non_empty_file, source: output/triage.json, max_retries: 3}}\n",
