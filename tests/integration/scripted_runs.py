@@ -58,3 +58,11 @@ def assert_run_left_nothing(docker, run_id: str, timeout_s: float = 15.0) -> Non
         if time.monotonic() > deadline:
             raise AssertionError(f"run {run_id} left Docker objects behind: {left}")
         time.sleep(0.2)
+
+
+def message_text(message: dict) -> str:
+    """A message's text, whether a string or text blocks (the agent marks its prompt for the cache)."""
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return "".join(block.get("text", "") for block in content if isinstance(block, dict))

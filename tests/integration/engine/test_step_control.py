@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import run_cli
-from tests.integration.scripted_runs import assert_run_left_nothing, bash, one_commit_repository, say, write_pipeline
+from tests.integration.scripted_runs import (
+    assert_run_left_nothing, bash, message_text, one_commit_repository, say, write_pipeline,
+)
 from tests.integration.scripted_runs import write_file as write
 
 pytestmark = pytest.mark.docker
@@ -49,7 +51,7 @@ def run_json_events(base: Path, repo: Path, pipeline: Path, script: Path, *extra
 
 def transcript_first_prompts(record: Path, step_id: str) -> list[str]:
     exchanges = [json.loads(line) for line in (record / "steps" / step_id / "transcript.jsonl").read_text().splitlines()]
-    return [e["request"]["messages"][0]["content"] for e in exchanges if len(e["request"]["messages"]) == 1]
+    return [message_text(e["request"]["messages"][0]) for e in exchanges if len(e["request"]["messages"]) == 1]
 
 
 def tool_outputs(record: Path, step_id: str) -> list[str]:
