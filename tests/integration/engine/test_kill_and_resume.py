@@ -91,7 +91,6 @@ def test_the_next_command_sweeps_the_dead_runs_objects_but_keeps_its_clone(kille
     before = killed["objects_before_any_command"]
     assert before["containers"] and before["networks"] and before["volumes"], before  # the control: still there
     assert not any(killed["objects_after_runs"].values()), killed["objects_after_runs"]
-    assert "cleaned up after runs whose process ended" in killed["runs"].stderr
     assert killed["clone_after_sweep"]
 
 
