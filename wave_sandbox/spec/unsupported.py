@@ -6,7 +6,8 @@ value (`false`, `0`, `""`, `[]`, `{}`, null): Wave reads those as "not set", and
 
 Honoured now (DESIGN.md): kind, metadata, input.source, step id, persona, dependencies, optional,
 timeout_minutes, model, memory (fresh, step-injected artifacts), workspace.mount (source, target,
-mode), exec (prompt with source or source_path), output_artifacts (file), permissions.allowed_tools
+mode, subset_from), workspace type worktree with branch and base, command steps (type command with
+script, exec.type command with command and args), exec (prompt with source or source_path), output_artifacts (file), permissions.allowed_tools
 (plain Wave tool names), handover.contract/contracts of the types json_schema, non_empty_file and
 markdown_sections (source, schema_path, must_pass, on_failure retry|halt, max_retries 1). Descriptive fields (metadata.description/release/category, input.schema,
 input.example) are accepted as they change nothing about a run.
@@ -36,15 +37,13 @@ REFUSED_FIELDS: dict[Path_, tuple[str, ...]] = {
     (): ("hooks", "pipeline_outputs", "skills", "requires", "max_step_visits", "chat_context"),
     ("input",): ("type", "label_filter", "batch_size", "path"),
     ("steps", "*"): (
-        "adapter", "type", "script", "outcomes", "retry", "rework_only", "thread",
+        "adapter", "outcomes", "retry", "rework_only", "thread",
         "fidelity", "concurrency", "max_concurrent_agents", "strategy", "edges", "max_visits",
         "pipeline", "input", "config", "iterate", "branch", "gate", "loop", "aggregate",
         "validation", "contexts",
     ),
-    ("steps", "*", "exec"): ("command", "args"),
     ("steps", "*", "memory", "inject_artifacts", "*"): ("pipeline", "type", "schema_path", "optional"),
-    ("steps", "*", "workspace"): ("root", "type", "branch", "base", "ref"),
-    ("steps", "*", "workspace", "mount", "*"): ("subset_from",),
+    ("steps", "*", "workspace"): ("root", "ref"),
     ("steps", "*", "permissions"): ("deny",),
     ("steps", "*", "handover"): ("compaction", "on_review_fail", "target_step"),
     ("steps", "*", "handover", "contract"): REFUSED_CONTRACT_FIELDS,
@@ -65,7 +64,9 @@ REFUSED_VALUES = (
     RefusedValue(
         ("input", "source"), ("cli", "stdin", "file"), "use cli: the INPUT argument, --input-file or stdin"
     ),
-    RefusedValue(("steps", "*", "exec", "type"), ("prompt",), "only 'prompt'"),
+    RefusedValue(("steps", "*", "exec", "type"), ("prompt", "command"), "only 'prompt' or 'command'"),
+    RefusedValue(("steps", "*", "type"), ("command",), "only 'command'"),
+    RefusedValue(("steps", "*", "workspace", "type"), ("worktree",), "only 'worktree'"),
     RefusedValue(("steps", "*", "memory", "strategy"), ("fresh",), "only 'fresh'"),
     RefusedValue(("steps", "*", "output_artifacts", "*", "source"), ("file",), "only 'file'"),
     *(RefusedValue(place + ("type",), CONTRACT_TYPES, "only json_schema, non_empty_file or markdown_sections")
