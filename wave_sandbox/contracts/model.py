@@ -57,6 +57,8 @@ class ContractCheck:
     """markdown_sections: the sections the document must have."""
     blameless: bool = False
     """markdown_sections: no sentence may blame a person."""
+    mock: bool = False
+    """The run uses `--model mock`: a contract that calls a model passes with `mock_content.MOCK_VERDICT` instead."""
 
     @property
     def label(self) -> str:

@@ -41,6 +41,7 @@ class RunEvent:
     commits: list[str] = field(default_factory=list)
     branch_files_changed: int | None = None
     branch_acting_files: list = field(default_factory=list)  # workspace.acting_files.ActingFile
+    mock: bool = False  # the run used --model mock (the end events say so; --json adds "mock": true)
 
     def to_json_dict(self) -> dict:
         """The `--json` shape: ISO-8601 UTC with milliseconds and Z; branch fields only at the end."""
@@ -48,6 +49,8 @@ class RunEvent:
         data["timestamp"] = format_utc_timestamp(self.timestamp)
         data.pop("branch_files_changed")
         data.pop("branch_acting_files")
+        if not self.mock:
+            data.pop("mock")
         if self.state not in RUN_END_STATES:
             data.pop("branch")
             data.pop("commits")

@@ -72,6 +72,8 @@ class StepRecord(_Recorded):
     timeout_s: int | None = None
     limits: dict[str, Any] | None = None
     retry_errors: list[str] = Field(default_factory=list)
+    worktree: dict[str, Any] | None = None
+    """A `workspace.type: worktree` step's branch and base as Wave names them, and the review branch used instead."""
 
     @property
     def tokens(self) -> int:
@@ -102,6 +104,8 @@ class RunFile(_Recorded):
     acting_files: list[dict[str, Any]] = Field(default_factory=list)
     options: RecordedOptions = Field(default_factory=RecordedOptions)
     steps: dict[str, StepRecord] = Field(default_factory=dict)
+    mock: bool = False
+    """True for a `--model mock` run: every artifact is a stub written by the mock model."""
 
     def completed_steps(self) -> set[str]:
         return {step_id for step_id, step in self.steps.items() if step.status is StepStatus.COMPLETED}

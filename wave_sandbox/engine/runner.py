@@ -26,7 +26,10 @@ from wave_sandbox.engine.run_file import (
     DEFAULT_STEP_TIMEOUT_S, RecordedOptions, RunFile, RunStatus, StepRecord, StepStatus, default_max_parallel,
 )
 from wave_sandbox.engine.redaction import files_under, host_secret_values, redact_files
+from wave_sandbox.engine.command_step import COMMAND_PERSONA, execute_command_step
 from wave_sandbox.engine.step_execution import StepOutcome, execute_step
+from wave_sandbox.engine.worktree_record import record_workspace_choice
+from wave_sandbox.engine.mock_plan import plan_mock_step
 from wave_sandbox.engine.step_jobs import RunSettings, build_step_job
 from wave_sandbox.errors import RunInterrupted, WorkspaceError
 from wave_sandbox.spec.loader import LoadedPipeline
@@ -136,7 +139,7 @@ class PipelineRun:
 
     def persona_of(self, step_id: str) -> Persona:
         step = next(s for s in self.loaded.pipeline.steps if s.id == step_id)
-        return self.personas[step.persona]
+        return COMMAND_PERSONA if step.is_command else self.personas[step.persona]
 
     # ----- the run ------------------------------------------------------------------------
     def execute(self) -> RunResult:
@@ -183,6 +186,7 @@ class PipelineRun:
             started_at=datetime.now(timezone.utc).isoformat(),
             options=options,
             steps={s.id: StepRecord(status=StepStatus.PENDING) for s in self.plan.steps},
+            mock=self.infrastructure.model.is_mock,
         )
 
     def _loop(self) -> None:
@@ -218,15 +222,22 @@ class PipelineRun:
 
     def _run_step(self, step_id: str) -> StepOutcome:
         persona = self.persona_of(step_id)
-        job = build_step_job(
-            self.loaded, step_id, persona, self._settings(), self.record, self.infrastructure.clone
-        )
+        try:
+            job = build_step_job(
+                self.loaded, step_id, persona, self._settings(), self.record, self.infrastructure.clone
+            )
+        except WorkspaceError as error:  # a subset_from list over its caps or malformed
+            return StepOutcome(False, f"preparing the step's workspace failed: {error}", 0)
+        record_workspace_choice(self.record, self.loaded, step_id, self._settings())
         job.budget = self.infrastructure.step_budget(persona)
+        if self.infrastructure.model.is_mock:
+            plan_mock_step(self.infrastructure.model.upstream, job)
         self._notify_masks_once([*job.masked_paths, *job.redacted_files])
         context = self.infrastructure.step_context(self.record, self.options)
         self.record.update_step(step_id, limits=job.limits.model_dump(), timeout_s=job.timeout_s,
                                 model=job.step_description.model, tools=list(job.step_description.tools))
-        outcome = execute_step(context, job)
+        outcome = execute_command_step(context, job) if job.command_argv else execute_step(context, job)
+        outcome.refusals = job.warnings + outcome.refusals
         if outcome.succeeded and self.plan.step(step_id).readwrite:
             try:
                 outcome.refusals += self.infrastructure.commit_step_changes(
@@ -245,6 +256,7 @@ class PipelineRun:
             step_timeout_s=self.options.step_timeout_s,
             attachments=tuple(self.options.attachments),
             clone_ceiling_mb=self.options.clone_ceiling_mb,
+            mock=self.infrastructure.model.is_mock,
         )
 
     def _step_finished(self, step_id: str, future: Future) -> None:
@@ -335,7 +347,7 @@ class PipelineRun:
         self.emit(ev.RUN_COMPLETED if status is RunStatus.COMPLETED else ev.RUN_FAILED,
                   duration_ms=duration_ms, artifacts=final_artifacts, message=failure or "",
                   branch=branch.name, commits=branch.commits, branch_files_changed=branch.files_changed,
-                  branch_acting_files=branch.acting_files)
+                  branch_acting_files=branch.acting_files, mock=self.infrastructure.model.is_mock)
         result = RunResult(self.run_id, status, final_artifacts, self.record.folder, failure,
                            branch.name, branch.commits)
         if interrupted:

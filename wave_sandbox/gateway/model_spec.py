@@ -35,7 +35,7 @@ class ModelChoice:
     the persona's or its default model). The scripted model answers under whatever id it is asked for.
     """
 
-    kind: Literal["anthropic", "scripted"]
+    kind: Literal["anthropic", "scripted", "mock"]
     model_id: str | None = None
     script_path: Path | None = None
 
@@ -43,6 +43,8 @@ class ModelChoice:
         """One line for notices: ``anthropic:claude-...`` or ``scripted:/path/file.yaml``."""
         if self.kind == "scripted":
             return f"scripted:{self.script_path}"
+        if self.kind == "mock":
+            return "mock"
         return f"anthropic:{self.model_id}" if self.model_id else "anthropic"
 
 
@@ -52,6 +54,8 @@ def parse_model_spec(spec: str | None, cwd: Path, environ: Mapping[str, str]) ->
         if environ.get(API_KEY_VARIABLE):
             return ModelChoice(kind="anthropic")
         raise ModelSpecError(f"no model chosen and {API_KEY_VARIABLE} is not set: {_BOTH_OPTIONS}")
+    if spec.strip() == "mock":  # the built-in mock model: stub artifacts, no script, no key
+        return ModelChoice(kind="mock")
     kind, separator, rest = spec.strip().partition(":")
     if kind == "anthropic":
         return _anthropic_choice(rest.strip(), environ)
@@ -82,6 +86,10 @@ def _scripted_choice(file_text: str, cwd: Path) -> ModelChoice:
 
 def make_upstream(choice: ModelChoice, environ: Mapping[str, str], anthropic_base_url: str | None = None) -> Upstream:
     """The upstream for ``choice``: loads and checks a script (ScriptError), or reads the API key."""
+    if choice.kind == "mock":
+        from wave_sandbox.gateway.mock_model import MockUpstream
+
+        return MockUpstream()
     if choice.kind == "scripted":
         from wave_sandbox.gateway.script_file import load_script
         from wave_sandbox.gateway.scripted import ScriptedUpstream

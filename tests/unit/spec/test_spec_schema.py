@@ -126,7 +126,7 @@ steps:
       inject_artifacts: []
     workspace:
       root: ./
-      mount: [{source: ./, target: /src, mode: readonly, subset_from: x}]
+      mount: [{source: ./, target: /src, mode: readonly}]
       type: worktree
       branch: b
       base: main
@@ -158,8 +158,8 @@ steps:
     assert not [p for p in problems if "unknown field" in p or "should be" in p], problems
     refused = [p for p in problems if "is not supported by wave-sandbox yet" in p]
     assert len(refused) == len(problems), problems
-    for feature in ("'gate'", "'loop'", "'edges'", "'compaction'", "type 'test_suite'", "'retry'", "'hooks'", "'script'", "'iterate'",
-                    "'pipeline'", "'deny'", "'subset_from'", "'branch'", "'type'", "'command'", "'thread'"):
+    for feature in ("'gate'", "'loop'", "'edges'", "'compaction'", "type 'test_suite'", "'retry'", "'hooks'", "'iterate'",
+                    "'pipeline'", "'deny'", "'branch'", "'type'", "type 'conditional'", "'thread'"):
         assert any(feature in p for p in refused), feature
 
 
