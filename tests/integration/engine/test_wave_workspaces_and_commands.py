@@ -161,7 +161,7 @@ def test_subset_from_copies_only_the_acceptable_listed_files(wave_run):
     stderr = wave_run["completed"].stderr
     for entry, reason in [("../outside.txt", "holds '..'"), ("/etc/hostname", "not a path relative"),
                           ("link.py", "is or passes through a symbolic link"), (".git/config", "lies in .git or .wave/runs"),
-                          (".env", "secret mask"), (".wave/runs/x", "lies in .git or .wave/runs")]:
+                          (".env", "matches a secret mask"), (".wave/runs/x", "lies in .git or .wave/runs")]:
         assert f"'{entry}' refused: {reason}" in stderr, (entry, stderr)
     assert "missing.py" not in stderr  # a missing entry is skipped quietly, as Wave skips it
 
