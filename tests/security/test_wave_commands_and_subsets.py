@@ -1,6 +1,11 @@
 """Wave's workspaces and command steps end to end (issue 11, items 6 and 8), on a repository in the
 shape of a Wave project: real daemon, real containers, real git, the scripted model over real HTTP.
 
+Two attacks, each shown to reach its target and to be refused: a command step tries the run's real
+gateway address (which the agent step of the same run reached, and wrote down from its init's
+environment) and looks for a token; an agent's file list for subset_from names a path outside the
+repository, an absolute path, a committed symlink to /etc/passwd, .git/config, a secret and the run records.
+
 One run of four steps:
 - produce (navigator): writes a file list for subset_from (with hostile entries) and its gateway address;
 - check (type: command): proves from inside that it has no network (not even to that gateway address)
