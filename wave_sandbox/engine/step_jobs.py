@@ -173,7 +173,9 @@ def _step_mounts(
 
 def _subset_list_reader(loaded: LoadedPipeline, record: RunRecord):
     def read(step_id: str, artifact_name: str) -> Path | None:
-        producer = loaded.pipeline.step(step_id)
+        producer = next((step for step in loaded.pipeline.steps if step.id == step_id), None)
+        if producer is None:  # a step of a pipeline that calls this one, in Wave
+            return None
         declared = next((a for a in declared_outputs(producer) if a.name == artifact_name), None)
         return record.artifacts_folder(step_id) / declared.file_name if declared else None
     return read

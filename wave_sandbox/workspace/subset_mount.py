@@ -58,8 +58,11 @@ def subset_bind_mount(
         raise WorkspaceError(f"subset_from {mount.subset_from!r} should be '<step>.<artifact>.<json-path>'")
     producer, artifact, json_path = parts
     listing = locate(producer, artifact)
-    if listing is None or not listing.is_file():
-        return mount.to_bind_mount(repo)  # Wave's fallback: the artifact is not there, show the whole source
+    if listing is None or not listing.is_file():  # Wave's fallback: the artifact is not there, show the whole source
+        if refusals is not None:
+            refusals.append(f"subset_from {mount.subset_from}: no such artifact in this run; "
+                            f"the whole of {mount.source} is mounted at {mount.target}, as Wave does")
+        return mount.to_bind_mount(repo)
     entries = read_path_list(listing, json_path, str(mount.subset_from))
     target = record_folder / SUBSETS_FOLDER / step_id / f"mount{position}"
     copy = copy_subset(mount.resolved_source(repo), entries, target, secret_patterns(repo))

@@ -80,5 +80,8 @@ def test_the_mount_becomes_a_read_only_copy_or_the_whole_source_without_the_arti
     bound = subset_bind_mount(mount, source, tmp_path / "record", "review", 0, lambda s, a: listing, refusals)
     assert bound.read_only and bound.target == "/src" and copied_files(bound.source) == ["app.py"]
     assert refusals == ["subset_from fetch.pr.pr.changed_files: 'link.py' refused: is or passes through a symbolic link"]
-    whole = subset_bind_mount(mount, source, tmp_path / "record", "review", 1, lambda s, a: None)
+    notes: list[str] = []
+    whole = subset_bind_mount(mount, source, tmp_path / "record", "review", 1, lambda s, a: None, notes)
     assert whole.source == source.resolve()
+    assert notes == ["subset_from fetch.pr.pr.changed_files: no such artifact in this run; "
+                     "the whole of ./ is mounted at /src, as Wave does"]
