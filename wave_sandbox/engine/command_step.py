@@ -6,7 +6,8 @@ masks, limits, lifetime), with two differences that only take away: no network a
 token (no `ANTHROPIC_*` variable). Its environment is HOME, PATH and Wave's WAVE_DEPS_DIR and
 WAVE_DEP_<DEP>_<NAME> variables (see `wave_locations`). The script is `script:` (with `type: command`)
 or `exec.command` plus `exec.args` (with `exec.type: command`), rendered with the run's template
-variables as Wave renders it, and run as `sh -c SCRIPT` in /workspace. Its declared artifacts are
+variables as Wave renders it, and run as `bash -c SCRIPT` in /workspace (Wave runs `sh -c`; its scripts
+use `set -o pipefail`, which the image's `sh`, dash, lacks). Its declared artifacts are
 collected and checked against its contracts exactly as an agent step's; there is no retry (no agent to
 tell). A non-zero exit fails the step with the exit status and the last line of its stderr.
 """
@@ -36,7 +37,7 @@ LOG_TAIL_LINES = 3
 
 
 def command_script(step: Step) -> str:
-    """The text `sh -c` runs: `script`, else `exec.command` followed by `exec.args`."""
+    """The text `bash -c` runs: `script`, else `exec.command` followed by `exec.args`."""
     if step.script:
         return step.script
     assert step.exec is not None and step.exec.command, "validation requires a script on a command step"

@@ -66,7 +66,7 @@ class StepJob:
     workspace_files: dict[str, Path] = field(default_factory=dict)
     """Wave's artifact locations: path relative to /workspace -> host file copied there before the step starts."""
     command_argv: list[str] | None = None
-    """A Wave command step's command (`sh -c SCRIPT`); None for an agent step."""
+    """A Wave command step's command (`bash -c SCRIPT`); None for an agent step."""
     command_environment: dict[str, str] = field(default_factory=dict)
     """A command step's WAVE_DEPS_DIR and WAVE_DEP_* variables."""
     warnings: list[str] = field(default_factory=list)

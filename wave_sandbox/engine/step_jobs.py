@@ -207,7 +207,7 @@ def build_command_job(
         outputs=declared_outputs(step), limits=COMMAND_PERSONA.limits, contracts=step_contracts(loaded, step, settings.mock),
         clone_ceiling=_clone_ceiling(clone, mounts, _held_under(COMMAND_PERSONA.limits.clone_mb, settings.clone_ceiling_mb)),
         workspace_files=_wave_files(loaded, step, record, injected),
-        command_argv=["sh", "-c", script],
+        command_argv=["bash", "-c", script],
         command_environment=dependency_variables(loaded.pipeline, step, record),
         warnings=warnings,
     )

@@ -314,7 +314,7 @@ class Step(WaveModel):
     type: str | None = None
     """`command`: a shell step with no model (its `script`); Wave's other step types are not supported yet."""
     script: str | None = None
-    """The shell script of a command step, run with `sh -c` in its own container with no network."""
+    """The shell script of a command step, run with `bash -c` in its own container with no network."""
     exec: Exec | None = None
     """The prompt."""
     memory: Memory = Field(default_factory=Memory)
