@@ -27,6 +27,8 @@ __all__ = ["MOCK_VERDICT", "mock_artifact_text", "minimal_instance"]
 
 MOCK_VERDICT = "passed as mock: --model mock calls no model, so this model-judged contract was not evaluated"
 MAX_DEPTH = 12
+MAX_COUNT = 200
+"""The most items, properties or characters a schema's min* may ask of a stub (the schema is the repository's)."""
 STOCK_STRINGS = ("mock", "MOCK-1", "mock-1", "1", "a", "A1", "2026-01-01", "v1.0.0", "1.0.0", "abc123", "mock_1",
                  "https://example.com/mock", "mock@example.com", "2026-01-01T00:00:00Z", "#1", "main", "HIGH", "high")
 FORMAT_STRINGS = {
@@ -118,16 +120,17 @@ def _typed(schema: dict, kind: str, root: Any, depth: int, full: bool) -> Any:
     if kind == "object":
         properties = schema.get("properties") or {}
         wanted = list(properties) if full else list(schema.get("required") or [])
-        wanted += [name for name in properties if name not in wanted][: max(int(schema.get("minProperties") or 0) - len(wanted), 0)]
+        least = min(int(schema.get("minProperties") or 0), MAX_COUNT)
+        wanted += [name for name in properties if name not in wanted][: max(least - len(wanted), 0)]
         value = {name: _instance(properties.get(name, {}), root, depth + 1, full) for name in wanted}
         extra = schema.get("additionalProperties") if isinstance(schema.get("additionalProperties"), dict) else {}
-        for number in range(int(schema.get("minProperties") or 0) - len(value)):
+        for number in range(least - len(value)):
             value[f"mock_{number + 1}"] = _instance(extra, root, depth + 1, full)
         return value
     if kind == "array":
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
         prefix = [_instance(item, root, depth + 1, full) for item in schema.get("prefixItems") or []]
-        count = max(int(schema.get("minItems") or 0) - len(prefix), 0)
+        count = max(min(int(schema.get("minItems") or 0), MAX_COUNT) - len(prefix), 0)
         return prefix + [_instance(items, root, depth + 1, full) for _ in range(count)]
     if kind in ("integer", "number"):
         return _number(schema, kind)
@@ -148,7 +151,7 @@ def _number(schema: dict, kind: str) -> int | float:
 
 
 def _string(schema: dict) -> str:
-    minimum, maximum = int(schema.get("minLength") or 0), schema.get("maxLength")
+    minimum, maximum = min(int(schema.get("minLength") or 0), 100 * MAX_COUNT), schema.get("maxLength")
     value = FORMAT_STRINGS.get(schema.get("format", ""), "mock")
     pattern = schema.get("pattern")
     if pattern:

@@ -26,6 +26,8 @@ except ImportError:  # pragma: no cover - Python 3.10
 __all__ = ["sample_matching"]
 
 MAX_REPEAT_USED = 20
+MAX_SAMPLE_CHARACTERS = 10_000
+"""Nested repeats multiply: past this the pattern gets no sample (the repository's schema chose it)."""
 CANDIDATES = string.ascii_lowercase + string.digits + string.ascii_uppercase + "-_ ./"
 CATEGORY_CHARACTERS = {
     CATEGORY_DIGIT: "0", CATEGORY_NOT_DIGIT: "a", CATEGORY_WORD: "a", CATEGORY_NOT_WORD: "-",
@@ -46,7 +48,12 @@ def sample_matching(pattern: str) -> str | None:
 
 
 def _walk(items) -> str:
-    return "".join(_item(op, value) for op, value in items)
+    sample = ""
+    for op, value in items:
+        sample += _item(op, value)
+        if len(sample) > MAX_SAMPLE_CHARACTERS:
+            raise ValueError("the sample would be too long")
+    return sample
 
 
 def _item(op, value) -> str:
@@ -60,7 +67,10 @@ def _item(op, value) -> str:
         return _in_class(value)
     if op in (MAX_REPEAT, MIN_REPEAT):
         low, _high, inner = value
-        return _walk(inner) * min(low, MAX_REPEAT_USED)
+        once = _walk(inner)
+        if len(once) * min(low, MAX_REPEAT_USED) > MAX_SAMPLE_CHARACTERS:
+            raise ValueError("the sample would be too long")
+        return once * min(low, MAX_REPEAT_USED)
     if op is SUBPATTERN:
         return _walk(value[-1])
     if op is BRANCH:

@@ -69,3 +69,12 @@ def test_other_artifacts_are_non_empty_and_json_is_json():
     assert json.loads(mock_artifact_text("s", "out/a.json", "json", [])) == {}
     text = mock_artifact_text("s", "out/a.txt", None, [ContractCheck(type="non_empty_file", source="out/a.txt")])
     assert text.strip() and "mock" in text
+
+
+def test_a_hostile_schema_cannot_make_the_host_build_a_huge_stub():
+    schema = {"type": "object", "required": ["a", "s", "p"], "properties": {
+        "a": {"type": "array", "minItems": 10**9, "items": {"type": "integer"}},
+        "s": {"type": "string", "minLength": 10**9},
+        "p": {"type": "string", "pattern": "^((((((a{20}){20}){20}){20}){20}){20})$"}}}
+    instance = minimal_instance(schema)
+    assert len(instance["a"]) <= 200 and len(instance["s"]) <= 20_000 and len(instance["p"]) < 20
