@@ -25,7 +25,7 @@ def show_command(
     # Every value may come from a pipeline, a repository or an agent: each line goes through the sanitizer.
     echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {recorded.status} "
               f"{format_duration(recorded.duration_ms)}".rstrip())
-    echo_line(f"Model: {recorded.model}")
+    echo_line(f"Model: {recorded.model}" + (" (a mock run: every artifact is a stub)" if recorded.mock else ""))
     if recorded.failure:
         echo_line(f"Failure: {recorded.failure}")
     for step_id, step in recorded.steps.items():
@@ -34,6 +34,10 @@ def show_command(
             f"{format_duration(step.duration_ms):>5} "
             f"{format_tokens(step.tokens) if step.tokens else '':>6} {step.summary or ''}".rstrip()
         )
+    for step_id, step in recorded.steps.items():
+        if step.worktree and step.worktree.get("branch"):  # Wave's worktree branch, recorded; the work is on ours
+            echo_line(f"  {printable_inline(step_id)}: workspace branch {step.worktree['branch']} "
+                      f"(its changes are on the review branch)")
     if recorded.branch:
         echo_line(f"Branch: {recorded.branch} ({len(recorded.commits)} commit(s))")
         show_acting_files(recorded.branch, recorded.acting_files)
