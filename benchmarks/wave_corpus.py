@@ -42,6 +42,7 @@ class Outcome:
     """valid, refused, ran, failed or error."""
     detail: str = ""
     seconds: float = 0.0
+    valid: bool = False
 
 
 def wave_sandbox_command() -> list[str]:
@@ -70,7 +71,7 @@ def validate(checkout: Path, path: Path) -> Outcome:
     result = subprocess.run(wave_sandbox_command() + ["validate", str(path), "--repo", str(checkout)],
                             capture_output=True, text=True, env=_environment())
     if result.returncode == 0:
-        return Outcome(path.stem, folder, "valid")
+        return Outcome(path.stem, folder, "valid", valid=True)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     if result.returncode != 2 or "Traceback" in result.stderr:
         return Outcome(path.stem, folder, "error", f"exit {result.returncode}: {lines[-1] if lines else ''}")
@@ -132,12 +133,14 @@ def report(outcomes: list[Outcome], ran: bool) -> None:
         print(line + (f"  {outcome.detail}" if outcome.detail else ""))
     counts = collections.Counter(o.status for o in outcomes)
     total = len(outcomes)
-    validated = total - counts["refused"] - (0 if ran else counts["error"])
-    print(f"\n{total} pipelines: {validated} valid, {counts['refused']} refused", end="")
+    validated = sum(o.valid for o in outcomes)
+    invalid_errors = sum(o.status == "error" and not o.valid for o in outcomes)
+    print(f"\n{total} pipelines: {validated} valid, {counts['refused']} refused, {invalid_errors} validate errors", end="")
     if ran:
-        print(f"; run with --model mock: {counts['ran']} ran, {counts['failed']} failed, {counts['error']} errors")
+        run_errors = counts["error"] - invalid_errors
+        print(f"; run with --model mock: {counts['ran']} ran, {counts['failed']} failed, {run_errors} errors")
     else:
-        print(f", {counts['error']} errors")
+        print()
     reasons = collections.Counter(_reason_group(o.detail) for o in outcomes if o.status == "refused")
     if reasons:
         print("refusals by first reason:")
