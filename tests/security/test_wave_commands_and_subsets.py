@@ -185,3 +185,7 @@ def test_a_worktree_step_commits_to_the_review_branch_without_agents_output(wave
     record = json.loads((wave_run["record"] / "run.json").read_text())
     worktree = record["steps"]["fix"]["worktree"]
     assert worktree["branch"] == run_id and worktree["base"] == "main" and worktree["review_branch"] == branch
+
+
+def test_the_subset_copy_does_not_outlive_its_step(wave_run):
+    assert not (wave_run["record"] / "subsets" / "review").exists()

@@ -37,6 +37,7 @@ from wave_sandbox.spec.personas import Persona
 from wave_sandbox.workspace.secrets import secret_patterns
 from wave_sandbox.workspace.acting_files import MAX_RECORDED
 from wave_sandbox.workspace.clone import removing_path
+from wave_sandbox.workspace.subset_mount import remove_step_subsets
 
 INTERRUPTED_MESSAGE = "interrupted"
 
@@ -236,7 +237,11 @@ class PipelineRun:
         context = self.infrastructure.step_context(self.record, self.options)
         self.record.update_step(step_id, limits=job.limits.model_dump(), timeout_s=job.timeout_s,
                                 model=job.step_description.model, tools=list(job.step_description.tools))
-        outcome = execute_command_step(context, job) if job.command_argv else execute_step(context, job)
+        try:
+            outcome = execute_command_step(context, job) if job.command_argv else execute_step(context, job)
+        finally:
+            if not self.options.keep:
+                remove_step_subsets(self.record.folder, step_id)
         outcome.refusals = job.warnings + outcome.refusals
         if outcome.succeeded and self.plan.step(step_id).readwrite:
             try:

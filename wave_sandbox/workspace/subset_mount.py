@@ -27,7 +27,8 @@ from wave_sandbox.spec.command_checks import split_subset_from
 from wave_sandbox.spec.models import Mount
 from wave_sandbox.workspace.secrets import matches_secret_pattern, secret_patterns
 
-__all__ = ["MAX_SUBSET_FILES", "MAX_SUBSET_BYTES", "SubsetCopy", "subset_bind_mount", "copy_subset"]
+__all__ = ["MAX_SUBSET_FILES", "MAX_SUBSET_BYTES", "SubsetCopy", "subset_bind_mount", "copy_subset",
+           "remove_step_subsets"]
 
 MAX_SUBSET_FILES = 5000
 MAX_SUBSET_BYTES = 256 * 1024 * 1024
@@ -69,6 +70,11 @@ def subset_bind_mount(
     if refusals is not None:
         refusals += [f"subset_from {mount.subset_from}: {refusal}" for refusal in copy.refused]
     return BindMount(target, mount.target, True)
+
+
+def remove_step_subsets(record_folder: Path, step_id: str) -> None:
+    """Remove a finished step's subset copies (the run record keeps artifacts, not copies of the repository)."""
+    shutil.rmtree(record_folder / SUBSETS_FOLDER / step_id, ignore_errors=True)
 
 
 def read_path_list(listing: Path, json_path: str, name: str) -> list[str]:
