@@ -96,9 +96,15 @@ class ConsoleRenderer:
             print(printable_inline(line), file=self.stream, flush=True)
 
 
+MOCK_RUN_NOTICE = ("notice: this was a mock run (--model mock): every artifact is a stub written by the mock "
+                   "model, no real model was called")
+
+
 def warn_reviewer(event: RunEvent, stream: TextIO) -> None:
     for line in format_review_warning(event.branch, event.branch_acting_files):
         print(line, file=stream, flush=True)
+    if event.mock:
+        print(MOCK_RUN_NOTICE, file=stream, flush=True)
 
 
 class JsonLinesRenderer:

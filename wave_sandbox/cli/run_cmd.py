@@ -98,7 +98,10 @@ def run_command(
     pipeline: str = typer.Argument(..., metavar="PIPELINE", help="Pipeline name or path to a pipeline YAML file."),
     input_text: Optional[str] = typer.Argument(None, metavar="INPUT", help="The input; '-' reads stdin."),
     repo: Path = typer.Option(Path("."), "--repo", help="The repository to run against (default: cwd)."),
-    model: Optional[str] = typer.Option(None, "--model", help="anthropic:MODEL_ID, openai:MODEL_ID or scripted:FILE."),
+    model: Optional[str] = typer.Option(
+        None, "--model", help="anthropic:MODEL_ID, openai:MODEL_ID, scripted:FILE, or mock (stub artifacts that pass "
+        "the contracts: a dry run).",
+    ),
     output: Path = typer.Option(Path("output"), "--output", help="Where artifacts are delivered."),
     json_output: bool = typer.Option(False, "--json", help="One JSON object per event on stdout."),
     max_parallel: Optional[int] = typer.Option(

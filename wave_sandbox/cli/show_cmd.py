@@ -36,7 +36,7 @@ def show_command(
     # Every value may come from a pipeline, a repository or an agent: each line goes through the sanitizer.
     echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {state.label} "
               f"{format_duration(recorded.duration_ms)}".rstrip())
-    echo_line(f"Model: {recorded.model}")
+    echo_line(f"Model: {recorded.model}" + (" (a mock run: every artifact is a stub)" if recorded.mock else ""))
     if recorded.cost_usd is not None:
         echo_line(f"Cost: {format_cost(recorded.cost_usd)} (prices: {recorded.prices or 'unknown'})")
     for line in wave_lines(recorded.wave or {}):
@@ -54,6 +54,10 @@ def show_command(
             echo_line(f"    outcome {outcome.get('type', '')}: {outcome.get('label') or 'value'}: {outcome.get('value', '')}")
         for line in step_control_lines(step):
             echo_line(line)
+    for step_id, step in recorded.steps.items():
+        if step.worktree and step.worktree.get("branch"):  # Wave's worktree branch, recorded; the work is on ours
+            echo_line(f"  {printable_inline(step_id)}: workspace branch {step.worktree['branch']} "
+                      f"(its changes are on the review branch)")
     if recorded.branch:
         echo_line(f"Branch: {recorded.branch} ({len(recorded.commits)} commit(s))")
         show_acting_files(recorded.branch, recorded.acting_files)

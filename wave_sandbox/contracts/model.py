@@ -91,6 +91,8 @@ class ContractCheck:
     def setting(self, name: str, default: Any = None) -> Any:
         """One of the type's own settings, or `default`."""
         return dict(self.settings).get(name, default)
+    mock: bool = False
+    """The run uses `--model mock`: a contract that calls a model passes with `mock_content.MOCK_VERDICT` instead."""
 
     @property
     def label(self) -> str:

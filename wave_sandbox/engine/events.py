@@ -55,6 +55,7 @@ class RunEvent:
     """What the step's (or, on a run's end, the run's) model requests cost, in USD."""
     label: str | None = None
     """A sub-pipeline's step as shown: prefixed by its parent, `audits[3/12]/scan` for an iteration."""
+    mock: bool = False  # the run used --model mock (the end events say so; --json adds "mock": true)
 
     def to_json_dict(self) -> dict:
         """The `--json` shape: ISO-8601 UTC with milliseconds and Z; branch fields only at the end."""
@@ -66,6 +67,8 @@ class RunEvent:
             data.pop("activity")
         if self.label is None:
             data.pop("label")
+        if not self.mock:
+            data.pop("mock")
         if self.state not in RUN_END_STATES:
             data.pop("branch")
             data.pop("commits")

@@ -71,6 +71,11 @@ class ModelSetup:
     default_model: str
     is_explicit: bool
 
+    @property
+    def is_mock(self) -> bool:
+        """`--model mock`: the engine plans each step's stub artifacts and marks the run as mock."""
+        return bool(getattr(self.upstream, "is_mock", False))
+
 
 class RunInfrastructure:
     def __init__(
@@ -135,7 +140,8 @@ class RunInfrastructure:
         self.clone = create_clone(
             self.repo, record.folder / "clone", owner=container_user_ids(), base=resumed.tip if resumed else None
         )
-        self.run_branch = RunBranch(self.repo, self.clone, record.data["pipeline"], self.run_id)
+        self.run_branch = RunBranch(self.repo, self.clone, record.data["pipeline"], self.run_id,
+                                    mock=self.model.is_mock)
         if resumed:
             reset_run_branch(self.repo, self.run_branch.name, resumed.commits[-1] if resumed.commits else None)
             self.run_branch.start = resumed.start

@@ -25,6 +25,7 @@ from wave_sandbox.engine.run_state import run_state
 from wave_sandbox.engine.sub_pipelines import composition_needs_clone
 from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
 from wave_sandbox.errors import CeilingError, ConfigurationError
+from wave_sandbox.gateway.mock_model import MOCK_MODEL_ID
 from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
 from wave_sandbox.sandbox.backend import SandboxBackend
 from wave_sandbox.settings import Ceilings, load_ceilings
@@ -42,10 +43,15 @@ Listener = Callable[[RunEvent], None]
 def choose_model(options: RunOptions, cwd: Path, notify: Callable[[str], None], ceilings: Ceilings) -> ModelSetup:
     choice = parse_model_spec(options.model_spec, cwd, os.environ, options.upstream_url)
     model_id = SCRIPTED_MODEL_ID if choice.kind == "scripted" else choice.model_id or DEFAULT_ANTHROPIC_MODEL
+    model_id = MOCK_MODEL_ID if choice.kind == "mock" else model_id
     refuse_model_outside_policy(model_id, ceilings)
     upstream = make_upstream(choice, os.environ, options.upstream_url, options.upstream_local)
     if options.upstream_local and choice.kind != "openai":
         notify("warning: --upstream-local changes only an openai: upstream (tool calls recovered from JSON text); ignored")
+    if choice.kind == "mock":
+        notify("notice: --model mock: the built-in mock model writes stub artifacts that pass the contracts; "
+               "no real model is called")
+        return ModelSetup(upstream, "mock", MOCK_MODEL_ID, True)
     if choice.kind == "scripted":
         notify(f"notice: using the offline scripted model from {choice.script_path}; no real model is called")
         return ModelSetup(upstream, f"scripted:{choice.script_path}", SCRIPTED_MODEL_ID, True)

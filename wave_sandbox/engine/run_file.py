@@ -88,6 +88,8 @@ class StepRecord(_Recorded):
     """The contracts' results of the step's last attempt (type, source, result, on_failure, errors, mock)."""
     reworked_by: str | None = None
     """The rework step that stood in for this one after it failed."""
+    worktree: dict[str, Any] | None = None
+    """A `workspace.type: worktree` step's branch and base as Wave names them, and the review branch used instead."""
 
     @property
     def tokens(self) -> int:
@@ -128,6 +130,8 @@ class RunFile(_Recorded):
     notices (forge access, what no container gets, advisory permission rules)."""
     owner: str | None = None
     """The process running it, as ``<host>:<pid>:<start>`` (older records: absent, the run's lease decides)."""
+    mock: bool = False
+    """True for a `--model mock` run: every artifact is a stub written by the mock model."""
 
     def completed_steps(self) -> set[str]:
         return {step_id for step_id, step in self.steps.items() if step.status is StepStatus.COMPLETED}

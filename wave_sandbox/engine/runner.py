@@ -37,6 +37,9 @@ from wave_sandbox.engine.wave_notices import wave_record
 from wave_sandbox.engine.step_attempts import execute_step
 from wave_sandbox.engine.step_control import StepControl, continues_after_failure, runs_in_plan
 from wave_sandbox.engine.step_execution import StepOutcome
+from wave_sandbox.engine.command_step import COMMAND_PERSONA, execute_command_step
+from wave_sandbox.engine.worktree_record import record_workspace_choice
+from wave_sandbox.engine.mock_plan import plan_mock_step
 from wave_sandbox.engine.step_jobs import RunSettings, build_step_job
 from wave_sandbox.gateway.prices import PRICES_DATE, PRICES_SOURCE, PriceTable
 from wave_sandbox.gateway.usage import Usage
@@ -47,6 +50,7 @@ from wave_sandbox.spec.personas import Persona
 from wave_sandbox.workspace.secrets import secret_patterns
 from wave_sandbox.workspace.acting_files import MAX_RECORDED
 from wave_sandbox.workspace.clone import removing_path
+from wave_sandbox.workspace.subset_mount import remove_step_subsets
 
 INTERRUPTED_MESSAGE = ev.INTERRUPTED_MESSAGE
 
@@ -172,7 +176,7 @@ class PipelineRun(CompositionRunMixin):
         step = next(s for s in self.loaded.pipeline.steps if s.id == step_id)
         if self._is_host_step(step_id):
             return self._host_persona(step_id)
-        return self.personas[step.persona]
+        return COMMAND_PERSONA if step.is_command else self.personas[step.persona]
 
     # ----- the run ------------------------------------------------------------------------
     def execute(self) -> RunResult:
@@ -265,6 +269,7 @@ class PipelineRun(CompositionRunMixin):
             options=options,
             steps={s.id: StepRecord(status=StepStatus.PENDING) for s in self.plan.steps},
             **({"wave": wave} if (wave := wave_record(self.loaded)) else {}),
+            mock=self.infrastructure.model.is_mock,
         )
 
     def _loop(self) -> None:
@@ -313,16 +318,27 @@ class PipelineRun(CompositionRunMixin):
         step = self.loaded.pipeline.step(step_id)
         if problems := injected_schema_problems(self.loaded, step, self._recorded_artifact):
             return StepOutcome(False, "; ".join(problems), 0)
-        job = build_step_job(
-            self.loaded, step_id, persona, self._settings(step_id), self.record, self.infrastructure.clone
-        )
+        try:
+            job = build_step_job(
+                self.loaded, step_id, persona, self._settings(step_id), self.record, self.infrastructure.clone
+            )
+        except WorkspaceError as error:  # a subset_from list over its caps or malformed
+            return StepOutcome(False, f"preparing the step's workspace failed: {error}", 0)
+        record_workspace_choice(self.record, self.loaded, step_id, self._settings(step_id))
         job.budget = self.infrastructure.step_budget(persona)
+        if self.infrastructure.model.is_mock:
+            plan_mock_step(self.infrastructure.model.upstream, job)
         self._notify_masks_once([*job.masked_paths, *job.redacted_files])
         context = self.infrastructure.step_context(self.record, self.options)
         self.control.prepare(job, context)
         self.record.update_step(step_id, limits=job.limits.model_dump(), timeout_s=job.timeout_s,
                                 model=job.step_description.model, tools=list(job.step_description.tools))
-        outcome = execute_step(context, job)
+        try:
+            outcome = execute_command_step(context, job) if job.command_argv else execute_step(context, job)
+        finally:
+            if not self.options.keep:
+                remove_step_subsets(self.record.folder, step_id)
+        outcome.refusals = job.warnings + outcome.refusals
         self.control.record_contracts(step_id, outcome)
         if outcome.succeeded and self.loaded.pipeline.step(step_id).is_readwrite:
             commits_before = len(self.infrastructure.branch_report().commits)
@@ -356,6 +372,7 @@ class PipelineRun(CompositionRunMixin):
             step_timeout_s=self.options.step_timeout_s,
             attachments=tuple(self.options.attachments),
             clone_ceiling_mb=self.options.clone_ceiling_mb,
+            mock=self.infrastructure.model.is_mock,
         )
 
     def _step_finished(self, step_id: str, future: Future) -> None:
@@ -463,7 +480,8 @@ class PipelineRun(CompositionRunMixin):
         self.emit(ev.RUN_COMPLETED if status in (RunStatus.COMPLETED, RunStatus.REJECTED) else ev.RUN_FAILED,
                   duration_ms=duration_ms, artifacts=final_artifacts, message=failure or self.control.rejection or "",
                   branch=branch.name, commits=branch.commits, branch_files_changed=branch.files_changed,
-                  branch_acting_files=branch.acting_files, cost_usd=round(cost_usd, 6))
+                  branch_acting_files=branch.acting_files, cost_usd=round(cost_usd, 6),
+                  mock=self.infrastructure.model.is_mock)
         result = RunResult(self.run_id, status, final_artifacts, self.record.folder, failure,
                            branch.name, branch.commits, usage, cost_usd)
         if interrupted:

@@ -80,6 +80,14 @@ class StepJob:
     """Checks one contract; the runner's reaches checker containers, the gateway and the run's events."""
     attempt: int = 1
     """Which attempt of the step this job is (1 for the first)."""
+    workspace_files: dict[str, Path] = field(default_factory=dict)
+    """Wave's artifact locations: path relative to /workspace -> host file copied there before the step starts."""
+    command_argv: list[str] | None = None
+    """A Wave command step's command (`bash -c SCRIPT`); None for an agent step."""
+    command_environment: dict[str, str] = field(default_factory=dict)
+    """A command step's WAVE_DEPS_DIR and WAVE_DEP_* variables."""
+    warnings: list[str] = field(default_factory=list)
+    """What preparing the step refused (subset_from entries), warned about when the step ends."""
 
 
 @dataclass
@@ -195,6 +203,7 @@ def _run_in_container(context: StepContext, job: StepJob, step_file: Path, token
     context.on_container(job.step_id, handle)
     watchdog = None
     try:
+        copy_workspace_files(context.sandbox, handle, job.workspace_files)
         watchdog = watch_clone(context.sandbox, handle, job.clone_ceiling)
         attempt = _run_attempts(context, job, handle, step_file, started, watchdog)
     finally:
@@ -205,6 +214,12 @@ def _run_in_container(context: StepContext, job: StepJob, step_file: Path, token
             context.record.update_step(job.step_id, clone_watch=watchdog.report.as_record())
     attempt.stopped = watchdog.tripped if watchdog else None
     return attempt
+
+
+def copy_workspace_files(sandbox: Sandbox, handle: SandboxHandle, files: dict[str, Path]) -> None:
+    """Copy host files (the run record's artifacts) into /workspace before the step starts."""
+    if files:
+        sandbox.copy_in(handle, "/workspace", {relative: host.read_bytes() for relative, host in files.items()})
 
 
 def _run_attempts(context: StepContext, job: StepJob, handle, step_file: Path, started: float, watchdog) -> Attempt:

@@ -24,7 +24,10 @@ from wave_sandbox.engine.wave_step import (
     skill_mounts, step_model, step_skills, system_prompt, wave_variables, with_thread_context,
 )
 from wave_sandbox.workspace.clone import Clone
+from wave_sandbox.engine.command_step import COMMAND_PERSONA, command_script
+from wave_sandbox.engine.wave_locations import dependency_variables, wave_artifact_files
 from wave_sandbox.workspace.mounts import plan_step_mounts
+from wave_sandbox.workspace.subset_mount import subset_bind_mount
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class RunSettings:
     step_timeout_s: int
     attachments: tuple[Path, ...] = ()
     clone_ceiling_mb: int | None = None
+    mock: bool = False
+    """`--model mock`: contracts carry the mock flag (model-judged ones pass as mock)."""
 
 
 def attachment_mounts(attachments: tuple[Path, ...]) -> list[BindMount]:
@@ -49,13 +54,13 @@ def declared_outputs(step: Step) -> list[DeclaredArtifact]:
     return [DeclaredArtifact(a.name, a.path, a.type) for a in step.output_artifacts]
 
 
-def step_contracts(loaded: LoadedPipeline, step: Step) -> list[ContractCheck]:
+def step_contracts(loaded: LoadedPipeline, step: Step, mock: bool = False) -> list[ContractCheck]:
     """The step's handover contracts, their schemas read (SchemaFileError if one vanished since loading)."""
     contracts = step.handover.effective_contracts() if step.handover else []
-    return [_contract_check(loaded, step, contract) for contract in contracts]
+    return [_contract_check(loaded, step, contract, mock) for contract in contracts]
 
 
-def _contract_check(loaded: LoadedPipeline, step: Step, contract: Contract) -> ContractCheck:
+def _contract_check(loaded: LoadedPipeline, step: Step, contract: Contract, mock: bool = False) -> ContractCheck:
     schema = None
     if contract.type == JSON_SCHEMA or (contract.type == "markdown_spec" and contract.schema_path):
         schema = load_json_schema(contract.schema_path, loaded.path.parent.absolute(), loaded.repo)
@@ -71,6 +76,7 @@ def _contract_check(loaded: LoadedPipeline, step: Step, contract: Contract) -> C
         rework_step=contract.rework_step or (step.retry.rework_step if step.retry else None),
         rework_rounds=max(1, min(contract.max_retries or 1, 5)),
         settings=contract_settings(contract),
+        mock=mock,
     )
 
 
@@ -100,17 +106,17 @@ def build_step_job(
     clone: Clone | None,
 ) -> StepJob:
     step = next(s for s in loaded.pipeline.steps if s.id == step_id)
+    if step.is_command:
+        return build_command_job(loaded, step, settings, record, clone)
     injected = [
         (InjectedArtifact(i.as_, i.step, i.artifact), _recorded_artifact(record, loaded, i.step, i.artifact))
         for i in step.memory.inject_artifacts
     ]
     outputs = declared_outputs(step)
     contracts = step_contracts(loaded, step)
-    declared = [mount.to_bind_mount(loaded.repo) for mount in step.mounts]
     skills = step_skills(loaded, step, persona)
-    mounts, masked, redacted = plan_step_mounts(declared + skill_mounts(skills), loaded.repo, clone)
-    if step.mounts:  # attachments go to every step that looks at the repository
-        mounts += attachment_mounts(settings.attachments)
+    warnings: list[str] = []
+    mounts, masked, redacted = _step_mounts(loaded, step, settings, record, clone, warnings, skill_mounts(skills))
     rendered = render_template(loaded.prompt_template(step), template_variables(loaded, step_id, settings))
     rendered = with_thread_context(loaded, step, rendered, record.step_folder)
     shown_mounts = [(m.target, m.read_only) for m in mounts if m.role is MountRole.DECLARED]
@@ -146,6 +152,68 @@ def build_step_job(
         limits=persona.limits,
         contracts=contracts,
         clone_ceiling=_clone_ceiling(clone, mounts, _held_under(persona.limits.clone_mb, settings.clone_ceiling_mb)),
+        workspace_files=_wave_files(loaded, step, record, injected),
+        warnings=warnings,
+    )
+
+
+def _step_mounts(
+    loaded: LoadedPipeline, step: Step, settings: RunSettings, record: RunRecord, clone: Clone | None,
+    warnings: list[str], extra: list | None = None,
+):
+    """Bind mounts (a worktree's clone included; subset_from copies materialised), masks and redacted files;
+    refused subset entries are added to `warnings`."""
+    declared = [
+        subset_bind_mount(mount, loaded.repo, record.folder, step.id, position, _subset_list_reader(loaded, record),
+                          warnings)
+        if mount.subset_from else mount.to_bind_mount(loaded.repo)
+        for position, mount in enumerate(step.container_mounts)
+    ]
+    mounts, masked, redacted = plan_step_mounts(declared + list(extra or []), loaded.repo, clone)
+    if declared:  # attachments go to every step that looks at the repository (skills alone do not count)
+        mounts += attachment_mounts(settings.attachments)
+    return mounts, masked, redacted
+
+
+def _subset_list_reader(loaded: LoadedPipeline, record: RunRecord):
+    def read(step_id: str, artifact_name: str) -> Path | None:
+        producer = next((step for step in loaded.pipeline.steps if step.id == step_id), None)
+        if producer is None:  # a step of a pipeline that calls this one, in Wave
+            return None
+        declared = next((a for a in declared_outputs(producer) if a.name == artifact_name), None)
+        return record.artifacts_folder(step_id) / declared.file_name if declared else None
+    return read
+
+
+def _wave_files(loaded: LoadedPipeline, step: Step, record: RunRecord, injected) -> dict[str, Path]:
+    return wave_artifact_files(loaded.pipeline, step, record, [(item.alias, host) for item, host in injected])
+
+
+def build_command_job(
+    loaded: LoadedPipeline, step: Step, settings: RunSettings, record: RunRecord, clone: Clone | None
+) -> StepJob:
+    """A Wave command step: its script, mounts, artifacts and contracts; no prompt, no model."""
+    injected = [
+        (InjectedArtifact(i.as_, i.step, i.artifact), _recorded_artifact(record, loaded, i.step, i.artifact))
+        for i in step.memory.inject_artifacts
+    ]
+    warnings: list[str] = []
+    mounts, masked, redacted = _step_mounts(loaded, step, settings, record, clone, warnings)
+    script = render_template(command_script(step), template_variables(loaded, step.id, settings))
+    timeout_s = step_timeout(step, settings)
+    description = StepDescription(
+        step_id=step.id, persona=COMMAND_PERSONA.name, model="none", system="", prompt=script, tools=(),
+        max_tokens=1, max_turns=1, timeout_s=timeout_s,
+    )
+    return StepJob(
+        step_id=step.id, persona=COMMAND_PERSONA.name, step_description=description, timeout_s=timeout_s,
+        mounts=mounts, masked_paths=masked, redacted_files=redacted, injected=injected,
+        outputs=declared_outputs(step), limits=COMMAND_PERSONA.limits, contracts=step_contracts(loaded, step, settings.mock),
+        clone_ceiling=_clone_ceiling(clone, mounts, _held_under(COMMAND_PERSONA.limits.clone_mb, settings.clone_ceiling_mb)),
+        workspace_files=_wave_files(loaded, step, record, injected),
+        command_argv=["bash", "-c", script],
+        command_environment=dependency_variables(loaded.pipeline, step, record),
+        warnings=warnings,
     )
 
 

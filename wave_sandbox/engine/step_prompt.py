@@ -44,6 +44,7 @@ def build_user_prompt(
         lines = ["## Inputs from earlier steps (read-only files)"]
         lines += [
             f"- {item.container_path}: artifact '{item.artifact_name}' of step '{item.step_id}'"
+            f" (a copy is at .agents/artifacts/{item.alias})"
             for item in injected
         ]
         sections.append("\n".join(lines))

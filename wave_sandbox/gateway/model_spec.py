@@ -45,7 +45,7 @@ class ModelChoice:
     the persona's or its default model). The scripted model answers under whatever id it is asked for.
     """
 
-    kind: Literal["anthropic", "openai", "scripted"]
+    kind: Literal["anthropic", "openai", "scripted", "mock"]
     model_id: str | None = None
     script_path: Path | None = None
 
@@ -53,6 +53,8 @@ class ModelChoice:
         """One line for notices: ``anthropic:claude-...`` or ``scripted:/path/file.yaml``."""
         if self.kind == "scripted":
             return f"scripted:{self.script_path}"
+        if self.kind == "mock":
+            return "mock"
         return f"{self.kind}:{self.model_id}" if self.model_id else self.kind
 
 
@@ -66,6 +68,8 @@ def parse_model_spec(
         if environ.get(API_KEY_VARIABLE):
             return ModelChoice(kind="anthropic")
         raise ModelSpecError(f"no model chosen and {API_KEY_VARIABLE} is not set: {_BOTH_OPTIONS}")
+    if spec.strip() == "mock":  # the built-in mock model: stub artifacts, no script, no key
+        return ModelChoice(kind="mock")
     kind, separator, rest = spec.strip().partition(":")
     if kind == "anthropic":
         return _anthropic_choice(rest.strip(), environ, bool(upstream_url))
@@ -115,6 +119,10 @@ def make_upstream(
     """The upstream for ``choice``: loads and checks a script (ScriptError), or reads the API key.
 
     ``anthropic_base_url`` is ``--upstream-url`` (it names the OpenAI-compatible server for openai)."""
+    if choice.kind == "mock":
+        from wave_sandbox.gateway.mock_model import MockUpstream
+
+        return MockUpstream()
     if choice.kind == "scripted":
         from wave_sandbox.gateway.script_file import load_script
         from wave_sandbox.gateway.scripted import ScriptedUpstream

@@ -35,7 +35,9 @@ DEBIAN_BASE_IMAGE = "debian:bookworm-slim"
 DEBIAN_SUITE = "bookworm"
 DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian"
 # The agent's system packages; bash, coreutils and grep come with every Debian base.
-BOOTSTRAP_PACKAGES = ("python3", "python3-pip", "git", "ripgrep", "tini", "ca-certificates", "procps")
+BOOTSTRAP_PACKAGES = (
+    "python3", "python3-pip", "git", "ripgrep", "tini", "ca-certificates", "procps", "jq", "sqlite3",
+)
 BOOTSTRAPPED_BASE_REPOSITORY = "wave-sandbox-base"
 # Long enough for a registry that answers slowly, short enough not to stall a run when none answers.
 PULL_FIRST_ANSWER_TIMEOUT_S = 30

@@ -17,6 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from wave_sandbox.bind_mount import BindMount
 
 
+WORKTREE_TARGET = "/src"
+"""Where a `workspace.type: worktree` step sees the run's read-write clone."""
+WORKTREE_FALLBACK_TARGET = "/worktree"
+"""The same when the step already mounts something read-only at /src."""
+
+
 class WaveModel(BaseModel):
     """Base of every spec model: unknown keys are errors; `as_` may also be given as `as`.
 
@@ -65,15 +71,15 @@ class Exec(WaveModel):
     """What the step does: for now always a prompt for the persona."""
 
     type: str = "prompt"
-    """`prompt` (honoured); `command` and `slash_command` are not supported yet."""
+    """`prompt` or `command` (honoured: `command` runs `exec.command` in a container with no model); `slash_command` is not supported yet."""
     source: str | None = None
     """The prompt template, inline."""
     source_path: str | None = None
     """The prompt template, as a file relative to the repository."""
     command: str | None = None
-    """Wave's slash command name (not supported yet)."""
+    """`type: command`: the shell command to run (Wave's slash command name for `slash_command`)."""
     args: Any = None
-    """Wave's slash command arguments (not supported yet)."""
+    """`type: command`: arguments appended to the command (Wave's slash command arguments)."""
 
 
 class InjectArtifact(WaveModel):
@@ -114,7 +120,7 @@ class Mount(WaveModel):
     mode: Literal["readonly", "readwrite"] = "readonly"
     """`readonly` (kernel-enforced) or `readwrite` (a fresh clone committed to the run branch)."""
     subset_from: Any = None
-    """Wave's partial mount (not supported yet)."""
+    """`<step>.<artifact>.<json-path>`: show only the files that artifact lists (copied on the host)."""
 
     def resolved_source(self, repo: Path) -> Path:
         """The host folder this mount shows: `source` against the repository, symlinks resolved."""
@@ -138,11 +144,11 @@ class Workspace(WaveModel):
     mount: list[Mount] = Field(default_factory=list)
     """The folders mounted into the container."""
     type: str | None = None
-    """Wave's `worktree` workspaces (not supported yet)."""
+    """`worktree`: the step works on the run's read-write clone (at /src unless a mount says otherwise)."""
     branch: str | None = None
-    """Wave's worktree branch (not supported yet)."""
+    """Wave's worktree branch: recorded; the work lands on the run's review branch wave/<pipeline>/<run-id>."""
     base: str | None = None
-    """Wave's worktree start point (not supported yet)."""
+    """Wave's worktree start point: recorded; the run's clone starts at the repository's HEAD."""
     ref: str | None = None
     """Wave's shared worktree reference (not supported yet)."""
 
@@ -332,9 +338,9 @@ class Step(WaveModel):
     timeout_minutes: float | None = None
     """Wall-clock limit of the step, over `--step-timeout`."""
     type: str | None = None
-    """Wave's graph-mode step type (not supported yet)."""
+    """`command`: a shell step with no model (its `script`); Wave's other step types are not supported yet."""
     script: str | None = None
-    """Wave's shell script for command steps (not supported yet)."""
+    """The shell script of a command step, run with `bash -c` in its own container with no network."""
     exec: Exec | None = None
     """The prompt."""
     memory: Memory = Field(default_factory=Memory)
@@ -397,8 +403,25 @@ class Step(WaveModel):
 
     @property
     def is_readwrite(self) -> bool:
-        """True when any mount is read-write (the step works on the run's clone)."""
-        return any(not mount.read_only for mount in self.mounts)
+        """True when any mount is read-write or the workspace is a worktree (the step works on the run's clone)."""
+        return any(not mount.read_only for mount in self.container_mounts)
+
+    @property
+    def is_command(self) -> bool:
+        """A Wave command step: a script (or `exec.type: command`) run with no model."""
+        return self.type == "command" or bool(self.script) or (self.exec is not None and self.exec.type == "command")
+
+    @property
+    def container_mounts(self) -> list[Mount]:
+        """The mounts the container gets: the declared ones, plus the run's clone at /src for a worktree
+        workspace that declares no read-write mount of its own."""
+        mounts = self.mounts
+        is_worktree = self.workspace is not None and self.workspace.type == "worktree"
+        if is_worktree and all(mount.read_only for mount in mounts):
+            taken = {mount.target.rstrip("/") for mount in mounts}
+            target = WORKTREE_TARGET if WORKTREE_TARGET not in taken else WORKTREE_FALLBACK_TARGET
+            mounts.append(Mount(source="./", target=target, mode="readwrite"))
+        return mounts
 
 
 class Pipeline(WaveModel):

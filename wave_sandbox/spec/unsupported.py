@@ -6,7 +6,8 @@ value (`false`, `0`, `""`, `[]`, `{}`, null): Wave reads those as "not set", and
 
 Honoured now (DESIGN.md): kind, metadata, input.source, step id, persona, dependencies, optional,
 timeout_minutes, model, memory (fresh, step-injected artifacts), workspace.mount (source, target,
-mode), exec (prompt with source or source_path), output_artifacts (file), permissions.allowed_tools
+mode, subset_from), workspace type worktree with branch and base, command steps (type command with
+script, exec.type command with command and args), exec (prompt with source or source_path), output_artifacts (file), permissions.allowed_tools
 (plain Wave tool names), handover.contract/contracts of the types json_schema, non_empty_file and
 markdown_sections (source, schema_path, must_pass, on_failure retry|halt, max_retries 1). Since issue 12:
 step retry and rework_only, every on_failure of Wave (fail, warn, continue, skip, rework, rejected), and
@@ -37,15 +38,12 @@ REFUSED_FIELDS: dict[Path_, tuple[str, ...]] = {
     (): ("hooks", "max_step_visits"),
     ("input",): ("label_filter", "batch_size", "path"),
     ("steps", "*"): (
-        "type", "script",
         "concurrency", "strategy", "edges", "max_visits",
         "pipeline", "input", "config", "iterate", "branch", "gate", "loop", "aggregate",
         "validation", "contexts",
     ),
-    ("steps", "*", "exec"): ("command", "args"),
     ("steps", "*", "memory", "inject_artifacts", "*"): ("pipeline", "type"),
-    ("steps", "*", "workspace"): ("root", "type", "branch", "base", "ref"),
-    ("steps", "*", "workspace", "mount", "*"): ("subset_from",),
+    ("steps", "*", "workspace"): ("root", "ref"),
     ("steps", "*", "handover"): ("on_review_fail", "target_step"),
     ("steps", "*", "handover", "contract"): REFUSED_CONTRACT_FIELDS,
     ("steps", "*", "handover", "contracts", "*"): REFUSED_CONTRACT_FIELDS,
@@ -68,7 +66,9 @@ REFUSED_VALUES = (
     RefusedValue(
         ("input", "source"), ("cli", "stdin", "file"), "use cli: the INPUT argument, --input-file or stdin"
     ),
-    RefusedValue(("steps", "*", "exec", "type"), ("prompt",), "only 'prompt'"),
+    RefusedValue(("steps", "*", "exec", "type"), ("prompt", "command"), "only 'prompt' or 'command'"),
+    RefusedValue(("steps", "*", "type"), ("command", "conditional"), "only 'command' or 'conditional'"),
+    RefusedValue(("steps", "*", "workspace", "type"), ("worktree",), "only 'worktree'"),
     RefusedValue(("steps", "*", "memory", "strategy"), ("fresh",), "only 'fresh'"),
     RefusedValue(("steps", "*", "output_artifacts", "*", "source"), ("file",), "only 'file'"),
     *(RefusedValue(place + ("type",), CONTRACT_TYPES, "only " + ", ".join(CONTRACT_TYPES))

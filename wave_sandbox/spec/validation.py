@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from wave_sandbox.spec.composition import is_host_step
+from wave_sandbox.spec.command_checks import check_command_step, check_subset_sources
 from wave_sandbox.spec.contract_validation import check_step_contracts
 from wave_sandbox.spec.control_validation import check_step_control
 from wave_sandbox.spec.graph import find_cycles, upstream_of
@@ -76,6 +77,7 @@ def check_semantics(check: SemanticCheck, raw: Any) -> None:
         check_step_basics(check, indexed)
         check_exec(check, indexed)
         check_mounts(check, indexed)
+        check_subset_sources(check, indexed)
         check_injections(check, indexed)
         check_step_contracts(check, indexed)
         check_step_control(check, indexed)
@@ -133,7 +135,9 @@ def _report_cycle(check: SemanticCheck, cycle: list[str]) -> None:
 
 def check_step_basics(check: SemanticCheck, indexed: IndexedStep) -> None:
     step = indexed.step
-    if step.persona is None:
+    if step.is_command:  # a command step runs a script, with no persona and no prompt
+        check_command_step(check, indexed)
+    elif step.persona is None:
         if indexed.index not in check.refused_step_indexes and "persona" not in indexed.malformed_fields:
             check.add(indexed.path(), "missing required field 'persona'")
     elif step.persona not in check.persona_names:
@@ -147,6 +151,8 @@ def check_step_basics(check: SemanticCheck, indexed: IndexedStep) -> None:
 
 def check_exec(check: SemanticCheck, indexed: IndexedStep) -> None:
     execution = indexed.step.exec
+    if indexed.step.is_command:
+        return
     if execution is None or (execution.source is None and execution.source_path is None):
         if indexed.index not in check.refused_step_indexes and "exec" not in indexed.malformed_fields:
             where = indexed.path("exec") if execution else indexed.path()

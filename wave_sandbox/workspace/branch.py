@@ -98,21 +98,27 @@ def _under_any(path: str, folders: set[str]) -> bool:
     return any("/".join(parts[:depth]) in folders for depth in range(1, len(parts)))
 
 
+NEVER_COMMITTED = {".agents/output", ".agents/artifacts"}
+"""Wave's step output and injected-artifact folders: collected as artifacts, never part of the proposed change."""
+
+
 def next_tree_entries(base: dict[str, TreeEntry], snapshot: TreeSnapshot, ignored: set[str]) -> dict[str, TreeEntry]:
     """The base tree with the snapshot's changes applied.
+
+    Nothing under NEVER_COMMITTED changes: new files there are left out, tracked ones keep their base version.
 
     A refused path keeps its base version, and so does everything the base has under a refused
     folder (an unreadable folder or a folder swapped for a link is not a deletion); submodules stay."""
     entries = {path: entry for path, entry in base.items() if entry.mode == MODE_SUBMODULE}
     for path, tree_file in snapshot.files.items():
         known = base.get(path)
-        if known is None and path in ignored:
+        if (known is None and path in ignored) or _under_any(path, NEVER_COMMITTED):
             continue
         if known is not None and tree_file.known_sha == known.sha and tree_file.mode == known.mode:
             entries[path] = known  # unchanged: the base's own entry
         else:
             entries[path] = TreeEntry(tree_file.mode, tree_file.blob_sha)
-    refused = set(snapshot.refused)
+    refused = set(snapshot.refused) | NEVER_COMMITTED
     for path, entry in base.items():
         if path not in entries and (path in refused or _under_any(path, refused)):
             entries[path] = entry
@@ -141,6 +147,8 @@ class RunBranch:
     commits: list[str] = field(default_factory=list)
     files_changed: int = 0
     acting_files: list[ActingFile] = field(default_factory=list)
+    mock: bool = False
+    """A `--model mock` run: each commit says so (a Wave-Model: mock trailer and a note)."""
 
     def __post_init__(self) -> None:
         self.tip = self.tip or self.clone.base_commit
@@ -180,9 +188,11 @@ class RunBranch:
                  details: CommitDetails) -> str:
         subject = commit_subject(summary, details.final_text)
         body = commit_body(step_id, persona, self.run_id, details)
+        mock = "Mock run (--model mock): no real model wrote this change.\n\n" if self.mock else ""
         return (
-            f"{subject}\n\n{body}\n\n{review_warning(acting)}"
+            f"{subject}\n\n{body}\n\n{mock}{review_warning(acting)}"
             f"Wave-Run: {self.run_id}\nWave-Pipeline: {self.pipeline}\nWave-Step: {step_id}\n"
+            + ("Wave-Model: mock\n" if self.mock else "")
         )
 
     def _publish(self, sha: str) -> None:

