@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from wave_sandbox.workspace.repository_root import repository_root
 
 
 def clean_command(
@@ -17,7 +18,7 @@ def clean_command(
     from wave_sandbox.sandbox.registry import get_backend
 
     report = get_backend().clean_dead_runs()
-    clones = remove_leftover_clones(repo.resolve(), is_run_alive)
+    clones = remove_leftover_clones(repository_root(repo), is_run_alive)
     typer.echo(f"Cleaned: {report.summary()}; {clones} leftover clone(s).")
     for problem in report.failures:
         typer.echo(f"warning: {problem}", err=True)

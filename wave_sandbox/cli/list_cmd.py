@@ -9,7 +9,8 @@ import typer
 
 from wave_sandbox.errors import SpecError
 from wave_sandbox.resources import builtin_pipelines_dir
-from wave_sandbox.spec.loader import BUILTIN_ORIGIN, PipelineListing, list_pipelines, repository_folder
+from wave_sandbox.spec.loader import BUILTIN_ORIGIN, PipelineListing, list_pipelines
+from wave_sandbox.workspace.repository_root import repository_root
 from wave_sandbox.settings import load_ceilings
 from wave_sandbox.spec.personas import load_persona, persona_names
 from wave_sandbox.text_safety import printable_inline
@@ -23,7 +24,7 @@ RepoOption = Annotated[
 
 def list_command(repo: RepoOption = None) -> None:
     """Show the pipelines and personas available here, with descriptions and where they come from."""
-    repo_folder = repository_folder(repo)
+    repo_folder = repository_root(repo)
     typer.echo('Pipelines (wave-sandbox run NAME "INPUT"):')
     typer.echo(format_table([pipeline_row(listing) for listing in list_pipelines(repo_folder)]))
     typer.echo("")

@@ -10,6 +10,7 @@ import typer
 
 from wave_sandbox.errors import RunNotFoundError
 from wave_sandbox.text_safety import one_printable_line, printable_inline, printable_text
+from wave_sandbox.workspace.repository_root import repository_root
 
 
 def summarise_exchange(line: str) -> str:
@@ -36,13 +37,13 @@ def summarise_exchange(line: str) -> str:
 def logs_command(
     run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
     step: Optional[str] = typer.Argument(None, help="Only this step."),
-    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
+    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: the one holding the cwd)."),
 ) -> None:
     """Print a run's step transcripts and agent logs."""
     # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
     from wave_sandbox.engine.run_lookup import find_run
 
-    record = find_run(repo.resolve(), run)
+    record = find_run(repository_root(repo), run)
     step_ids = list(record.run_file.steps)
     if step is not None and step not in step_ids:
         raise RunNotFoundError(f"run {record.run_id} has no step '{step}' (steps: {', '.join(step_ids)})")

@@ -8,11 +8,12 @@ from typing import Optional
 import typer
 
 from wave_sandbox.cli.run_cmd import build_listeners, notify
+from wave_sandbox.workspace.repository_root import repository_root
 
 
 def resume_command(
     run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
-    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
+    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: the one holding the cwd)."),
     model: Optional[str] = typer.Option(None, "--model", help="Override the run's model (anthropic:ID or scripted:FILE)."),
     json_output: bool = typer.Option(False, "--json", help="One JSON object per event on stdout."),
     keep: bool = typer.Option(False, "--keep", help="Keep containers and the clone for debugging."),
@@ -27,10 +28,11 @@ def resume_command(
     from wave_sandbox.settings import SettingFlags, resolve_settings
 
     # the policy binds a resume too; without --runtime the run keeps the runtime it recorded
-    settings = resolve_settings(repo.resolve(), SettingFlags(model=model, runtime=runtime))
+    repo = repository_root(repo)
+    settings = resolve_settings(repo, SettingFlags(model=model, runtime=runtime))
     chosen_runtime = check_runtime_name(settings.runtime.value) if runtime else None
     result = launch_resume(
-        run, repo.resolve(), model, keep, get_backend(), build_listeners(json_output), notify,
+        run, repo, model, keep, get_backend(), build_listeners(json_output), notify,
         settings.upstream_url.value, chosen_runtime,
     )
     raise typer.Exit(result.exit_code)

@@ -7,18 +7,19 @@ from pathlib import Path
 import typer
 
 from wave_sandbox.text_safety import printable_inline
+from wave_sandbox.workspace.repository_root import repository_root
 
 
 def format_duration(duration_ms: int | None) -> str:
     return "" if duration_ms is None else f"{round(duration_ms / 1000)}s"
 
 
-def runs_command(repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd).")) -> None:
+def runs_command(repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: the one holding the cwd).")) -> None:
     """List the runs recorded in this repository."""
     # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
     from wave_sandbox.engine.records import list_run_records
 
-    records = list_run_records(repo.resolve())
+    records = list_run_records(repository_root(repo))
     if not records:
         typer.echo("No runs yet.")
         return

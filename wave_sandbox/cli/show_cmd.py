@@ -11,17 +11,18 @@ from wave_sandbox.cli.render import format_review_warning, format_tokens
 from wave_sandbox.cli.runs_cmd import format_duration
 from wave_sandbox.text_safety import printable_inline
 from wave_sandbox.workspace.acting_files import ActingFile
+from wave_sandbox.workspace.repository_root import repository_root
 
 
 def show_command(
     run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
-    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
+    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: the one holding the cwd)."),
 ) -> None:
     """Show one run's steps."""
     # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
     from wave_sandbox.engine.run_lookup import find_run
 
-    recorded = find_run(repo.resolve(), run).run_file
+    recorded = find_run(repository_root(repo), run).run_file
     # Every value may come from a pipeline, a repository or an agent: each line goes through the sanitizer.
     echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {recorded.status} "
               f"{format_duration(recorded.duration_ms)}".rstrip())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from wave_sandbox.engine.artifacts import OutputFolder
+from wave_sandbox.engine.output_folder import OutputFolder
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_execution import StepContext
 from wave_sandbox.errors import WaveSandboxError
@@ -103,7 +103,7 @@ class RunInfrastructure:
     def start(
         self, record: RunRecord, plan, notify: Callable[[str], None], transcript_caps_mb: tuple[int, int] | None = None
     ) -> None:
-        self.output.prepare()
+        self.output.prepare(record, notify)
         self.environment = self.backend.prepare_run(self.run_id, this_process_owner())
         self.gateway = Gateway(
             self.model.upstream,
@@ -184,6 +184,7 @@ class RunInfrastructure:
 
     def stop(self, keep: bool) -> list[str]:
         problems: list[str] = []
+        self.output.release()
         if self.gateway is not None:
             _attempt(problems, "stopping the gateway", self.gateway.stop)
         if self.environment is not None:

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from wave_sandbox.bind_mount import BindMount, MountRole
 from wave_sandbox.contracts import ON_FAILURE_HALT, ContractCheck, check_contract
 from wave_sandbox.contracts.json_depth import loads_bounded
-from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, artifact_problem, write_private_file
+from wave_sandbox.engine.artifacts import DeclaredArtifact, artifact_problem, write_private_file
+from wave_sandbox.engine.output_folder import OutputFolder
 from wave_sandbox.engine.clone_watchdog import CloneCeiling, watch_clone
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_description import StepDescription
