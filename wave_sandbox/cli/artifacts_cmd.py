@@ -49,7 +49,7 @@ def export_artifacts(record, collected: list[tuple[str, Path]], export: Path) ->
     from wave_sandbox.cli.run_cmd import notify
     from wave_sandbox.engine.output_folder import OutputFolder
 
-    folder = OutputFolder(export.expanduser().resolve(), record.repo, str(export))
+    folder = OutputFolder(export.expanduser().resolve(), record.repo, str(export), option="--export")
     folder.check(record.run_id)
     try:
         folder.prepare(record, notify)

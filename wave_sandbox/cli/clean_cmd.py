@@ -17,8 +17,9 @@ def clean_command(
     from wave_sandbox.engine.liveness import is_run_alive
     from wave_sandbox.sandbox.registry import get_backend
 
+    repo = repository_root(repo)  # a wrong --repo is refused before anything is removed
     report = get_backend().clean_dead_runs()
-    clones = remove_leftover_clones(repository_root(repo), is_run_alive)
+    clones = remove_leftover_clones(repo, is_run_alive)
     typer.echo(f"Cleaned: {report.summary()}; {clones} leftover clone(s).")
     for problem in report.failures:
         typer.echo(f"warning: {problem}", err=True)

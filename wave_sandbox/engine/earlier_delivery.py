@@ -133,7 +133,7 @@ def refusal_of(delivery: EarlierDelivery, folder_text: str) -> str | None:
     if delivery.changed:
         who = f"run {delivery.run_id}" if delivery.run_id else "an earlier run"
         return (f"{folder_text}: {_names(delivery.changed)} changed since {who} delivered it; "
-                "move it away or pass another --output")
+                "move it away or pass another folder")
     if delivery.foreign:
         return (f"{folder_text} holds {_names(delivery.foreign)}, which no run delivered there; "
                 "pass a new or empty folder (or one holding only an earlier run's artifacts)")

@@ -35,7 +35,9 @@ REPLACED_FOLDER = "replaced-output"
 class OutputFolder:
     """The user's `--output` folder for one run (or one `artifacts --export`)."""
 
-    def __init__(self, folder: Path, repo: Path, display_prefix: str):
+    def __init__(self, folder: Path, repo: Path, display_prefix: str, option: str = "--output"):
+        self.option = option
+        """The flag that named the folder, as refusals say it (`--output`, `--export`)."""
         self.folder = folder
         self.repo = repo
         self.display_prefix = display_prefix
@@ -54,7 +56,7 @@ class OutputFolder:
         refusal = self._place_refusal() or self._content_refusal()
         if refusal:
             raise ConfigurationError(refusal)
-        self._claim = OutputClaim.take(self.folder, self.shown_folder)
+        self._claim = OutputClaim.take(self.folder, self.option_text)
 
     def _place_refusal(self) -> str | None:
         if self.folder.exists() and not self.folder.is_dir():
@@ -66,7 +68,7 @@ class OutputFolder:
             return (f"the repository tracks {self.shown_folder}/ ({', '.join(location.tracked)}), where artifacts "
                     "go by default; pass --output DIR for the artifacts (a new folder, or one outside the repository)")
         if location.tracked:
-            return (f"--output {self.shown_folder} is a folder git tracks ({', '.join(location.tracked)}); "
+            return (f"{self.option_text} is a folder git tracks ({', '.join(location.tracked)}); "
                     "pass a new folder, or one outside the repository")
         return None
 
@@ -154,7 +156,7 @@ class OutputFolder:
     @property
     def option_text(self) -> str:
         """How refusals name the folder: as the user passed it, or as the default it is."""
-        return f"{self.shown_folder}/ (the default --output)" if self.is_default else f"--output {self.shown_folder}"
+        return f"{self.shown_folder}/ (the default --output)" if self.is_default else f"{self.option} {self.shown_folder}"
 
     @property
     def is_default(self) -> bool:
@@ -183,7 +185,7 @@ class OutputClaim:
         self._stream = stream
 
     @classmethod
-    def take(cls, folder: Path, shown_folder: str) -> "OutputClaim":
+    def take(cls, folder: Path, folder_text: str) -> "OutputClaim":
         digest = hashlib.sha256(os.fsencode(folder.resolve())).hexdigest()[:24]
         stream = open(claims_folder() / f"{digest}.lock", "a+")
         try:
@@ -191,8 +193,8 @@ class OutputClaim:
         except BlockingIOError:
             stream.close()
             raise ConfigurationError(
-                f"--output {shown_folder} is being written by another run that is still going; "
-                "pass another --output (or wait for it, or cancel it)"
+                f"{folder_text} is being written by another run that is still going; "
+                "pass another folder (or wait for that run, or cancel it)"
             ) from None
         return cls(stream)
 
