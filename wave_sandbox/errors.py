@@ -31,6 +31,12 @@ class WaveSandboxError(Exception):
     """Base of every error a user can cause; its text is one line a user can act on."""
 
     exit_code = 1
+    run_id: str | None = None
+    """The run this error ended, once its record exists (the CLI then names `wave-sandbox resume`)."""
+    repo: object | None = None
+    """The repository of that run (a Path)."""
+    reported = False
+    """True when the run's closing lines already said it (the CLI prints no second `Error:` line)."""
 
 
 class ConfigurationError(WaveSandboxError):

@@ -16,6 +16,7 @@ import typer
 
 from wave_sandbox.cli import (
     artifacts_cmd,
+    cancel_cmd,
     clean_cmd,
     doctor_cmd,
     evidence_cmd,
@@ -27,8 +28,11 @@ from wave_sandbox.cli import (
     run_cmd,
     runs_cmd,
     show_cmd,
+    status_cmd,
     validate_cmd,
 )
+from wave_sandbox.cli.resume_hint import print_resume_hint
+from wave_sandbox.cli.sweep import sweep_after_dead_runs
 from wave_sandbox.errors import SpecError, WaveSandboxError
 from wave_sandbox.text_safety import printable_inline, printable_text
 
@@ -43,6 +47,7 @@ app = typer.Typer(
 
 COMMANDS = (
     ("artifacts", artifacts_cmd.artifacts_command),
+    ("cancel", cancel_cmd.cancel_command),
     ("clean", clean_cmd.clean_command),
     ("doctor", doctor_cmd.doctor_command),
     ("evidence", evidence_cmd.evidence_command),
@@ -53,6 +58,7 @@ COMMANDS = (
     ("run", run_cmd.run_command),
     ("runs", runs_cmd.runs_command),
     ("show", show_cmd.show_command),
+    ("status", status_cmd.status_command),
     ("validate", validate_cmd.validate_command),
 )
 _registered = False
@@ -75,13 +81,16 @@ def main() -> None:
     gc.freeze()  # what is imported lives until exit: spare the collector (and the exit) a walk over it
     install_sigterm_as_interrupt()
     try:
+        sweep_after_dead_runs(sys.argv[1:])
         exit_code = app(standalone_mode=False)
     except SpecError as error:
         for problem in error.problems:
             print(printable_inline(problem), file=sys.stderr)
         sys.exit(error.exit_code)
     except WaveSandboxError as error:
-        print(f"Error: {printable_text(str(error))}", file=sys.stderr)
+        if not error.reported:  # an interrupt or a setup failure the closing lines already said
+            print(f"Error: {printable_text(str(error))}", file=sys.stderr)
+        print_resume_hint(error.run_id, error.repo)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
@@ -90,6 +99,7 @@ def main() -> None:
         exit_code = _click_exit_code(click_error)
         if exit_code is None:
             report_internal_error(click_error)
+            print_resume_hint(getattr(click_error, "run_id", None), getattr(click_error, "repo", None))
             exit_code = 1
         sys.exit(exit_code)
     sys.exit(exit_code if isinstance(exit_code, int) else 0)

@@ -7,6 +7,7 @@ import sys
 from typing import TextIO
 
 from wave_sandbox.engine.events import (
+    INTERRUPTED_MESSAGE,
     RUN_COMPLETED,
     RUN_FAILED,
     RUN_STARTED,
@@ -50,6 +51,8 @@ def format_run_summary(event: RunEvent) -> list[str]:
     seconds = format_seconds(event.duration_ms)
     if event.state == RUN_COMPLETED:
         lines = [f"Pipeline {event.pipeline} completed in {seconds}"]
+    elif event.message == INTERRUPTED_MESSAGE:
+        lines = [f"Pipeline {event.pipeline} interrupted after {seconds}"]
     else:
         lines = [f"Pipeline {event.pipeline} failed after {seconds}: {event.message}"]
     if event.artifacts:

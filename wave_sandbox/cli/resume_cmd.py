@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from wave_sandbox.cli.run_cmd import build_listeners, notify
+from wave_sandbox.cli.run_cmd import build_listeners, finish_run_output, notify
 from wave_sandbox.workspace.repository_root import repository_root
 
 
@@ -20,6 +20,15 @@ def resume_command(
     runtime: Optional[str] = typer.Option(
         None, "--runtime", metavar="runc|runsc", help="Override the run's container runtime (default: the run's)."
     ),
+    step_timeout: Optional[int] = typer.Option(
+        None, "--step-timeout", min=1, help="Seconds per step from now on (default: the run's)."
+    ),
+    max_parallel: Optional[int] = typer.Option(
+        None, "--max-parallel", min=1, help="Steps at once from now on (default: the run's)."
+    ),
+    from_step: Optional[str] = typer.Option(
+        None, "--from-step", help="Run this step and every step after it again (also in a completed run)."
+    ),
 ) -> None:
     """Re-run a failed or interrupted run, reusing the artifacts of its finished steps."""
     from wave_sandbox.engine.launch import launch_resume
@@ -29,10 +38,12 @@ def resume_command(
 
     # the policy binds a resume too; without --runtime the run keeps the runtime it recorded
     repo = repository_root(repo)
-    settings = resolve_settings(repo, SettingFlags(model=model, runtime=runtime))
+    flags = SettingFlags(model=model, runtime=runtime, step_timeout_s=step_timeout, max_parallel=max_parallel)
+    settings = resolve_settings(repo, flags)
     chosen_runtime = check_runtime_name(settings.runtime.value) if runtime else None
     result = launch_resume(
         run, repo, model, keep, get_backend(), build_listeners(json_output), notify,
         settings.upstream_url.value, chosen_runtime,
+        step_timeout_s=step_timeout, max_parallel=max_parallel, from_step=from_step,
     )
-    raise typer.Exit(result.exit_code)
+    finish_run_output(result)

@@ -123,4 +123,13 @@ def run_command(
         runtime=check_runtime_name(settings.runtime.value),
     )
     result = launch_run(pipeline, repo, options, get_backend(), build_listeners(json_output), notify)
+    finish_run_output(result)
+
+
+def finish_run_output(result) -> None:
+    """After the closing lines: the resume command of a failed run; then the run's exit code."""
+    from wave_sandbox.cli.resume_hint import print_resume_hint
+
+    if result.exit_code != 0:  # the record lies at <repo>/.wave/runs/<run-id>
+        print_resume_hint(result.run_id, result.record_folder.parent.parent.parent)
     raise typer.Exit(result.exit_code)

@@ -18,6 +18,7 @@ def runs_command(repo: Path = typer.Option(Path("."), "--repo", help="The reposi
     """List the runs recorded in this repository."""
     # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
     from wave_sandbox.engine.records import list_run_records
+    from wave_sandbox.engine.run_state import run_state
 
     records = list_run_records(repository_root(repo))
     if not records:
@@ -27,6 +28,6 @@ def runs_command(repo: Path = typer.Option(Path("."), "--repo", help="The reposi
         recorded = record.run_file
         pipeline = printable_inline(recorded.pipeline)
         typer.echo(printable_inline(
-            f"{record.run_id}  {pipeline:<20} {recorded.status:<11} "
+            f"{record.run_id}  {pipeline:<20} {run_state(recorded).label:<11} "
             f"{format_duration(recorded.duration_ms):>6}  {recorded.branch or ''}".rstrip()
         ))

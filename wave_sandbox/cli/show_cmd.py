@@ -21,17 +21,19 @@ def show_command(
     """Show one run's steps."""
     # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
     from wave_sandbox.engine.run_lookup import find_run
+    from wave_sandbox.engine.run_state import run_state
 
     recorded = find_run(repository_root(repo), run).run_file
+    state = run_state(recorded)  # a run whose process is gone is interrupted, whatever run.json says
     # Every value may come from a pipeline, a repository or an agent: each line goes through the sanitizer.
-    echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {recorded.status} "
+    echo_line(f"Run {recorded.run_id}: {recorded.pipeline} {state.label} "
               f"{format_duration(recorded.duration_ms)}".rstrip())
     echo_line(f"Model: {recorded.model}")
     if recorded.failure:
         echo_line(f"Failure: {recorded.failure}")
     for step_id, step in recorded.steps.items():
         echo_line(
-            f"  {printable_inline(step_id):<17} {step.status:<10} "
+            f"  {printable_inline(step_id):<17} {state.step_statuses.get(step_id, step.status):<10} "
             f"{format_duration(step.duration_ms):>5} "
             f"{format_tokens(step.tokens) if step.tokens else '':>6} {step.summary or ''}".rstrip()
         )

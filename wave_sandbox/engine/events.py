@@ -21,6 +21,9 @@ RUN_FAILED = "run_failed"
 
 RUN_END_STATES = {RUN_COMPLETED, RUN_FAILED}
 
+INTERRUPTED_MESSAGE = "interrupted"
+"""The message of the `run_failed` event of a run stopped by Ctrl-C, SIGTERM or `cancel`."""
+
 
 @dataclass(frozen=True)
 class RunEvent:

@@ -22,6 +22,7 @@ from wave_sandbox.gateway.server import Gateway
 from wave_sandbox.sandbox.backend import RunEnvironment, SandboxBackend, SandboxHandle, this_process_owner
 from wave_sandbox.workspace.acting_files import ActingFile
 from wave_sandbox.workspace.branch import RunBranch
+from wave_sandbox.workspace.branch_reset import reset_run_branch
 from wave_sandbox.workspace.clone import Clone, create_clone, remove_clone_in_background
 from wave_sandbox.workspace.repository import uncommitted_changes
 
@@ -124,11 +125,13 @@ class RunInfrastructure:
                 "clone holds the last commit (HEAD) without them, and your tree is left alone"
             )
         resumed = self.resumed_branch
+        set_aside_leftover_clone(record.folder / "clone")
         self.clone = create_clone(
             self.repo, record.folder / "clone", owner=container_user_ids(), base=resumed.tip if resumed else None
         )
         self.run_branch = RunBranch(self.repo, self.clone, record.data["pipeline"], self.run_id)
         if resumed:
+            reset_run_branch(self.repo, self.run_branch.name, resumed.commits[-1] if resumed.commits else None)
             self.run_branch.start = resumed.start
             self.run_branch.commits = list(resumed.commits)
             if resumed.commits:
@@ -193,6 +196,13 @@ class RunInfrastructure:
             if self.clone is not None:
                 _attempt(problems, "removing the clone", lambda: remove_clone_in_background(self.clone))
         return problems
+
+
+def set_aside_leftover_clone(path: Path) -> None:
+    """A clone that a killed run left: never reused, since the interrupted step's half-made edits are
+    in it (and it was the agent's to write); the resumed run clones the branch's recorded tip anew."""
+    if os.path.lexists(path):
+        remove_clone_in_background(Clone(path, ""))
 
 
 def _attempt(problems: list[str], what: str, action: Callable[[], Any]) -> None:

@@ -14,11 +14,13 @@ from typing import Callable
 from wave_sandbox.engine.output_folder import OutputFolder
 from wave_sandbox.engine.events import RunEvent
 from wave_sandbox.engine.infrastructure import ModelSetup, ResumedBranch, RunInfrastructure
-from wave_sandbox.engine.liveness import RunLease, is_run_alive
+from wave_sandbox.engine.liveness import RunLease, is_run_alive, kept_run_ids, mark_kept
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.run_file import RunFile, RunStatus
 from wave_sandbox.engine.run_ids import new_run_id
+from wave_sandbox.engine.resume_plan import rewind_record
 from wave_sandbox.engine.run_lookup import find_run
+from wave_sandbox.engine.run_state import run_state
 from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
 from wave_sandbox.errors import CeilingError, ConfigurationError
 from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
@@ -115,21 +117,40 @@ def launch_resume(
     notify: Callable[[str], None],
     upstream_url: str | None = None,
     runtime: str | None = None,
+    *,
+    step_timeout_s: int | None = None,
+    max_parallel: int | None = None,
+    from_step: str | None = None,
 ) -> RunResult:
-    """Re-run a failed or interrupted run from its first unfinished step, in the same record and branch."""
+    """Re-run a failed or interrupted run from its first unfinished step (or `from_step`), in the same
+    record and branch; the overrides given replace the recorded options from now on."""
     record = find_run(repo, run)
+    refuse_run_not_resumable(record, from_step)
     recorded = record.run_file
-    if recorded.status is RunStatus.COMPLETED:
-        raise ConfigurationError(f"run {record.run_id} completed; there is nothing to resume")
-    if is_run_alive(record.run_id):
-        raise ConfigurationError(f"run {record.run_id} is still running; wait for it or stop it first")
-    if not recorded.pipeline_file:
-        raise ConfigurationError(f"run {record.run_id} does not record its pipeline file; start a new run")
     ceilings = load_ceilings()
     loaded = load_pipeline(Path(recorded.pipeline_file), repo, ceilings)
     options = resumed_run_options(recorded, model_spec, keep, upstream_url, runtime)
+    options.step_timeout_s = step_timeout_s or options.step_timeout_s
+    options.max_parallel = max_parallel or options.max_parallel
     refuse_options_above_ceilings(options, ceilings)
+    if from_step:
+        rewind_record(loaded, record, from_step)
     return _execute(loaded, repo, options, backend, listeners, notify, record.run_id, record, ceilings=ceilings)
+
+
+def refuse_run_not_resumable(record: RunRecord, from_step: str | None) -> None:
+    """Refuse a live run (cancel it first), a completed one (unless run again from a step), an old record."""
+    state = run_state(record.run_file)
+    if state.alive or is_run_alive(record.run_id):
+        raise ConfigurationError(
+            f"run {record.run_id} is still running; wait for it or stop it with `wave-sandbox cancel {record.run_id}`"
+        )
+    if state.status is RunStatus.COMPLETED and not from_step:
+        raise ConfigurationError(
+            f"run {record.run_id} completed; there is nothing to resume (--from-step STEP runs a step again)"
+        )
+    if not record.run_file.pipeline_file:
+        raise ConfigurationError(f"run {record.run_id} does not record its pipeline file; start a new run")
 
 
 def resumed_run_options(
@@ -182,6 +203,8 @@ def _execute(
     warn_about_reduced_controls(backend, notify)
     image = backend.ensure_image(notify)
     remove_leftovers_of_dead_runs(backend, notify)
+    if options.keep:
+        mark_kept(run_id)
     resumed_branch = resumed_branch_of(resumed_record) if resumed_record else None
     with RunLease(run_id):
         infrastructure = RunInfrastructure(run_id, repo, backend, image, model, output, needs_clone, resumed_branch)
@@ -209,6 +232,6 @@ def warn_about_reduced_controls(backend: SandboxBackend, notify: Callable[[str],
 
 def remove_leftovers_of_dead_runs(backend: SandboxBackend, notify: Callable[[str], None]) -> None:
     """The third cleanup net, cast on every start: what crashed runs left, never a live run's."""
-    report = backend.clean_dead_runs()  # alive = its owner process (pid + start time) still runs
+    report = backend.clean_dead_runs(kept_run_ids())  # alive = its owner (pid + start time) still runs
     if report.removed_anything:
         notify(f"notice: cleaned up after earlier crashed runs: {report.summary()}")

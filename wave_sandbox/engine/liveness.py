@@ -63,3 +63,45 @@ def is_run_alive(run_id: str) -> bool:
     finally:
         os.close(descriptor)
     return False
+
+
+def stale_run_ids() -> list[str]:
+    """Runs whose process ended without releasing its lease (kill -9, a crash, a power cut): their
+    lock file is still there but nobody holds it. The cheap sign that a sweep has work to do."""
+    return sorted(path.stem for path in runtime_folder().glob("*.lock") if not is_run_alive(path.stem))
+
+
+def forget_lease(run_id: str) -> None:
+    """Remove a dead run's lock file, under its lock so that a run taking it at that moment keeps it."""
+    path = runtime_folder() / f"{run_id}.lock"
+    try:
+        descriptor = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        path.unlink(missing_ok=True)
+    except BlockingIOError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def kept_folder() -> Path:
+    folder = runtime_folder().parent / "kept-runs"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def mark_kept(run_id: str) -> None:
+    """`--keep`: the run's containers, network and clone stay (also after a crash) until `clean`."""
+    (kept_folder() / run_id).touch()
+
+
+def kept_run_ids() -> frozenset[str]:
+    return frozenset(path.name for path in kept_folder().iterdir())
+
+
+def forget_kept(run_ids: frozenset[str] | set[str]) -> None:
+    for run_id in run_ids:
+        (kept_folder() / run_id).unlink(missing_ok=True)

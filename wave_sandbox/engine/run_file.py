@@ -102,6 +102,8 @@ class RunFile(_Recorded):
     acting_files: list[dict[str, Any]] = Field(default_factory=list)
     options: RecordedOptions = Field(default_factory=RecordedOptions)
     steps: dict[str, StepRecord] = Field(default_factory=dict)
+    owner: str | None = None
+    """The process running it, as ``<host>:<pid>:<start>`` (older records: absent, the run's lease decides)."""
 
     def completed_steps(self) -> set[str]:
         return {step_id for step_id, step in self.steps.items() if step.status is StepStatus.COMPLETED}

@@ -20,6 +20,7 @@ from typing import Any, Callable
 from wave_sandbox.engine import events as ev
 from wave_sandbox.engine.events import EventBus, RunEvent
 from wave_sandbox.engine.infrastructure import RunInfrastructure
+from wave_sandbox.engine.failures import one_line_reason
 from wave_sandbox.engine.planner import Plan, PlannedStep, filter_steps
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.run_file import (
@@ -28,14 +29,15 @@ from wave_sandbox.engine.run_file import (
 from wave_sandbox.engine.redaction import files_under, host_secret_values, redact_files
 from wave_sandbox.engine.step_execution import StepOutcome, execute_step
 from wave_sandbox.engine.step_jobs import RunSettings, build_step_job
-from wave_sandbox.errors import RunInterrupted, WorkspaceError
+from wave_sandbox.errors import RunInterrupted, WaveSandboxError, WorkspaceError
+from wave_sandbox.sandbox.backend import this_process_owner
 from wave_sandbox.spec.loader import LoadedPipeline
 from wave_sandbox.spec.personas import Persona
 from wave_sandbox.workspace.secrets import secret_patterns
 from wave_sandbox.workspace.acting_files import MAX_RECORDED
 from wave_sandbox.workspace.clone import removing_path
 
-INTERRUPTED_MESSAGE = "interrupted"
+INTERRUPTED_MESSAGE = ev.INTERRUPTED_MESSAGE
 
 
 @dataclass
@@ -146,20 +148,50 @@ class PipelineRun:
         else:
             self.record = self.resumed_record
             self.record.update(status=RunStatus.RUNNING, model=self.infrastructure.model_description,
-                               resumed_at=datetime.now(timezone.utc).isoformat(),
-                               options={**self.record.data.get("options", {}), "runtime": self.options.runtime})
+                               resumed_at=datetime.now(timezone.utc).isoformat(), owner=this_process_owner(),
+                               failure=None, finished_at=None, options=self._resumed_options(),
+                               steps=self._resumed_steps())
             self.emit(ev.RUN_STARTED, message=f"Resuming {self.loaded.name} after {', '.join(sorted(self.plan.already_completed)) or 'nothing'}")
-        interrupted = False
+        interrupted, failure = False, None
         try:
             self.infrastructure.start(self.record, self.plan, self.notify, self.options.transcript_caps_mb)
             self._loop()
         except KeyboardInterrupt:
             interrupted = True
+        except Exception as error:  # setup (network, gateway, clone, output folder) or the loop's own bookkeeping
+            failure = error
         finally:
             if interrupted:
                 self._stop_after_interrupt()
             self._teardown_uninterruptibly()
+        if failure is not None:
+            self._finish_after_error(failure)
         return self._finish(interrupted)
+
+    def _resumed_options(self) -> dict[str, Any]:
+        """The recorded options with this resume's overrides, so that a later resume runs on with them."""
+        return {**self.record.data.get("options", {}), "runtime": self.options.runtime,
+                "step_timeout_s": self.options.step_timeout_s, "max_parallel": self.options.max_parallel}
+
+    def _resumed_steps(self) -> dict[str, Any]:
+        """Steps this resume runs again start over as pending (a killed run left them `running`)."""
+        steps = dict(self.record.data.get("steps", {}))
+        for step in self.plan.steps:
+            steps[step.id] = {**steps.get(step.id, {}), "status": StepStatus.PENDING.value}
+        return steps
+
+    def _finish_after_error(self, error: Exception) -> None:
+        """A failure outside any step (most often before the first one): the record ends as failed
+        with its one-line reason, the closing lines say it, and the error goes on to the CLI."""
+        reason = one_line_reason(error)
+        duration_ms = int((time.monotonic() - self.started) * 1000)
+        with _ignoring_interrupts():
+            self.record.update(status=RunStatus.FAILED, failure=reason, duration_ms=duration_ms,
+                               finished_at=datetime.now(timezone.utc).isoformat())
+            self.emit(ev.RUN_FAILED, duration_ms=duration_ms, message=reason, branch=None, commits=[])
+        error.run_id, error.repo = self.run_id, self.loaded.repo
+        error.reported = isinstance(error, WaveSandboxError)
+        raise error
 
     def _initial_record(self) -> RunFile:
         options = RecordedOptions(
@@ -181,6 +213,7 @@ class PipelineRun:
             model=self.infrastructure.model_description,
             status=RunStatus.RUNNING,
             started_at=datetime.now(timezone.utc).isoformat(),
+            owner=this_process_owner(),
             options=options,
             steps={s.id: StepRecord(status=StepStatus.PENDING) for s in self.plan.steps},
         )
@@ -228,13 +261,23 @@ class PipelineRun:
                                 model=job.step_description.model, tools=list(job.step_description.tools))
         outcome = execute_step(context, job)
         if outcome.succeeded and self.plan.step(step_id).readwrite:
+            commits_before = len(self.infrastructure.branch_report().commits)
             try:
                 outcome.refusals += self.infrastructure.commit_step_changes(
                     step_id, persona.name, outcome.message, self.notify
                 )
             except WorkspaceError as error:
                 outcome.succeeded, outcome.message = False, f"committing the step's changes failed: {error}"
+            self._record_branch_so_far(step_id, commits_before)
         return outcome
+
+    def _record_branch_so_far(self, step_id: str, commits_before: int) -> None:
+        """The branch and its commits as they stand, at once: a run killed later resumes on top of them."""
+        branch = self.infrastructure.branch_report()
+        if len(branch.commits) > commits_before:
+            self.record.update_step(step_id, commit=branch.commits[-1])
+        if branch.name:
+            self.record.update(branch=branch.name, commits=branch.commits)
 
     def _settings(self) -> RunSettings:
         return RunSettings(
@@ -339,9 +382,11 @@ class PipelineRun:
         result = RunResult(self.run_id, status, final_artifacts, self.record.folder, failure,
                            branch.name, branch.commits)
         if interrupted:
-            raise RunInterrupted(
+            stopped = RunInterrupted(
                 f"run {self.run_id} interrupted; finished steps' artifacts are kept in {self.record.folder}"
             )
+            stopped.run_id, stopped.repo, stopped.reported = self.run_id, self.loaded.repo, True
+            raise stopped
         return result
 
     def _final_steps(self) -> list[str]:

@@ -35,7 +35,7 @@ from wave_sandbox.sandbox.contract import (
     Sandbox,
     SandboxHandle,
 )
-from wave_sandbox.sandbox.owner import current_owner
+from wave_sandbox.sandbox.owner import current_owner, owner_is_alive
 
 __all__ = [
     "BackendCapabilities",
@@ -49,6 +49,7 @@ __all__ = [
     "Sandbox",
     "SandboxBackend",
     "SandboxHandle",
+    "owner_process_is_alive",
     "this_process_owner",
 ]
 
@@ -59,6 +60,12 @@ def this_process_owner() -> str:
     """The owner of the runs this process starts (``<host>:<pid>:<start>``): ``clean_dead_runs``
     spares a run while its owner lives."""
     return current_owner()
+
+
+def owner_process_is_alive(owner: str) -> bool:
+    """Whether the process named by an owner value (``<host>:<pid>:<start>``) still runs; a pid
+    reused by another process does not count (its start time differs)."""
+    return owner_is_alive(owner)
 
 
 @dataclass(frozen=True)
@@ -193,8 +200,9 @@ class SandboxBackend(Sandbox, Protocol):
         """
         ...
 
-    def clean_dead_runs(self) -> CleanupReport:
-        """Remove what runs whose owner process is gone left behind; a live run's objects are spared.
+    def clean_dead_runs(self, spared_run_ids: frozenset[str] = frozenset()) -> CleanupReport:
+        """Remove what runs whose owner process is gone left behind; a live run's objects are spared,
+        and so are those of ``spared_run_ids`` (runs started with ``--keep``, until ``clean``).
 
         Raises:
             SandboxError: the objects could not be listed (a removal failure is in the report).

@@ -161,18 +161,20 @@ def remove_labelled_resources(
     client: docker.DockerClient,
     run_id: str | None = None,
     is_run_alive: Callable[[str], bool] | None = None,
+    spared_run_ids: frozenset[str] = frozenset(),
 ) -> CleanupReport:
     """Remove labelled containers, firewall rules, networks and volumes of runs that are not alive.
 
     ``run_id`` limits the sweep to one run. ``is_run_alive`` decides per run id; by default a run is
-    alive while any process named in its objects' ``wave-sandbox.owner`` labels runs.
+    alive while any process named in its objects' ``wave-sandbox.owner`` labels runs. The runs of
+    ``spared_run_ids`` (``--keep``) are spared as live ones are.
     """
     found = _find_labelled_objects(client, run_id)
     rule_run_ids = {rid for rid in firewall.firewall_run_ids() if run_id is None or rid == run_id}
     alive = is_run_alive or (lambda rid: any(owner_is_alive(owner) for owner in found.owners.get(rid, ())))
     report = CleanupReport()
     for candidate in sorted(found.run_ids | rule_run_ids):
-        if alive(candidate):
+        if candidate in spared_run_ids or alive(candidate):
             report.spared_runs.append(candidate)
         else:
             _remove_run_objects(client, found, candidate, candidate in rule_run_ids, report)

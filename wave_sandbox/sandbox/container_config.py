@@ -5,7 +5,8 @@ no-new-privileges, Docker's default seccomp profile without the calls that reser
 (``seccomp_profile.py``), a read-only root filesystem, size-capped tmpfs for /tmp and the home folder, a
 size-capped /workspace volume, memory without extra swap, CPU and pids limits, the run's internal
 network (or none), the spec's runtime (``runtimes.py``: how gVisor takes the pids limit), the
-image's init as PID 1 running ``sleep <lifetime_s>``, and an environment holding only the spec's
+image's init as PID 1 running the lifetime process (``lifeline.py``: it ends when the run's process
+does, or after ``lifetime_s``), and an environment holding only the spec's
 variables (docker-py's ``use_config_proxy`` would add the host's proxies).
 """
 
@@ -21,6 +22,7 @@ from docker.types import LogConfig, Mount
 from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox.contract import HOME_DIR, WORKSPACE_DIR, BindMount, ContainerSpec
 from wave_sandbox.sandbox.labels import resource_labels
+from wave_sandbox.sandbox.lifeline import lifetime_command
 from wave_sandbox.sandbox.runtimes import runtime_host_config
 from wave_sandbox.sandbox.seccomp_profile import seccomp_security_opt
 
@@ -147,7 +149,8 @@ def create_container_arguments(spec: ContainerSpec, name: str, host_config: dict
     """Keyword arguments of ``APIClient.create_container`` (the image's ENTRYPOINT is its init)."""
     return {
         "image": spec.image,
-        "command": ["sleep", str(int(spec.lifetime_s))],
+        "command": lifetime_command(spec.lifetime_s),
+        "stdin_open": True,  # with StdinOnce: closed when the run's process (the one attach) is gone
         "name": name,
         "user": spec.user,
         "working_dir": WORKSPACE_DIR,

@@ -6,8 +6,9 @@ Two implementations hold to it, checked by one conformance suite
 
 The arrangement inside a Docker sandbox (the runner and the agent rely on it):
 
-- PID 1 is the image's init (tini) running ``sleep <lifetime_s>``: the container stops by itself
-  when the step's wall clock is over, whatever the runner does.
+- PID 1 is the image's init (tini) running one lifetime process (``lifeline.py``): the container
+  stops by itself when the step's wall clock is over, or within a second of the process that made
+  it ending (its stdin closes), whatever the runner does.
 - ``/workspace`` is the working directory, on a per-step size-capped volume owned by ``spec.user``;
   ``workspace_dirs`` exist before ``create`` returns.
 - Bind mounts at their targets, read-only ones enforced by the kernel (EROFS).

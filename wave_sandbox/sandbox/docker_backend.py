@@ -127,8 +127,8 @@ class DockerBackend:
                 self._runs.pop(env.run_id, None)
         return problems
 
-    def clean_dead_runs(self) -> CleanupReport:
-        return remove_labelled_resources(self.client)
+    def clean_dead_runs(self, spared_run_ids: frozenset[str] = frozenset()) -> CleanupReport:
+        return remove_labelled_resources(self.client, spared_run_ids=spared_run_ids)
 
     def create(self, spec: ContainerSpec) -> SandboxHandle:
         return self._run(spec.run_id).sandbox.create(spec)

@@ -37,6 +37,7 @@ from wave_sandbox.sandbox.contract import (
 )
 from wave_sandbox.sandbox.docker_collect import collect_from_container
 from wave_sandbox.sandbox.labels import docker_object_name
+from wave_sandbox.sandbox.lifeline import Lifelines
 from wave_sandbox.sandbox.removal import remove_container_if_present, remove_volume_if_present
 from wave_sandbox.sandbox.volumes import create_workspace_volume
 
@@ -53,6 +54,8 @@ class DockerSandbox:
         # file over masked files (and the content of replaced ones) must live as long as the container,
         # not just until it starts.
         self._mask_folders: dict[str, Path] = {}
+        # Each container's stdin, held by this process alone: the container stops when it ends (lifeline.py).
+        self.lifelines = Lifelines(client)
 
     def create(self, spec: ContainerSpec) -> SandboxHandle:
         """Create the volume and the container, start it, make ``workspace_dirs``; undo all on failure."""
@@ -64,6 +67,7 @@ class DockerSandbox:
             empty_file, replacements = self._files_for_masks(name, masks)
             container_id = self._create_container(spec, name, volume_name, masks, empty_file, replacements)
             handle = SandboxHandle(spec.run_id, spec.step_id, container_id, name, volume_name, spec)
+            self.lifelines.attach(container_id)
             self._start(handle)
             self._make_workspace_dirs(handle, workspace_dirs)
         except BaseException:
@@ -122,6 +126,7 @@ class DockerSandbox:
         """Force-remove the container, then its volume; silent when they are already gone."""
         remove_container_if_present(self.client, handle.container_id)
         self.registry.forget_container(handle.container_id)
+        self.lifelines.cut(handle.container_id)
         if handle.volume_name:
             remove_volume_if_present(self.client, handle.volume_name)
             self.registry.forget_volume(handle.volume_name)
@@ -196,6 +201,7 @@ class DockerSandbox:
             container_id = self.client.api.inspect_container(container_name)["Id"]
             remove_container_if_present(self.client, container_id)
             self.registry.forget_container(container_id)
+            self.lifelines.cut(container_id)
         except (docker.errors.NotFound, SandboxError, docker.errors.APIError):
             pass
         try:

@@ -268,7 +268,7 @@ class FakeBackend(FakeSandbox):
         self.runs.pop(env.run_id, None)
         return []
 
-    def clean_dead_runs(self) -> CleanupReport:
+    def clean_dead_runs(self, spared_run_ids: frozenset[str] = frozenset()) -> CleanupReport:
         """Remove the sandbox folders under ``base_dir`` whose owner process is gone."""
         report = CleanupReport()
         base = Path(self.base_dir or tempfile.gettempdir())
@@ -277,7 +277,7 @@ class FakeBackend(FakeSandbox):
             if not owner_file.is_file():
                 continue
             run_id, _, owner = owner_file.read_text().partition("\n")
-            if owner_is_alive(owner.strip()):
+            if run_id in spared_run_ids or owner_is_alive(owner.strip()):
                 report.spared_runs += [run_id] if run_id not in report.spared_runs else []
                 continue
             shutil.rmtree(root, ignore_errors=True)

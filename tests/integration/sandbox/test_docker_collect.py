@@ -60,15 +60,16 @@ def processes(sandbox, handle) -> list[list[str]]:
     return [row for row in rows if not row[3].startswith("ps ")]
 
 
-def test_collect_stops_every_leftover_but_init_and_the_lifetime_sleep(sandbox, started, agent_image):
+def test_collect_stops_every_leftover_but_init_and_the_lifetime_process(sandbox, started, agent_image):
     handle = started(make_spec(agent_image))
     assert sandbox.exec(handle, ["/bin/sh", "-c", LEAVE_PROCESSES], 30).exit_code == 0
     running = " ".join(row[3] for row in processes(sandbox, handle))
     assert all(command in running for command in LEFTOVER_COMMANDS), running  # control: they were running
     sandbox.collect(handle, [], max_bytes=100)
     left = processes(sandbox, handle)
-    assert [(row[0], row[3]) for row in left] == [("1", "/usr/bin/tini -- sleep 120"), (left[1][0], "sleep 120")]
-    assert left[1][1] == "1" and left[1][2].startswith("S"), left  # the lifetime sleep runs on, not stopped
+    lifetime = 'bash -c read -r -t "$0" _ 120'
+    assert [(row[0], row[3]) for row in left] == [("1", f"/usr/bin/tini -- {lifetime}"), (left[1][0], lifetime)]
+    assert left[1][1] == "1" and left[1][2].startswith("S"), left  # the lifetime process runs on, not stopped
 
 
 @pytest.fixture

@@ -265,7 +265,8 @@ def test_docker_inspect_shows_the_hardened_settings(sandbox, started, agent_imag
     if runtime == "runsc":
         assert host["Ulimits"] == [{"Name": "nproc", "Soft": 99, "Hard": 99}]
     assert set(host["Tmpfs"]) == {"/tmp", "/home/wave"}
-    assert inspected["Config"]["User"] == TEST_USER and inspected["Config"]["Cmd"] == ["sleep", "77"]
+    assert inspected["Config"]["User"] == TEST_USER and inspected["Config"]["Cmd"] == ["bash", "-c", 'read -r -t "$0" _', "77"]
+    assert inspected["Config"]["OpenStdin"] and inspected["Config"]["StdinOnce"]
     assert inspected["Config"]["Labels"]["wave-sandbox.step"] == "step"
     assert inspected["Config"]["Entrypoint"] == ["/usr/bin/tini", "--"]
 

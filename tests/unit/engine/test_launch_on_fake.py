@@ -58,9 +58,9 @@ class RecordingBackend(FakeBackend):
         self.calls.append("ensure_image")
         return super().ensure_image(notify)
 
-    def clean_dead_runs(self):
+    def clean_dead_runs(self, spared_run_ids=frozenset()):
         self.calls.append("clean_dead_runs")
-        return super().clean_dead_runs()
+        return super().clean_dead_runs(spared_run_ids)
 
     def prepare_run(self, run_id, owner):
         self.calls.append("prepare_run")

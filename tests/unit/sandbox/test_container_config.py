@@ -51,9 +51,10 @@ def test_no_network_means_network_none_and_disabled():
     assert host_config_arguments(spec(network=None), "vol", MaskPlan([], []), None)["network_mode"] == "none"
 
 
-def test_the_container_sleeps_for_its_lifetime_as_the_user_without_host_proxies():
+def test_the_container_lives_for_its_lifetime_as_the_user_without_host_proxies():
     arguments = create_container_arguments(spec(lifetime_s=90), "name", {})
-    assert arguments["command"] == ["sleep", "90"] and arguments["user"] == "1000:1001"
+    assert arguments["command"] == ["bash", "-c", 'read -r -t "$0" _', "90"] and arguments["user"] == "1000:1001"
+    assert arguments["stdin_open"] is True  # the run's process holds it: its end stops the container
     assert arguments["use_config_proxy"] is False and arguments["working_dir"] == "/workspace"
     assert (
         arguments["labels"]["wave-sandbox.run"] == "r1"
