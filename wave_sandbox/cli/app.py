@@ -83,6 +83,8 @@ def main() -> None:
     try:
         sweep_after_dead_runs(sys.argv[1:])
         exit_code = app(standalone_mode=False)
+        if exit_code == 130:  # Typer turns Ctrl-C inside a command into a silent Exit(130): say it
+            print("Interrupted.", file=sys.stderr)
     except SpecError as error:
         for problem in error.problems:
             print(printable_inline(problem), file=sys.stderr)

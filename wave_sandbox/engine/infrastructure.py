@@ -16,7 +16,7 @@ from typing import Any, Callable
 from wave_sandbox.engine.output_folder import OutputFolder
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_execution import StepContext
-from wave_sandbox.errors import WaveSandboxError
+from wave_sandbox.errors import SandboxError, WaveSandboxError
 from wave_sandbox.gateway.budgets import Budget
 from wave_sandbox.gateway.server import Gateway
 from wave_sandbox.sandbox.backend import RunEnvironment, SandboxBackend, SandboxHandle, this_process_owner
@@ -95,6 +95,7 @@ class RunInfrastructure:
         self.clone: Clone | None = None
         self.run_branch: RunBranch | None = None
         self._containers: dict[str, SandboxHandle] = {}
+        self._stopping = False
         self._lock = threading.Lock()
 
     model_description = property(lambda self: self.model.description)
@@ -161,6 +162,10 @@ class RunInfrastructure:
     def _remember_container(self, step_id: str, handle: SandboxHandle) -> None:
         with self._lock:
             self._containers[step_id] = handle
+            stopping = self._stopping
+        if stopping:  # Ctrl-C came while this container was being created: it must not start its step
+            self.backend.destroy(handle)
+            raise SandboxError(f"the run is stopping; step {step_id} does not start")
 
     def commit_step_changes(self, step_id: str, persona: str, summary: str, notify) -> list[str]:
         """Commit what a read-write step changed in the clone to the run branch; return refusals."""
@@ -178,6 +183,7 @@ class RunInfrastructure:
 
     def kill_running_containers(self) -> None:
         with self._lock:
+            self._stopping = True  # a container created from now on is removed as soon as it exists
             handles = list(self._containers.values())
         for handle in handles:  # what fails here, the run's teardown removes
             try:

@@ -129,3 +129,19 @@ def test_an_interrupt_exits_130_from_a_subdirectory(nested, docker, signal_numbe
     assert "Traceback" not in completed.stderr
     [run_id] = [path.name for path in (nested["repo"] / ".wave" / "runs").iterdir() if path.is_dir()]
     assert_run_left_nothing(docker, run_id)
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("delay_s", [0.5, 1.2])  # earlier, Python itself is still starting
+def test_an_interrupt_while_the_cli_starts_exits_130_in_one_line(nested, signal_number, delay_s):
+    """Loading the CLI takes about a second on a busy machine: a signal then is an interrupt too."""
+    pipeline, script = write_pipeline(nested["definitions"], craftsman_pipeline("early", {"plan": "output/plan.md"}),
+                                      SLOW_SCRIPT)
+    process = start_cli("run", str(pipeline), "--model", f"scripted:{script}", cwd=nested["subfolder"])
+    time.sleep(delay_s)
+    process.send_signal(signal_number)
+    completed = finish_cli(process, timeout=90)
+    assert completed.returncode == 130, completed.stderr
+    assert "Traceback" not in completed.stderr
+    said = [line for line in completed.stderr.splitlines() if "Interrupted." in line or "Resume with" in line]
+    assert said, completed.stderr
