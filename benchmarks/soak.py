@@ -37,6 +37,7 @@ from soak_runs import RunEnding, SoakPlace, clean, launch, resume
 
 CLI = Path(sys.executable).with_name("wave-sandbox")
 SHOWN_PROBLEMS = 40
+PROGRESS_EVERY = 25
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -107,6 +108,8 @@ def run_all(runs, places, arguments, findings: Findings) -> list[RunEnding]:
                 ending.during_restart = run.number in around_restart
                 endings.append(ending)
                 in_flight.discard(run.number)
+                if len(endings) % PROGRESS_EVERY == 0:
+                    print(f"soak: {len(endings)}/{len(runs)} runs ended", flush=True)
         finally:
             slots.release()
 
