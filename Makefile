@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_REPO := examples/build/orders-service
 DEMO_INPUT := 500 errors spiking on /api/orders endpoint since 14:30 UTC
 
-.PHONY: setup test test-unit test-runsc test-local-model demo bench images clean
+.PHONY: setup test test-unit test-runsc test-local-model demo bench soak images clean
 
 setup: $(VENV)/.installed
 
@@ -43,6 +43,12 @@ bench: setup images
 	$(BIN)/python benchmarks/bench_clone.py
 	$(BIN)/python benchmarks/bench_evidence.py
 	$(BIN)/python benchmarks/cost_replay.py
+
+# The kill soak: 200 runs under SIGKILL/SIGINT/SIGTERM and one dockerd restart, then clean, checks, resume.
+# On a machine others share, keep the daemon running: make soak SOAK_FLAGS=--no-dockerd-restart
+SOAK_FLAGS ?=
+soak: setup images
+	$(BIN)/python benchmarks/soak.py --runs 200 $(SOAK_FLAGS)
 
 clean: setup
 	$(BIN)/wave-sandbox clean

@@ -39,7 +39,7 @@ PROBES: list[tuple[str, str, str]] = [
     ("wave_sandbox.engine.runner", "PipelineRun.__init__", "PipelineRun init"),
     ("wave_sandbox.engine.records", "RunRecord.create", "run record create"),
     ("wave_sandbox.engine.infrastructure", "RunInfrastructure.start", "run infrastructure start"),
-    ("wave_sandbox.engine.artifacts", "OutputFolder.prepare", "output folder prepare"),
+    ("wave_sandbox.engine.output_folder", "OutputFolder.prepare", "output folder prepare"),
     ("wave_sandbox.sandbox.docker_backend", "create_run_network", "network creation (+ DROP/REJECT rules)"),
     ("wave_sandbox.sandbox.networks", "_create_internal_network", "POST /networks/create"),
     ("wave_sandbox.sandbox.networks", "_gateway_and_subnet", "inspect network"),

@@ -120,6 +120,8 @@ def main() -> None:
         command = typer.main.get_command(app)
         tidy_help(command)
         exit_code = command(standalone_mode=False)
+        if exit_code == 130:  # Typer turns Ctrl-C inside a command into a silent Exit(130): say it
+            print("Interrupted.", file=sys.stderr)
     except SpecError as error:
         for problem in error.problems:
             print(printable_inline(problem), file=sys.stderr)

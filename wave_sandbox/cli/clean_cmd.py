@@ -9,6 +9,7 @@ import typer
 
 from wave_sandbox.errors import ConfigurationError
 from wave_sandbox.text_safety import printable_inline
+from wave_sandbox.workspace.repository_root import repository_root
 
 
 
@@ -30,9 +31,10 @@ def clean_command(
     from wave_sandbox.engine.liveness import forget_kept, forget_lease, is_run_alive, kept_run_ids, stale_run_ids
     from wave_sandbox.sandbox.registry import get_backend
 
+    repo = repository_root(repo)  # a wrong --repo is refused before anything is removed
     stale, kept = stale_run_ids(), kept_run_ids()
     report = get_backend().clean_dead_runs()  # --keep leftovers included: `clean` is what they wait for
-    clones = remove_leftover_clones(repo.resolve(), is_run_alive)
+    clones = remove_leftover_clones(repo, is_run_alive)
     forget_kept(kept - set(report.spared_runs))
     for run_id in stale if not report.failures else []:
         forget_lease(run_id)

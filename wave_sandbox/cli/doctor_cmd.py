@@ -18,7 +18,8 @@ from wave_sandbox.sandbox.registry import get_backend
 from wave_sandbox.sandbox.runtimes import GVISOR, GVISOR_INSTALL_HINT
 from wave_sandbox.settings import resolve_settings
 from wave_sandbox.settings.credentials import API_KEY_VARIABLE, OPENAI_KEY_VARIABLE, api_key_is_set, openai_key_is_set
-from wave_sandbox.workspace.repository import is_git_repository
+from wave_sandbox.workspace.repository import has_commits, is_git_repository
+from wave_sandbox.workspace.repository_root import repository_root
 
 Check = tuple[str, bool, str]
 
@@ -37,9 +38,12 @@ def check_image(capabilities: BackendCapabilities) -> Check:
 
 
 def check_repository(repo: Path) -> Check:
-    if is_git_repository(repo):
-        return ("repository", True, f"{repo} is a git checkout")
-    return ("repository", False, f"{repo} is not a git repository; read-write steps (remediate) need one")
+    if not is_git_repository(repo):
+        return ("repository", False, f"{repo} is not a git repository; read-write steps (remediate) need one")
+    if not has_commits(repo):  # a run with a read-write step refuses it (exit 2): so does doctor
+        return ("commits", False, f"{repo} is a git repository without commits; read-write steps clone the "
+                                  "last commit: commit something first")
+    return ("repository", True, f"{repo} is a git checkout")
 
 
 def check_credentials() -> Check:
@@ -90,6 +94,7 @@ def doctor_command(
     as_json: bool = typer.Option(False, "--json", help="One JSON document: the checks and the settings."),
 ) -> None:
     """Check what wave-sandbox needs on this machine and say what is missing."""
+    repo = repository_root(repo)
     backend = get_backend()
     docker_check, capabilities = check_backend(backend)
     checks: list[Check] = [docker_check]
@@ -98,12 +103,12 @@ def doctor_command(
         checks += check_controls(capabilities)
         checks.append(check_gvisor(backend, capabilities))
     checks += [
-        check_repository(repo.resolve()),
+        check_repository(repo),
         check_credentials(),
         check_command("git", "install git"),
         check_command("iptables", "install iptables so a step's container reaches only its gateway port"),
     ]
-    settings_check, rows = check_settings(repo.resolve())
+    settings_check, rows = check_settings(repo)
     checks.append(settings_check)
     if as_json:
         from wave_sandbox.cli.json_output import print_json
@@ -114,7 +119,7 @@ def doctor_command(
         for name, ok, detail in checks:
             typer.echo(f"{status_word(name, ok)} {name:<12} {detail}")
         print_settings_table(rows)
-    essential_failed = any(not ok for name, ok, _ in checks if name in ("docker", "git", "settings"))
+    essential_failed = any(not ok for name, ok, _ in checks if name in ("docker", "git", "settings", "commits"))
     raise typer.Exit(2 if essential_failed else 0)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from wave_sandbox.resources import builtin_pipelines_dir
-from wave_sandbox.spec.loader import repository_folder
+from wave_sandbox.workspace.repository_root import repository_root
 
 RUNS_IGNORE_ENTRY = ".wave/runs/"
 RUNS_IGNORE_EQUIVALENTS = {".wave/runs/", ".wave/runs", "/.wave/runs/", "/.wave/runs", ".wave/runs/*", "/.wave/runs/*"}
@@ -46,7 +46,7 @@ RepoOption = Annotated[
 def init_command(repo: RepoOption = None) -> None:
     """Scaffold .wave/ here: the incident-response pipeline to customise, a personas folder, and a
     .gitignore entry for run records. Existing files are kept as they are."""
-    repo_folder = repository_folder(repo)
+    repo_folder = repository_root(repo)
     builtin_pipeline = builtin_pipelines_dir() / "incident-response.yaml"
     pipeline_text = builtin_pipeline.read_text(encoding="utf-8")
     report = [

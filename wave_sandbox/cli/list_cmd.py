@@ -9,7 +9,8 @@ import typer
 
 from wave_sandbox.errors import SpecError
 from wave_sandbox.resources import builtin_pipelines_dir
-from wave_sandbox.spec.loader import BUILTIN_ORIGIN, PipelineListing, list_pipelines, repository_folder
+from wave_sandbox.spec.loader import BUILTIN_ORIGIN, PipelineListing, list_pipelines
+from wave_sandbox.workspace.repository_root import repository_root
 from wave_sandbox.settings import load_ceilings
 from wave_sandbox.spec.personas import load_persona, persona_names
 from wave_sandbox.text_safety import printable_inline
@@ -26,7 +27,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="One JSON document inst
 
 def list_command(repo: RepoOption = None, as_json: JsonOption = False) -> None:
     """Show the pipelines and personas available here, with descriptions and where they come from."""
-    repo_folder = repository_folder(repo)
+    repo_folder = repository_root(repo)
     if as_json:
         from wave_sandbox.cli.json_output import print_json
 

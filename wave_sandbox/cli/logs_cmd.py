@@ -16,6 +16,7 @@ import typer
 
 from wave_sandbox.errors import RunNotFoundError
 from wave_sandbox.text_safety import one_printable_line, printable_inline, printable_text
+from wave_sandbox.workspace.repository_root import repository_root
 
 FOLLOW_POLL_S = 0.5
 
@@ -79,7 +80,7 @@ class StepLogs:
 def logs_command(
     run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
     step: Optional[str] = typer.Argument(None, help="Only this step."),
-    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
+    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: the one holding the cwd)."),
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing until the run ends."),
     tail: Optional[int] = typer.Option(None, "--tail", min=0, help="Only the last N entries of each step."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per entry."),
@@ -89,7 +90,7 @@ def logs_command(
     from wave_sandbox.engine.liveness import is_run_alive
     from wave_sandbox.engine.run_lookup import find_run
 
-    record = find_run(repo.resolve(), run)
+    record = find_run(repository_root(repo), run)
     step_ids = list(record.run_file.steps)
     if step is not None and step not in step_ids:
         raise RunNotFoundError(f"run {record.run_id} has no step '{step}' (steps: {', '.join(step_ids)})")
@@ -110,7 +111,7 @@ def logs_command(
             return
         first = False
         time.sleep(FOLLOW_POLL_S)
-        record = find_run(repo.resolve(), record.run_id)  # steps that started since
+        record = find_run(repository_root(repo), record.run_id)  # steps that started since
 
 
 def json_printer(step_id: str, entry: dict) -> None:

@@ -8,11 +8,12 @@ from typing import Optional
 import typer
 
 from wave_sandbox.cli.run_cmd import build_listeners, finish_run_output, notify, notify_cost, step_timeout_flag
+from wave_sandbox.workspace.repository_root import repository_root
 
 
 def resume_command(
     run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
-    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
+    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: the one holding the cwd)."),
     model: Optional[str] = typer.Option(None, "--model", help="Override the run's model (anthropic:ID or scripted:FILE)."),
     json_output: bool = typer.Option(False, "--json", help="One JSON object per event on stdout."),
     keep: bool = typer.Option(False, "--keep", help="Keep containers and the clone for debugging."),
@@ -47,13 +48,14 @@ def resume_command(
     from wave_sandbox.settings import SettingFlags, resolve_settings
 
     # the policy binds a resume too; without --runtime the run keeps the runtime it recorded
+    repo = repository_root(repo)
     step_timeout_s = step_timeout_flag(step_timeout)
     flags = SettingFlags(model=model, runtime=runtime, upstream_url=upstream_url, upstream_local=upstream_local,
                          step_timeout_s=step_timeout_s, max_parallel=max_parallel)
-    settings = resolve_settings(repo.resolve(), flags)
+    settings = resolve_settings(repo, flags)
     chosen_runtime = check_runtime_name(settings.runtime.value) if runtime else None
     result = launch_resume(
-        run, repo.resolve(), model, keep, get_backend(), build_listeners(json_output, repo.resolve()), notify,
+        run, repo, model, keep, get_backend(), build_listeners(json_output, repo), notify,
         settings.upstream_url.value, chosen_runtime, settings.upstream_local.value,
         step_timeout_s=step_timeout_s, max_parallel=max_parallel, from_step=from_step,
         approve=tuple(approve or ()), auto_approve=auto_approve,

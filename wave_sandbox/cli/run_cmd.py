@@ -10,6 +10,7 @@ import typer
 
 from wave_sandbox.errors import ConfigurationError
 from wave_sandbox.text_safety import printable_text
+from wave_sandbox.workspace.repository_root import repository_root
 
 # The engine, the settings and the displays are imported when a command runs: every other command
 # (and --help) starts without them.
@@ -88,6 +89,15 @@ def check_attachments(paths: list[Path]) -> list[Path]:
     return resolved
 
 
+def output_folder_of(output: Optional[Path], repo: Path) -> tuple[Path, str]:
+    """--output as a path and as shown; without it, `output/` at the repository's top level (as the seed shows)."""
+    from wave_sandbox.engine.run_file import DEFAULT_OUTPUT
+
+    if output is None:
+        return repo / DEFAULT_OUTPUT, DEFAULT_OUTPUT
+    return output.expanduser().resolve(), str(output)
+
+
 def split_names(value: Optional[str]) -> Optional[list[str]]:
     if not value:
         return None
@@ -97,12 +107,14 @@ def split_names(value: Optional[str]) -> Optional[list[str]]:
 def run_command(
     pipeline: str = typer.Argument(..., metavar="PIPELINE", help="Pipeline name or path to a pipeline YAML file."),
     input_text: Optional[str] = typer.Argument(None, metavar="INPUT", help="The input; '-' reads stdin."),
-    repo: Path = typer.Option(Path("."), "--repo", help="The repository to run against (default: cwd)."),
+    repo: Path = typer.Option(Path("."), "--repo", help="The repository to run against (default: the one holding the cwd)."),
     model: Optional[str] = typer.Option(
         None, "--model", help="anthropic:MODEL_ID, openai:MODEL_ID, scripted:FILE, or mock (stub artifacts that pass "
         "the contracts: a dry run).",
     ),
-    output: Path = typer.Option(Path("output"), "--output", help="Where artifacts are delivered."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", help="Where artifacts are delivered (default: output/ at the repository's top level)."
+    ),
     json_output: bool = typer.Option(False, "--json", help="One JSON object per event on stdout."),
     max_parallel: Optional[int] = typer.Option(
         None, "--max-parallel", min=1, help="Steps at once (default: the settings', else the CPU count)."
@@ -143,13 +155,15 @@ def run_command(
     from wave_sandbox.sandbox.runtimes import check_runtime_name
     from wave_sandbox.gateway.user_prices import user_price_table
 
+    repo = repository_root(repo)
     flags = SettingFlags(model=model, max_parallel=max_parallel, step_timeout_s=step_timeout_flag(step_timeout),
                          runtime=runtime, upstream_url=upstream_url, upstream_local=upstream_local, max_cost_usd=max_cost)
-    settings = resolve_settings(repo.resolve(), flags)
+    settings = resolve_settings(repo, flags)
+    output_dir, output_display = output_folder_of(output, repo)
     options = RunOptions(
         input_text=read_input(input_text, input_file),
-        output_dir=output.resolve(),
-        output_display=str(output),
+        output_dir=output_dir,
+        output_display=output_display,
         model_spec=settings.model.value,
         max_parallel=settings.max_parallel.value,
         step_timeout_s=settings.step_timeout_s.value,
@@ -166,7 +180,7 @@ def run_command(
         approve=tuple(approve or ()),
         auto_approve=auto_approve,
     )
-    result = launch_run(pipeline, repo.resolve(), options, get_backend(), build_listeners(json_output, repo.resolve()), notify)
+    result = launch_run(pipeline, repo, options, get_backend(), build_listeners(json_output, repo), notify)
     notify_cost(result)
     finish_run_output(result)
 

@@ -14,6 +14,7 @@ from typing import Optional
 import typer
 
 from wave_sandbox.text_safety import printable_inline
+from wave_sandbox.workspace.repository_root import repository_root
 from wave_sandbox.units import format_seconds as format_duration
 
 COLUMNS = ("RUN", "PIPELINE", "STATUS", "STARTED", "DURATION", "MODEL", "COST", "BRANCH")
@@ -27,7 +28,7 @@ def format_cost(cost_usd: float | None) -> str:
 
 
 def runs_command(
-    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
+    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: the one holding the cwd)."),
     pipeline: Optional[str] = typer.Option(None, "--pipeline", help="Only runs of this pipeline."),
     status: Optional[str] = typer.Option(
         None, "--status", metavar="STATUS", help="Only runs with this status (completed, failed, interrupted, running…)."
@@ -41,7 +42,7 @@ def runs_command(
     from wave_sandbox.engine.run_state import run_state
 
     rows = []
-    for record in list_run_records(repo.resolve()):
+    for record in list_run_records(repository_root(repo)):
         recorded = record.run_file
         state = run_state(recorded)
         if (pipeline and recorded.pipeline != pipeline) or (status and str(state.status) != status):

@@ -14,11 +14,12 @@ from wave_sandbox.text_safety import printable_inline
 from wave_sandbox.units import format_seconds as format_duration
 from wave_sandbox.units import format_tokens
 from wave_sandbox.workspace.acting_files import ActingFile
+from wave_sandbox.workspace.repository_root import repository_root
 
 
 def show_command(
     run: str = typer.Argument(..., help="Run id, a unique prefix of it, or 'latest'."),
-    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
+    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: the one holding the cwd)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON document: the run and its steps."),
 ) -> None:
     """Show one run's steps."""
@@ -26,7 +27,7 @@ def show_command(
     from wave_sandbox.engine.run_lookup import find_run
     from wave_sandbox.engine.run_state import run_state
 
-    recorded = find_run(repo.resolve(), run).run_file
+    recorded = find_run(repository_root(repo), run).run_file
     state = run_state(recorded)  # a run whose process is gone is interrupted, whatever run.json says
     if as_json:
         from wave_sandbox.cli.json_output import print_json

@@ -9,11 +9,12 @@ from typing import Optional
 import typer
 
 from wave_sandbox.text_safety import json_printable, printable_inline
+from wave_sandbox.workspace.repository_root import repository_root
 
 
 def status_command(
     run: Optional[str] = typer.Argument(None, help="Run id, a unique prefix of it, or 'latest' (default: live runs)."),
-    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: cwd)."),
+    repo: Path = typer.Option(Path("."), "--repo", help="The repository (default: the one holding the cwd)."),
     json_output: bool = typer.Option(False, "--json", help="JSON: one object for RUN, else a list of live runs."),
 ) -> None:
     """Show the live runs with their current step and elapsed time, or one run's true status."""
@@ -22,10 +23,10 @@ def status_command(
     from wave_sandbox.engine.run_state import run_state
 
     if run is not None:
-        recorded = find_run(repo.resolve(), run).run_file
+        recorded = find_run(repository_root(repo), run).run_file
         describe([(recorded, run_state(recorded))], json_output, single=True)
         return
-    live = [(record.run_file, state) for record in list_run_records(repo.resolve())
+    live = [(record.run_file, state) for record in list_run_records(repository_root(repo))
             if (state := run_state(record.run_file)).alive]
     describe(live, json_output, single=False)
 

@@ -8,9 +8,10 @@ from typing import Annotated, NoReturn
 import typer
 
 from wave_sandbox.errors import SpecError
-from wave_sandbox.spec.loader import find_pipeline_file, load_pipeline, repository_folder
+from wave_sandbox.spec.loader import find_pipeline_file, load_pipeline
 from wave_sandbox.spec.problems import Problem, display_path, sorted_problem_lines
 from wave_sandbox.text_safety import printable_inline
+from wave_sandbox.workspace.repository_root import repository_root
 
 PipelineArgument = Annotated[
     str,
@@ -36,7 +37,7 @@ def validate_command(pipeline: PipelineArgument, repo: RepoOption = None, as_jso
     policy: every problem on its own line as FILE:LINE: place: message; exit 2 if any."""
     from wave_sandbox.settings import load_ceilings, repository_config_collecting
 
-    repo_folder = repository_folder(repo)
+    repo_folder = repository_root(repo)
     path = find_pipeline_file(pipeline, repo_folder)
     ceilings = load_ceilings()
     config_problems: list[Problem] = []

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from wave_sandbox.engine.artifacts import OutputFolder
+from wave_sandbox.engine.output_folder import OutputFolder
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_execution import StepContext
-from wave_sandbox.errors import WaveSandboxError
+from wave_sandbox.errors import SandboxError, WaveSandboxError
 from wave_sandbox.gateway.budgets import Budget
 from wave_sandbox.gateway.prices import PriceTable
 from wave_sandbox.gateway.server import Gateway
@@ -102,6 +102,7 @@ class RunInfrastructure:
         self.clone: Clone | None = None
         self.run_branch: RunBranch | None = None
         self._containers: dict[str, SandboxHandle] = {}
+        self._stopping = False
         self._lock = threading.Lock()
 
     model_description = property(lambda self: self.model.description)
@@ -114,7 +115,7 @@ class RunInfrastructure:
         token_budgets: tuple[int, int] | None = None,
     ) -> None:
         self.step_tokens, run_tokens = token_budgets or (STEP_TOKENS, RUN_MAX_TOKENS)
-        self.output.prepare()
+        self.output.prepare(record, notify)
         self.environment = self.backend.prepare_run(self.run_id, this_process_owner())
         self.gateway = Gateway(
             self.model.upstream,
@@ -173,6 +174,10 @@ class RunInfrastructure:
     def _remember_container(self, step_id: str, handle: SandboxHandle) -> None:
         with self._lock:
             self._containers[step_id] = handle
+            stopping = self._stopping
+        if stopping:  # Ctrl-C came while this container was being created: it must not start its step
+            self.backend.destroy(handle)
+            raise SandboxError(f"the run is stopping; step {step_id} does not start")
 
     def commit_step_changes(self, step_id: str, persona: str, summary: str, notify,
                             details: CommitDetails | None = None) -> list[str]:
@@ -191,6 +196,7 @@ class RunInfrastructure:
 
     def kill_running_containers(self) -> None:
         with self._lock:
+            self._stopping = True  # a container created from now on is removed as soon as it exists
             handles = list(self._containers.values())
         for handle in handles:  # what fails here, the run's teardown removes
             try:
@@ -200,6 +206,7 @@ class RunInfrastructure:
 
     def stop(self, keep: bool) -> list[str]:
         problems: list[str] = []
+        self.output.release()
         if self.gateway is not None:
             _attempt(problems, "stopping the gateway", self.gateway.stop)
         if self.environment is not None:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from wave_sandbox.engine.artifacts import OutputFolder
+from wave_sandbox.engine.output_folder import OutputFolder
 from wave_sandbox.engine.events import RunEvent
 from wave_sandbox.engine.infrastructure import ModelSetup, ResumedBranch, RunInfrastructure
 from wave_sandbox.engine.liveness import RunLease, is_run_alive, kept_run_ids, mark_kept
@@ -32,7 +32,7 @@ from wave_sandbox.settings import Ceilings, load_ceilings
 from wave_sandbox.gateway.user_prices import user_price_table
 from wave_sandbox.spec.loader import LoadedPipeline, find_pipeline_file, load_pipeline
 from wave_sandbox.spec.overrides import overrides_notice
-from wave_sandbox.workspace.repository import is_git_repository
+from wave_sandbox.workspace.repository import has_commits, is_git_repository
 
 SCRIPTED_MODEL_ID = "scripted"
 DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-4-5"
@@ -101,6 +101,11 @@ def check_repository(loaded: LoadedPipeline, repo: Path, options: RunOptions) ->
         raise ConfigurationError(
             f"step '{readwrite[0]}' mounts the repository read-write, which needs a git repository; "
             f"{repo} is not one (run inside a git checkout or pass --repo)"
+        )
+    if readwrite and not has_commits(repo):
+        raise ConfigurationError(
+            f"step '{readwrite[0]}' works on a clone of the last commit, and {repo} has no commits yet; "
+            "commit something, then run again"
         )
     return bool(readwrite)
 
@@ -213,6 +218,8 @@ def _execute(
 ) -> RunResult:
     apply_run_ceilings(options, ceilings)
     needs_clone = check_repository(loaded, repo, options)
+    output = OutputFolder(options.output_dir, repo, options.output_display)
+    output.check(run_id)  # before anything is created: a refused folder leaves nothing behind
     announce_overrides(loaded, notify)
     for notice in wave_notices(loaded):
         notify(notice)
@@ -223,7 +230,6 @@ def _execute(
     remove_leftovers_of_dead_runs(backend, notify)
     if options.keep:
         mark_kept(run_id)
-    output = OutputFolder(options.output_dir, repo, options.output_display)
     resumed_branch = resumed_branch_of(resumed_record) if resumed_record else None
     with RunLease(run_id):
         infrastructure = RunInfrastructure(run_id, repo, backend, image, model, output, needs_clone, resumed_branch)

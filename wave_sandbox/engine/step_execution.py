@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any, Callable
 from wave_sandbox.bind_mount import BindMount, MountRole
 from wave_sandbox.contracts import ContractCheck
 from wave_sandbox.contracts.json_depth import loads_bounded
-from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, write_private_file
+from wave_sandbox.engine.artifacts import DeclaredArtifact, write_private_file
 from wave_sandbox.engine.contract_assessment import (
     EVENT_OF_RESULT, ArtifactAssessment, ContractResult, ContractRunner, assess_artifacts, check_content_only,
 )
+from wave_sandbox.engine.output_folder import OutputFolder
 from wave_sandbox.engine.clone_watchdog import CloneCeiling, watch_clone
 from wave_sandbox.engine.llm_judge import judge_account
 from wave_sandbox.engine.records import RunRecord

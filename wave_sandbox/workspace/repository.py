@@ -122,6 +122,10 @@ def head_commit(repo: Path) -> str:
     return head
 
 
+def has_commits(repo: Path) -> bool:
+    return bool(run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).strip())
+
+
 def uncommitted_changes(repo: Path) -> list[str]:
     """Lines of `git status --porcelain` for tracked changes and untracked files."""
     output = run_git(repo, "status", "--porcelain", "--untracked-files=normal", "--ignore-submodules=all")

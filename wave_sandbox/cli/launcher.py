@@ -1,0 +1,28 @@
+"""The console entry point: take SIGTERM and Ctrl-C first, then load the CLI.
+
+Loading the CLI (Typer, every command module) takes a second on a busy machine; a signal landing in that
+second would otherwise end the process by the signal's default (exit 143, or a KeyboardInterrupt
+traceback) instead of the 130 every interrupt exits with. Nothing has been created yet at that point.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+INTERRUPTED_EXIT = 130
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        from wave_sandbox.cli.app import main as cli_main
+
+        cli_main()
+    except KeyboardInterrupt:  # before (or after) the CLI's own handling: same line, same code
+        print("Interrupted.", file=sys.stderr)
+        sys.exit(INTERRUPTED_EXIT)
