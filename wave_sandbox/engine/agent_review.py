@@ -15,7 +15,8 @@ import difflib
 from pathlib import Path
 
 from wave_sandbox.contracts.json_depth import loads_bounded
-from wave_sandbox.engine.artifacts import DeclaredArtifact, OutputFolder, write_private_file
+from wave_sandbox.engine.artifacts import DeclaredArtifact, write_private_file
+from wave_sandbox.engine.output_folder import OutputFolder
 from wave_sandbox.engine.checker_container import checker_mounts
 from wave_sandbox.engine.contract_assessment import check_content_only
 from wave_sandbox.engine.llm_judge import MODEL_TIERS
