@@ -50,10 +50,13 @@ def wave_sandbox_command() -> list[str]:
     return [str(installed)] if installed.exists() else [sys.executable, "-m", "wave_sandbox.cli"]
 
 
-def clone_checkout(source: Path, into: Path) -> Path:
-    """A clone of the checkout's HEAD (works for a bare git directory too)."""
+def clone_checkout(source: Path, into: Path, origin: str) -> Path:
+    """A clone of the checkout's HEAD (works for a bare git directory too), whose `origin` is the URL a
+    Wave user's checkout has (Wave's `forge.*` variables, and so persona names such as
+    `{{ forge.type }}-analyst`, come from it; the URL is only read, never fetched)."""
     target = into / "wave"
     subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(source), str(target)], check=True)
+    subprocess.run(["git", "-C", str(target), "remote", "set-url", "origin", origin], check=True)
     return target
 
 
@@ -160,11 +163,13 @@ def main() -> int:
     parser.add_argument("--only", help="comma-separated pipeline names")
     parser.add_argument("--timeout", type=int, default=1200, help="seconds per mock run")
     parser.add_argument("--keep-temp", action="store_true")
+    parser.add_argument("--origin", default="https://github.com/re-cinq/wave.git",
+                        help="the clone's origin URL, as a Wave user's checkout has it (default: Wave's GitHub URL)")
     arguments = parser.parse_args()
     only = set(arguments.only.split(",")) if arguments.only else None
     temp = Path(tempfile.mkdtemp(prefix="wave-corpus-"))
     try:
-        checkout = clone_checkout(arguments.wave_git_dir.resolve(), temp)
+        checkout = clone_checkout(arguments.wave_git_dir.resolve(), temp, arguments.origin)
         head = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
                               capture_output=True, text=True).stdout.strip()
         print(f"Wave checkout {arguments.wave_git_dir} at {head}")

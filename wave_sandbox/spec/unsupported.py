@@ -67,7 +67,8 @@ REFUSED_VALUES = (
         ("input", "source"), ("cli", "stdin", "file"), "use cli: the INPUT argument, --input-file or stdin"
     ),
     RefusedValue(("steps", "*", "exec", "type"), ("prompt", "command"), "only 'prompt' or 'command'"),
-    RefusedValue(("steps", "*", "type"), ("command", "conditional"), "only 'command' or 'conditional'"),
+    RefusedValue(("steps", "*", "type"), ("command", "conditional", "gate", "pipeline"),
+                 "only 'command' or 'conditional'; 'gate' and 'pipeline' as labels of gate and pipeline steps, as Wave reads them"),
     RefusedValue(("steps", "*", "workspace", "type"), ("worktree",), "only 'worktree'"),
     RefusedValue(("steps", "*", "memory", "strategy"), ("fresh",), "only 'fresh'"),
     RefusedValue(("steps", "*", "output_artifacts", "*", "source"), ("file",), "only 'file'"),

@@ -32,7 +32,7 @@ def test_step_feature_is_refused_at_its_line(repo, field_text, feature):
     ("    workspace:\n", "    workspace:\n      ref: other\n",
      "steps[0] (triage): workspace: 'ref' is not supported by wave-sandbox yet"),
     ("    persona: navigator\n", "    persona: navigator\n    type: webhook\n",
-     "steps[0] (triage): type 'webhook' is not supported by wave-sandbox yet (only 'command' or 'conditional')"),
+     "steps[0] (triage): type 'webhook' is not supported by wave-sandbox yet (only 'command' or 'conditional'; 'gate' and 'pipeline' as labels of gate and pipeline steps, as Wave reads them)"),
     ("      type: prompt\n", "      type: slash_command\n",
      "steps[0] (triage): exec: type 'slash_command' is not supported by wave-sandbox yet (only 'prompt' or 'command')"),
     ("      strategy: fresh\n", "      strategy: carry\n",
