@@ -2,7 +2,7 @@
 shape of a Wave project: real daemon, real containers, real git, the scripted model over real HTTP.
 
 Two attacks, each shown to reach its target and to be refused: a command step tries the run's real
-gateway address (which the agent step of the same run reached, and wrote down from its init's
+gateway address (which the agent step of the same run reached, and wrote down from its agent process's
 environment) and looks for a token; an agent's file list for subset_from names a path outside the
 repository, an absolute path, a committed symlink to /etc/passwd, .git/config, a secret and the run records.
 
@@ -91,7 +91,7 @@ SCRIPT = {"steps": {
         [write_file(".agents/output/list.json", json.dumps({"files": HOSTILE_LIST})),
          write_file(".agents/output/report.md", "# Report\n\nreport-body-marker\n"),
          # the agent's tools do not see the token's variables; the container's init does
-         bash("tr '\\0' '\\n' < /proc/1/environ | sed -n 's/^ANTHROPIC_BASE_URL=//p' | tr -d '\\n' "
+         bash("tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_BASE_URL=//p' | tr -d '\\n' "
               "> .agents/output/gateway.txt")],
         say("Listed"),
     ],

@@ -35,7 +35,7 @@ import os
 import urllib.error
 import urllib.request
 
-url = open("gateway_url.txt").read().strip()  # the agent read it from PID 1's environment
+url = open("gateway_url.txt").read().strip()  # the agent read it from its own process's environment
 print("url=" + url)
 print("token=" + repr(os.environ.get("ANTHROPIC_API_KEY")))
 try:
@@ -98,7 +98,7 @@ steps:
 def suite_script(fixes: bool) -> dict:
     turns = [
         [write("/src/probe.py", PROBE),
-         bash("cd /src && tr '\\0' '\\n' < /proc/1/environ | sed -n 's/^ANTHROPIC_BASE_URL=//p' > gateway_url.txt"
+         bash("cd /src && tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_BASE_URL=//p' > gateway_url.txt"
               " && python3 -B probe.py")],
         [write("output/notes.md", "# Notes\n\nChanged add.\n")],
         say("Fixed add" if fixes else "Left add alone"),
@@ -188,8 +188,7 @@ def test_rework_runs_the_rework_step_on_the_same_clone_and_commits_again(tmp_pat
     assert run["steps"]["implement"]["reworked_by"] == "fix" and run["steps"]["fix"]["reworks"] == "implement"
     branch, commits = run["branch"], run["commits"]
     assert len(commits) == 2
-    assert git(repo, "log", "--format=%s", branch).splitlines()[:2] == ["fix (craftsman): Fixed add",
-                                                                        "setup (craftsman): Plan noted"]
+    assert git(repo, "log", "--format=%s", branch).splitlines()[:2] == ["Fixed add", "Plan noted"]
     assert "a + b" in git(repo, "show", f"{branch}:app.py")
     assert (record / "steps" / "implement" / "artifacts" / "change.md").read_text() == "# Change\n\nFixed add.\n"
     assert_run_left_nothing(docker, record.name)

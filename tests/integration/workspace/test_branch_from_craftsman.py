@@ -136,8 +136,13 @@ def test_the_commit_holds_exactly_the_two_changes(dirty_run):
 
 def test_the_commit_message_and_trailers(dirty_run):
     repo, branch, run_id = dirty_run["repo"], dirty_run["branch"], dirty_run["run_id"]
+    # The subject says what the change is: the summary, with the first clause of the report after it
+    # (a three-word summary reads as a bare status); the body quotes the report, indented.
     assert git(repo, "log", "-1", "--format=%B", branch) == (
-        f"fix (craftsman): {SUMMARY}\n\nWave-Run: {run_id}\nWave-Pipeline: {PIPELINE_NAME}\nWave-Step: fix\n\n"
+        f"{SUMMARY}: The handler returned 500 for every request\n\n"
+        f"Step fix (craftsman) of run {run_id}.\n\n"
+        "The craftsman's report:\n    The handler returned 500 for every request.\n\n"
+        f"Wave-Run: {run_id}\nWave-Pipeline: {PIPELINE_NAME}\nWave-Step: fix\n\n"
     )
     trailers = git(repo, "log", "-1", "--format=%(trailers:only,unfold)", branch).split("\n")
     assert trailers[:3] == [f"Wave-Run: {run_id}", f"Wave-Pipeline: {PIPELINE_NAME}", "Wave-Step: fix"]
