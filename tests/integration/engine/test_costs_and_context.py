@@ -232,7 +232,8 @@ def test_max_cost_stops_a_run_part_way_like_the_token_budget(demo_run, docker):
     ended = events[-1]
     assert ended["state"] == "run_failed" and ended["message"].startswith(f"step {stopped[0]['step_id']} failed: ")
     assert 0.1 < ended["cost_usd"] <= 0.30
-    assert completed.stderr.rstrip().splitlines()[-1].startswith(f"cost: ${ended['cost_usd']:.4f} (")
+    last = completed.stderr.rstrip().splitlines()[-2:]  # a failed run ends with the resume command, after the cost
+    assert last[0].startswith(f"cost: ${ended['cost_usd']:.4f} (") and last[1].startswith("Resume with: ")
     assert_run_left_nothing(docker, ended["run_id"])
 
 
