@@ -11,7 +11,7 @@ from wave_sandbox.evidence.clues import ErrorClues, TracedFunction
 from wave_sandbox.evidence.file_kinds import file_kind
 from wave_sandbox.evidence.extents import function_extent
 from wave_sandbox.evidence.gitrepo import GitRepository
-from wave_sandbox.evidence.suspect import Suspect
+
 
 __all__ = ["credit_code_evidence"]
 

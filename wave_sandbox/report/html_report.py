@@ -9,7 +9,6 @@ images included but `data:`, so even a rendering bug cannot make the page act or
 from __future__ import annotations
 
 import html
-import json
 
 from markdown_it import MarkdownIt
 
@@ -97,13 +96,7 @@ def _artifact(artifact: ArtifactView) -> str:
     if artifact.kind == "markdown":
         return f"<details open><summary>{head}</summary><div class=\"markdown\">" \
                f"{_MARKDOWN.render(printable_text(artifact.text))}</div></details>"
-    text = artifact.text
-    if artifact.kind == "json":
-        try:
-            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-        except ValueError:
-            pass
-    return f"<details><summary>{head}</summary><pre>{_block(text)}</pre></details>"
+    return f"<details><summary>{head}</summary><pre>{_block(artifact.shown_text)}</pre></details>"
 
 
 def _evidence(report: RunReport) -> str:

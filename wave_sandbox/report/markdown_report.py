@@ -6,7 +6,6 @@ longer than any backtick run in it, after the sanitizer: it reads as quoted text
 
 from __future__ import annotations
 
-import json
 import re
 
 from wave_sandbox.report.run_report import ArtifactView, RunReport, StepView
@@ -52,12 +51,7 @@ def _step_section(step: StepView) -> list[str]:
 
 
 def _artifact(artifact: ArtifactView) -> list[str]:
-    text = artifact.text
-    if artifact.kind == "json":
-        try:
-            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-        except ValueError:
-            pass
+    text = artifact.shown_text
     cut = " (first 64 KiB)" if artifact.truncated else ""
     language = {"json": "json", "markdown": "markdown"}.get(artifact.kind, "")
     return [f"### Artifact {_inline(artifact.name)} ({artifact.size} bytes){cut}", "", *_fenced(text, language), ""]

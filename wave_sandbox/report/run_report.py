@@ -6,6 +6,7 @@ Everything here but the numbers came from agents, models or the repository: the 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,16 @@ class ArtifactView:
     """markdown, json or text"""
     text: str
     truncated: bool
+
+    @property
+    def shown_text(self) -> str:
+        """The text as shown: JSON pretty-printed when it parses (a cut or too-deep document as it is)."""
+        if self.kind != "json":
+            return self.text
+        try:
+            return json.dumps(json.loads(self.text), indent=2, ensure_ascii=False)
+        except (ValueError, RecursionError):
+            return self.text
 
 
 @dataclass(frozen=True)
