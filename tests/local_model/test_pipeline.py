@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import git, run_cli
+from tests.transcripts import response_message
 
 PIPELINE = """\
 kind: WavePipeline
@@ -84,7 +85,7 @@ def test_one_step_pipeline_through_the_gateway(local_server, tmp_path, mode):
     print(completed.stdout + completed.stderr[-1500:])
     assert completed.returncode in (0, 1) and "Traceback" not in completed.stderr, completed.stderr
     transcript = transcript_of(repo)
-    first = transcript[0]
+    first = dict(transcript[0], response=response_message(transcript[0]["response"]))  # the agent streams
     assert first["status"] == 200 and first["response"]["type"] == "message", first
     assert first["response"]["usage"]["output_tokens"] > 0  # a real model answered through the gateway
     call = first_tool_call(first["response"])

@@ -15,6 +15,7 @@ import pytest
 
 from tests.integration.conftest import run_cli
 from tests.scripted_chat_completions import ScriptedChatServer, Usage, call, text
+from tests.transcripts import response_message
 
 pytestmark = pytest.mark.docker
 
@@ -88,8 +89,9 @@ def test_a_pipeline_runs_through_the_chat_completions_translation(chat_server, r
     run_file = json.loads((run_folder / "run.json").read_text())
     assert run_file["model"] == "openai:gpt-scripted"
     transcript = [json.loads(line) for line in (run_folder / "steps" / "survey" / "transcript.jsonl").read_text().splitlines()]
-    assert [entry["response"]["stop_reason"] for entry in transcript] == ["tool_use", "tool_use", "end_turn"]
-    assert transcript[0]["response"]["usage"]["cache_read_input_tokens"] == 600
+    answers = [response_message(entry["response"]) for entry in transcript]  # streamed: the agent streams
+    assert [answer["stop_reason"] for answer in answers] == ["tool_use", "tool_use", "end_turn"]
+    assert answers[0]["usage"]["cache_read_input_tokens"] == 600
     every_record = "".join(path.read_text(errors="replace") for path in run_folder.rglob("*") if path.is_file())
     assert HOST_KEY not in every_record
     label = {"label": f"wave-sandbox.run={run_folder.name}"}  # this run's only: other runs may be alive
