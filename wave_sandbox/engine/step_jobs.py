@@ -60,6 +60,19 @@ def step_contracts(loaded: LoadedPipeline, step: Step, mock: bool = False) -> li
     return [_contract_check(loaded, step, contract, mock) for contract in contracts]
 
 
+TEMPLATED_SETTINGS = ("command", "dir")
+"""Contract settings Wave resolves its template variables in (`{{ project.contract_test_command }}`)."""
+
+
+def rendered_settings(loaded: LoadedPipeline, settings: tuple) -> tuple:
+    """The contract's settings with Wave's variables (project.*, forge.*) resolved in its command and dir."""
+    render = loaded.variables.render if loaded.variables else None
+    if render is None:
+        return settings
+    return tuple((name, render(value) if name in TEMPLATED_SETTINGS and isinstance(value, str) else value)
+                 for name, value in settings)
+
+
 def _contract_check(loaded: LoadedPipeline, step: Step, contract: Contract, mock: bool = False) -> ContractCheck:
     schema = None
     if contract.type == JSON_SCHEMA or (contract.type == "markdown_spec" and contract.schema_path):
@@ -75,7 +88,7 @@ def _contract_check(loaded: LoadedPipeline, step: Step, contract: Contract, mock
         blameless=contract.blameless,
         rework_step=contract.rework_step or (step.retry.rework_step if step.retry else None),
         rework_rounds=max(1, min(contract.max_retries or 1, 5)),
-        settings=contract_settings(contract),
+        settings=rendered_settings(loaded, contract_settings(contract)),
         mock=mock,
     )
 
