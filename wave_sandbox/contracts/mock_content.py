@@ -1,8 +1,8 @@
 """Stub artifacts for `--model mock`: content that passes the step's contracts, generated without a model.
 
-- a JSON artifact (or one under a json_schema contract): a minimal instance of the schema (required
-  properties only, first enum/const, minItems items, formats and patterns honoured where a stock value
-  fits), checked against the schema; `{}` when there is no schema;
+- a JSON artifact (or one under a json_schema contract): a small instance of the schema (every declared
+  property, else the required ones only; first enum/const, minItems items, formats and patterns honoured
+  where a stock value fits), checked against the schema; `{}` when there is no schema;
 - a Markdown artifact under markdown_sections contracts: a title, then one section per required section,
   mentioning what it must mention and shaped for its named check (timeline, action_items, five_whys,
   hypotheses);
@@ -75,8 +75,11 @@ def _markdown(step_id: str, sections: list[SectionRequirement]) -> str:
 
 
 def minimal_instance(schema: Any) -> Any:
-    """A small value `schema` accepts (a best effort: checked, and the first candidate that passes wins)."""
-    candidates = [_instance(schema, schema, 0, full=False), _instance(schema, schema, 0, full=True)]
+    """A small value `schema` accepts (a best effort: checked, and the first candidate that passes wins).
+
+    Every declared property is tried first, optional ones too: a later step's `{{ step.output.field }}`
+    (an iterate's list, a branch's value) then finds its field in a dry run; arrays stay at minItems."""
+    candidates = [_instance(schema, schema, 0, full=True), _instance(schema, schema, 0, full=False)]
     for candidate in candidates:
         if not validation_errors(candidate, schema):
             return candidate
