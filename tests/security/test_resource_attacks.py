@@ -190,7 +190,9 @@ def test_filling_every_writable_folder_hits_enospc_at_its_cap(resources):
 
 
 def test_output_poured_into_pid_1_does_not_fill_the_host_disk(resources):
-    assert "pid1_stdout_rc=0" in artifact(resources, "flood.txt")  # the attack itself went through
+    # PID 1 is the run's lifeline, another user's process (sandbox/lifeline.py): the agent can no longer
+    # even open its stdout, the engine's container log; and what reaches that log stays capped.
+    assert "pid1_stdout_rc=1" in artifact(resources, "flood.txt"), artifact(resources, "flood.txt")
     largest = resources["logs"].largest.get("flood", 0)
     assert largest <= CONTAINER_LOG_MAX_BYTES, f"the engine's log of the flood step grew to {largest} bytes"
 
