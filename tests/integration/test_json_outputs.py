@@ -65,8 +65,12 @@ def demo_repo(tmp_path_factory) -> Path:
     exchange = {"time": "2026-01-01T00:00:01Z", "status": 200,
                 "response": {"content": [{"type": "tool_use", "name": "bash", "input": {"command": "ls"}}]}}
     (folder / "steps" / "triage" / "transcript.jsonl").write_text(json.dumps(exchange) + "\n")
+    (folder / "steps" / "triage" / "artifacts").mkdir()
+    (folder / "steps" / "triage" / "artifacts" / "triage.json").write_text('{"severity": 1}')
     (folder / "run.json").write_text(json.dumps({"run_id": "20260101-000000-feed", "pipeline": "incident-response",
-                                                 "status": "completed", "steps": {"triage": {"status": "completed"}}}))
+                                                 "status": "completed",
+                                                 "steps": {"triage": {"status": "completed",
+                                                                      "artifacts": ["output/triage.json"]}}}))
     return repo
 
 
@@ -78,7 +82,18 @@ def json_of(done: subprocess.CompletedProcess, lines: bool = False):
 
 
 def test_the_readme_documents_every_command_tested_here():
-    assert set(documented_shapes()) == {"list", "validate", "doctor", "logs", "evidence", "runs", "show", "status"}
+    assert set(documented_shapes()) == {"list", "validate", "doctor", "logs", "evidence", "runs", "show", "status",
+                                        "artifacts"}
+
+
+def test_artifacts(demo_repo):
+    rows = json_of(run_cli("artifacts", "latest", "--json", "--repo", str(demo_repo), cwd=demo_repo))
+    check_shape(rows, documented_shapes()["artifacts"])
+    assert rows == [{"step_id": "triage", "name": "triage.json", "size": 15, "delivered": "output/triage.json",
+                     "record_path": str(demo_repo / ".wave" / "runs" / "20260101-000000-feed" / "steps" / "triage"
+                                        / "artifacts" / "triage.json")}]
+    table = run_cli("artifacts", "latest", "--repo", str(demo_repo), cwd=demo_repo).stdout
+    assert table.startswith("triage\t15\toutput/triage.json\t")
 
 
 def test_runs_show_and_status(demo_repo):

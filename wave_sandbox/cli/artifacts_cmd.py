@@ -19,8 +19,9 @@ def artifacts_command(
         None, "--export", metavar="DIR",
         help="Copy the run's artifacts into DIR (new, empty, or holding only a run's delivered artifacts).",
     ),
+    as_json: bool = typer.Option(False, "--json", help="A JSON list of the artifacts instead of the table."),
 ) -> None:
-    """List the artifacts of a run (one path per line), or copy them into a folder."""
+    """List the artifacts of a run with their sizes and where they were delivered, or copy them into a folder."""
     # Imported when the command runs: run records load the run.json model, which `--help` need not pay for.
     from wave_sandbox.engine.run_lookup import find_run
 
@@ -29,8 +30,23 @@ def artifacts_command(
     if export is not None:
         export_artifacts(record, collected, export)
         return
-    for step_id, artifact in collected:
-        typer.echo(f"{printable_inline(step_id)}\t{printable_inline(str(artifact))}")
+    rows = [artifact_row(record, step_id, artifact) for step_id, artifact in collected]
+    if as_json:
+        from wave_sandbox.cli.json_output import print_json
+
+        print_json(rows)
+        return
+    for row in rows:  # step, size, where it was delivered (or -), the copy in the record
+        cells = (row["step_id"], str(row["size"]), row["delivered"] or "-", row["record_path"])
+        typer.echo("\t".join(printable_inline(cell) for cell in cells))
+
+
+def artifact_row(record, step_id: str, artifact: Path) -> dict:
+    """One artifact: its step, name, size in bytes, the path the run delivered it to, its copy in the record."""
+    delivered = next((path for path in record.run_file.steps[step_id].artifacts
+                      if Path(path).name == artifact.name), None)
+    return {"step_id": step_id, "name": artifact.name, "size": artifact.stat().st_size, "delivered": delivered,
+            "record_path": str(artifact)}
 
 
 def recorded_artifacts(record) -> list[tuple[str, Path]]:
