@@ -51,13 +51,7 @@ def artifact_row(record, step_id: str, artifact: Path) -> dict:
 
 def recorded_artifacts(record) -> list[tuple[str, Path]]:
     """(step id, file in the record) for every artifact the run's steps collected."""
-    collected = []
-    for step_id in record.run_file.steps:
-        folder = record.folder / "steps" / step_id / "artifacts"
-        if folder.is_dir():
-            collected += [(step_id, artifact) for artifact in sorted(folder.iterdir())
-                          if artifact.is_file() and not artifact.is_symlink()]
-    return collected
+    return [(step_id, artifact) for step_id in record.run_file.steps for artifact in record.collected_artifacts(step_id)]
 
 
 def export_artifacts(record, collected: list[tuple[str, Path]], export: Path) -> None:

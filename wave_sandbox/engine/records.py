@@ -80,6 +80,13 @@ class RunRecord:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
+    def collected_artifacts(self, step_id: str) -> list[Path]:
+        """The files a step's collection kept (regular files only, never a link), sorted; creates nothing."""
+        folder = self.folder / "steps" / step_id / "artifacts"
+        if not folder.is_dir():
+            return []
+        return [path for path in sorted(folder.iterdir()) if path.is_file() and not path.is_symlink()]
+
     def update(self, **changes: Any) -> None:
         with self._lock:
             self.data.update(changes)

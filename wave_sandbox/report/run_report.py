@@ -96,14 +96,9 @@ def _add_diff(report: RunReport, repo: Path, run: RunFile) -> None:
 
 
 def _artifacts(record: RunRecord, step_id: str) -> list[ArtifactView]:
-    folder = record.folder / "steps" / step_id / "artifacts"
-    if not folder.is_dir() or not is_inside(record.folder, folder):
+    if not is_inside(record.folder, record.folder / "steps" / step_id / "artifacts"):
         return []
-    views = []
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and not path.is_symlink():
-            views.append(_artifact_view(step_id, path))
-    return views
+    return [_artifact_view(step_id, path) for path in record.collected_artifacts(step_id)]
 
 
 def is_inside(root: Path, path: Path) -> bool:

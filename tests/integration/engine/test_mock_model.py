@@ -13,9 +13,8 @@ import os
 
 import pytest
 
-from wave_sandbox.engine.step_activity import streamed_content
-
 from tests.integration.conftest import git, run_cli
+from tests.transcripts import response_message
 from wave_sandbox.contracts.json_schema import validation_errors
 
 pytestmark = pytest.mark.docker
@@ -118,15 +117,10 @@ def test_the_mock_json_artifact_is_valid_against_the_schema(mock_run):
     assert len(analysis["findings"]) == 2 and analysis["findings"][0]["id"].startswith("DVG-")
 
 
-def response_blocks(response) -> list[dict]:
-    """A transcript's response as content blocks: a message's, or assembled from streamed events."""
-    return streamed_content(response) if isinstance(response, list) else response["content"]
-
-
 def test_the_mock_went_through_the_gateway_and_the_agent_tools(mock_run):
     record = mock_run["record"]
     exchanges = [json.loads(line) for line in (record / "steps" / "notes" / "transcript.jsonl").read_text().splitlines()]
-    tools_used = [block["name"] for exchange in exchanges for block in response_blocks(exchange["response"])
+    tools_used = [block["name"] for exchange in exchanges for block in response_message(exchange["response"])["content"]
                   if block.get("type") == "tool_use"]
     assert tools_used == ["bash"]  # the auditor here has no write_file: the mock writes through bash
     assert (mock_run["out"] / "notes.txt").read_text().strip()
