@@ -7,7 +7,6 @@ happens on the loop's own thread when the step's result comes back.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -50,10 +49,11 @@ def gate_settings(options, model_description: str) -> GateSettings:
 
 
 class CompositionRunMixin:
-    """Needs from PipelineRun: loaded, personas, options, plan, record, emit, notify, failures, artifacts_by_step."""
+    """Needs from PipelineRun: loaded, personas, options, plan, record, emit, notify, failures, artifacts_by_step,
+    control (its `stopping` event, set on Ctrl-C, also stops gates and timers)."""
 
     def _setup_composition(self) -> None:
-        self.stopping = threading.Event()
+        self.stopping = self.control.stopping
         self.root_step_ids = [step.id for step in self.loaded.pipeline.steps]
         self._host_started: dict[str, float] = {}
         self._host_children: dict[str, list[str]] = {}

@@ -285,8 +285,7 @@ class PipelineRun(CompositionRunMixin):
                 for future in done:
                     self._step_finished(running.pop(future), future)
         except KeyboardInterrupt:
-            self.control.stopping.set()
-            self.stopping.set()  # gates and timers stop waiting, so the pool's threads can end
+            self.control.stopping.set()  # backoffs, gates and timers stop waiting, so the pool's threads can end
             with _ignoring_interrupts():
                 self.infrastructure.kill_running_containers()
             raise
