@@ -101,6 +101,8 @@ class RunInfrastructure:
         self.gateway: Gateway | None = None
         self.clone: Clone | None = None
         self.run_branch: RunBranch | None = None
+        self.step_tokens = STEP_TOKENS
+        """Each step's token budget; `start` takes the settings' value."""
         self._containers: dict[str, SandboxHandle] = {}
         self._stopping = False
         self._lock = threading.Lock()
@@ -169,7 +171,7 @@ class RunInfrastructure:
         )
 
     def step_budget(self, persona) -> Budget:
-        return Budget(max_requests=persona.max_turns + 5, max_tokens=getattr(self, "step_tokens", STEP_TOKENS))
+        return Budget(max_requests=persona.max_turns + 5, max_tokens=self.step_tokens)
 
     def _remember_container(self, step_id: str, handle: SandboxHandle) -> None:
         with self._lock:
