@@ -25,8 +25,11 @@ from wave_sandbox.sandbox.contract import WORKSPACE_DIR, ExecResult
 # After the kill, the stream ends within moments; past this the reader thread is left to finish alone.
 _STREAM_END_AFTER_KILL_S = 10.0
 _EXIT_CODE_WHEN_KILLED = 137
-# How long a container may still look running after its init was killed.
-_STATE_LAG_S = 2.0
+# 126: the runtime could not start the command at all, as when the container is going away under it.
+_EXIT_CODE_WHEN_UNSTARTED = 126
+# How long a container may still look running after its init was killed (gVisor's teardown under
+# load takes seconds); waited for only after one of the two exit codes above.
+_STATE_LAG_S = 10.0
 # How often the wait looks at the container, and how long a dead container's stream may take to end.
 _WATCH_EVERY_S = 1.0
 _STREAM_END_AFTER_DEATH_S = 2.0
@@ -67,16 +70,18 @@ def exec_in_container(
             f"running {argv[0]} in container {container_id[:12]} failed: {outcome.error}"
         ) from outcome.error
     exit_code = _exit_code(client, exec_id, timed_out)
-    if exit_code == _EXIT_CODE_WHEN_KILLED and not timed_out:
+    if exit_code in (_EXIT_CODE_WHEN_KILLED, _EXIT_CODE_WHEN_UNSTARTED) and not timed_out:
         # The container's own clock (the lifetime process, PID 1's child) ran out under the command,
-        # or (gVisor) the memory limit ended the whole sandbox.
+        # or (gVisor) the memory limit ended the whole sandbox, maybe before the command could start.
         stopped = _stopped_state(client, container_id)
-        if stopped is not None and stopped.get("OOMKilled"):
-            raise SandboxError(
-                f"the step's container was killed at its memory limit while {argv[0]} ran"
-            )
+        _refuse_when_killed_at_memory_limit(stopped, argv[0], "while {} ran")
         timed_out = stopped is not None
     return ExecResult(exit_code, outcome.stdout, outcome.stderr, timed_out, duration)
+
+
+def _refuse_when_killed_at_memory_limit(state: dict | None, program: str, when: str) -> None:
+    if state is not None and state.get("OOMKilled"):
+        raise SandboxError(f"the step's container was killed at its memory limit {when.format(program)}")
 
 
 def _wait_while_running(client: docker.DockerClient, container_id: str, outcome, deadline: float) -> bool:
@@ -138,6 +143,7 @@ def _create_exec(
         raise SandboxError(f"container {container_id[:12]} is gone; cannot run {argv[0]} in it") from exc
     except docker.errors.APIError as exc:
         if exc.status_code == 409:
+            _refuse_when_killed_at_memory_limit(_container_state(client, container_id), argv[0], "before {} could run")
             raise SandboxError(
                 f"container {container_id[:12]} is not running (killed after a timeout, "
                 f"or its lifetime is over); cannot run {argv[0]} in it"
