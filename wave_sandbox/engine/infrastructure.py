@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -132,17 +133,19 @@ class RunInfrastructure:
             self._prepare_clone(record, notify)
 
     def _prepare_clone(self, record: RunRecord, notify: Callable[[str], None]) -> None:
-        changes = uncommitted_changes(self.repo)
-        if changes:
-            notify(
-                f"notice: the working tree has {len(changes)} uncommitted change(s); the read-write "
-                "clone holds the last commit (HEAD) without them, and your tree is left alone"
-            )
         resumed = self.resumed_branch
         set_aside_leftover_clone(record.folder / "clone")
-        self.clone = create_clone(
-            self.repo, record.folder / "clone", owner=container_user_ids(), base=resumed.tip if resumed else None
-        )
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="uncommitted-changes") as pool:
+            # `git status` reads the user's tree (1.5 s on 100k files) while the clone is checked out
+            changes = pool.submit(uncommitted_changes, self.repo)
+            self.clone = create_clone(
+                self.repo, record.folder / "clone", owner=container_user_ids(), base=resumed.tip if resumed else None
+            )
+            if changes.result():
+                notify(
+                    f"notice: the working tree has {len(changes.result())} uncommitted change(s); the read-write "
+                    "clone holds the last commit (HEAD) without them, and your tree is left alone"
+                )
         self.run_branch = RunBranch(self.repo, self.clone, record.data["pipeline"], self.run_id,
                                     mock=self.model.is_mock)
         if resumed:

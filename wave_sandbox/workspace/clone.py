@@ -28,6 +28,10 @@ from wave_sandbox.workspace.index_stat import record_ownership_change
 from wave_sandbox.workspace.repository import head_commit, run_git
 
 
+# git's parallel checkout, one worker per core (git >= 2.32; older versions ignore the keys). On a
+# 100k-file tree it writes the files several times faster than git's default single process.
+PARALLEL_CHECKOUT = ("-c", "checkout.workers=0", "-c", "checkout.thresholdForParallelism=100")
+
 REMOVING_NAME = "clone.removing"
 """A clone `<record>/clone` is renamed to `<record>/clone.removing` while a detached process deletes
 it: out of the way of a resumed run's new clone; the run's own walks skip it as they skip the clone."""
@@ -55,7 +59,7 @@ def create_clone(
         "clone", "--quiet", "--no-checkout", "--no-hardlinks",
         f"--template={empty_template}", str(repo), str(destination),
     )
-    run_git(destination, "checkout", "--quiet", "--detach", base)
+    run_git(destination, *PARALLEL_CHECKOUT, "checkout", "--quiet", "--detach", base)
     if owner is not None and owner != (os.getuid(), os.getgid()):
         hand_working_tree_to(destination, owner)
         record_ownership_change(destination, hash_bytes=len(base) // 2)
