@@ -84,6 +84,8 @@ class Composer(ComposerArtifacts):
         """`{{ env.KEY }}` of each sub-pipeline step: its parents' config.env, the nearest winning."""
         self.pipeline_names: dict[str, str] = {}
         """The name of the pipeline each sub-pipeline step came from (root steps: the run's)."""
+        self.child_outputs: dict[str, Any] = {}
+        """The `pipeline_outputs` of each child run, by its id prefix."""
         self.allowed_names = literal_pipeline_names(loaded.pipeline)
         self._lock = threading.Lock()
 
@@ -240,7 +242,7 @@ class Composer(ComposerArtifacts):
             return HostResult(False, f"{what} failed: {failure}")
         if expansion.kind == c.LOOP:
             return self._loop_next(step, expansion)
-        artifacts = self._adopt_child_artifacts(step, expansion.children)
+        artifacts = self._adopt_child_artifacts(step, expansion.children, expansion.members[0][0])
         return HostResult(message=f"sub-pipeline {expansion.members[0][1]} completed", artifacts=artifacts)
 
     def _loop_next(self, step: Step, expansion: Expansion) -> HostResult:
@@ -263,6 +265,7 @@ class Composer(ComposerArtifacts):
             self.personas.update(child.personas)
             self.allowed_names |= literal_pipeline_names(child.pipeline)
         renamed = renamed_steps(child.pipeline.steps, prefix)
+        self.child_outputs[prefix] = child.pipeline.pipeline_outputs
         env = {**self.envs.get(step.id, {}), **c.sub_pipeline_config(step).env}
         for original, renamed_step in zip(child.pipeline.steps, renamed):
             self._register(renamed_step, f"{shown}/{original.id}", prefix, input_text, depth)
@@ -313,7 +316,7 @@ class Composer(ComposerArtifacts):
     def _resolve(self, step: Step, text: str, item: Any = None, namespace: str | None = None) -> str:
         scope = namespace if namespace is not None else self.namespaces.get(step.id, "")
         return values.resolve_references(text, self.input_of(step.id), self.read_artifact, item, scope,
-                                         self.envs.get(step.id))
+                                         self.envs.get(step.id), self.artifact_names)
 
 def _ids(children: list[ChildStep]) -> list[str]:
     return [child.step.id for child in children]

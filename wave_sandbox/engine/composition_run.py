@@ -18,6 +18,7 @@ from wave_sandbox.engine.gates import GateKeeper, GateSettings
 from wave_sandbox.engine.graph_plan import GraphPlan
 from wave_sandbox.engine.planner import Plan, PlannedStep
 from wave_sandbox.engine.run_file import StepStatus
+from wave_sandbox.engine.step_control import runs_in_plan
 from wave_sandbox.errors import StepFailedError, WaveSandboxError
 from wave_sandbox.spec.composition import is_graph_pipeline
 
@@ -107,9 +108,10 @@ class CompositionRunMixin:
             raise WaveSandboxError("sub-pipelines, iterate and loops inside a graph pipeline are not supported yet")
         self.composer.adopt(result.children)
         # optional in the plan: the composition step judges its children's failures (iterate may continue)
+        # rework_only children join the run (a failure may call them) but not its plan, as at the top level
         planned = [PlannedStep(child.step.id, tuple(child.step.dependencies), readwrite=child.step.is_readwrite,
                                optional=True, group=child.group, member=child.member)
-                   for child in result.children]
+                   for child in result.children if runs_in_plan(child.step)]
         self.plan.add_steps(planned, before=step_id)
         if result.group_limit:
             self.plan.group_limits[step_id] = result.group_limit

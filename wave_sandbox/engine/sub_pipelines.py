@@ -42,7 +42,7 @@ def load_child_pipeline(name: str, repo: Path, ceilings: Any) -> LoadedPipeline:
 
 
 def renamed_steps(steps: list[Step], prefix: str) -> list[Step]:
-    """Copies of `steps` with ids `prefix.id`; dependencies, injections and gate targets follow."""
+    """Copies of `steps` with ids `prefix.id`; dependencies, injections, gate and rework targets follow."""
     local_ids = {step.id for step in steps}
 
     def rename(step_id: str | None) -> str | None:
@@ -56,6 +56,7 @@ def renamed_steps(steps: list[Step], prefix: str) -> list[Step]:
         for injection in copy.memory.inject_artifacts:
             injection.step = rename(injection.step)
         _rename_gate_targets(copy, rename)
+        _rename_rework_targets(copy, rename)
         renamed.append(copy)
     return renamed
 
@@ -65,6 +66,16 @@ def _rename_gate_targets(step: Step, rename) -> None:
         for choice in step.gate.get("choices") or []:
             if isinstance(choice, dict) and choice.get("target") not in (None, GATE_FAIL):
                 choice["target"] = rename(choice["target"])
+
+
+def _rename_rework_targets(step: Step, rename) -> None:
+    if step.retry is not None and isinstance(step.retry.rework_step, str):
+        step.retry.rework_step = rename(step.retry.rework_step)
+    handover = step.handover
+    contracts = ([handover.contract] if handover and handover.contract else []) + (handover.contracts if handover else [])
+    for contract in contracts:
+        if isinstance(contract.rework_step, str):
+            contract.rework_step = rename(contract.rework_step)
 
 
 def literal_pipeline_names(pipeline: Pipeline) -> set[str]:

@@ -133,6 +133,18 @@ def test_references_read_artifacts_by_step_name_and_field_in_the_nearest_scope()
     assert values.resolve_references("{{ ghost.output }} {{ env.X }}", "", read) == "{{ ghost.output }} {{ env.X }}"
 
 
+def test_a_field_of_a_steps_output_is_looked_up_in_each_of_its_artifacts_as_wave_does():
+    """A sub-pipeline step holds its child's artifacts: `{{ scope.output.F }}` is the first that has F."""
+    files = {("scope", None): b'{"summary": "ok"}', ("scope", "report"): b'{"summary": "ok"}',
+             ("scope", "plan"): b'{"created_issues": [{"number": 1}], "parent": {"repository": "o/r"}}'}
+    names = {"scope": ["report", "plan"]}.get
+    resolve = lambda text: values.resolve_references(text, "", reader(files), artifact_names=names)
+    assert resolve("{{ scope.output.created_issues }}") == '[{"number": 1}]'
+    assert resolve("{{scope.output.parent.repository}} {{ scope.output.summary }}") == "o/r ok"
+    assert resolve("{{ scope.output }}") == '{"summary": "ok"}'  # the whole output: the first artifact
+    assert resolve("{{ scope.output.nowhere }}") == "{{ scope.output.nowhere }}"
+
+
 def test_merge_arrays_flattens_and_extracts_keys_as_wave_does():
     assert values.merge_arrays('[[1, 2], [3], 4]', None) == [1, 2, 3, 4]
     assert values.merge_arrays('[1, 2]', None) == [1, 2]
@@ -194,3 +206,19 @@ def test_env_of_a_sub_pipeline_reaches_host_side_templates_only_when_set():
     read = reader({})
     assert values.resolve_references("{{ env.profile }}", "", read, env={"profile": "core"}) == "core"
     assert values.resolve_references("{{ env.profile }}", "", read) == "{{ env.profile }}"  # Wave: the default case
+
+
+def test_a_sub_pipelines_rework_targets_follow_its_renamed_steps():
+    from wave_sandbox.engine.sub_pipelines import renamed_steps
+
+    steps = graph(
+        {"id": "implement", "persona": "craftsman", "retry": {"on_failure": "rework", "rework_step": "fix"},
+         "handover": {"contract": {"type": "non_empty_file", "on_failure": "rework", "rework_step": "fix"},
+                      "contracts": [{"type": "non_empty_file", "on_failure": "rework", "rework_step": "fix"}]}},
+        {"id": "fix", "persona": "craftsman", "rework_only": True},
+    )
+    implement, _ = renamed_steps(steps, "all.1")
+    assert implement.retry.rework_step == "all.1.fix"
+    assert implement.handover.contract.rework_step == "all.1.fix"
+    assert implement.handover.contracts[0].rework_step == "all.1.fix"
+    assert steps[0].retry.rework_step == "fix"  # the loaded pipeline is left as it was
