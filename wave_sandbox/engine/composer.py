@@ -289,7 +289,16 @@ class Composer(ComposerArtifacts):
                                        f"'{injection.artifact}' of pipeline {injection.pipeline}, which its parent "
                                        f"({parent_name}) has not produced")
             else:
+                self._check_parent_type(injection, producer, name, child.id)
                 injection.step, injection.pipeline = producer, None
+
+    def _check_parent_type(self, injection, producer: str, name: str, child_id: str) -> None:
+        """The inject's `type` against the type the parent's step declares (as for a step's own inject)."""
+        declared = next((a.type for a in self.steps[producer].output_artifacts if a.name == injection.artifact), None)
+        if injection.type and declared and declared != injection.type:
+            raise CompositionError(f"sub-pipeline {name}: step {child_id.rsplit('.', 1)[-1]} expects artifact "
+                                   f"'{injection.artifact}' of type {injection.type}; its parent's step "
+                                   f"{producer} declares it as {declared} (artifact type mismatch)")
 
     def _parent_producer(self, namespace: str, artifact: str) -> str | None:
         """The last step of the parent's run (same namespace) holding an artifact of that name."""

@@ -54,3 +54,36 @@ def test_a_sub_pipelines_rework_step_runs_only_when_its_step_fails(tmp_path):
     assert run.started_steps().count("sub.fix") == 1
     assert "reworking" in run.states("sub.make")
     assert run.states("sub.make")[-1] == "completed"
+
+
+TYPED_CHILD = """\
+kind: WavePipeline
+metadata: {name: typed}
+steps:
+  - id: read
+    persona: navigator
+    memory: {inject_artifacts: [{pipeline: with-brief, artifact: brief, as: brief, type: json}]}
+    exec: {source: "Read the brief"}
+"""
+
+WITH_BRIEF = """\
+kind: WavePipeline
+metadata: {name: with-brief}
+steps:
+  - id: brief
+    persona: navigator
+    exec: {source: "Brief"}
+    output_artifacts: [{name: brief, path: output/brief.md, type: markdown}]
+  - id: sub
+    dependencies: [brief]
+    pipeline: typed
+"""
+
+
+def test_an_injections_type_must_match_the_parents_artifact(tmp_path):
+    script = {"steps": {"brief": [[write("output/brief.md", "# brief\n")], say("briefed")]}}
+    run = project_with_children(tmp_path, WITH_BRIEF, script, typed=TYPED_CHILD).run()
+    assert run.result.status == "failed"
+    assert run.message("sub") == ("sub-pipeline typed: step read expects artifact 'brief' of type json; "
+                                  "its parent's step brief declares it as markdown (artifact type mismatch)")
+    assert "sub.read" not in run.started_steps()
