@@ -39,6 +39,8 @@ class ChildStep:
     step: Step
     group: str | None = None
     member: str | None = None
+    graph: str | None = None
+    """The id prefix of the graph pipeline (edges) the step belongs to: its own planner runs it."""
 
 
 @dataclass
@@ -86,6 +88,8 @@ class Composer(ComposerArtifacts):
         """The name of the pipeline each sub-pipeline step came from (root steps: the run's)."""
         self.child_outputs: dict[str, Any] = {}
         """The `pipeline_outputs` of each child run, by its id prefix."""
+        self.graph_limits: dict[str, int | None] = {}
+        """The `max_step_visits` of each child run that is a graph pipeline, by its id prefix."""
         self.allowed_names = literal_pipeline_names(loaded.pipeline)
         self._lock = threading.Lock()
 
@@ -164,7 +168,7 @@ class Composer(ComposerArtifacts):
             prefix = f"{step.id}.{number}"
             item_input = self._resolve(step, step.input, item) if step.input else self.input_of(step.id)
             run = self._child_run(step, name, prefix, item_input, f"{self._shown(step.id)}[{number}/{len(items)}]")
-            children += [ChildStep(child.step, step.id, prefix) for child in run]
+            children += [ChildStep(child.step, step.id, prefix, child.graph) for child in run]
             members.append((prefix, name))
         self.expansions[step.id] = Expansion(c.ITERATE, _ids(children), members)
         if not items:
@@ -272,7 +276,10 @@ class Composer(ComposerArtifacts):
             self.pipeline_names[renamed_step.id] = child.name
             self.envs[renamed_step.id] = env
             self._point_at_parent_artifacts(step, renamed_step, name)
-        return [ChildStep(renamed_step) for renamed_step in renamed]
+        graph = prefix if c.is_graph_pipeline(child.pipeline.steps) else None
+        if graph:
+            self.graph_limits[prefix] = child.pipeline.max_step_visits
+        return [ChildStep(renamed_step, graph=graph) for renamed_step in renamed]
 
     def _point_at_parent_artifacts(self, step: Step, child: Step, name: str) -> None:
         """Wave's `inject_artifacts: [{pipeline: PARENT, artifact: X}]`: X of the direct parent's steps."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from wave_sandbox.errors import CompositionError, ConfigurationError
 from wave_sandbox.spec.composition import (
-    BRANCH_SKIP, GATE_FAIL, ITERATE, LOOP, composition_kind, is_graph_pipeline, loop_sub_steps, parse_config,
+    BRANCH_SKIP, GATE_FAIL, ITERATE, LOOP, composition_kind, loop_sub_steps, parse_config,
 )
 from wave_sandbox.spec.loader import LoadedPipeline, find_pipeline_file, load_pipeline, looks_like_path
 from wave_sandbox.spec.models import Pipeline, Step
@@ -36,13 +36,11 @@ def load_child_pipeline(name: str, repo: Path, ceilings: Any) -> LoadedPipeline:
     except ConfigurationError as error:
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CompositionError(f"sub-pipeline '{name}' cannot run: {first}") from error
-    if is_graph_pipeline(loaded.pipeline.steps):
-        raise CompositionError(f"sub-pipeline '{name}' is a graph pipeline (edges); run it on its own")
     return loaded
 
 
 def renamed_steps(steps: list[Step], prefix: str) -> list[Step]:
-    """Copies of `steps` with ids `prefix.id`; dependencies, injections, gate and rework targets follow."""
+    """Copies of `steps` with ids `prefix.id`; dependencies, injections, gate, rework and edge targets follow."""
     local_ids = {step.id for step in steps}
 
     def rename(step_id: str | None) -> str | None:
@@ -57,6 +55,8 @@ def renamed_steps(steps: list[Step], prefix: str) -> list[Step]:
             injection.step = rename(injection.step)
         _rename_gate_targets(copy, rename)
         _rename_rework_targets(copy, rename)
+        for edge in copy.edges or []:
+            edge.target = rename(edge.target)  # `_complete` is no step id: it stays
         renamed.append(copy)
     return renamed
 

@@ -413,6 +413,43 @@ def test_an_edges_graph_revisits_a_step_and_stops_at_max_visits(tmp_path, agent_
     assert_runs_left_nothing(docker, repo)
 
 
+CALLS_HARDENING = """\
+kind: WavePipeline
+metadata: {name: calls-hardening}
+steps:
+  - id: harden
+    pipeline: hardening
+  - id: report
+    persona: summarizer
+    dependencies: [harden]
+    exec: {source: "Report"}
+"""
+
+
+def test_a_graph_pipeline_runs_as_a_sub_pipeline_and_stops_at_max_visits(tmp_path, agent_image, docker):
+    repo = repository_with_child(tmp_path)
+    (repo / ".wave" / "pipelines" / "hardening.yaml").write_text(HARDENING)
+    patch = [[write("output/patch.md", "patched")], say("patched")]
+    pipeline, script_file = write_pipeline(tmp_path, CALLS_HARDENING, {"steps": {"harden.fix": patch * 3}})
+    completed = run_cli("run", str(pipeline), "--repo", str(repo), "--model", f"scripted:{script_file}",
+                        "--output", str(tmp_path / "out"), "--json", cwd=tmp_path)
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr
+    events = json_events(completed)
+    visits = [(e["state"], e["step_id"]) for e in events
+              if e["state"] in ("started", "completed", "failed") and e["step_id"].startswith("harden.")]
+    assert visits == [("started", "harden.fix"), ("completed", "harden.fix"), ("started", "harden.test"),
+                      ("failed", "harden.test"), ("started", "harden.fix"), ("completed", "harden.fix"),
+                      ("started", "harden.test"), ("failed", "harden.test"), ("failed", "harden.fix")]
+    assert events[-1]["message"] == ("step harden failed: sub-pipeline hardening failed: step harden.fix: "
+                                     "step harden.fix reached its max_visits (2); the graph stops")
+    record = repo / ".wave" / "runs" / events[0]["run_id"]
+    run = json.loads((record / "run.json").read_text())
+    assert run["graphs"]["harden"]["visits"] == {"harden.fix": 2, "harden.test": 2}
+    assert run["steps"]["harden.done"]["status"] == "skipped" and run["steps"]["report"]["status"] == "skipped"
+    assert conversations(record, "harden.fix") == 2
+    assert_runs_left_nothing(docker, repo)
+
+
 PUBLISHING = """\
 kind: WavePipeline
 metadata: {name: publishing}

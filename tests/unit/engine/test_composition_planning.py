@@ -102,6 +102,51 @@ def test_a_graph_resumes_where_it_stopped_with_its_visit_counts():
     assert resumed.stopped[0] == "fix"  # the visit counted before the stop is not given back
 
 
+def dag_with_graph_child(rw: bool = False) -> Plan:
+    """A DAG `sub -> after` whose `sub` runs LOOPING as a graph sub-pipeline (ids `sub.*`)."""
+    from wave_sandbox.engine.sub_pipelines import renamed_steps
+
+    children = renamed_steps(LOOPING, "sub")
+    plan = Plan([PlannedStep("sub"), PlannedStep("other", readwrite=rw), PlannedStep("after", ("sub",))])
+    plan.add_steps([PlannedStep(c.id, readwrite=rw, optional=True) for c in children], before="sub")
+    plan.replace_step(PlannedStep("sub", waits_for=tuple(c.id for c in children)))
+    plan.attach_graph("sub", GraphPlan(children, None, states=plan.states))
+    return plan
+
+
+def without_other(plan: Plan) -> Plan:
+    plan.mark_running("other")
+    plan.mark_completed("other")
+    return plan
+
+
+def test_a_graph_sub_pipeline_follows_its_edges_inside_a_dag_and_stops_at_max_visits():
+    plan = dag_with_graph_child()
+    assert plan.ready_steps() == ["sub.fix", "other"]
+    walk(without_other(plan), [("sub.fix", True), ("sub.test", False), ("sub.fix", True), ("sub.test", False)])
+    assert plan.ready_steps() == ["sub"]  # the cap ended the graph: every child has finished
+    assert plan.subgraphs["sub"].stopped == ("sub.fix", "step sub.fix reached its max_visits (2); the graph stops")
+    assert plan.judged_state("sub.fix") is StepState.FAILED  # the step the cap stopped at
+    assert plan.judged_state("sub.test") is StepState.SKIPPED  # its failures were routed by edges
+    assert plan.judged_state("sub.done") is StepState.SKIPPED and plan.judged_state("other") is StepState.COMPLETED
+
+
+def test_a_graph_sub_pipeline_that_takes_its_success_edge_has_no_failed_step():
+    plan = without_other(dag_with_graph_child())
+    walk(plan, [("sub.fix", True), ("sub.test", False), ("sub.fix", True), ("sub.test", True), ("sub.done", True)])
+    assert not plan.subgraphs["sub"].stopped
+    assert {plan.judged_state(f"sub.{s}") for s in ("fix", "test", "done")} == {StepState.COMPLETED}
+
+
+def test_read_write_steps_of_a_graph_sub_pipeline_and_of_the_dag_never_run_together():
+    plan = dag_with_graph_child(rw=True)
+    assert plan.ready_steps() == ["sub.fix"]
+    plan.mark_running("sub.fix")
+    assert plan.ready_steps() == []
+    plan.mark_completed("sub.fix")
+    assert plan.ready_steps() == ["sub.test"]  # the graph's step before the DAG's next read-write one
+
+
 CONDITIONAL = graph(
     {"id": "review", "persona": "navigator", "edges": [{"target": "route"}]},
     {"id": "route", "type": "conditional", "edges": [{"target": "publish", "condition": "outcome=success"},

@@ -87,3 +87,78 @@ def test_an_injections_type_must_match_the_parents_artifact(tmp_path):
     assert run.message("sub") == ("sub-pipeline typed: step read expects artifact 'brief' of type json; "
                                   "its parent's step brief declares it as markdown (artifact type mismatch)")
     assert "sub.read" not in run.started_steps()
+
+
+HARDENING_CHILD = """\
+kind: WavePipeline
+metadata: {name: hardening}
+steps:
+  - id: fix
+    persona: navigator
+    max_visits: 2
+    exec: {source: "Fix"}
+    output_artifacts: [{name: patch, path: output/patch.md}]
+  - id: test
+    persona: navigator
+    dependencies: [fix]
+    exec: {source: "Test"}
+    output_artifacts: [{name: verdict, path: output/verdict.md}]
+    edges:
+      - {target: done, condition: "outcome=success"}
+      - {target: fix, condition: "outcome=failure"}
+  - id: done
+    persona: summarizer
+    dependencies: [test]
+    exec: {source: "Done"}
+    output_artifacts: [{name: summary, path: output/summary.md}]
+"""
+
+CALLS_HARDENING = """\
+kind: WavePipeline
+metadata: {name: calls-hardening}
+steps:
+  - id: harden
+    pipeline: hardening
+  - id: report
+    persona: summarizer
+    dependencies: [harden]
+    memory: {inject_artifacts: [{step: harden, artifact: summary, as: summary}]}
+    exec: {source: "Report"}
+"""
+
+PATCHED = [[write("output/patch.md", "patched\n")], say("patched")]
+
+
+def visits(run, prefix: str) -> list[tuple[str, str]]:
+    return [(e.state, e.step_id) for e in run.events
+            if e.step_id and e.step_id.startswith(prefix) and e.state in ("started", "completed", "failed", "skipped")]
+
+
+def test_a_graph_sub_pipeline_revisits_a_step_by_its_edges_and_stops_at_max_visits(tmp_path):
+    script = {"steps": {"harden.fix": PATCHED * 3}}  # harden.test never writes its verdict: it always fails
+    run = project_with_children(tmp_path, CALLS_HARDENING, script, hardening=HARDENING_CHILD).run()
+    assert run.error is None, run.error
+    assert visits(run, "harden.") == [
+        ("started", "harden.fix"), ("completed", "harden.fix"), ("started", "harden.test"), ("failed", "harden.test"),
+        ("started", "harden.fix"), ("completed", "harden.fix"), ("started", "harden.test"), ("failed", "harden.test"),
+        ("failed", "harden.fix"), ("skipped", "harden.done")]
+    assert run.message("harden.fix") == "step harden.fix reached its max_visits (2); the graph stops"
+    assert run.result.status == "failed"
+    assert run.record()["failure"] == ("step harden failed: sub-pipeline hardening failed: step harden.fix: "
+                                       "step harden.fix reached its max_visits (2); the graph stops")
+    assert run.states("report") == ["skipped"]
+    assert run.record()["graphs"]["harden"]["visits"] == {"harden.fix": 2, "harden.test": 2}
+
+
+def test_a_graph_sub_pipeline_that_reaches_its_end_hands_its_artifacts_to_the_parent(tmp_path):
+    script = {"steps": {"harden.fix": PATCHED * 2,
+                        "harden.test": [[write("output/other.md", "no verdict")], say("failing"), say("still"),
+                                        [write("output/verdict.md", "green\n")], say("passing")],
+                        "harden.done": [[write("output/summary.md", "hardened\n")], say("summarised")],
+                        "report": [say("reported")]}}
+    run = project_with_children(tmp_path, CALLS_HARDENING, script, hardening=HARDENING_CHILD).run()
+    assert run.error is None, run.error
+    assert run.result.status == "completed", run.record().get("failure")
+    assert [s for s, sid in visits(run, "harden.") if sid == "harden.test"] == ["started", "failed", "started", "completed"]
+    assert run.states("harden")[-1] == "completed" and run.states("report")[-1] == "completed"
+    assert (run.record_folder() / "steps" / "harden" / "artifacts" / "summary.md").read_text() == "hardened\n"
