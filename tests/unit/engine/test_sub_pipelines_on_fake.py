@@ -162,3 +162,58 @@ def test_a_graph_sub_pipeline_that_reaches_its_end_hands_its_artifacts_to_the_pa
     assert [s for s, sid in visits(run, "harden.") if sid == "harden.test"] == ["started", "failed", "started", "completed"]
     assert run.states("harden")[-1] == "completed" and run.states("report")[-1] == "completed"
     assert (run.record_folder() / "steps" / "harden" / "artifacts" / "summary.md").read_text() == "hardened\n"
+
+
+PUBLISHING_CHILD = """\
+kind: WavePipeline
+metadata: {name: publishing}
+steps:
+  - id: draft
+    persona: navigator
+    exec: {source: "Draft"}
+    output_artifacts: [{name: draft, path: output/draft.md}]
+  - id: review
+    persona: navigator
+    dependencies: [draft]
+    exec: {source: "Review"}
+    output_artifacts: [{name: review, path: output/review.md}]
+    edges:
+      - {target: route, condition: "outcome=success"}
+      - {target: draft}
+  - id: route
+    type: conditional
+    dependencies: [review]
+    edges:
+      - {target: publish, condition: "outcome=success"}
+      - {target: _complete}
+  - id: publish
+    persona: summarizer
+    dependencies: [route]
+    max_visits: 1
+    exec: {source: "Publish"}
+    output_artifacts: [{name: published, path: output/published.md}]
+"""
+
+CALLS_PUBLISHING = """\
+kind: WavePipeline
+metadata: {name: calls-publishing}
+steps:
+  - id: sub
+    pipeline: publishing
+"""
+
+
+def test_resume_goes_on_where_a_graph_sub_pipeline_stopped(tmp_path):
+    steps = {"sub.draft": [[write("output/draft.md", "d")], say("drafted")],
+             "sub.review": [[write("output/review.md", "ok")], say("reviewed")]}
+    project = project_with_children(tmp_path, CALLS_PUBLISHING, {"steps": steps}, publishing=PUBLISHING_CHILD)
+    first = project.run()
+    assert first.result.status == "failed"  # publish writes nothing: a failure without edges ends the graph
+    assert first.record()["graphs"]["sub"]["current"] == "sub.publish"
+    project.write_script({"steps": {"sub.publish": [[write("output/published.md", "live")], say("published")]}})
+    resumed = project.resume(first.result.run_id)
+    assert resumed.error is None, resumed.error
+    assert resumed.result.status == "completed", resumed.record().get("failure")
+    started = [sid for sid in resumed.started_steps() if sid.startswith("sub.")]
+    assert started == ["sub.publish"]  # its one visit (max_visits: 1) is the one the first run began
+    assert (project.repo / "output" / "published.md").read_text() == "live"
