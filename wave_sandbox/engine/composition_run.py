@@ -241,7 +241,8 @@ class CompositionRunMixin:
             recorded = self.record.run_file.steps
             for step_id in graph.declared:
                 entry = recorded.get(step_id)
-                if graph.states[step_id] is StepStatus.SKIPPED and (entry is None or entry.status is StepStatus.PENDING):
+                never_shown = entry is None or entry.status is StepStatus.PENDING
+                if graph.states[step_id] is StepStatus.SKIPPED and never_shown:
                     self._emit_skipped(step_id, "not on the graph's path")
 
     def _refuse_unresolved_injections(self, step_id: str) -> None:

@@ -3,7 +3,8 @@
 `{{ input }}`, `{{ item }}` / `{{ item.field }}`, `{{ STEP.output }}` (the step's first artifact),
 `{{ STEP.output.field }}` (the field in the first of the step's artifacts that has it: a sub-pipeline
 step holds its child's artifacts, its `pipeline_outputs` first) and `{{ STEP.out.NAME }}` /
-`{{ STEP.out.NAME.field }}` (a named artifact), as Wave's executor_templates.go resolves them; an unknown reference is left as it is, as Wave leaves it.
+`{{ STEP.out.NAME.field }}` (a named artifact), as Wave's executor_templates.go resolves them; an
+unknown reference is left as it is, as Wave leaves it.
 Everything read here is data written by agents: it is parsed with size bounds, substituted as text,
 never re-expanded, and never executed.
 """

@@ -203,10 +203,8 @@ class Plan:
     def _limit_readwrite(self, ready: list[str]) -> list[str]:
         """Only one read-write step runs at a time: the first unfinished one of the DAG, or the step a graph
         sub-pipeline is at (a graph takes its steps in its own order, revisits included)."""
-        next_readwrite = next(
-            (sid for sid in self._readwrite_order if sid not in self._graph_of and self.states[sid] not in FINISHED_STATES),
-            None,
-        )
+        dag_readwrite = [sid for sid in self._readwrite_order if sid not in self._graph_of]
+        next_readwrite = next((sid for sid in dag_readwrite if self.states[sid] not in FINISHED_STATES), None)
         admitted = any(self.states[sid] is StepState.RUNNING for sid in self._readwrite_order)
         kept = []
         for sid in ready:

@@ -72,7 +72,7 @@ def _rename_rework_targets(step: Step, rename) -> None:
     if step.retry is not None and isinstance(step.retry.rework_step, str):
         step.retry.rework_step = rename(step.retry.rework_step)
     handover = step.handover
-    contracts = ([handover.contract] if handover and handover.contract else []) + (handover.contracts if handover else [])
+    contracts = [] if handover is None else ([handover.contract] if handover.contract else []) + handover.contracts
     for contract in contracts:
         if isinstance(contract.rework_step, str):
             contract.rework_step = rename(contract.rework_step)
