@@ -39,6 +39,8 @@ class ChildStep:
     step: Step
     group: str | None = None
     member: str | None = None
+    graph: str | None = None
+    """The id prefix of the graph pipeline (edges) the step belongs to: its own planner runs it."""
 
 
 @dataclass
@@ -84,6 +86,10 @@ class Composer(ComposerArtifacts):
         """`{{ env.KEY }}` of each sub-pipeline step: its parents' config.env, the nearest winning."""
         self.pipeline_names: dict[str, str] = {}
         """The name of the pipeline each sub-pipeline step came from (root steps: the run's)."""
+        self.child_outputs: dict[str, Any] = {}
+        """The `pipeline_outputs` of each child run, by its id prefix."""
+        self.graph_limits: dict[str, int | None] = {}
+        """The `max_step_visits` of each child run that is a graph pipeline, by its id prefix."""
         self.allowed_names = literal_pipeline_names(loaded.pipeline)
         self._lock = threading.Lock()
 
@@ -162,7 +168,7 @@ class Composer(ComposerArtifacts):
             prefix = f"{step.id}.{number}"
             item_input = self._resolve(step, step.input, item) if step.input else self.input_of(step.id)
             run = self._child_run(step, name, prefix, item_input, f"{self._shown(step.id)}[{number}/{len(items)}]")
-            children += [ChildStep(child.step, step.id, prefix) for child in run]
+            children += [ChildStep(child.step, step.id, prefix, child.graph) for child in run]
             members.append((prefix, name))
         self.expansions[step.id] = Expansion(c.ITERATE, _ids(children), members)
         if not items:
@@ -240,7 +246,7 @@ class Composer(ComposerArtifacts):
             return HostResult(False, f"{what} failed: {failure}")
         if expansion.kind == c.LOOP:
             return self._loop_next(step, expansion)
-        artifacts = self._adopt_child_artifacts(step, expansion.children)
+        artifacts = self._adopt_child_artifacts(step, expansion.children, expansion.members[0][0])
         return HostResult(message=f"sub-pipeline {expansion.members[0][1]} completed", artifacts=artifacts)
 
     def _loop_next(self, step: Step, expansion: Expansion) -> HostResult:
@@ -263,13 +269,17 @@ class Composer(ComposerArtifacts):
             self.personas.update(child.personas)
             self.allowed_names |= literal_pipeline_names(child.pipeline)
         renamed = renamed_steps(child.pipeline.steps, prefix)
+        self.child_outputs[prefix] = child.pipeline.pipeline_outputs
         env = {**self.envs.get(step.id, {}), **c.sub_pipeline_config(step).env}
         for original, renamed_step in zip(child.pipeline.steps, renamed):
             self._register(renamed_step, f"{shown}/{original.id}", prefix, input_text, depth)
             self.pipeline_names[renamed_step.id] = child.name
             self.envs[renamed_step.id] = env
             self._point_at_parent_artifacts(step, renamed_step, name)
-        return [ChildStep(renamed_step) for renamed_step in renamed]
+        graph = prefix if c.is_graph_pipeline(child.pipeline.steps) else None
+        if graph:
+            self.graph_limits[prefix] = child.pipeline.max_step_visits
+        return [ChildStep(renamed_step, graph=graph) for renamed_step in renamed]
 
     def _point_at_parent_artifacts(self, step: Step, child: Step, name: str) -> None:
         """Wave's `inject_artifacts: [{pipeline: PARENT, artifact: X}]`: X of the direct parent's steps."""
@@ -286,7 +296,16 @@ class Composer(ComposerArtifacts):
                                        f"'{injection.artifact}' of pipeline {injection.pipeline}, which its parent "
                                        f"({parent_name}) has not produced")
             else:
+                self._check_parent_type(injection, producer, name, child.id)
                 injection.step, injection.pipeline = producer, None
+
+    def _check_parent_type(self, injection, producer: str, name: str, child_id: str) -> None:
+        """The inject's `type` against the type the parent's step declares (as for a step's own inject)."""
+        declared = next((a.type for a in self.steps[producer].output_artifacts if a.name == injection.artifact), None)
+        if injection.type and declared and declared != injection.type:
+            raise CompositionError(f"sub-pipeline {name}: step {child_id.rsplit('.', 1)[-1]} expects artifact "
+                                   f"'{injection.artifact}' of type {injection.type}; its parent's step "
+                                   f"{producer} declares it as {declared} (artifact type mismatch)")
 
     def _parent_producer(self, namespace: str, artifact: str) -> str | None:
         """The last step of the parent's run (same namespace) holding an artifact of that name."""
@@ -313,7 +332,7 @@ class Composer(ComposerArtifacts):
     def _resolve(self, step: Step, text: str, item: Any = None, namespace: str | None = None) -> str:
         scope = namespace if namespace is not None else self.namespaces.get(step.id, "")
         return values.resolve_references(text, self.input_of(step.id), self.read_artifact, item, scope,
-                                         self.envs.get(step.id))
+                                         self.envs.get(step.id), self.artifact_names)
 
 def _ids(children: list[ChildStep]) -> list[str]:
     return [child.step.id for child in children]

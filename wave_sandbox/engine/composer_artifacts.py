@@ -17,7 +17,7 @@ from wave_sandbox.spec.models import OutputArtifact, Step
 
 
 class ComposerArtifacts:
-    """Needs: steps, record, output, notify, and `_first_failure`/`HostResult` from composer."""
+    """Needs: steps, record, output, notify, child_outputs, and `_first_failure`/`HostResult` from composer."""
 
     def _collect_items(self, step: Step, expansion: Any, child_states: dict, failures: dict) -> Any:
         config = c.parse_config(step, c.ITERATE)
@@ -49,16 +49,32 @@ class ComposerArtifacts:
                         return content.decode("utf-8", errors="replace")
         return None
 
-    def _adopt_child_artifacts(self, step: Step, children: list[str]) -> list[str]:
-        """The child run's artifacts become the step's own, so the parent's next step can inject them."""
-        for child_id in children:
-            for artifact in self.steps[child_id].output_artifacts:
-                content = self.read_artifact(child_id, artifact.name)
-                if content is not None and artifact.path:
-                    self._declare(step, artifact.name, PurePosixPath(artifact.path).name, artifact.type)
-                    folder = self.record.artifacts_folder(step.id)
-                    (folder / PurePosixPath(artifact.path).name).write_bytes(content)
+    def _adopt_child_artifacts(self, step: Step, children: list[str], prefix: str) -> list[str]:
+        """The child run's artifacts become the step's own, so the parent's next step can inject them.
+
+        Its `pipeline_outputs` come first (Wave: a sub-pipeline step's outputs), so `{{ STEP.output }}`
+        is the child's first declared output; of two artifacts with one name, the first adopted stays."""
+        adopted: set[str] = set()
+        for child_id, artifact in self._child_artifacts_in_order(children, prefix):
+            content = self.read_artifact(child_id, artifact.name)
+            if content is None or not artifact.path or artifact.name in adopted:
+                continue
+            adopted.add(artifact.name)
+            self._declare(step, artifact.name, PurePosixPath(artifact.path).name, artifact.type)
+            folder = self.record.artifacts_folder(step.id)
+            (folder / PurePosixPath(artifact.path).name).write_bytes(content)
         return []
+
+    def _child_artifacts_in_order(self, children: list[str], prefix: str) -> list[tuple[str, OutputArtifact]]:
+        every = [(child_id, artifact) for child_id in children for artifact in self.steps[child_id].output_artifacts]
+        wanted = [(f"{prefix}.{output.get('step')}", output.get("artifact"))
+                  for output in (self.child_outputs.get(prefix) or {}).values() if isinstance(output, dict)]
+        first = [pair for key in wanted for pair in every if (pair[0], pair[1].name) == key]
+        return first + [pair for pair in every if pair not in first]
+
+    def artifact_names(self, step_id: str) -> list[str] | None:
+        step = self.steps.get(step_id)
+        return [artifact.name for artifact in step.output_artifacts] if step is not None else None
 
     def read_artifact(self, step_id: str, name: str | None) -> bytes | None:
         step = self.steps.get(step_id)

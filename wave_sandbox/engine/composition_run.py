@@ -18,6 +18,7 @@ from wave_sandbox.engine.gates import GateKeeper, GateSettings
 from wave_sandbox.engine.graph_plan import GraphPlan
 from wave_sandbox.engine.planner import Plan, PlannedStep
 from wave_sandbox.engine.run_file import StepStatus
+from wave_sandbox.engine.step_control import runs_in_plan
 from wave_sandbox.errors import StepFailedError, WaveSandboxError
 from wave_sandbox.spec.composition import is_graph_pipeline
 
@@ -58,6 +59,10 @@ class CompositionRunMixin:
         self._host_started: dict[str, float] = {}
         self._host_children: dict[str, list[str]] = {}
         self._gate_returns: dict[str, int] = {}
+        self._graph_stops_reported: set[str] = set()
+        self._resumed_graphs: dict[str, dict] = dict(self.resumed_record.data.get("graphs") or {}) \
+            if self.resumed_record is not None else {}
+        """Where each graph sub-pipeline stood when the resumed attempt ended, by its id prefix."""
         keeper = GateKeeper(gate_settings(self.options, self.infrastructure.model_description),
                             self.stopping, self.notify)
         self.composer = Composer(self.loaded, self.personas, None, self.options.input_text,
@@ -84,7 +89,7 @@ class CompositionRunMixin:
         started = self._host_started.setdefault(step_id, time.monotonic())
         expansion = self.composer.expansions.get(step_id)
         children = expansion.children if expansion else []
-        states = {child: self.plan.states.get(child) for child in children}
+        states = {child: self.plan.judged_state(child) for child in children}
         try:
             result = self.composer.run(step_id, states, dict(self.failures))
         except (WaveSandboxError, ValueError, OSError) as error:  # ValueError: pydantic, JSON
@@ -106,11 +111,15 @@ class CompositionRunMixin:
         if isinstance(self.plan, GraphPlan):
             raise WaveSandboxError("sub-pipelines, iterate and loops inside a graph pipeline are not supported yet")
         self.composer.adopt(result.children)
-        # optional in the plan: the composition step judges its children's failures (iterate may continue)
-        planned = [PlannedStep(child.step.id, tuple(child.step.dependencies), readwrite=child.step.is_readwrite,
-                               optional=True, group=child.group, member=child.member)
-                   for child in result.children]
+        # rework_only children join the run (a failure may call them) but not its plan, as at the top level;
+        # optional in the plan: the composition step judges its children's failures (iterate may continue);
+        # a graph child's order is its graph's, not its dependencies'
+        children = [child for child in result.children if runs_in_plan(child.step)]
+        planned = [PlannedStep(child.step.id, () if child.graph else tuple(child.step.dependencies),
+                               readwrite=child.step.is_readwrite, optional=True, group=child.group, member=child.member)
+                   for child in children]
         self.plan.add_steps(planned, before=step_id)
+        self._attach_graphs(children)
         if result.group_limit:
             self.plan.group_limits[step_id] = result.group_limit
         own = self.plan.step(step_id)
@@ -121,6 +130,18 @@ class CompositionRunMixin:
         self.record.update_step(step_id, children=[p.id for p in planned])
         state, message = result.progress or (ev.STEP_STARTED, "")
         self.emit(state, step_id=step_id, persona=self.composer.kind(step_id), message=message)
+        self._after_graph_move()
+
+    def _attach_graphs(self, children: list) -> None:
+        """Each graph sub-pipeline among the children gets its planner (resumed where it stood)."""
+        graphs: dict[str, list] = {}
+        for child in children:
+            if child.graph:
+                graphs.setdefault(child.graph, []).append(child.step)
+        for prefix, specs in graphs.items():
+            snapshot = self._resumed_graphs.pop(prefix, None)
+            limit = self.composer.graph_limits.get(prefix)
+            self.plan.attach_graph(prefix, GraphPlan(specs, limit, snapshot, states=self.plan.states))
 
     def _restore_resumed_children(self, planned: list[PlannedStep]) -> None:
         recorded = self.record.run_file.steps
@@ -186,9 +207,12 @@ class CompositionRunMixin:
 
     def _stop_siblings_after_a_failure(self, step_id: str) -> None:
         """An item failed and its iterate does not continue: items not started yet are not started (Wave
-        stops a sequential iterate, and an errgroup cancels the parallel one)."""
+        stops a sequential iterate, and an errgroup cancels the parallel one). A failure a graph's edges
+        route on is no failure of the item."""
         group = self.plan.step(step_id).group
         if group is None or self.composer.continues_after_failure(group):
+            return
+        if self.plan.judged_state(step_id) is not StepStatus.FAILED:
             return
         for other in self.plan.steps:
             if other.group == group and self.plan.states[other.id] is StepStatus.PENDING:
@@ -196,19 +220,29 @@ class CompositionRunMixin:
                 self._emit_skipped(other.id, f"{step_id} failed and the iterate does not continue")
 
     def _after_graph_move(self) -> None:
-        """Graph mode: keep where the graph stands in run.json; a visit cap ends the run with one line."""
-        if not isinstance(self.plan, GraphPlan):
-            return
-        self.record.update(graph=self.plan.snapshot())
-        if self.plan.stopped and self.plan.stopped[0] not in self.failures:
-            step_id, why = self.plan.stopped
+        """Graph mode (the run's, or a graph sub-pipeline's): keep where each graph stands in run.json; a
+        visit cap ends the graph with one line; steps it never reached are skipped."""
+        if isinstance(self.plan, GraphPlan):
+            self.record.update(graph=self.plan.snapshot())
+            self._report_graph_end("", self.plan)
+        if self.plan.subgraphs:
+            self.record.update(graphs={prefix: graph.snapshot() for prefix, graph in self.plan.subgraphs.items()})
+            for prefix, graph in self.plan.subgraphs.items():
+                self._report_graph_end(prefix, graph)
+
+    def _report_graph_end(self, key: str, graph: GraphPlan) -> None:
+        if graph.stopped and key not in self._graph_stops_reported:
+            self._graph_stops_reported.add(key)
+            step_id, why = graph.stopped
             self.failures[step_id] = why
             self.record.update_step(step_id, status=StepStatus.FAILED, summary=why)
             self.emit(ev.STEP_FAILED, step_id=step_id, persona=self._persona_name(step_id), message=why)
-        if self.plan.current is None:
+        if graph.current is None:
             recorded = self.record.run_file.steps
-            for step_id in self.plan.declared:
-                if self.plan.states[step_id] is StepStatus.SKIPPED and recorded[step_id].status is StepStatus.PENDING:
+            for step_id in graph.declared:
+                entry = recorded.get(step_id)
+                never_shown = entry is None or entry.status is StepStatus.PENDING
+                if graph.states[step_id] is StepStatus.SKIPPED and never_shown:
                     self._emit_skipped(step_id, "not on the graph's path")
 
     def _refuse_unresolved_injections(self, step_id: str) -> None:

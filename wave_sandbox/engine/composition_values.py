@@ -1,8 +1,10 @@
 """The values composition steps compute with: Wave's `{{ … }}` references, read from the run record.
 
-`{{ input }}`, `{{ item }}` / `{{ item.field }}`, `{{ STEP.output }}` / `{{ STEP.output.field }}` (the
-step's first artifact) and `{{ STEP.out.NAME }}` / `{{ STEP.out.NAME.field }}` (a named artifact), as
-Wave's executor_templates.go resolves them; an unknown reference is left as it is, as Wave leaves it.
+`{{ input }}`, `{{ item }}` / `{{ item.field }}`, `{{ STEP.output }}` (the step's first artifact),
+`{{ STEP.output.field }}` (the field in the first of the step's artifacts that has it: a sub-pipeline
+step holds its child's artifacts, its `pipeline_outputs` first) and `{{ STEP.out.NAME }}` /
+`{{ STEP.out.NAME.field }}` (a named artifact), as Wave's executor_templates.go resolves them; an
+unknown reference is left as it is, as Wave leaves it.
 Everything read here is data written by agents: it is parsed with size bounds, substituted as text,
 never re-expanded, and never executed.
 """
@@ -22,10 +24,13 @@ OUTPUT_WORDS = ("output", "out")
 
 ArtifactReader = Callable[[str, str | None], bytes | None]
 """(step id, artifact name or None for the step's first) -> the artifact's bytes, or None."""
+ArtifactNames = Callable[[str], "list[str] | None"]
+"""step id -> the names of the step's artifacts, in the order a field is looked for in them."""
 
 
 def resolve_references(text: str, input_text: str, read: ArtifactReader, item: Any = None,
-                       namespace: str = "", env: dict[str, str] | None = None) -> str:
+                       namespace: str = "", env: dict[str, str] | None = None,
+                       artifact_names: ArtifactNames | None = None) -> str:
     """Substitute every reference this module knows in one pass (what is substituted is not re-read).
 
     `{{ env.KEY }}` is a sub-pipeline's `config.env` value, inherited from the parents (Wave's parentEnv)."""
@@ -34,13 +39,14 @@ def resolve_references(text: str, input_text: str, read: ArtifactReader, item: A
         expression = match.group(1).strip()
         if expression.startswith("env.") and env and expression[4:] in env:
             return env[expression[4:]]
-        value = reference_value(expression, input_text, read, item, namespace)
+        value = reference_value(expression, input_text, read, item, namespace, artifact_names)
         return match.group(0) if value is None else value
 
     return REFERENCE.sub(substitute, text)
 
 
-def reference_value(expression: str, input_text: str, read: ArtifactReader, item: Any, namespace: str) -> str | None:
+def reference_value(expression: str, input_text: str, read: ArtifactReader, item: Any, namespace: str,
+                    artifact_names: ArtifactNames | None = None) -> str | None:
     parts = expression.split(".")
     if expression == "input":
         return input_text
@@ -51,26 +57,52 @@ def reference_value(expression: str, input_text: str, read: ArtifactReader, item
         return None
     step_id, rest = ".".join(parts[:position]), parts[position:]
     name, fields = (rest[1], rest[2:]) if rest[0] == "out" and len(rest) > 1 else (None, rest[1:])
+    if name is None and fields and artifact_names is not None:
+        return _field_of_any_artifact(read, artifact_names, step_id, fields, namespace)
     content = _read_scoped(read, step_id, name, namespace)
     if content is None:
         return None
     if not fields:
         return content.decode("utf-8", errors="replace")
+    return _field_text(content, fields)
+
+
+def _field_text(content: bytes, fields: list[str]) -> str | None:
     try:
         return as_text(extract_field(load_json(content), fields))
     except (CompositionError, KeyError, IndexError, TypeError):
         return None
 
 
+def _field_of_any_artifact(read: ArtifactReader, artifact_names: ArtifactNames, step_id: str,
+                           fields: list[str], namespace: str) -> str | None:
+    """Wave's legacy `{{ STEP.output.field }}`: every artifact of the step is a candidate, the first
+    that has the field wins (the step is found in the nearest scope, as `_read_scoped` finds it)."""
+    for scoped in _scoped_ids(step_id, namespace):
+        names = artifact_names(scoped)
+        if not names:
+            continue
+        for name in names:
+            content = read(scoped, name)
+            value = _field_text(content, fields) if content is not None else None
+            if value is not None:
+                return value
+        return None
+    return None
+
+
 def _read_scoped(read: ArtifactReader, step_id: str, name: str | None, namespace: str) -> bytes | None:
     """A step named inside a sub-pipeline is its sibling there first, then one of each enclosing run."""
-    scopes = namespace.split(".") if namespace else []
-    for depth in range(len(scopes), -1, -1):
-        scoped = ".".join(scopes[:depth] + [step_id])
+    for scoped in _scoped_ids(step_id, namespace):
         content = read(scoped, name)
         if content is not None:
             return content
     return None
+
+
+def _scoped_ids(step_id: str, namespace: str) -> list[str]:
+    scopes = namespace.split(".") if namespace else []
+    return [".".join(scopes[:depth] + [step_id]) for depth in range(len(scopes), -1, -1)]
 
 
 def extract_field(value: Any, fields: list[str]) -> Any:

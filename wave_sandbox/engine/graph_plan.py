@@ -7,7 +7,8 @@ target whose dependencies have not run yet waits while they run. Each step may b
 `max_visits` times (default 10), the graph `max_step_visits` times in all (default 50): going over
 stops the run with one line. A failure is routed like any outcome when the step has edges, and ends
 the run when it has none. `snapshot()` goes to run.json after every move, so resume starts where the
-graph stopped, with its visit counts.
+graph stopped, with its visit counts. A graph pipeline run as a sub-pipeline gets a GraphPlan of its own,
+attached to the run's plan and sharing its `states` (planner.Plan.attach_graph).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ SUCCESS, FAILURE = "success", "failure"
 class GraphPlan(Plan):
     """One step at a time, chosen by edges; the runner drives it through Plan's interface."""
 
-    def __init__(self, specs: list[Step], max_step_visits: int | None, snapshot: dict | None = None):
+    def __init__(self, specs: list[Step], max_step_visits: int | None, snapshot: dict | None = None,
+                 states: dict[str, StepState] | None = None):
         steps = [PlannedStep(s.id, tuple(s.dependencies), readwrite=s.is_readwrite, optional=bool(s.optional))
                  for s in specs]
         self.specs = {spec.id: spec for spec in specs}
@@ -35,7 +37,7 @@ class GraphPlan(Plan):
         self.resume_at: str | None = None
         self.stopped: tuple[str, str] | None = None
         """(step, why) when a visit cap stopped the graph."""
-        super().__init__(steps)
+        super().__init__(steps, states=states if states is not None else {})
         if snapshot:
             self._restore(snapshot)
         else:

@@ -3,11 +3,16 @@
 Scheduling is eager: a step becomes ready the moment its own dependencies have completed, not when
 its whole "level" has. Steps with a read-write mount share one clone, so they run one at a time, in
 dependency order, declaration order breaking ties between independent ones.
+
+A graph pipeline (edges) run as a sub-pipeline keeps its own planner (graph_plan.GraphPlan, attached
+with `attach_graph`, sharing `states`): its steps become ready when its edges reach them, and what
+finishing them means (routing, visit caps) is its call.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from wave_sandbox.engine.status import StepStatus
 from wave_sandbox.errors import FilterError
@@ -93,8 +98,11 @@ class Plan:
     states: dict[str, StepState] = field(default_factory=dict)
     group_limits: dict[str, int] = field(default_factory=dict)
     """How many members of each group may be under way at once."""
+    subgraphs: dict[str, Any] = field(default_factory=dict)
+    """Graph pipelines run as sub-pipelines: their id prefix -> their GraphPlan (sharing `states`)."""
 
     def __post_init__(self) -> None:
+        self._graph_of: dict[str, str] = {}
         self._index()
         for step in self.steps:
             self.states.setdefault(step.id, StepState.PENDING)
@@ -112,6 +120,27 @@ class Plan:
         for step in new_steps:
             done = step.id in self.already_completed
             self.states[step.id] = StepState.COMPLETED if done else StepState.PENDING
+
+    def attach_graph(self, prefix: str, graph: Any) -> None:
+        """Hand the steps of a graph sub-pipeline (already added, without dependencies) to its own planner."""
+        self.subgraphs[prefix] = graph
+        for step_id in graph.declared:
+            self._graph_of[step_id] = prefix
+
+    def graph_holding(self, step_id: str) -> Any:
+        """The GraphPlan of the graph sub-pipeline the step belongs to, or None."""
+        prefix = self._graph_of.get(step_id)
+        return self.subgraphs[prefix] if prefix is not None else None
+
+    def judged_state(self, step_id: str) -> StepState | None:
+        """How a step ended for the composition step that waits for it: in a graph, a failure its edges
+        routed on is no failure, and the step a visit cap stopped at failed (Wave's graph verdict)."""
+        state, graph = self.states.get(step_id), self.graph_holding(step_id)
+        if graph is None:
+            return state
+        if step_id in graph.failed_required_steps():
+            return StepState.FAILED
+        return StepState.SKIPPED if state is StepState.FAILED else state
 
     def replace_step(self, step: PlannedStep) -> None:
         """Swap in a step's new description (what it waits for) and make it pending again."""
@@ -134,6 +163,9 @@ class Plan:
     def _is_ready(self, step_id: str) -> bool:
         if self.states[step_id] is not StepState.PENDING:
             return False
+        graph = self.graph_holding(step_id)
+        if graph is not None:
+            return step_id in graph.ready_steps()
         step = self._by_id[step_id]
         waited = all(self.states.get(other) in FINISHED_STATES for other in step.waits_for)
         return waited and all(self._dependency_completed(dep) for dep in step.dependencies)
@@ -169,31 +201,41 @@ class Plan:
         return self.states.get(dependency) is StepState.COMPLETED
 
     def _limit_readwrite(self, ready: list[str]) -> list[str]:
-        """Only the first unfinished read-write step may run, and only when no other one is running."""
-        next_readwrite = next(
-            (sid for sid in self._readwrite_order if self.states[sid] not in FINISHED_STATES), None
-        )
-        readwrite_running = any(
-            self.states[sid] is StepState.RUNNING for sid in self._readwrite_order
-        )
-        return [
-            sid
-            for sid in ready
-            if not self._by_id[sid].readwrite or (sid == next_readwrite and not readwrite_running)
-        ]
+        """Only one read-write step runs at a time: the first unfinished one of the DAG, or the step a graph
+        sub-pipeline is at (a graph takes its steps in its own order, revisits included)."""
+        dag_readwrite = [sid for sid in self._readwrite_order if sid not in self._graph_of]
+        next_readwrite = next((sid for sid in dag_readwrite if self.states[sid] not in FINISHED_STATES), None)
+        admitted = any(self.states[sid] is StepState.RUNNING for sid in self._readwrite_order)
+        kept = []
+        for sid in ready:
+            if not self._by_id[sid].readwrite:
+                kept.append(sid)
+            elif not admitted and (sid == next_readwrite or sid in self._graph_of):
+                kept.append(sid)
+                admitted = True
+        return kept
 
     def mark_running(self, step_id: str) -> None:
         self.states[step_id] = StepState.RUNNING
 
     def mark_completed(self, step_id: str) -> None:
+        graph = self.graph_holding(step_id)
+        if graph is not None:
+            return graph.mark_completed(step_id)
         self.states[step_id] = StepState.COMPLETED
 
     def mark_failed(self, step_id: str) -> list[str]:
         """Record a failure; return the dependents (transitively) that are now skipped, in order."""
+        graph = self.graph_holding(step_id)
+        if graph is not None:
+            return graph.mark_failed(step_id)
         self.states[step_id] = StepState.FAILED
         return self.skip_dependents_of(step_id)
 
     def skip_dependents_of(self, step_id: str) -> list[str]:
+        graph = self.graph_holding(step_id)
+        if graph is not None:
+            return graph.skip_dependents_of(step_id)
         blocked = {step_id}
         skipped: list[str] = []
         for sid in self._order:
@@ -205,6 +247,8 @@ class Plan:
         return skipped
 
     def skip_all_pending(self) -> list[str]:
+        for graph in self.subgraphs.values():
+            graph.current = None
         pending = [sid for sid in self._order if self.states[sid] is StepState.PENDING]
         for sid in pending:
             self.states[sid] = StepState.SKIPPED

@@ -13,7 +13,7 @@ from typing import Any
 
 from wave_sandbox.errors import CompositionError, ConfigurationError
 from wave_sandbox.spec.composition import (
-    BRANCH_SKIP, GATE_FAIL, ITERATE, LOOP, composition_kind, is_graph_pipeline, loop_sub_steps, parse_config,
+    BRANCH_SKIP, GATE_FAIL, ITERATE, LOOP, composition_kind, loop_sub_steps, parse_config,
 )
 from wave_sandbox.spec.loader import LoadedPipeline, find_pipeline_file, load_pipeline, looks_like_path
 from wave_sandbox.spec.models import Pipeline, Step
@@ -36,13 +36,11 @@ def load_child_pipeline(name: str, repo: Path, ceilings: Any) -> LoadedPipeline:
     except ConfigurationError as error:
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CompositionError(f"sub-pipeline '{name}' cannot run: {first}") from error
-    if is_graph_pipeline(loaded.pipeline.steps):
-        raise CompositionError(f"sub-pipeline '{name}' is a graph pipeline (edges); run it on its own")
     return loaded
 
 
 def renamed_steps(steps: list[Step], prefix: str) -> list[Step]:
-    """Copies of `steps` with ids `prefix.id`; dependencies, injections and gate targets follow."""
+    """Copies of `steps` with ids `prefix.id`; dependencies, injections, gate, rework and edge targets follow."""
     local_ids = {step.id for step in steps}
 
     def rename(step_id: str | None) -> str | None:
@@ -56,6 +54,9 @@ def renamed_steps(steps: list[Step], prefix: str) -> list[Step]:
         for injection in copy.memory.inject_artifacts:
             injection.step = rename(injection.step)
         _rename_gate_targets(copy, rename)
+        _rename_rework_targets(copy, rename)
+        for edge in copy.edges or []:
+            edge.target = rename(edge.target)  # `_complete` is no step id: it stays
         renamed.append(copy)
     return renamed
 
@@ -65,6 +66,16 @@ def _rename_gate_targets(step: Step, rename) -> None:
         for choice in step.gate.get("choices") or []:
             if isinstance(choice, dict) and choice.get("target") not in (None, GATE_FAIL):
                 choice["target"] = rename(choice["target"])
+
+
+def _rename_rework_targets(step: Step, rename) -> None:
+    if step.retry is not None and isinstance(step.retry.rework_step, str):
+        step.retry.rework_step = rename(step.retry.rework_step)
+    handover = step.handover
+    contracts = [] if handover is None else ([handover.contract] if handover.contract else []) + handover.contracts
+    for contract in contracts:
+        if isinstance(contract.rework_step, str):
+            contract.rework_step = rename(contract.rework_step)
 
 
 def literal_pipeline_names(pipeline: Pipeline) -> set[str]:

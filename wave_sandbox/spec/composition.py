@@ -192,6 +192,4 @@ def composition_honours(parent_path: tuple, field: str, value: Any) -> bool:
         return field == "max_step_visits"
     if len(parent_path) == 2 and parent_path[0] == "steps":
         return field in HONOURED_STEP_FIELDS or (field == "type" and value == CONDITIONAL)
-    if len(parent_path) == 5 and parent_path[2:4] == ("memory", "inject_artifacts"):
-        return field == "pipeline"  # the parent pipeline's artifact, in a sub-pipeline (Wave #1551)
     return False

@@ -88,13 +88,13 @@ class InjectArtifact(WaveModel):
     step: str | None = None
     """The id of the step that declares the artifact."""
     pipeline: str | None = None
-    """Wave's cross-pipeline source (not supported yet)."""
+    """Wave's cross-pipeline source: an artifact of the parent pipeline, in a sub-pipeline."""
     artifact: str
     """The artifact's name in that step's `output_artifacts`."""
     as_: str = Field(alias="as")
     """The file name it gets under `/wave/artifacts/`."""
     type: str | None = None
-    """Wave's expected artifact type (not supported yet)."""
+    """Wave's expected artifact type: a producer that declares another type is an error (an untyped one is not)."""
     schema_path: str | None = None
     """Wave's JSON schema of the injected artifact (inside the repository), checked before the step starts."""
     optional: bool = False

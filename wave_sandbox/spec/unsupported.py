@@ -42,7 +42,6 @@ REFUSED_FIELDS: dict[Path_, tuple[str, ...]] = {
         "pipeline", "input", "config", "iterate", "branch", "gate", "loop", "aggregate",
         "validation", "contexts",
     ),
-    ("steps", "*", "memory", "inject_artifacts", "*"): ("pipeline", "type"),
     ("steps", "*", "workspace"): ("root", "ref"),
     ("steps", "*", "handover"): ("on_review_fail", "target_step"),
     ("steps", "*", "handover", "contract"): REFUSED_CONTRACT_FIELDS,
@@ -50,7 +49,8 @@ REFUSED_FIELDS: dict[Path_, tuple[str, ...]] = {
 }
 """Accepted with Wave's meaning (wave_fields.py): pipeline_outputs, chat_context, skills, requires (install
 refused), input.type, step adapter (claude), outcomes, thread, fidelity, max_concurrent_agents, skills,
-inject schema_path/optional, permissions.deny and tool patterns (advisory), handover.compaction."""
+inject schema_path/optional/type/pipeline (the parent's artifact, in a sub-pipeline), permissions.deny and tool
+patterns (advisory), handover.compaction."""
 
 
 @dataclass(frozen=True)

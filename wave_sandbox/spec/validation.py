@@ -231,8 +231,9 @@ def check_injections(check: SemanticCheck, indexed: IndexedStep) -> None:
         place = indexed.path("memory", "inject_artifacts", position)
         _check_injected_name(check, place, injection.as_, names_seen)
         if injection.step is None:
-            continue  # a cross-pipeline injection, refused as not supported
+            continue  # the parent pipeline's artifact: checked when the sub-pipeline starts
         _check_injected_source(check, indexed, place, injection.step, injection.artifact, upstream)
+        _check_injected_type(check, place, injection)
 
 
 def _check_injected_name(check: SemanticCheck, place: Path_, name: str, names_seen: set[str]) -> None:
@@ -262,6 +263,19 @@ def _check_injected_source(
         shown = ", ".join(declared) if declared else "none"
         message = f"step '{source_id}' declares no artifact '{artifact}' (it declares: {shown})"
         check.add(place + ("artifact",), message, place)
+
+
+def _check_injected_type(check: SemanticCheck, place: Path_, injection) -> None:
+    """Wave's injectArtifacts compares `type` with the producer's declared type (both set) and fails the
+    step on a mismatch; the producer is in the same file, so the mismatch is reported before the run."""
+    source = next((other.step for other in check.steps if other.step.id == injection.step), None)
+    if injection.type is None or source is None or is_host_step(source):
+        return
+    declared = next((output.type for output in source.output_artifacts if output.name == injection.artifact), None)
+    if declared and declared != injection.type:
+        message = (f"type '{injection.type}' does not match the type step '{injection.step}' declares for "
+                   f"artifact '{injection.artifact}' ({declared}); Wave fails the step with an artifact type mismatch")
+        check.add(place + ("type",), message, place)
 
 
 def check_artifacts(check: SemanticCheck) -> None:

@@ -135,6 +135,66 @@ def test_a_sub_pipelines_artifacts_reach_the_parents_next_step(tmp_path, agent_i
     assert_runs_left_nothing(docker, repo)
 
 
+SCOPING_CHILD = """\
+kind: WavePipeline
+metadata: {name: scoping}
+pipeline_outputs:
+  plan: {step: plan, artifact: plan, type: scope_result}
+steps:
+  - id: assess
+    persona: navigator
+    exec: {source: "Assess"}
+    output_artifacts: [{name: assessment, path: output/assessment.json, type: json}]
+  - id: plan
+    persona: navigator
+    dependencies: [assess]
+    exec: {source: "Plan"}
+    output_artifacts: [{name: plan, path: output/plan.json, type: json}]
+"""
+
+EPIC = """\
+kind: WavePipeline
+metadata: {name: epic}
+steps:
+  - id: scope
+    pipeline: scoping
+  - id: each
+    dependencies: [scope]
+    pipeline: audit-one
+    iterate: {over: "{{ scope.output.items }}", mode: sequential}
+    input: "{{scope.output.parent.repository}} {{item.number}}"
+  - id: none
+    dependencies: [scope]
+    pipeline: audit-one
+    iterate: {over: "{{ scope.output.leftovers }}"}
+"""
+
+
+def test_a_sub_pipeline_steps_output_fields_come_from_its_childs_artifacts(tmp_path, agent_image, docker):
+    """`{{ scope.output.items }}` is read from the child's artifact that has `items` (its pipeline_outputs
+    first), not only from its first one; an empty list is iterated over as zero items."""
+    repo = repository_with_child(tmp_path)
+    (repo / ".wave" / "pipelines" / "scoping.yaml").write_text(SCOPING_CHILD)
+    plan = {"parent": {"repository": "acme/shop"}, "items": [{"number": 7}, {"number": 9}], "leftovers": []}
+    script = {"steps": {"scope.assess": [[write("output/assessment.json", '{"epic": 1}')], say("assessed")],
+                        "scope.plan": [[write("output/plan.json", json.dumps(plan))], say("planned")],
+                        "each.1.check": checked("7"), "each.2.check": checked("9")}}
+    pipeline, script_file = write_pipeline(tmp_path, EPIC, script)
+    completed = run_cli("run", str(pipeline), "--repo", str(repo), "--model", f"scripted:{script_file}",
+                        "--output", str(tmp_path / "out"), "--json", cwd=tmp_path)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    events = json_events(completed)
+    record = repo / ".wave" / "runs" / events[0]["run_id"]
+    prompts = [json.loads((record / "steps" / f"each.{n}.check" / "step.json").read_text())["prompt"] for n in (1, 2)]
+    assert "Check acme/shop 7" in prompts[0] and "Check acme/shop 9" in prompts[1]
+    none = next(e for e in events if e["step_id"] == "none" and e["state"] == "completed")
+    assert none["message"] == "all 0 items completed"
+    assert json.loads((record / "steps" / "none" / "artifacts" / "none-collected.json").read_text()) == []
+    run = json.loads((record / "run.json").read_text())
+    assert list(run["steps"]["scope"].get("children", [])) == ["scope.assess", "scope.plan"]
+    assert_runs_left_nothing(docker, repo)
+
+
 BRIEFED_CHILD = """\
 kind: WavePipeline
 metadata: {name: briefed}
@@ -350,6 +410,43 @@ def test_an_edges_graph_revisits_a_step_and_stops_at_max_visits(tmp_path, agent_
     run = json.loads((record / "run.json").read_text())
     assert run["graph"]["visits"] == {"fix": 2, "test": 2} and run["steps"]["done"]["status"] == "skipped"
     assert conversations(record, "fix") == 2
+    assert_runs_left_nothing(docker, repo)
+
+
+CALLS_HARDENING = """\
+kind: WavePipeline
+metadata: {name: calls-hardening}
+steps:
+  - id: harden
+    pipeline: hardening
+  - id: report
+    persona: summarizer
+    dependencies: [harden]
+    exec: {source: "Report"}
+"""
+
+
+def test_a_graph_pipeline_runs_as_a_sub_pipeline_and_stops_at_max_visits(tmp_path, agent_image, docker):
+    repo = repository_with_child(tmp_path)
+    (repo / ".wave" / "pipelines" / "hardening.yaml").write_text(HARDENING)
+    patch = [[write("output/patch.md", "patched")], say("patched")]
+    pipeline, script_file = write_pipeline(tmp_path, CALLS_HARDENING, {"steps": {"harden.fix": patch * 3}})
+    completed = run_cli("run", str(pipeline), "--repo", str(repo), "--model", f"scripted:{script_file}",
+                        "--output", str(tmp_path / "out"), "--json", cwd=tmp_path)
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr
+    events = json_events(completed)
+    visits = [(e["state"], e["step_id"]) for e in events
+              if e["state"] in ("started", "completed", "failed") and e["step_id"].startswith("harden.")]
+    assert visits == [("started", "harden.fix"), ("completed", "harden.fix"), ("started", "harden.test"),
+                      ("failed", "harden.test"), ("started", "harden.fix"), ("completed", "harden.fix"),
+                      ("started", "harden.test"), ("failed", "harden.test"), ("failed", "harden.fix")]
+    assert events[-1]["message"] == ("step harden failed: sub-pipeline hardening failed: step harden.fix: "
+                                     "step harden.fix reached its max_visits (2); the graph stops")
+    record = repo / ".wave" / "runs" / events[0]["run_id"]
+    run = json.loads((record / "run.json").read_text())
+    assert run["graphs"]["harden"]["visits"] == {"harden.fix": 2, "harden.test": 2}
+    assert run["steps"]["harden.done"]["status"] == "skipped" and run["steps"]["report"]["status"] == "skipped"
+    assert conversations(record, "harden.fix") == 2
     assert_runs_left_nothing(docker, repo)
 
 

@@ -195,6 +195,78 @@ def test_a_retry_storm_ends_at_the_step_budget_with_one_line_and_nothing_left(tm
     assert_run_left_nothing(docker, record.name)
 
 
+RUN_TOKENS = "12000"
+"""The run's token budget (WAVE_SANDBOX_RUN_TOKENS, the operator's setting): a few requests' worth (each
+holds its prompt, about 3k tokens, and max_tokens), under the step's own budget of requests."""
+
+SPENDING_CHILD = """\
+kind: WavePipeline
+metadata: {name: spend}
+steps:
+  - id: work
+    persona: navigator
+    exec: {source: "Work"}
+    output_artifacts: [{name: result, path: output/result.json, type: json}]
+"""
+
+ENDLESS_LOOP = """\
+kind: WavePipeline
+metadata: {name: endless}
+steps:
+  - id: again
+    pipeline: spend
+    loop: {max_iterations: 50, until: "{{ work.out.result.done }}"}
+"""
+
+
+def small_navigator(repo: Path) -> None:
+    """Every request holds at most its prompt and 256 tokens; two turns per conversation."""
+    (repo / ".wave" / "personas").mkdir(parents=True, exist_ok=True)
+    (repo / ".wave" / "personas" / "navigator.yaml").write_text("max_turns: 2\nmax_tokens: 256\n")
+
+
+def run_with_run_budget(base: Path, repo: Path, pipeline: Path, script: Path):
+    completed = run_cli("run", str(pipeline), "the thing", "--repo", str(repo), "--model", f"scripted:{script}",
+                        "--output", str(base / "out"), "--json", cwd=base, env={"WAVE_SANDBOX_RUN_TOKENS": RUN_TOKENS})
+    events = [json.loads(line) for line in completed.stdout.splitlines()]
+    return completed, events, repo / ".wave" / "runs" / events[0]["run_id"]
+
+
+def test_a_retry_storm_ends_at_the_runs_token_budget_with_one_line_and_nothing_left(tmp_path, agent_image, docker):
+    repo = one_commit_repository(tmp_path / "service")
+    small_navigator(repo)
+    script = {"steps": {"storm": [[bash("echo again")] for _ in range(40)]}}
+    pipeline, script_file = write_pipeline(tmp_path, STORM_PIPELINE, script)
+    completed, events, record = run_with_run_budget(tmp_path, repo, pipeline, script_file)
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr
+    failed = [e for e in events if e["state"] == "failed" and e["step_id"] == "storm"]
+    assert len(failed) == 1 and f"the run would go over its budget of {RUN_TOKENS} tokens" in failed[0]["message"], failed
+    assert "\n" not in events[-1]["message"] and events[-1]["message"].startswith("step storm failed: ")
+    attempts = json.loads((record / "run.json").read_text())["steps"]["storm"]["attempts"]
+    assert 2 <= len(attempts) < 10  # the run's budget, not the policy, ended it
+    assert "budget of 7 requests" not in failed[0]["message"]  # nor the step's budget of requests
+    assert_run_left_nothing(docker, record.name)
+
+
+def test_a_loop_that_never_ends_stops_at_the_runs_token_budget_with_one_line_and_nothing_left(tmp_path, agent_image, docker):
+    repo = one_commit_repository(tmp_path / "service")
+    small_navigator(repo)
+    (repo / ".wave" / "pipelines").mkdir(parents=True)
+    (repo / ".wave" / "pipelines" / "spend.yaml").write_text(SPENDING_CHILD)
+    not_done = [[write("output/result.json", json.dumps({"done": False}))], say("not yet")]
+    script = {"steps": {f"again.{n}.work": not_done for n in range(1, 51)}}
+    pipeline, script_file = write_pipeline(tmp_path, ENDLESS_LOOP, script)
+    completed, events, record = run_with_run_budget(tmp_path, repo, pipeline, script_file)
+    assert completed.returncode == 1 and "Traceback" not in completed.stderr
+    ran = [e["step_id"] for e in events if e["state"] == "completed" and e["step_id"].endswith(".work")]
+    assert 1 <= len(ran) < 50, ran  # the run's budget, not the loop's cap, ended it
+    final = events[-1]
+    assert final["state"] == "run_failed" and "\n" not in final["message"]
+    assert final["message"].startswith("step again failed: sub-pipeline spend failed: step again.")
+    assert f"the run would go over its budget of {RUN_TOKENS} tokens" in final["message"]
+    assert_run_left_nothing(docker, record.name)
+
+
 REJECTED_PIPELINE = """\
 kind: WavePipeline
 metadata: {name: rejecting}

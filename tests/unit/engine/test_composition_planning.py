@@ -102,6 +102,51 @@ def test_a_graph_resumes_where_it_stopped_with_its_visit_counts():
     assert resumed.stopped[0] == "fix"  # the visit counted before the stop is not given back
 
 
+def dag_with_graph_child(rw: bool = False) -> Plan:
+    """A DAG `sub -> after` whose `sub` runs LOOPING as a graph sub-pipeline (ids `sub.*`)."""
+    from wave_sandbox.engine.sub_pipelines import renamed_steps
+
+    children = renamed_steps(LOOPING, "sub")
+    plan = Plan([PlannedStep("sub"), PlannedStep("other", readwrite=rw), PlannedStep("after", ("sub",))])
+    plan.add_steps([PlannedStep(c.id, readwrite=rw, optional=True) for c in children], before="sub")
+    plan.replace_step(PlannedStep("sub", waits_for=tuple(c.id for c in children)))
+    plan.attach_graph("sub", GraphPlan(children, None, states=plan.states))
+    return plan
+
+
+def without_other(plan: Plan) -> Plan:
+    plan.mark_running("other")
+    plan.mark_completed("other")
+    return plan
+
+
+def test_a_graph_sub_pipeline_follows_its_edges_inside_a_dag_and_stops_at_max_visits():
+    plan = dag_with_graph_child()
+    assert plan.ready_steps() == ["sub.fix", "other"]
+    walk(without_other(plan), [("sub.fix", True), ("sub.test", False), ("sub.fix", True), ("sub.test", False)])
+    assert plan.ready_steps() == ["sub"]  # the cap ended the graph: every child has finished
+    assert plan.subgraphs["sub"].stopped == ("sub.fix", "step sub.fix reached its max_visits (2); the graph stops")
+    assert plan.judged_state("sub.fix") is StepState.FAILED  # the step the cap stopped at
+    assert plan.judged_state("sub.test") is StepState.SKIPPED  # its failures were routed by edges
+    assert plan.judged_state("sub.done") is StepState.SKIPPED and plan.judged_state("other") is StepState.COMPLETED
+
+
+def test_a_graph_sub_pipeline_that_takes_its_success_edge_has_no_failed_step():
+    plan = without_other(dag_with_graph_child())
+    walk(plan, [("sub.fix", True), ("sub.test", False), ("sub.fix", True), ("sub.test", True), ("sub.done", True)])
+    assert not plan.subgraphs["sub"].stopped
+    assert {plan.judged_state(f"sub.{s}") for s in ("fix", "test", "done")} == {StepState.COMPLETED}
+
+
+def test_read_write_steps_of_a_graph_sub_pipeline_and_of_the_dag_never_run_together():
+    plan = dag_with_graph_child(rw=True)
+    assert plan.ready_steps() == ["sub.fix"]
+    plan.mark_running("sub.fix")
+    assert plan.ready_steps() == []
+    plan.mark_completed("sub.fix")
+    assert plan.ready_steps() == ["sub.test"]  # the graph's step before the DAG's next read-write one
+
+
 CONDITIONAL = graph(
     {"id": "review", "persona": "navigator", "edges": [{"target": "route"}]},
     {"id": "route", "type": "conditional", "edges": [{"target": "publish", "condition": "outcome=success"},
@@ -131,6 +176,18 @@ def test_references_read_artifacts_by_step_name_and_field_in_the_nearest_scope()
     assert values.resolve_references("{{ check.out.result.done }}", "in", read) == "false"
     assert values.resolve_references("{{ item.n }} of {{ input }}", "all", read, item={"n": 3}) == "3 of all"
     assert values.resolve_references("{{ ghost.output }} {{ env.X }}", "", read) == "{{ ghost.output }} {{ env.X }}"
+
+
+def test_a_field_of_a_steps_output_is_looked_up_in_each_of_its_artifacts_as_wave_does():
+    """A sub-pipeline step holds its child's artifacts: `{{ scope.output.F }}` is the first that has F."""
+    files = {("scope", None): b'{"summary": "ok"}', ("scope", "report"): b'{"summary": "ok"}',
+             ("scope", "plan"): b'{"created_issues": [{"number": 1}], "parent": {"repository": "o/r"}}'}
+    names = {"scope": ["report", "plan"]}.get
+    resolve = lambda text: values.resolve_references(text, "", reader(files), artifact_names=names)
+    assert resolve("{{ scope.output.created_issues }}") == '[{"number": 1}]'
+    assert resolve("{{scope.output.parent.repository}} {{ scope.output.summary }}") == "o/r ok"
+    assert resolve("{{ scope.output }}") == '{"summary": "ok"}'  # the whole output: the first artifact
+    assert resolve("{{ scope.output.nowhere }}") == "{{ scope.output.nowhere }}"
 
 
 def test_merge_arrays_flattens_and_extracts_keys_as_wave_does():
@@ -194,3 +251,19 @@ def test_env_of_a_sub_pipeline_reaches_host_side_templates_only_when_set():
     read = reader({})
     assert values.resolve_references("{{ env.profile }}", "", read, env={"profile": "core"}) == "core"
     assert values.resolve_references("{{ env.profile }}", "", read) == "{{ env.profile }}"  # Wave: the default case
+
+
+def test_a_sub_pipelines_rework_targets_follow_its_renamed_steps():
+    from wave_sandbox.engine.sub_pipelines import renamed_steps
+
+    steps = graph(
+        {"id": "implement", "persona": "craftsman", "retry": {"on_failure": "rework", "rework_step": "fix"},
+         "handover": {"contract": {"type": "non_empty_file", "on_failure": "rework", "rework_step": "fix"},
+                      "contracts": [{"type": "non_empty_file", "on_failure": "rework", "rework_step": "fix"}]}},
+        {"id": "fix", "persona": "craftsman", "rework_only": True},
+    )
+    implement, _ = renamed_steps(steps, "all.1")
+    assert implement.retry.rework_step == "all.1.fix"
+    assert implement.handover.contract.rework_step == "all.1.fix"
+    assert implement.handover.contracts[0].rework_step == "all.1.fix"
+    assert steps[0].retry.rework_step == "fix"  # the loaded pipeline is left as it was

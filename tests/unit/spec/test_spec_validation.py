@@ -83,6 +83,20 @@ def test_injecting_an_artifact_the_step_does_not_declare(repo):
     )
 
 
+def test_an_injections_type_is_checked_against_the_type_its_step_declares(repo):
+    """Wave's inject `type`: the expected type of the artifact; a different declared type fails the step
+    ("artifact type mismatch"), which is known before the run, so it is a validation problem here."""
+    assert problems_in(repo, variant("          as: triage\n", "          as: triage\n          type: json\n")) == []
+    text = variant("          as: triage\n", "          as: triage\n          type: markdown\n")
+    assert only_problem(repo, text) == (
+        f"p.yaml:{line_of(text, 'type: markdown', 1)}: steps[1] (investigate): memory.inject_artifacts[0]: "
+        "type 'markdown' does not match the type step 'triage' declares for artifact 'triage' (json); "
+        "Wave fails the step with an artifact type mismatch"
+    )
+    untyped = variant("        type: json\n", "", variant("          as: triage\n", "          as: triage\n          type: markdown\n"))
+    assert problems_in(repo, untyped) == []  # an artifact without a declared type matches any, as in Wave
+
+
 def test_injecting_from_an_unknown_step(repo):
     text = variant("        - step: triage\n", "        - step: ghost\n")
     assert only_problem(repo, text) == f"p.yaml:{line_of(text, '- step: ghost')}: steps[1] (investigate): memory.inject_artifacts[0]: step 'ghost' does not exist"
