@@ -62,6 +62,16 @@ steps:
       - {name: first, path: .agents/output/first.txt}
     handover:
       contract: {type: non_empty_file, source: .agents/output/first.txt}
+  - id: in-project
+    type: command
+    dependencies: [check]
+    workspace:
+      mount:
+        - {source: ./, target: /project, mode: readonly}
+    script: |
+      test -f app.py && test ! -e .agents/artifacts
+      if touch written-by-command 2>/dev/null; then echo "wrote into the read-only mount"; exit 1; fi
+      echo "ran in $(pwd), read-only"
   - id: review
     persona: auditor
     dependencies: [check]
@@ -157,6 +167,13 @@ def test_a_command_step_reads_its_dependency_with_jq_and_has_sqlite3(wave_run):
     assert artifact(wave_run, "check", "first.txt") == "app.py\n42\n"
     completed = [e for e in wave_run["events"] if e["state"] == "completed" and e["step_id"] == "check"]
     assert completed and completed[0]["persona"] == "command" and completed[0]["message"] == "checked"
+
+
+def test_a_command_step_without_artifacts_runs_in_its_read_only_project_mount(wave_run):
+    # Wave runs a command step in its ./ mount (resolveCommandWorkDir); the mount stays read-only
+    event = [e for e in wave_run["events"] if e.get("step_id") == "in-project" and e["state"] == "completed"]
+    assert event and event[0]["message"] == "ran in /project, read-only", wave_run["events"]
+    assert not (wave_run["repo"] / "written-by-command").exists()
 
 
 def test_subset_from_copies_only_the_acceptable_listed_files(wave_run):

@@ -224,10 +224,25 @@ def build_command_job(
         outputs=declared_outputs(step), limits=COMMAND_PERSONA.limits, contracts=step_contracts(loaded, step, settings.mock),
         clone_ceiling=_clone_ceiling(clone, mounts, _held_under(COMMAND_PERSONA.limits.clone_mb, settings.clone_ceiling_mb)),
         workspace_files=_wave_files(loaded, step, record, injected),
-        command_argv=["bash", "-c", script],
+        command_argv=command_argv(step, script),
         command_environment=dependency_variables(loaded.pipeline, step, record),
         warnings=warnings,
     )
+
+
+def command_argv(step: Step, script: str) -> list[str]:
+    """`bash -c SCRIPT`, in the folder of the step's `./` mount when it writes no artifact, else in /workspace.
+
+    Wave runs a command step in its project mount (`resolveCommandWorkDir`), where a script's relative
+    paths (`test -f wave.yaml`) find the project. A step that declares artifacts runs in /workspace, where
+    it can write them: a read-only mount cannot take them, and they are collected from there.
+    """
+    mounts = step.workspace.mount if step.workspace else []
+    project = next((mount.target for mount in mounts
+                    if mount.source.rstrip("/") in ("", ".") and mount.target.strip("/")), None)
+    if project is None or declared_outputs(step):
+        return ["bash", "-c", script]
+    return ["env", "-C", project, "bash", "-c", script]
 
 
 def _held_under(value: int, ceiling: int | None) -> int:
