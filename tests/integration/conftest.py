@@ -40,16 +40,35 @@ def labelled_objects(docker) -> dict[str, list[str]]:
     }
 
 
-def assert_nothing_left(docker, timeout_s: float = 10.0) -> None:
-    """Poll the daemon until no object labelled wave-sandbox.run remains (or fail naming them)."""
+def run_objects(docker, run_ids: set[str]) -> dict[str, list[str]]:
+    """The containers, networks and volumes labelled with any of these runs' ids."""
+    found: dict[str, list[str]] = {"containers": [], "networks": [], "volumes": []}
+    for run_id in sorted(run_ids):
+        selector = {"label": f"{LABEL}={run_id}"}
+        # sparse: a container removed between listing and inspecting must not fail the check
+        found["containers"] += [c.attrs.get("Names", [c.id])[0]
+                                for c in docker.containers.list(all=True, sparse=True, filters=selector)]
+        found["networks"] += [n.name for n in docker.networks.list(filters=selector)]
+        found["volumes"] += [v.name for v in docker.volumes.list(filters=selector)]
+    return found
+
+
+def assert_run_left_nothing(docker, *run_ids: str, timeout_s: float = 15.0) -> None:
+    """Poll the daemon until nothing labelled with these runs' ids remains, or fail naming what is left.
+
+    Only these runs: other tests and sessions may run pipelines on the same daemon meanwhile."""
+    assert run_ids and all(run_ids), "name the runs to check"
     deadline = time.monotonic() + timeout_s
-    while True:
-        left = labelled_objects(docker)
-        if not any(left.values()):
-            return
+    while any((left := run_objects(docker, set(run_ids))).values()):
         if time.monotonic() > deadline:
-            raise AssertionError(f"Docker objects left behind: {left}")
+            raise AssertionError(f"Docker objects left behind by {run_ids}: {left}")
         time.sleep(0.2)
+
+
+def run_ids_in(repo: Path) -> list[str]:
+    """The ids of every run recorded in `repo`."""
+    runs = repo / ".wave" / "runs"
+    return sorted(p.name for p in runs.iterdir() if (p / "run.json").is_file()) if runs.is_dir() else []
 
 
 def git(repo: Path, *arguments: str) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.integration.conftest import git
+from tests.integration.conftest import assert_run_left_nothing, git  # noqa: F401 (shared)
 
 
 def bash(command: str) -> dict:
@@ -42,22 +42,6 @@ def one_commit_repository(folder: Path) -> Path:
     git(folder, "add", "-A")
     git(folder, "commit", "-q", "-m", "init")
     return folder
-
-
-def assert_run_left_nothing(docker, run_id: str, timeout_s: float = 15.0) -> None:
-    """Poll the daemon until nothing labelled with this run's id remains (other runs may be alive)."""
-    import time
-
-    label = {"label": f"wave-sandbox.run={run_id}"}
-    deadline = time.monotonic() + timeout_s
-    while True:
-        left = [c.name for c in docker.containers.list(all=True, sparse=True, filters=label)]
-        left += [n.name for n in docker.networks.list(filters=label)] + [v.name for v in docker.volumes.list(filters=label)]
-        if not left:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"run {run_id} left Docker objects behind: {left}")
-        time.sleep(0.2)
 
 
 def message_text(message: dict) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.conftest import assert_nothing_left, run_cli
+from tests.integration.conftest import assert_run_left_nothing, run_cli, run_ids_in
 from tests.integration.scripted_runs import bash, one_commit_repository, say, write_pipeline
 from tests.integration.scripted_runs import write_file as write
 from wave_sandbox.resources import builtin_pipelines_dir
@@ -170,7 +170,7 @@ def test_an_artifact_that_breaks_its_contract_stays_in_the_record_not_in_output(
 
 
 def test_the_contract_run_leaves_no_docker_objects(contract_run, docker):
-    assert_nothing_left(docker)
+    assert_run_left_nothing(docker, contract_run["record"].name)
 
 
 SEED_SHAPED_TRIAGE = {k: v for k, v in BAD_TRIAGE.items()} | {"severity": "P1"}  # no severity_rationale
@@ -190,4 +190,4 @@ def test_the_seed_copy_runs_without_contracts_where_the_built_in_checks_them(tmp
     assert checked.returncode == 1
     failed = next(json.loads(line) for line in checked.stdout.splitlines() if '"failed"' in line)
     assert "$.severity_rationale: required property is missing" in failed["message"]
-    assert_nothing_left(docker)
+    assert_run_left_nothing(docker, *run_ids_in(repo))

@@ -7,12 +7,11 @@ provider's own 400)."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import LABEL, git, run_cli
+from tests.integration.conftest import assert_run_left_nothing, git, run_cli
 from tests.integration.scripted_runs import say, write_pipeline
 from wave_sandbox.gateway.prices import PriceTable
 from wave_sandbox.gateway.prompt_cache import PromptCache
@@ -49,19 +48,6 @@ steps:
     exec:
       source: "Read every file in /src/big and say what they hold"
 """
-
-
-def assert_run_left_nothing(docker, run_id: str, timeout_s: float = 10.0) -> None:
-    """No container, network or volume of this run is left (other helpers' runs may be alive meanwhile)."""
-    only_this_run = {"label": f"{LABEL}={run_id}"}
-    deadline = time.monotonic() + timeout_s
-    while True:
-        left = [*docker.containers.list(all=True, sparse=True, filters=only_this_run),
-                *docker.networks.list(filters=only_this_run), *docker.volumes.list(filters=only_this_run)]
-        if not left or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert not left, f"run {run_id} left Docker objects behind: {left}"
 
 
 def read(path: str) -> dict:

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.integration.conftest import LABEL, run_cli
+from tests.integration.conftest import assert_run_left_nothing, run_cli
 from tests.integration.scripted_runs import one_commit_repository, say, write_pipeline
 from tests.integration.scripted_runs import write_file as write
 
@@ -81,11 +81,6 @@ def test_a_first_release_record_resumes_from_its_failed_step(tmp_path, docker, a
     assert after["steps"]["first"] == before["steps"]["first"]  # finished before: not run again
     assert after["options"] == before["options"]  # the recorded options, not other defaults
     assert (tmp_path / "out" / "second.md").read_text() == "# Second\n"
-    assert_nothing_left_by(docker, run_id)
+    assert_run_left_nothing(docker, run_id)
 
 
-def assert_nothing_left_by(docker, run_id: str) -> None:
-    """This run's objects only: other runs may share the daemon while this test runs."""
-    run_label = {"label": f"{LABEL}={run_id}"}
-    assert docker.containers.list(all=True, sparse=True, filters=run_label) == []
-    assert docker.networks.list(filters=run_label) == [] and docker.volumes.list(filters=run_label) == []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import CLI, assert_nothing_left, git, run_cli
+from tests.integration.conftest import CLI, assert_run_left_nothing, git, run_cli, run_ids_in
 from tests.integration.scripted_runs import bash, one_commit_repository, write_pipeline
 
 pytestmark = pytest.mark.docker
@@ -211,7 +211,7 @@ def test_independent_steps_overlap_in_time(probe_run):
 
 
 def test_probe_run_leaves_no_docker_objects(probe_run, docker):
-    assert_nothing_left(docker)
+    assert_run_left_nothing(docker, *run_ids_in(probe_run["repo"]))
 
 
 FAILING_PIPELINE = """\
@@ -272,7 +272,7 @@ def test_missing_or_invalid_json_artifact_fails_step_and_skips_dependents(tmp_pa
     assert (tmp_path / "out" / "notes.md").read_text() == "# kept\n"  # the valid artifact is still collected
     assert not (tmp_path / "out" / "data.json").exists()
     assert events[("run_failed", None)]["message"].startswith("step badjson failed")
-    assert_nothing_left(docker)
+    assert_run_left_nothing(docker, *run_ids_in(repo))
 
 
 TIMEOUT_PIPELINE = """\
@@ -297,7 +297,7 @@ def test_step_past_its_timeout_is_killed(tmp_path, repo, agent_image, docker):
     assert completed.returncode == 1
     assert "timed out after 6s" in completed.stdout
     assert elapsed < 40
-    assert_nothing_left(docker)
+    assert_run_left_nothing(docker, *run_ids_in(repo))
 
 
 INTERRUPT_PIPELINE = """\
@@ -347,4 +347,4 @@ def test_ctrl_c_stops_the_run_keeps_finished_artifacts_and_removes_everything(tm
     assert (tmp_path / "out" / "first.md").read_text() == "done\n"
     assert "Pipeline interrupted interrupted after " in stdout  # reported once, as interrupted
     assert "Error:" not in stderr and stderr.rstrip().splitlines()[-1].startswith("Resume with: wave-sandbox resume ")
-    assert_nothing_left(docker)
+    assert_run_left_nothing(docker, *run_ids_in(repo))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.conftest import LABEL, run_cli
+from tests.integration.conftest import assert_run_left_nothing, run_cli
 from tests.integration.engine.wave_project import REMOTE_SECRET, wave_project_repository
 from tests.integration.scripted_runs import bash, say
 from tests.integration.scripted_runs import write_file as write
@@ -48,15 +48,7 @@ def wave_run(tmp_path_factory, agent_image, docker):
     result = run_cli("run", "wave-review", "the checkout change", "--model", f"scripted:{script}",
                      "--output", str(tmp_path / "out"), cwd=repo, timeout=400)
     yield repo, result
-    assert_nothing_left_of_run(docker, run_json(repo)["run_id"])
-
-
-def assert_nothing_left_of_run(docker, run_id: str) -> None:
-    """This run's containers, networks and volumes are gone (other helpers' runs may be alive)."""
-    label = {"label": f"{LABEL}={run_id}"}
-    left = [*docker.containers.list(all=True, filters=label), *docker.networks.list(filters=label),
-            *docker.volumes.list(filters=label)]
-    assert not left, left
+    assert_run_left_nothing(docker, run_json(repo)["run_id"])
 
 
 def step_file(repo: Path, step_id: str) -> dict:
@@ -171,4 +163,4 @@ def test_requires_tools_are_checked_in_the_agent_image_before_any_step(tmp_path,
     recorded = run_json(repo)
     assert recorded["failure"] == expected and recorded["steps"]["comment"]["status"] == "skipped"
     assert not (next(p for p in (repo / ".wave" / "runs").iterdir() if p.is_dir()) / "steps" / "comment" / "step.json").exists()
-    assert_nothing_left_of_run(docker, recorded["run_id"])
+    assert_run_left_nothing(docker, recorded["run_id"])

@@ -6,10 +6,9 @@ import json
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
-from tests.integration.conftest import LABEL, git
+from tests.integration.conftest import assert_run_left_nothing, git  # noqa: F401 (shared)
 from tests.integration.scripted_runs import bash, edit_file, say, write_file, write_pipeline  # noqa: F401 (shared)
 
 CRAFTSMAN_PIPELINE = """\
@@ -101,29 +100,6 @@ def repository_state(repo: Path) -> dict:
 
 def without_run_branches(refs: str) -> str:
     return "".join(line + "\n" for line in refs.splitlines() if " refs/heads/wave/" not in f" {line}")
-
-
-def run_objects(docker, run_ids: set[str]) -> dict[str, list[str]]:
-    """Containers, networks and volumes labelled with one of `run_ids`."""
-    found: dict[str, list[str]] = {}
-    for run_id in run_ids:
-        selector = {"label": f"{LABEL}={run_id}"}
-        # sparse: a container removed between listing and inspecting must not fail the check
-        containers = docker.containers.list(all=True, sparse=True, filters=selector)
-        found.setdefault("containers", []).extend(c.attrs.get("Names", [c.id])[0] for c in containers)
-        found.setdefault("networks", []).extend(n.name for n in docker.networks.list(filters=selector))
-        found.setdefault("volumes", []).extend(v.name for v in docker.volumes.list(filters=selector))
-    return found
-
-
-def assert_run_left_nothing(docker, *run_ids: str, timeout_s: float = 10.0) -> None:
-    """`assert_nothing_left` (conftest) for these runs only: other sessions may be running pipelines on
-    the same daemon, and their live objects are not ours to judge."""
-    deadline = time.monotonic() + timeout_s
-    while any((left := run_objects(docker, set(run_ids))).values()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Docker objects left behind by {run_ids}: {left}")
-        time.sleep(0.2)
 
 
 def start_cli(*arguments: str, cwd: Path, env: dict | None = None) -> subprocess.Popen:
