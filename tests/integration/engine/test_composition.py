@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.graph_pipelines import HARDENING, PUBLISHING
 from tests.integration.conftest import run_cli
 from tests.integration.scripted_runs import bash, one_commit_repository, say, write_pipeline
 from tests.integration.scripted_runs import write_file as write
@@ -364,31 +365,6 @@ def test_a_loop_stops_at_its_cap_with_one_line(tmp_path, agent_image, docker):
     assert_runs_left_nothing(docker, repo)
 
 
-HARDENING = """\
-kind: WavePipeline
-metadata: {name: hardening}
-steps:
-  - id: fix
-    persona: navigator
-    max_visits: 2
-    exec: {source: "Fix"}
-    output_artifacts: [{name: patch, path: output/patch.md}]
-  - id: test
-    persona: navigator
-    dependencies: [fix]
-    exec: {source: "Test"}
-    output_artifacts: [{name: verdict, path: output/verdict.md}]
-    edges:
-      - {target: done, condition: "outcome=success"}
-      - {target: fix, condition: "outcome=failure"}
-  - id: done
-    persona: summarizer
-    dependencies: [test]
-    exec: {source: "Done"}
-    output_artifacts: [{name: summary, path: output/summary.md}]
-"""
-
-
 def test_an_edges_graph_revisits_a_step_and_stops_at_max_visits(tmp_path, agent_image, docker):
     repo = one_commit_repository(tmp_path / "service")
     patch = [[write("output/patch.md", "patched")], say("patched")]
@@ -448,37 +424,6 @@ def test_a_graph_pipeline_runs_as_a_sub_pipeline_and_stops_at_max_visits(tmp_pat
     assert run["steps"]["harden.done"]["status"] == "skipped" and run["steps"]["report"]["status"] == "skipped"
     assert conversations(record, "harden.fix") == 2
     assert_runs_left_nothing(docker, repo)
-
-
-PUBLISHING = """\
-kind: WavePipeline
-metadata: {name: publishing}
-steps:
-  - id: draft
-    persona: navigator
-    exec: {source: "Draft"}
-    output_artifacts: [{name: draft, path: output/draft.md}]
-  - id: review
-    persona: navigator
-    dependencies: [draft]
-    exec: {source: "Review"}
-    output_artifacts: [{name: review, path: output/review.md}]
-    edges:
-      - {target: route, condition: "outcome=success"}
-      - {target: draft}
-  - id: route
-    type: conditional
-    dependencies: [review]
-    edges:
-      - {target: publish, condition: "outcome=success"}
-      - {target: _complete}
-  - id: publish
-    persona: summarizer
-    dependencies: [route]
-    max_visits: 1
-    exec: {source: "Publish"}
-    output_artifacts: [{name: published, path: output/published.md}]
-"""
 
 
 def test_resume_in_the_middle_of_a_graph_goes_on_from_where_it_stopped(tmp_path, agent_image, docker):

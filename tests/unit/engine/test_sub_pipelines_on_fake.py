@@ -6,6 +6,7 @@ repository's `.wave/pipelines`, where a sub-pipeline's name is looked up.
 
 from __future__ import annotations
 
+from tests.graph_pipelines import HARDENING, PUBLISHING
 from tests.integration.scripted_runs import say
 from tests.integration.scripted_runs import write_file as write
 from tests.unit.engine.fake_runs import FakeProject
@@ -89,30 +90,6 @@ def test_an_injections_type_must_match_the_parents_artifact(tmp_path):
     assert "sub.read" not in run.started_steps()
 
 
-HARDENING_CHILD = """\
-kind: WavePipeline
-metadata: {name: hardening}
-steps:
-  - id: fix
-    persona: navigator
-    max_visits: 2
-    exec: {source: "Fix"}
-    output_artifacts: [{name: patch, path: output/patch.md}]
-  - id: test
-    persona: navigator
-    dependencies: [fix]
-    exec: {source: "Test"}
-    output_artifacts: [{name: verdict, path: output/verdict.md}]
-    edges:
-      - {target: done, condition: "outcome=success"}
-      - {target: fix, condition: "outcome=failure"}
-  - id: done
-    persona: summarizer
-    dependencies: [test]
-    exec: {source: "Done"}
-    output_artifacts: [{name: summary, path: output/summary.md}]
-"""
-
 CALLS_HARDENING = """\
 kind: WavePipeline
 metadata: {name: calls-hardening}
@@ -136,7 +113,7 @@ def visits(run, prefix: str) -> list[tuple[str, str]]:
 
 def test_a_graph_sub_pipeline_revisits_a_step_by_its_edges_and_stops_at_max_visits(tmp_path):
     script = {"steps": {"harden.fix": PATCHED * 3}}  # harden.test never writes its verdict: it always fails
-    run = project_with_children(tmp_path, CALLS_HARDENING, script, hardening=HARDENING_CHILD).run()
+    run = project_with_children(tmp_path, CALLS_HARDENING, script, hardening=HARDENING).run()
     assert run.error is None, run.error
     assert visits(run, "harden.") == [
         ("started", "harden.fix"), ("completed", "harden.fix"), ("started", "harden.test"), ("failed", "harden.test"),
@@ -156,43 +133,13 @@ def test_a_graph_sub_pipeline_that_reaches_its_end_hands_its_artifacts_to_the_pa
                                         [write("output/verdict.md", "green\n")], say("passing")],
                         "harden.done": [[write("output/summary.md", "hardened\n")], say("summarised")],
                         "report": [say("reported")]}}
-    run = project_with_children(tmp_path, CALLS_HARDENING, script, hardening=HARDENING_CHILD).run()
+    run = project_with_children(tmp_path, CALLS_HARDENING, script, hardening=HARDENING).run()
     assert run.error is None, run.error
     assert run.result.status == "completed", run.record().get("failure")
     assert [s for s, sid in visits(run, "harden.") if sid == "harden.test"] == ["started", "failed", "started", "completed"]
     assert run.states("harden")[-1] == "completed" and run.states("report")[-1] == "completed"
     assert (run.record_folder() / "steps" / "harden" / "artifacts" / "summary.md").read_text() == "hardened\n"
 
-
-PUBLISHING_CHILD = """\
-kind: WavePipeline
-metadata: {name: publishing}
-steps:
-  - id: draft
-    persona: navigator
-    exec: {source: "Draft"}
-    output_artifacts: [{name: draft, path: output/draft.md}]
-  - id: review
-    persona: navigator
-    dependencies: [draft]
-    exec: {source: "Review"}
-    output_artifacts: [{name: review, path: output/review.md}]
-    edges:
-      - {target: route, condition: "outcome=success"}
-      - {target: draft}
-  - id: route
-    type: conditional
-    dependencies: [review]
-    edges:
-      - {target: publish, condition: "outcome=success"}
-      - {target: _complete}
-  - id: publish
-    persona: summarizer
-    dependencies: [route]
-    max_visits: 1
-    exec: {source: "Publish"}
-    output_artifacts: [{name: published, path: output/published.md}]
-"""
 
 CALLS_PUBLISHING = """\
 kind: WavePipeline
@@ -206,7 +153,7 @@ steps:
 def test_resume_goes_on_where_a_graph_sub_pipeline_stopped(tmp_path):
     steps = {"sub.draft": [[write("output/draft.md", "d")], say("drafted")],
              "sub.review": [[write("output/review.md", "ok")], say("reviewed")]}
-    project = project_with_children(tmp_path, CALLS_PUBLISHING, {"steps": steps}, publishing=PUBLISHING_CHILD)
+    project = project_with_children(tmp_path, CALLS_PUBLISHING, {"steps": steps}, publishing=PUBLISHING)
     first = project.run()
     assert first.result.status == "failed"  # publish writes nothing: a failure without edges ends the graph
     assert first.record()["graphs"]["sub"]["current"] == "sub.publish"
