@@ -51,7 +51,7 @@ def run_child(output_file: Path, cli_arguments: list[str], experiments: list[str
     recorder.add("CLI imports (cli.app + the named command's module)", started, recorder.now_ms() - started, 0)
     started = recorder.now_ms()
     missing = install_probes(recorder)
-    recorder.add("run path imports (engine, gateway, sandbox, docker-py)", started, recorder.now_ms() - started, 0)
+    recorder.add("run path imports (those the command module did not load)", started, recorder.now_ms() - started, 0)
     apply_experiments(experiments)
     sys.argv = ["wave-sandbox", *cli_arguments]
     exit_code = 0
