@@ -9,7 +9,7 @@
 
 Each is repeated N times (`--repeat N`, default 5; `--quick` is 2), the rounds interleaved so that
 background load hits every measurement alike. One unrecorded warm-up of (a) and (b) comes first.
-Prints the medians and b/a <= 1.5, c/(5a) <= 1.5, d/d1 <= 1.6 with PASS or MISS, and gVisor's cost
+Prints the medians and b/a <= 1.2, c/(5a) <= 1.5, d/d1 <= 1.6 with PASS or MISS, and gVisor's cost
 (b-runsc against b, a and a-runsc; no target); writes the numbers
 to benchmarks/results/latest.json. Exit status 0 when the bench ran, whatever the verdicts; 1 when a
 measured command failed.

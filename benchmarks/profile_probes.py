@@ -19,7 +19,7 @@ from dataclasses import dataclass
 # (module, attribute path, label). Patch where the caller looks the name up: a name imported at a
 # module's top is patched in that module; a name imported inside a function, in its own module.
 PROBES: list[tuple[str, str, str]] = [
-    ("wave_sandbox.engine.launch", "launch_run", "launch_run (everything after argument parsing)"),
+    ("wave_sandbox.cli.run_cmd", "launch_run", "launch_run (everything after argument parsing)"),
     ("wave_sandbox.engine.launch", "find_pipeline_file", "find pipeline file"),
     ("wave_sandbox.engine.launch", "load_pipeline", "load + validate pipeline and personas"),
     ("wave_sandbox.engine.launch", "check_repository", "check repository"),

@@ -1,7 +1,9 @@
 """The root of the Typer app: wires the commands and turns errors into one line and an exit code.
 
-Commands are registered here, explicitly (``register_commands``); no command module imports this one,
-so the CLI has no import cycle.
+Commands are registered here, explicitly, from one table (``COMMANDS``: name -> module and attribute);
+no command module imports this one, so the CLI has no import cycle. A command line that names a command
+loads that command's module alone (`wave-sandbox run` imports neither `doctor`, `show` nor the
+evidence pass); `--help`, shell completion, no command or an unknown name load them all.
 """
 
 from __future__ import annotations
@@ -14,28 +16,10 @@ import traceback
 
 import typer
 
-from wave_sandbox.cli import (
-    artifacts_cmd,
-    cancel_cmd,
-    clean_cmd,
-    doctor_cmd,
-    evidence_cmd,
-    images_cmd,
-    init_cmd,
-    list_cmd,
-    logs_cmd,
-    report_cmd,
-    resume_cmd,
-    review_cmd,
-    run_cmd,
-    runs_cmd,
-    show_cmd,
-    status_cmd,
-    validate_cmd,
-)
 from wave_sandbox.cli.resume_hint import print_resume_hint
 from wave_sandbox.cli.sweep import sweep_after_dead_runs
 from wave_sandbox.errors import SpecError, WaveSandboxError
+from wave_sandbox.on_demand import OnDemand
 from wave_sandbox.text_safety import printable_inline, printable_text
 
 app = typer.Typer(
@@ -78,41 +62,60 @@ def tidy_help(command) -> None:
         tidy_help(sub)
 
 
-COMMANDS = (
-    ("artifacts", artifacts_cmd.artifacts_command),
-    ("cancel", cancel_cmd.cancel_command),
-    ("clean", clean_cmd.clean_command),
-    ("doctor", doctor_cmd.doctor_command),
-    ("evidence", evidence_cmd.evidence_command),
-    ("init", init_cmd.init_command),
-    ("list", list_cmd.list_command),
-    ("logs", logs_cmd.logs_command),
-    ("report", report_cmd.report_command),
-    ("resume", resume_cmd.resume_command),
-    ("review", review_cmd.review_command),
-    ("run", run_cmd.run_command),
-    ("runs", runs_cmd.runs_command),
-    ("show", show_cmd.show_command),
-    ("status", status_cmd.status_command),
-    ("validate", validate_cmd.validate_command),
-)
-_registered = False
+COMMANDS = OnDemand({
+    "artifacts": "wave_sandbox.cli.artifacts_cmd:artifacts_command",
+    "cancel": "wave_sandbox.cli.cancel_cmd:cancel_command",
+    "clean": "wave_sandbox.cli.clean_cmd:clean_command",
+    "doctor": "wave_sandbox.cli.doctor_cmd:doctor_command",
+    "evidence": "wave_sandbox.cli.evidence_cmd:evidence_command",
+    "images": "wave_sandbox.cli.images_cmd:images_app",
+    "init": "wave_sandbox.cli.init_cmd:init_command",
+    "list": "wave_sandbox.cli.list_cmd:list_command",
+    "logs": "wave_sandbox.cli.logs_cmd:logs_command",
+    "report": "wave_sandbox.cli.report_cmd:report_command",
+    "resume": "wave_sandbox.cli.resume_cmd:resume_command",
+    "review": "wave_sandbox.cli.review_cmd:review_command",
+    "run": "wave_sandbox.cli.run_cmd:run_command",
+    "runs": "wave_sandbox.cli.runs_cmd:runs_command",
+    "show": "wave_sandbox.cli.show_cmd:show_command",
+    "status": "wave_sandbox.cli.status_cmd:status_command",
+    "validate": "wave_sandbox.cli.validate_cmd:validate_command",
+})
+"""Every command: its name -> "module:attribute", a function (a command) or a Typer app (a group)."""
+COMPLETION_VARIABLE = "_WAVE_SANDBOX_COMPLETE"
+_registered: set[str] = set()
 
 
-def register_commands() -> None:
-    """Add every command to `app` (once; calling again does nothing)."""
-    global _registered
-    if _registered:
-        return
-    _registered = True
-    for name, command in COMMANDS:
-        app.command(name)(command)
-    app.add_typer(images_cmd.images_app, name="images")
+def register_commands(names=None) -> None:
+    """Add the named commands (default: every one) to `app`, each once; calling again adds only the new."""
+    for name in sorted(COMMANDS.table) if names is None else names:
+        if name in _registered:
+            continue
+        _registered.add(name)
+        command = COMMANDS[name]
+        if isinstance(command, typer.Typer):
+            app.add_typer(command, name=name)
+        else:
+            app.command(name)(command)
+
+
+def commands_named_by(arguments: list[str], environ) -> list[str] | None:
+    """The command a command line runs, alone, when it names one of ours; None (every command) for the root's
+    help, completion, no command or an unknown name, which list or suggest the others. The root's options
+    take no value, so the first argument that is not an option names the command."""
+    if COMPLETION_VARIABLE in environ:
+        return None
+    name = next((argument for argument in arguments if not argument.startswith("-")), None)
+    return [name] if name in COMMANDS else None
 
 
 def main() -> None:
     """Console entry point: no traceback for anything a user can cause."""
-    register_commands()
+    gc.disable()  # loading a command creates objects that all live until exit: nothing for a collection to free
+    try:
+        register_commands(commands_named_by(sys.argv[1:], os.environ))
+    finally:
+        gc.enable()
     gc.freeze()  # what is imported lives until exit: spare the collector (and the exit) a walk over it
     install_sigterm_as_interrupt()
     try:
@@ -176,6 +179,3 @@ def _click_exit_code(error: Exception) -> int | None:
         show()
         return 2
     return None
-
-
-register_commands()

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from wave_sandbox.cli.cost_line import format_cost_line
+from wave_sandbox.cli.render import ConsoleRenderer, JsonLinesRenderer
+from wave_sandbox.cli.report_cmd import ReportWriter
+from wave_sandbox.cli.resume_hint import print_resume_hint
+from wave_sandbox.engine.launch import launch_run
+from wave_sandbox.engine.records import runs_root
+from wave_sandbox.engine.run_file import DEFAULT_OUTPUT
+from wave_sandbox.engine.runner import RunOptions
+from wave_sandbox.engine.step_activity import ActivityWatcher
 from wave_sandbox.errors import ConfigurationError
+from wave_sandbox.gateway.user_prices import user_price_table
+from wave_sandbox.sandbox.registry import get_backend
+from wave_sandbox.sandbox.runtimes import check_runtime_name
+from wave_sandbox.settings import SettingFlags, resolve_settings
 from wave_sandbox.text_safety import printable_text
+from wave_sandbox.units import parse_duration
 from wave_sandbox.workspace.repository_root import repository_root
 
-# The engine, the settings and the displays are imported when a command runs: every other command
-# (and --help) starts without them.
+# The engine is imported with this module: cli.app loads only the module of the command a command line
+# names, so other commands start without it. The live display (rich) is loaded on a terminal only.
 
 
 def notify(message: str) -> None:
@@ -26,11 +41,6 @@ def build_listeners(json_output: bool, repo: Path | None = None) -> list:
     """How the run is shown: one JSON object per event (with activity and heartbeat events), the live
     console on a terminal, or the console's plain step lines; after them, the commands to review the
     run's branch in `repo`, and the run report written."""
-    import os
-
-    from wave_sandbox.cli.render import ConsoleRenderer, JsonLinesRenderer
-    from wave_sandbox.cli.report_cmd import ReportWriter
-
     if json_output:
         shown = watched(JsonLinesRenderer(sys.stdout), repo)
     elif repo is not None and wants_live_display(sys.stdout, os.environ):
@@ -51,13 +61,8 @@ def wants_live_display(stream, environ) -> bool:
 def watched(display, repo: Path | None):
     """`display` fed by the step activity watcher (activity and heartbeat events between the run's own;
     a heartbeat every 10 s, or `WAVE_SANDBOX_HEARTBEAT_S`)."""
-    import os
-
     if repo is None:
         return display
-    from wave_sandbox.engine.records import runs_root
-    from wave_sandbox.engine.step_activity import ActivityWatcher
-
     heartbeat_s = float(os.environ.get("WAVE_SANDBOX_HEARTBEAT_S", "") or 10)
     return ActivityWatcher(lambda run_id: runs_root(repo) / run_id / "steps", display, heartbeat_s=heartbeat_s)
 
@@ -91,8 +96,6 @@ def check_attachments(paths: list[Path]) -> list[Path]:
 
 def output_folder_of(output: Optional[Path], repo: Path) -> tuple[Path, str]:
     """--output as a path and as shown; without it, `output/` at the repository's top level (as the seed shows)."""
-    from wave_sandbox.engine.run_file import DEFAULT_OUTPUT
-
     if output is None:
         return repo / DEFAULT_OUTPUT, DEFAULT_OUTPUT
     return output.expanduser().resolve(), str(output)
@@ -148,13 +151,6 @@ def run_command(
     auto_approve: bool = typer.Option(False, "--auto-approve", help="Every approval gate takes its default choice."),
 ) -> None:
     """Run PIPELINE with every step in its own container."""
-    from wave_sandbox.engine.launch import launch_run
-    from wave_sandbox.engine.runner import RunOptions
-    from wave_sandbox.sandbox.registry import get_backend
-    from wave_sandbox.settings import SettingFlags, resolve_settings
-    from wave_sandbox.sandbox.runtimes import check_runtime_name
-    from wave_sandbox.gateway.user_prices import user_price_table
-
     repo = repository_root(repo)
     flags = SettingFlags(model=model, max_parallel=max_parallel, step_timeout_s=step_timeout_flag(step_timeout),
                          runtime=runtime, upstream_url=upstream_url, upstream_local=upstream_local, max_cost_usd=max_cost)
@@ -187,8 +183,6 @@ def run_command(
 
 def finish_run_output(result) -> None:
     """After the closing lines: the resume command of a failed run; then the run's exit code."""
-    from wave_sandbox.cli.resume_hint import print_resume_hint
-
     if result.exit_code != 0:  # the record lies at <repo>/.wave/runs/<run-id>
         print_resume_hint(result.run_id, result.record_folder.parent.parent.parent)
     raise typer.Exit(result.exit_code)
@@ -198,8 +192,6 @@ def step_timeout_flag(text: Optional[str]) -> Optional[int]:
     """--step-timeout in seconds: `900`, `90s`, `15m`, `2h`; one line for anything else (exit 2)."""
     if text is None:
         return None
-    from wave_sandbox.units import parse_duration
-
     try:
         seconds = parse_duration(text)
     except ValueError as error:
@@ -211,6 +203,4 @@ def step_timeout_flag(text: Optional[str]) -> Optional[int]:
 
 def notify_cost(result) -> None:
     """The cost line, on stderr after the closing lines."""
-    from wave_sandbox.cli.cost_line import format_cost_line
-
     notify(format_cost_line(result))

@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from wave_sandbox.contracts.json_schema import validation_errors
+from wave_sandbox.contracts import validation_errors
 from wave_sandbox.contracts.pattern_sample import sample_matching
 from wave_sandbox.contracts.model import JSON_SCHEMA, MARKDOWN_SECTIONS, ContractCheck, SectionRequirement
 

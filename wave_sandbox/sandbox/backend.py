@@ -135,7 +135,7 @@ class SandboxBackend(Sandbox, Protocol):
     name: str
 
     def capabilities(self) -> BackendCapabilities:
-        """What this backend can give here; asks the engine, creates nothing.
+        """What this backend can give here; asks the engine (once per backend: the answer is kept), creates nothing.
 
         Raises:
             DockerUnavailableError: the container engine does not answer (Docker backend).

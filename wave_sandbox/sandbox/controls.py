@@ -51,6 +51,8 @@ class EngineFacts:
     security_options: list[str] = field(default_factory=list)
     component_names: list[str] = field(default_factory=list)
     """Names in ``docker version``'s components ("Engine", or "Podman Engine")."""
+    engine_version: str = "?"
+    """``docker version``'s Version."""
     docker_host: str = "unix:///var/run/docker.sock"
     cgroup_limits: dict[str, bool] = field(default_factory=dict)
     """``docker info``'s MemoryLimit, SwapLimit, PidsLimit and CpuCfsQuota."""
@@ -68,6 +70,7 @@ def engine_facts(client: docker.DockerClient) -> EngineFacts:
         operating_system=str(info.get("OperatingSystem") or ""),
         security_options=list(info.get("SecurityOptions") or []),
         component_names=[str(c.get("Name", "")) for c in version.get("Components") or []],
+        engine_version=str(version.get("Version", "?")),
         docker_host=docker_host_url(),
         cgroup_limits={key: bool(info.get(key, False)) for key, _, _ in _CGROUP_LIMITS},
         runtimes=sorted(info.get("Runtimes") or {}),

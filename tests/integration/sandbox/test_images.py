@@ -112,9 +112,9 @@ def test_a_second_ensure_is_fast_and_returns_the_same_tag(docker, agent_image):
 
 
 def test_images_build_prints_the_image_name_on_stdout(agent_image):
-    from wave_sandbox.cli.app import app
-    from wave_sandbox.cli import images_cmd  # noqa: F401  (registers the `images` commands)
+    from wave_sandbox.cli.app import app, register_commands
 
+    register_commands(["images"])
     result = CliRunner().invoke(app, ["images", "build"])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == agent_image
