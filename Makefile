@@ -15,8 +15,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# --durations: the slowest tests, so that CI's log says where the suite's 20 minutes go.
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20
 
 test-unit: setup
 	$(BIN)/pytest tests/unit
