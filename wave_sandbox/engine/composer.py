@@ -301,8 +301,8 @@ class Composer(ComposerArtifacts):
 
     def _check_parent_type(self, injection, producer: str, name: str, child_id: str) -> None:
         """The inject's `type` against the type the parent's step declares (as for a step's own inject)."""
-        declared = next((a.type for a in self.steps[producer].output_artifacts if a.name == injection.artifact), None)
-        if injection.type and declared and declared != injection.type:
+        declared = injection.conflicting_type(self.steps[producer])
+        if declared:
             raise CompositionError(f"sub-pipeline {name}: step {child_id.rsplit('.', 1)[-1]} expects artifact "
                                    f"'{injection.artifact}' of type {injection.type}; its parent's step "
                                    f"{producer} declares it as {declared} (artifact type mismatch)")

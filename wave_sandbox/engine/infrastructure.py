@@ -141,9 +141,10 @@ class RunInfrastructure:
             self.clone = create_clone(
                 self.repo, record.folder / "clone", owner=container_user_ids(), base=resumed.tip if resumed else None
             )
-            if changes.result():
+            uncommitted = len(changes.result())
+            if uncommitted:
                 notify(
-                    f"notice: the working tree has {len(changes.result())} uncommitted change(s); the read-write "
+                    f"notice: the working tree has {uncommitted} uncommitted change(s); the read-write "
                     "clone holds the last commit (HEAD) without them, and your tree is left alone"
                 )
         self.run_branch = RunBranch(self.repo, self.clone, record.data["pipeline"], self.run_id,

@@ -100,6 +100,12 @@ class InjectArtifact(WaveModel):
     optional: bool = False
     """Wave's "missing is fine" flag (accepted: a step whose producer was skipped is skipped too)."""
 
+    def conflicting_type(self, producer: "Step") -> str | None:
+        """The type `producer` declares for the artifact when it is not the `type` expected here (Wave's
+        artifact type mismatch: both set and different); None when they agree or either is unset."""
+        declared = next((a.type for a in producer.output_artifacts if a.name == self.artifact), None)
+        return declared if self.type and declared and declared != self.type else None
+
 
 class Memory(WaveModel):
     """What the step remembers: nothing but the artifacts injected into it."""

@@ -269,10 +269,10 @@ def _check_injected_type(check: SemanticCheck, place: Path_, injection) -> None:
     """Wave's injectArtifacts compares `type` with the producer's declared type (both set) and fails the
     step on a mismatch; the producer is in the same file, so the mismatch is reported before the run."""
     source = next((other.step for other in check.steps if other.step.id == injection.step), None)
-    if injection.type is None or source is None or is_host_step(source):
+    if source is None or is_host_step(source):
         return
-    declared = next((output.type for output in source.output_artifacts if output.name == injection.artifact), None)
-    if declared and declared != injection.type:
+    declared = injection.conflicting_type(source)
+    if declared:
         message = (f"type '{injection.type}' does not match the type step '{injection.step}' declares for "
                    f"artifact '{injection.artifact}' ({declared}); Wave fails the step with an artifact type mismatch")
         check.add(place + ("type",), message, place)
