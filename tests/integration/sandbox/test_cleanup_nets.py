@@ -10,6 +10,7 @@ import textwrap
 
 import pytest
 
+from tests.security.attack_kit import objects_of_run
 from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox import firewall
 from wave_sandbox.sandbox.cleanup import ResourceRegistry, remove_labelled_resources
@@ -21,17 +22,6 @@ from wave_sandbox.sandbox.networks import create_run_network
 from .helpers import make_spec, new_run_id
 
 pytestmark = pytest.mark.docker
-
-
-def objects_of_run(docker, run_id: str) -> dict[str, list[str]]:
-    """What the daemon and the host firewall still hold of one run."""
-    label = {"label": f"{RUN_LABEL}={run_id}"}
-    return {
-        "containers": [c["Id"] for c in docker.api.containers(all=True, filters=label)],
-        "networks": [n["Name"] for n in docker.api.networks(filters=label)],
-        "volumes": [v["Name"] for v in docker.api.volumes(filters=label).get("Volumes") or []],
-        "firewall rules": [rid for rid in firewall.firewall_run_ids() if rid == run_id],
-    }
 
 
 def test_a_create_that_fails_at_create_or_start_removes_what_it_made(docker, agent_image, registry, tmp_path):
