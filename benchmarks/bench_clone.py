@@ -34,6 +34,8 @@ from pathlib import Path
 
 import yaml
 
+from wave_sandbox.workspace.clone import PARALLEL_CHECKOUT
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 IDENTITY = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
             "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@localhost"}
@@ -105,7 +107,7 @@ def write_scenario(scratch: Path) -> tuple[Path, Path]:
 
 def time_worktree(repo: Path, scratch: Path, round_number: int, parallel: bool = False) -> float:
     destination = scratch / f"worktree-{round_number}{'-parallel' if parallel else ''}"
-    options = ("-c", "checkout.workers=0", "-c", "checkout.thresholdForParallelism=100") if parallel else ()
+    options = PARALLEL_CHECKOUT if parallel else ()  # the very options of the run's clone
     started = time.monotonic()
     git(repo, *options, "worktree", "add", "-q", "--detach", str(destination), "HEAD")
     seconds = time.monotonic() - started
