@@ -74,14 +74,15 @@ def exec_in_container(
         # The container's own clock (the lifetime process, PID 1's child) ran out under the command,
         # or (gVisor) the memory limit ended the whole sandbox, maybe before the command could start.
         stopped = _stopped_state(client, container_id)
-        _refuse_when_killed_at_memory_limit(stopped, argv[0], "while {} ran")
+        _refuse_when_killed_at_memory_limit(stopped, f"while {argv[0]} ran")
         timed_out = stopped is not None
     return ExecResult(exit_code, outcome.stdout, outcome.stderr, timed_out, duration)
 
 
-def _refuse_when_killed_at_memory_limit(state: dict | None, program: str, when: str) -> None:
+def _refuse_when_killed_at_memory_limit(state: dict | None, when: str) -> None:
+    """SandboxError naming the memory limit when the container's `state` says the kernel killed it there."""
     if state is not None and state.get("OOMKilled"):
-        raise SandboxError(f"the step's container was killed at its memory limit {when.format(program)}")
+        raise SandboxError(f"the step's container was killed at its memory limit {when}")
 
 
 def _wait_while_running(client: docker.DockerClient, container_id: str, outcome, deadline: float) -> bool:
@@ -143,7 +144,7 @@ def _create_exec(
         raise SandboxError(f"container {container_id[:12]} is gone; cannot run {argv[0]} in it") from exc
     except docker.errors.APIError as exc:
         if exc.status_code == 409:
-            _refuse_when_killed_at_memory_limit(_container_state(client, container_id), argv[0], "before {} could run")
+            _refuse_when_killed_at_memory_limit(_container_state(client, container_id), f"before {argv[0]} could run")
             raise SandboxError(
                 f"container {container_id[:12]} is not running (killed after a timeout, "
                 f"or its lifetime is over); cannot run {argv[0]} in it"
