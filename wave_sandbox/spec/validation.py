@@ -214,7 +214,7 @@ def _check_mount_target(check: SemanticCheck, mount_path: Path_, target: str) ->
     if not target.startswith("/"):
         check.add(key, f"target '{target}' should be an absolute path such as /src", mount_path)
         return None
-    normalized = posixpath.normpath(target)
+    normalized = "/" + posixpath.normpath(target).lstrip("/")  # normpath keeps POSIX's leading `//`
     if normalized == "/":
         check.add(key, "target '/' would hide the container's whole filesystem", mount_path)
     for reserved in RESERVED_CONTAINER_PATHS:

@@ -179,6 +179,8 @@ def test_mount_of_a_subfolder_is_fine(repo):
     ("/workspace/code", "target '/workspace/code' lies under /workspace, which wave-sandbox manages"),
     ("/wave/artifacts", "target '/wave/artifacts' lies under /wave, which wave-sandbox manages"),
     ("/src/../wave", "target '/src/../wave' lies under /wave, which wave-sandbox manages"),
+    ("//wave", "target '//wave' lies under /wave, which wave-sandbox manages"),  # POSIX keeps a leading //
+    ("//workspace/x", "target '//workspace/x' lies under /workspace, which wave-sandbox manages"),
     ("/", "target '/' would hide the container's whole filesystem"),
 ])
 def test_mount_target_must_be_absolute_and_outside_managed_folders(repo, target, message):
