@@ -18,6 +18,9 @@ from wave_sandbox.spec.validation import SAFE_NAME_PATTERN, IndexedStep, Semanti
 
 MAX_LOOP_ITERATIONS = 50
 """Wave-sandbox's ceiling on a loop's max_iterations (every model call also counts in the run's budget)."""
+MAX_STEP_VISITS, MAX_GRAPH_VISITS = 50, 200
+"""Ceilings on a graph's max_visits (per step) and max_step_visits (in all): a graph of command steps
+spends no tokens, so only these caps bound it. Wave's defaults (10 and 50) apply to 0 or unset."""
 NETWORK_GATE = "needs network access to the forge, which wave-sandbox steps and the host-side engine do not use"
 NOT_SUPPORTED = "is not supported by wave-sandbox yet"
 
@@ -49,6 +52,9 @@ def check_pipeline_level(check: SemanticCheck, raw: Any) -> None:
     visits = raw.get("max_step_visits") if isinstance(raw, dict) else None
     if visits is not None and (not isinstance(visits, int) or visits < 0):
         check.add(("max_step_visits",), f"should be a number above 0, got {visits}")
+    elif visits is not None and visits > MAX_GRAPH_VISITS:
+        check.add(("max_step_visits",), f"max_step_visits should be 0 (Wave's default, 50) to {MAX_GRAPH_VISITS}, "
+                                        f"got {visits}")
 
 
 def pipeline_name_problem(check: SemanticCheck, name: str) -> str | None:
@@ -164,6 +170,9 @@ def _check_graph_fields(check: SemanticCheck, indexed: IndexedStep) -> None:
         check.add(indexed.path("type"), "a conditional step needs edges to route by")
     if step.max_visits is not None and step.max_visits < 0:
         check.add(indexed.path("max_visits"), f"should be a number above 0, got {step.max_visits}")
+    elif step.max_visits is not None and step.max_visits > MAX_STEP_VISITS:
+        check.add(indexed.path("max_visits"), f"max_visits should be 0 (Wave's default, 10) to {MAX_STEP_VISITS}, "
+                                              f"got {step.max_visits}")
     for position, edge in enumerate(step.edges):
         place = indexed.path("edges", position)
         if edge.target != c.EDGE_COMPLETE and edge.target not in check.all_step_ids:

@@ -50,6 +50,8 @@ def test_composition_steps_validate_without_persona_or_prompt(with_child, step):
     ("  - id: s\n    loop: {max_iterations: 500, steps: [{id: a, pipeline: child}]}\n", "max_iterations",
      "max_iterations should be 1 to 50, got 500"),
     ("  - id: s\n    iterate: {over: '[1]'}\n", "iterate", "an iterate step needs a pipeline to run for each item"),
+    ("  - id: s\n    type: conditional\n    dependencies: [first]\n    edges: [{target: first}]\n    max_visits: 1000000\n",
+     "max_visits", "max_visits should be 0 (Wave's default, 10) to 50, got 1000000"),
     ("  - id: s\n    aggregate: {from: x, into: y.json, strategy: zip}\n", "strategy", "unknown strategy 'zip'"),
     ("  - id: s\n    type: conditional\n", "conditional", "a conditional step needs edges to route by"),
     ("  - id: s\n    type: conditional\n    edges: [{target: first, condition: 'tests passed'}]\n", "tests passed",
@@ -62,3 +64,10 @@ def test_composition_problems_are_one_line_each(with_child, step, marker, messag
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"p.yaml:{line_of(HEAD + step, marker)}: steps[1] (s): ")
     assert message in problems[0]
+
+
+def test_a_graph_visit_budget_has_a_ceiling(with_child):
+    # command steps spend no tokens: only the visit caps bound a graph of them
+    text = "max_step_visits: 100000\n" + HEAD + "    edges: [{target: first}]\n"
+    problems = problems_in(with_child, text)
+    assert len(problems) == 1 and "max_step_visits should be 0 (Wave's default, 50) to 200, got 100000" in problems[0], problems
