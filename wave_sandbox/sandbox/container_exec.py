@@ -6,8 +6,9 @@ container's own lifetime is reported as timed out too. The stream is read by doc
 (``exec_start(demux=True)``) on a worker thread while the caller waits with a timeout.
 
 Under gVisor (runsc) a container that dies under the command (the memory limit's OOM kill ends the
-whole sandbox) leaves the exec stream open: the wait also watches the container, and a container
-killed at its memory limit is reported as such (SandboxError), not as a timeout.
+whole sandbox) leaves the exec stream open, or ends it with 126, 137 or gVisor's own 128 while Docker
+still says running: the wait also watches the container, and a container killed at its memory limit
+is reported as such (SandboxError), not as a timeout or the command's failure.
 """
 
 from __future__ import annotations
@@ -27,9 +28,15 @@ _STREAM_END_AFTER_KILL_S = 10.0
 _EXIT_CODE_WHEN_KILLED = 137
 # 126: the runtime could not start the command at all, as when the container is going away under it.
 _EXIT_CODE_WHEN_UNSTARTED = 126
+# 128 with this on stderr: gVisor lost the sandbox under the command (it died: the memory limit).
+_EXIT_CODE_WHEN_SANDBOX_LOST = 128
+_SANDBOX_LOST_MARK = b"containerManager.WaitPID"
 # How long a container may still look running after its init was killed (gVisor's teardown under
-# load takes seconds); waited for only after one of the two exit codes above.
+# load takes seconds); waited for only after one of the exit codes above.
 _STATE_LAG_S = 10.0
+# A container stopped by the kernel's OOM kill can show OOMKilled a moment after it shows stopped.
+_OOM_FLAG_LAG_S = 2.0
+_OOM_EVENT_WINDOW_S = 60
 # How often the wait looks at the container, and how long a dead container's stream may take to end.
 _WATCH_EVERY_S = 1.0
 _STREAM_END_AFTER_DEATH_S = 2.0
@@ -70,13 +77,20 @@ def exec_in_container(
             f"running {argv[0]} in container {container_id[:12]} failed: {outcome.error}"
         ) from outcome.error
     exit_code = _exit_code(client, exec_id, timed_out)
-    if exit_code in (_EXIT_CODE_WHEN_KILLED, _EXIT_CODE_WHEN_UNSTARTED) and not timed_out:
+    if _container_may_have_died(exit_code, outcome.stderr) and not timed_out:
         # The container's own clock (the lifetime process, PID 1's child) ran out under the command,
         # or (gVisor) the memory limit ended the whole sandbox, maybe before the command could start.
         stopped = _stopped_state(client, container_id)
         _refuse_when_killed_at_memory_limit(stopped, f"while {argv[0]} ran")
         timed_out = stopped is not None
     return ExecResult(exit_code, outcome.stdout, outcome.stderr, timed_out, duration)
+
+
+def _container_may_have_died(exit_code: int, stderr: bytes) -> bool:
+    """Whether the exit code says the container may have died under the command."""
+    if exit_code in (_EXIT_CODE_WHEN_KILLED, _EXIT_CODE_WHEN_UNSTARTED):
+        return True
+    return exit_code == _EXIT_CODE_WHEN_SANDBOX_LOST and _SANDBOX_LOST_MARK in stderr
 
 
 def _refuse_when_killed_at_memory_limit(state: dict | None, when: str) -> None:
@@ -117,10 +131,39 @@ def _stopped_state(client: docker.DockerClient, container_id: str) -> dict | Non
     while True:
         state = _container_state(client, container_id)
         if state.get("Running") is False:
-            return state
+            return _with_late_oom_flag(client, container_id, state)
         if time.monotonic() > deadline:
             return None
         time.sleep(0.05)
+
+
+def _with_late_oom_flag(client: docker.DockerClient, container_id: str, state: dict) -> dict:
+    """The stopped ``state``, with OOMKilled set when a SIGKILL ended it and the engine saw an OOM.
+
+    The engine sets OOMKilled only when the kernel's OOM event reaches it before the container's
+    exit; under gVisor it often comes after, and only the engine's "oom" event tells.
+    """
+    if state.get("ExitCode") != _EXIT_CODE_WHEN_KILLED or state.get("OOMKilled"):
+        return state
+    deadline = time.monotonic() + _OOM_FLAG_LAG_S
+    while not _oom_event_seen(client, container_id):
+        if time.monotonic() > deadline:
+            return state
+        time.sleep(0.1)
+    return {**state, "OOMKilled": True}
+
+
+def _oom_event_seen(client: docker.DockerClient, container_id: str) -> bool:
+    """Whether the engine reported an OOM of the container in the last minute."""
+    now = int(time.time())
+    try:
+        events = client.api.events(
+            since=now - _OOM_EVENT_WINDOW_S, until=now + 1, filters={"container": container_id, "event": "oom"},
+            decode=True,
+        )  # fmt: skip
+        return bool(list(events))
+    except docker.errors.APIError:
+        return False
 
 
 def _container_state(client: docker.DockerClient, container_id: str) -> dict:
@@ -144,7 +187,8 @@ def _create_exec(
         raise SandboxError(f"container {container_id[:12]} is gone; cannot run {argv[0]} in it") from exc
     except docker.errors.APIError as exc:
         if exc.status_code == 409:
-            _refuse_when_killed_at_memory_limit(_container_state(client, container_id), f"before {argv[0]} could run")
+            state = _with_late_oom_flag(client, container_id, _container_state(client, container_id))
+            _refuse_when_killed_at_memory_limit(state, f"before {argv[0]} could run")
             raise SandboxError(
                 f"container {container_id[:12]} is not running (killed after a timeout, "
                 f"or its lifetime is over); cannot run {argv[0]} in it"
