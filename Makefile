@@ -15,9 +15,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# --durations: the slowest tests, so that CI's log says where the suite's 20 minutes go.
+# Everything but the gVisor half (make test-runsc; .ci/run runs both). --durations: the slowest
+# tests, so that CI's log says where the time goes.
 test: setup
-	$(BIN)/pytest --durations=20
+	$(BIN)/pytest -m "not runsc" --durations=20
 
 test-unit: setup
 	$(BIN)/pytest tests/unit
@@ -26,10 +27,10 @@ test-unit: setup
 test-local-model: setup
 	$(BIN)/pytest -s tests/local_model
 
-# Only the gVisor half: the attacker suite, the sandbox's hardening and conformance, and --runtime
-# (`make test` runs them too, beside their runc half).
+# The gVisor half: the attacker suite, the sandbox's hardening and conformance, and --runtime runsc
+# (their runc half is in `make test`). Slower (every step pays gVisor's start-up), so a target of its own.
 test-runsc: setup
-	$(BIN)/pytest -m runsc tests/security tests/integration/sandbox tests/integration/engine/test_runtime_choice.py
+	$(BIN)/pytest -m runsc --durations=10
 
 images: setup
 	$(BIN)/wave-sandbox images build
