@@ -25,6 +25,12 @@ from wave_sandbox.spec.yaml_loader import Path_
 SAFE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PLAIN_NAME = "letters, digits, '.', '_' or '-'"
 RESERVED_CONTAINER_PATHS = ("/workspace", "/wave")
+# The container's own system: a mount there is refused by the runtime (/proc, /dev, /sys) or hides
+# the programs and files every step needs.
+SYSTEM_CONTAINER_PATHS = (
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys",
+    "/usr", "/var",
+)  # fmt: skip
 
 
 @dataclass
@@ -218,9 +224,17 @@ def _check_mount_target(check: SemanticCheck, mount_path: Path_, target: str) ->
     if normalized == "/":
         check.add(key, "target '/' would hide the container's whole filesystem", mount_path)
     for reserved in RESERVED_CONTAINER_PATHS:
-        if normalized == reserved or normalized.startswith(reserved + "/"):
+        if _lies_under(normalized, reserved):
             check.add(key, f"target '{target}' lies under {reserved}, which wave-sandbox manages", mount_path)
+    for system in SYSTEM_CONTAINER_PATHS:
+        if _lies_under(normalized, system):
+            message = f"target '{target}' lies under {system}, the container's own system; use a folder such as /src"
+            check.add(key, message, mount_path)
     return normalized
+
+
+def _lies_under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder + "/")
 
 
 def check_injections(check: SemanticCheck, indexed: IndexedStep) -> None:

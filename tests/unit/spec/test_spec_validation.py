@@ -182,6 +182,11 @@ def test_mount_of_a_subfolder_is_fine(repo):
     ("//wave", "target '//wave' lies under /wave, which wave-sandbox manages"),  # POSIX keeps a leading //
     ("//workspace/x", "target '//workspace/x' lies under /workspace, which wave-sandbox manages"),
     ("/", "target '/' would hide the container's whole filesystem"),
+    ("/proc", "target '/proc' lies under /proc, the container's own system; use a folder such as /src"),
+    ("/dev/shm", "target '/dev/shm' lies under /dev, the container's own system; use a folder such as /src"),
+    ("/usr/bin", "target '/usr/bin' lies under /usr, the container's own system; use a folder such as /src"),
+    ("/src/../etc", "target '/src/../etc' lies under /etc, the container's own system; use a folder such as /src"),
+    ("//sys/fs", "target '//sys/fs' lies under /sys, the container's own system; use a folder such as /src"),
 ])
 def test_mount_target_must_be_absolute_and_outside_managed_folders(repo, target, message):
     text = variant("          target: /src\n", f"          target: '{target}'\n")
