@@ -41,7 +41,9 @@ def labelled_objects(docker) -> dict[str, list[str]]:
 
 
 def run_objects(docker, run_ids: set[str]) -> dict[str, list[str]]:
-    """The containers, networks and volumes labelled with any of these runs' ids."""
+    """The containers, networks and volumes labelled with any of these runs' ids, and their firewall rules."""
+    from wave_sandbox.sandbox.firewall import firewall_run_ids
+
     found: dict[str, list[str]] = {"containers": [], "networks": [], "volumes": []}
     for run_id in sorted(run_ids):
         selector = {"label": f"{LABEL}={run_id}"}
@@ -50,6 +52,7 @@ def run_objects(docker, run_ids: set[str]) -> dict[str, list[str]]:
                                 for c in docker.containers.list(all=True, sparse=True, filters=selector)]
         found["networks"] += [n.name for n in docker.networks.list(filters=selector)]
         found["volumes"] += [v.name for v in docker.volumes.list(filters=selector)]
+    found["firewall rules"] = sorted(firewall_run_ids() & set(run_ids))
     return found
 
 

@@ -18,8 +18,7 @@ from pathlib import Path
 import docker.errors
 import yaml
 
-from tests.integration.conftest import CLI, git
-from wave_sandbox.sandbox import firewall
+from tests.integration.conftest import CLI, git, run_objects
 from wave_sandbox.sandbox.labels import RUN_LABEL
 
 PROBES = Path(__file__).with_name("probes")
@@ -324,13 +323,7 @@ def run_network_gateway(docker, run_id: str, timeout_s: float = 60) -> str:
 
 def objects_of_run(docker, run_id: str) -> dict[str, list[str]]:
     """Everything still labelled with ``run_id``, and its firewall rules."""
-    labelled = {"label": f"{RUN_LABEL}={run_id}"}
-    return {
-        "containers": [c["Names"][0] for c in docker.api.containers(all=True, filters=labelled)],
-        "networks": [n["Name"] for n in docker.api.networks(filters=labelled)],
-        "volumes": [v["Name"] for v in docker.api.volumes(filters=labelled).get("Volumes") or []],
-        "firewall rules": [rid for rid in firewall.firewall_run_ids() if rid == run_id],
-    }
+    return run_objects(docker, {run_id})
 
 
 def objects_left_after(docker, run_id: str, timeout_s: float = 10) -> dict[str, list[str]]:
@@ -339,11 +332,6 @@ def objects_left_after(docker, run_id: str, timeout_s: float = 10) -> dict[str, 
     while any((left := objects_of_run(docker, run_id)).values()) and time.monotonic() < deadline:
         time.sleep(0.2)
     return left
-
-
-def assert_run_left_nothing(docker, run_id: str, timeout_s: float = 10) -> None:
-    left = objects_left_after(docker, run_id, timeout_s)
-    assert not any(left.values()), f"run {run_id} left behind: {left}"
 
 
 def files_holding(folder: Path, needles: list[bytes]) -> list[str]:

@@ -27,7 +27,6 @@ from tests.security.attack_kit import (
     SandboxWatch,
     TcpListener,
     UdpListener,
-    assert_run_left_nothing,
     bash,
     count_processes,
     files_holding,
@@ -41,7 +40,7 @@ from tests.security.attack_kit import (
     unique_marker,
     write_pipeline,
 )
-from tests.integration.conftest import git
+from tests.integration.conftest import assert_run_left_nothing, git
 from wave_sandbox.sandbox.controls import engine_facts, host_firewall_unavailable_reason
 
 pytestmark = pytest.mark.docker

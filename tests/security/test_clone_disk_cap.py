@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import git
-from tests.security.attack_kit import LiveRun, assert_run_left_nothing, bash, make_repository, say, write_pipeline
+from tests.integration.conftest import assert_run_left_nothing, git
+from tests.security.attack_kit import LiveRun, bash, make_repository, say, write_pipeline
 
 pytestmark = pytest.mark.docker
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.conftest import assert_run_left_nothing
 from tests.security.attack_kit import (
     LiveRun,
-    assert_run_left_nothing,
     bash,
     files_holding,
     make_repository,

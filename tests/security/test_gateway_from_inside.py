@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.attack_kit import LiveRun, assert_run_left_nothing, bash, make_repository, probe, say, write_pipeline
+from tests.integration.conftest import assert_run_left_nothing
+from tests.security.attack_kit import LiveRun, bash, make_repository, probe, say, write_pipeline
 
 pytestmark = pytest.mark.docker
 

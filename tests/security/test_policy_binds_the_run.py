@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.security.attack_kit import LiveRun, assert_run_left_nothing, bash, make_repository, say, write_pipeline
+from tests.integration.conftest import assert_run_left_nothing
+from tests.security.attack_kit import LiveRun, bash, make_repository, say, write_pipeline
 
 pytestmark = pytest.mark.docker
 

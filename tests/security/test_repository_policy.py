@@ -23,9 +23,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.conftest import CLI, git
+from tests.integration.conftest import CLI, assert_run_left_nothing, git
 from tests.integration.scripted_runs import bash, say
-from tests.security.attack_kit import assert_run_left_nothing
 
 pytestmark = pytest.mark.docker
 

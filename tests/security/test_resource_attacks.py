@@ -22,12 +22,12 @@ import subprocess
 
 import pytest
 
+from tests.integration.conftest import assert_run_left_nothing
 from tests.security.attack_kit import (
     ContainerLogWatch,
     LiveRun,
     ProcessWatch,
     SandboxWatch,
-    assert_run_left_nothing,
     bash,
     count_processes,
     make_repository,

@@ -15,7 +15,8 @@ import json
 
 import pytest
 
-from tests.security.attack_kit import LiveRun, PROBES, assert_run_left_nothing, bash, make_repository, probe, say
+from tests.integration.conftest import assert_run_left_nothing
+from tests.security.attack_kit import LiveRun, PROBES, bash, make_repository, probe, say
 from tests.security.attack_kit import write_pipeline
 from tests.security.test_clone_disk_cap import MIB, PERSONAS, READ_WRITE, CloneSampler, step
 
