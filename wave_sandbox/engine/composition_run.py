@@ -223,10 +223,18 @@ class CompositionRunMixin:
         else:
             self.failures[step_id] = result.message
             self.emit(ev.STEP_FAILED, **common)
-            skipped = self.plan.skip_all_pending() if result.abort else self.plan.mark_failed(step_id)
+            skipped = self._abort_run(step_id) if result.abort else self.plan.mark_failed(step_id)
             for other in skipped:
                 self._emit_skipped(other, f"needs {step_id}, which failed")
         self._after_graph_move()
+
+    def _abort_run(self, step_id: str) -> list[str]:
+        """A gate's `_fail` fails the run (Wave's gateAbortError); in a graph, Wave's walker routes it on the
+        gate's edges like any failure, and without edges it ends the graph."""
+        if self.plan.graph_holding(step_id) is not None:
+            return self.plan.mark_failed(step_id)
+        self.plan.states[step_id] = StepStatus.FAILED
+        return self.plan.skip_all_pending()
 
     def _children_tokens(self, step_id: str) -> tuple[int, int]:
         """What the step's children used (their own children included): the step's share of the budget."""
