@@ -81,6 +81,23 @@ steps:
     script: "echo after"
 """
 
+EVERY_KIND = """\
+kind: WavePipeline
+metadata: {name: every-kind}
+steps:
+  - id: fan
+    pipeline: two-steps
+    iterate: {over: '["x", "y"]', mode: parallel, max_concurrent: 2}
+    max_visits: 2
+    edges: [{target: again}]
+  - id: again
+    loop: {max_iterations: 2, steps: [{id: twice, pipeline: two-steps}]}
+    edges: [{target: pick}]
+  - id: pick
+    branch: {on: big, cases: {big: two-steps}}
+    edges: [{target: fan}]
+"""
+
 GOES_BACK = """\
 kind: WavePipeline
 metadata: {name: goes-back}
@@ -179,6 +196,44 @@ def test_a_graph_runs_its_sub_pipeline_step_to_the_end_and_goes_on(tmp_path, age
     assert started == ["sub", "sub.a", "sub.b", "route", "after"]
     assert_each_visit_ended_after_its_own_children(events, "sub", ["sub"])
     assert events[-1]["state"] == "run_completed"
+    assert_run_left_nothing(docker, events[0]["run_id"])
+
+
+def test_an_iterate_a_loop_and_a_branch_in_a_graph_run_fresh_children_on_every_visit(tmp_path, agent_image, docker):
+    repo = repository_with_children(tmp_path)
+    completed, events = run_json(tmp_path, repo, EVERY_KIND)
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert_clean(completed)
+    started = {e["step_id"] for e in events if e["state"] == "started"}
+    for first, second in [("fan.1.a", "fan.visit2.1.a"), ("again.2.twice.b", "again.visit2.2.twice.b"),
+                          ("pick.b", "pick.visit2.b")]:
+        assert first in started and second in started, sorted(started)
+    assert_each_visit_ended_after_its_own_children(events, "pick", ["pick", "pick.visit2"])
+    assert events[-1]["message"] == "step fan failed: step fan reached its max_visits (2); the graph stops"
+    assert_run_left_nothing(docker, events[0]["run_id"])
+
+
+SENT_BACK = """\
+kind: WavePipeline
+metadata: {name: sent-back}
+steps:
+  - id: sub
+    pipeline: two-steps
+  - id: ask
+    dependencies: [sub]
+    gate: {type: approval, auto: true, default: a, choices: [{key: a, label: Again, target: sub}]}
+"""
+
+
+def test_a_gate_sending_a_dag_back_to_a_sub_pipeline_step_runs_a_fresh_child_each_time(tmp_path, agent_image, docker):
+    # the same rule outside graphs: each start of a composition step is a fresh child run
+    repo = repository_with_children(tmp_path)
+    completed, events = run_json(tmp_path, repo, SENT_BACK)
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert_clean(completed)
+    children = [e["step_id"] for e in events if e["state"] == "started" and e["step_id"].endswith(".a")]
+    assert children == ["sub.a"] + [f"sub.visit{n}.a" for n in range(2, 12)]
+    assert events[-1]["message"] == "step ask failed: auto-approved (auto: true): Again (a); sub was sent back 10 times already"
     assert_run_left_nothing(docker, events[0]["run_id"])
 
 
