@@ -87,7 +87,7 @@ class GraphPlan(Plan):
 
     def snapshot(self) -> dict:
         return {"current": self.current or self.resume_at, "visits": dict(self.visits), "deferred": list(self.deferred),
-                "last_outcome": self.last_outcome}
+                "last_outcome": self.last_outcome, "stopped": list(self.stopped) if self.stopped else None}
 
     # ----- routing --------------------------------------------------------------------------------
     def _route(self, step_id: str) -> None:
@@ -156,6 +156,11 @@ class GraphPlan(Plan):
         current = snapshot.get("current")
         for sid in self.declared:
             self.states[sid] = StepState.COMPLETED if self.visits.get(sid) else StepState.PENDING
+        stopped = snapshot.get("stopped")
+        if isinstance(stopped, list) and len(stopped) == 2 and stopped[0] in self.specs:
+            # a cap stopped it: Wave's resume restores the visit counts and meets the same cap again
+            self.stopped = (str(stopped[0]), str(stopped[1]))
+            return self._skip_unvisited()
         if current in self.specs:
             self.current = current
             self.states[current] = StepState.PENDING
