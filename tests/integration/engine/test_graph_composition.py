@@ -213,6 +213,53 @@ def test_an_iterate_a_loop_and_a_branch_in_a_graph_run_fresh_children_on_every_v
     assert_run_left_nothing(docker, events[0]["run_id"])
 
 
+MARKED = """\
+kind: WavePipeline
+metadata: {name: marked}
+steps:
+  - id: a
+    type: command
+    script: "echo a"
+  - id: b
+    type: command
+    dependencies: [a]
+    workspace: {mount: [{source: ./, target: /src, mode: readwrite}]}
+    script: "test ! -f marker"
+"""
+
+TWICE = """\
+kind: WavePipeline
+metadata: {name: twice}
+steps:
+  - id: sub
+    pipeline: marked
+  - id: mark
+    type: command
+    dependencies: [sub]
+    workspace: {mount: [{source: ./, target: /src, mode: readwrite}]}
+    script: "if [ -f marker ]; then exit 1; fi; touch marker"
+    edges: [{target: sub, condition: "outcome=success"}, {target: _complete}]
+"""
+
+
+def test_resume_of_a_graph_stopped_in_a_later_visits_child_runs_only_what_did_not_finish(tmp_path, agent_image, docker):
+    repo = repository_with_children(tmp_path)
+    child = repo / ".wave" / "pipelines" / "marked.yaml"
+    child.write_text(MARKED)  # its step b fails once `mark` has left a marker in the clone: in sub's visit 2
+    first, events = run_json(tmp_path, repo, TWICE)
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert events[-1]["message"] == ("step sub failed: sub-pipeline marked failed: step sub.visit2.b: "
+                                     "command exited with status 1:")
+    run_id = events[0]["run_id"]
+    assert json.loads((repo / ".wave" / "runs" / run_id / "run.json").read_text())["graph"]["current"] == "sub"
+    child.write_text(MARKED.replace("test ! -f marker", "test -f marker"))
+    resumed = run_cli("resume", run_id, "--repo", str(repo), "--json", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    started = [e["step_id"] for e in map(json.loads, resumed.stdout.splitlines()) if e["state"] == "started"]
+    assert started == ["sub", "sub.visit2.b", "mark"]  # sub.visit2.a finished in the first attempt
+    assert_run_left_nothing(docker, run_id)
+
+
 SENT_BACK = """\
 kind: WavePipeline
 metadata: {name: sent-back}
