@@ -154,7 +154,7 @@ steps:
 
 
 def test_a_graph_sub_pipeline_starts_no_step_once_the_run_has_stopped(tmp_path):
-    script = {"steps": {"sub.one": [{"delay_s": 4, "content": say("one, slowly")}], "sub.two": [say("two")],
+    script = {"steps": {"sub.one": [{"delay_s": 8, "content": say("one, slowly")}], "sub.two": [say("two")],
                         "wait": [{"delay_s": 1, "content": say("waited")}]}}
     run = project_with_children(tmp_path, ABORTED, script, **{"slow-graph": SLOW_GRAPH}).run()
     assert run.error is None, run.error
