@@ -1,7 +1,8 @@
 """Composition steps on the host: sub-pipelines, iterate, branch, loop, gate, aggregate, conditional nodes.
 
 A step that names pipelines does not run them itself: `start` returns the child steps (ids prefixed
-by the step, `sub_pipelines.renamed_steps`), the runner adds them to its plan, and the step waits for
+by the step, `sub_pipelines.renamed_steps`; from a step's second visit on, by `STEP.visitN`, so that
+each visit is a fresh child run as in Wave), the runner adds them to its plan, and the step waits for
 them; once they have all finished, `finish` gathers their artifacts (or starts the loop's next
 iteration). Gates, aggregates and conditional nodes end in `start`. Everything runs in the same run:
 one network, one gateway and budget, one clone, one record. Wave's semantics: composition.go,
@@ -91,6 +92,8 @@ class Composer(ComposerArtifacts):
         self.graph_limits: dict[str, int | None] = {}
         """The `max_step_visits` of each child run that is a graph pipeline, by its id prefix."""
         self.allowed_names = literal_pipeline_names(loaded.pipeline)
+        self.bases: dict[str, tuple[str, str]] = {}
+        """(id prefix, label) of the visit each composition step is at: its own id and label on the first."""
         self._lock = threading.Lock()
 
     # ----- what the runner asks -------------------------------------------------------------
@@ -124,10 +127,13 @@ class Composer(ComposerArtifacts):
         """A step sent back by a gate or an edge starts over."""
         self.expansions.pop(step_id, None)
 
-    def run(self, step_id: str, child_states: dict[str, StepStatus], failures: dict[str, str]) -> HostResult:
+    def run(self, step_id: str, child_states: dict[str, StepStatus], failures: dict[str, str],
+            visit: int = 1) -> HostResult:
         step = self.steps[step_id]
         if step_id in self.expansions:
             return self._finish(step, child_states, failures)
+        shown = self._shown(step_id)
+        self.bases[step_id] = (step_id, shown) if visit <= 1 else (f"{step_id}.visit{visit}", f"{shown}#{visit}")
         return self._start(step)
 
     # ----- starting ---------------------------------------------------------------------------
@@ -140,8 +146,9 @@ class Composer(ComposerArtifacts):
         return starters[kind](step)
 
     def _sub_pipeline(self, step: Step) -> HostResult:
-        children = self._child_run(step, step.pipeline, step.id, self._step_input(step), self._shown(step.id))
-        self.expansions[step.id] = Expansion(c.SUB_PIPELINE, _ids(children), [(step.id, step.pipeline)])
+        prefix, shown = self.bases[step.id]
+        children = self._child_run(step, step.pipeline, prefix, self._step_input(step), shown)
+        self.expansions[step.id] = Expansion(c.SUB_PIPELINE, _ids(children), [(prefix, step.pipeline)])
         return HostResult(children=children, progress=(SUB_PIPELINE_STARTED, f"running sub-pipeline {step.pipeline}"))
 
     def _branch(self, step: Step) -> HostResult:
@@ -152,8 +159,9 @@ class Composer(ComposerArtifacts):
             raise CompositionError(f"branch value '{value[:80]}' has no matching case and no default")
         if name == c.BRANCH_SKIP:
             return HostResult(message=f"branch '{value[:80]}' -> skip")
-        children = self._child_run(step, name, step.id, self._step_input(step), self._shown(step.id))
-        self.expansions[step.id] = Expansion(c.BRANCH, _ids(children), [(step.id, name)])
+        prefix, shown = self.bases[step.id]
+        children = self._child_run(step, name, prefix, self._step_input(step), shown)
+        self.expansions[step.id] = Expansion(c.BRANCH, _ids(children), [(prefix, name)])
         return HostResult(children=children, progress=(BRANCH_TAKEN, f"branch '{value[:80]}' -> {name}"))
 
     def _iterate(self, step: Step) -> HostResult:
@@ -162,12 +170,13 @@ class Composer(ComposerArtifacts):
         if len(items) > MAX_ITEMS:
             raise CompositionError(f"iterate.over holds {len(items)} items; at most {MAX_ITEMS} are run")
         trusted = "{{" not in config.over
+        base, shown = self.bases[step.id]
         children, members = [], []
         for number, item in enumerate(items, 1):
             name = self._item_pipeline(step, item, trusted, number)
-            prefix = f"{step.id}.{number}"
+            prefix = f"{base}.{number}"
             item_input = self._resolve(step, step.input, item) if step.input else self.input_of(step.id)
-            run = self._child_run(step, name, prefix, item_input, f"{self._shown(step.id)}[{number}/{len(items)}]")
+            run = self._child_run(step, name, prefix, item_input, f"{shown}[{number}/{len(items)}]")
             children += [ChildStep(child.step, step.id, prefix, child.graph) for child in run]
             members.append((prefix, name))
         self.expansions[step.id] = Expansion(c.ITERATE, _ids(children), members)
@@ -190,7 +199,8 @@ class Composer(ComposerArtifacts):
         return self._loop_iteration(step, c.parse_config(step, c.LOOP), 1)
 
     def _loop_iteration(self, step: Step, config: c.LoopConfig, iteration: int) -> HostResult:
-        prefix, shown = f"{step.id}.{iteration}", f"{self._shown(step.id)}[{iteration}/{config.max_iterations}]"
+        base, label = self.bases[step.id]
+        prefix, shown = f"{base}.{iteration}", f"{label}[{iteration}/{config.max_iterations}]"
         children = self._child_run(step, step.pipeline, prefix, self._step_input(step), shown) if step.pipeline else []
         children += self._loop_sub_steps(step, config, prefix, shown)
         self.expansions[step.id] = Expansion(c.LOOP, _ids(children), [(prefix, step.pipeline or "")], iteration)
@@ -252,7 +262,7 @@ class Composer(ComposerArtifacts):
     def _loop_next(self, step: Step, expansion: Expansion) -> HostResult:
         config = c.parse_config(step, c.LOOP)
         done = expansion.iteration
-        namespace = f"{step.id}.{done}"
+        namespace = expansion.members[0][0]
         if config.until and values.condition_holds(self._resolve(step, config.until, namespace=namespace)):
             return HostResult(message=f"loop ended at iteration {done}: its until condition holds")
         if done < config.max_iterations:

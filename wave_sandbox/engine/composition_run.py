@@ -23,6 +23,8 @@ from wave_sandbox.errors import StepFailedError, WaveSandboxError
 from wave_sandbox.spec.composition import is_graph_pipeline
 
 MOCK_APPROVAL = "the mock model approves every gate"
+ROOT_GRAPH = ""
+"""The prefix the run's own graph is attached under (a graph sub-pipeline's is its step's id prefix)."""
 MAX_GATE_RETURNS = 10
 """How often gates may send the run back to one step (Wave's revision loop), as a step's max_visits."""
 
@@ -35,11 +37,15 @@ class HostPersona:
 
 
 def build_plan(loaded, planned: list[PlannedStep], completed: set[str], resumed_record) -> Plan:
-    """Wave's graph mode for a pipeline with edges, else the DAG (resumed after what completed)."""
-    if is_graph_pipeline(loaded.pipeline.steps):
-        snapshot = resumed_record.data.get("graph") if resumed_record is not None else None
-        return GraphPlan(list(loaded.pipeline.steps), loaded.pipeline.max_step_visits, snapshot)
-    return Plan(planned, already_completed=frozenset(completed))
+    """The DAG (resumed after what completed), or for a pipeline with edges a plan whose steps Wave's graph
+    mode takes one at a time (its GraphPlan, under the prefix ROOT_GRAPH, resumed where it stood)."""
+    if not is_graph_pipeline(loaded.pipeline.steps):
+        return Plan(planned, already_completed=frozenset(completed))
+    specs = list(loaded.pipeline.steps)
+    plan = Plan([PlannedStep(s.id, readwrite=s.is_readwrite) for s in specs], already_completed=frozenset(completed))
+    snapshot = resumed_record.data.get("graph") if resumed_record is not None else None
+    plan.attach_graph(ROOT_GRAPH, GraphPlan(specs, loaded.pipeline.max_step_visits, snapshot, states=plan.states))
+    return plan
 
 
 def gate_settings(options, model_description: str) -> GateSettings:
@@ -58,6 +64,8 @@ class CompositionRunMixin:
         self.root_step_ids = [step.id for step in self.loaded.pipeline.steps]
         self._host_started: dict[str, float] = {}
         self._host_children: dict[str, list[str]] = {}
+        self._dag_starts: dict[str, int] = {}
+        """How often a composition step outside graphs started over (a gate sent the run back to it)."""
         self._gate_returns: dict[str, int] = {}
         self._graph_stops_reported: set[str] = set()
         self._resumed_graphs: dict[str, dict] = dict(self.resumed_record.data.get("graphs") or {}) \
@@ -78,20 +86,30 @@ class CompositionRunMixin:
     def _start_host_step(self, pool, running: dict, step_id: str) -> None:
         self.plan.mark_running(step_id)
         self.composer.record = self.record
+        visit = 1
         if step_id not in self.composer.expansions:
+            visit = self._visit_number(step_id)
             self.record.update_step(step_id, status=StepStatus.RUNNING, persona=self.composer.kind(step_id),
                                     started_at=datetime.now(timezone.utc).isoformat())
             self.emit(ev.STEP_STARTED, step_id=step_id, persona=self.composer.kind(step_id),
                       message=f"Starting {self.composer.kind(step_id)} step")
-        running[pool.submit(self._run_host_step, step_id)] = step_id
+        running[pool.submit(self._run_host_step, step_id, visit)] = step_id
 
-    def _run_host_step(self, step_id: str) -> HostResult:
+    def _visit_number(self, step_id: str) -> int:
+        """Each visit of a composition step runs a fresh child run with ids of its own (Wave: a fresh child
+        executor per visit); in a graph the visit is the graph's count, so a resumed run names them alike."""
+        if self.plan.graph_holding(step_id) is not None:
+            return self.plan.visit_of(step_id)
+        self._dag_starts[step_id] = self._dag_starts.get(step_id, 0) + 1
+        return self._dag_starts[step_id]
+
+    def _run_host_step(self, step_id: str, visit: int = 1) -> HostResult:
         started = self._host_started.setdefault(step_id, time.monotonic())
         expansion = self.composer.expansions.get(step_id)
         children = expansion.children if expansion else []
         states = {child: self.plan.judged_state(child) for child in children}
         try:
-            result = self.composer.run(step_id, states, dict(self.failures))
+            result = self.composer.run(step_id, states, dict(self.failures), visit)
         except (WaveSandboxError, ValueError, OSError) as error:  # ValueError: pydantic, JSON
             result = HostResult(False, str(error))
         result.duration_ms = int((time.monotonic() - started) * 1000)
@@ -108,8 +126,6 @@ class CompositionRunMixin:
         self._finish_host_step(step_id, result)
 
     def _plan_children(self, step_id: str, result: HostResult) -> None:
-        if isinstance(self.plan, GraphPlan):
-            raise WaveSandboxError("sub-pipelines, iterate and loops inside a graph pipeline are not supported yet")
         self.composer.adopt(result.children)
         # rework_only children join the run (a failure may call them) but not its plan, as at the top level;
         # optional in the plan: the composition step judges its children's failures (iterate may continue);
@@ -154,6 +170,9 @@ class CompositionRunMixin:
         target = result.goto
         namespace = self.composer.namespaces.get(step_id)
         target = f"{namespace}.{target}" if namespace and f"{namespace}.{target}" in self.plan.states else target
+        graph = self.plan.graph_holding(step_id)
+        if graph is not None:
+            return self._refuse_graph_return(graph, target, result)
         if self.plan.states.get(target) not in (StepStatus.COMPLETED, StepStatus.FAILED, StepStatus.SKIPPED):
             return False
         visits = self._gate_returns
@@ -168,6 +187,16 @@ class CompositionRunMixin:
         self.emit(ev.STEP_COMPLETED, step_id=step_id, persona="gate", duration_ms=result.duration_ms,
                   message=f"{result.message}; back to {target}")
         return True
+
+    @staticmethod
+    def _refuse_graph_return(graph: GraphPlan, target: str, result: HostResult) -> bool:
+        """In a graph, edges alone move the run (Wave's walker): a choice naming a step not visited yet is
+        left to them; one naming a visited step fails the gate, and the failure is routed like any other."""
+        if graph.visits.get(target):
+            result.succeeded = False
+            result.message = (f"{result.message}; a gate in a graph pipeline cannot send the run back to "
+                              f"{target}, which already ran: route back with an edge")
+        return False
 
     def _dependents_of(self, step_id: str) -> list[str]:
         found, changed = {step_id}, True
@@ -194,10 +223,18 @@ class CompositionRunMixin:
         else:
             self.failures[step_id] = result.message
             self.emit(ev.STEP_FAILED, **common)
-            skipped = self.plan.skip_all_pending() if result.abort else self.plan.mark_failed(step_id)
+            skipped = self._abort_run(step_id) if result.abort else self.plan.mark_failed(step_id)
             for other in skipped:
                 self._emit_skipped(other, f"needs {step_id}, which failed")
         self._after_graph_move()
+
+    def _abort_run(self, step_id: str) -> list[str]:
+        """A gate's `_fail` fails the run (Wave's gateAbortError); in a graph, Wave's walker routes it on the
+        gate's edges like any failure, and without edges it ends the graph."""
+        if self.plan.graph_holding(step_id) is not None:
+            return self.plan.mark_failed(step_id)
+        self.plan.states[step_id] = StepStatus.FAILED
+        return self.plan.skip_all_pending()
 
     def _children_tokens(self, step_id: str) -> tuple[int, int]:
         """What the step's children used (their own children included): the step's share of the budget."""
@@ -222,13 +259,13 @@ class CompositionRunMixin:
     def _after_graph_move(self) -> None:
         """Graph mode (the run's, or a graph sub-pipeline's): keep where each graph stands in run.json; a
         visit cap ends the graph with one line; steps it never reached are skipped."""
-        if isinstance(self.plan, GraphPlan):
-            self.record.update(graph=self.plan.snapshot())
-            self._report_graph_end("", self.plan)
-        if self.plan.subgraphs:
-            self.record.update(graphs={prefix: graph.snapshot() for prefix, graph in self.plan.subgraphs.items()})
-            for prefix, graph in self.plan.subgraphs.items():
-                self._report_graph_end(prefix, graph)
+        graphs = self.plan.subgraphs
+        if ROOT_GRAPH in graphs:
+            self.record.update(graph=graphs[ROOT_GRAPH].snapshot())
+        if set(graphs) - {ROOT_GRAPH}:
+            self.record.update(graphs={prefix: graph.snapshot() for prefix, graph in graphs.items() if prefix})
+        for prefix, graph in graphs.items():
+            self._report_graph_end(prefix, graph)
 
     def _report_graph_end(self, key: str, graph: GraphPlan) -> None:
         if graph.stopped and key not in self._graph_stops_reported:

@@ -7,8 +7,10 @@ target whose dependencies have not run yet waits while they run. Each step may b
 `max_visits` times (default 10), the graph `max_step_visits` times in all (default 50): going over
 stops the run with one line. A failure is routed like any outcome when the step has edges, and ends
 the run when it has none. `snapshot()` goes to run.json after every move, so resume starts where the
-graph stopped, with its visit counts. A graph pipeline run as a sub-pipeline gets a GraphPlan of its own,
-attached to the run's plan and sharing its `states` (planner.Plan.attach_graph).
+graph stopped, with its visit counts. Every graph gets a GraphPlan of its own, attached to the run's plan
+and sharing its `states` (planner.Plan.attach_graph): the run's own graph and each graph pipeline run as a
+sub-pipeline. A composition step is one visit however many children it runs: the run's plan holds its
+children and the step ends (and the graph moves on) once they have finished.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class GraphPlan(Plan):
         self.resume_at: str | None = None
         self.stopped: tuple[str, str] | None = None
         """(step, why) when a visit cap stopped the graph."""
+        self.halted = False
+        """The run stopped (an abort, Ctrl-C, the graph's own failure): a step still running routes nowhere."""
         super().__init__(steps, states=states if states is not None else {})
         if snapshot:
             self._restore(snapshot)
@@ -65,8 +69,12 @@ class GraphPlan(Plan):
         return self.skip_all_pending()
 
     def skip_all_pending(self) -> list[str]:
-        self.current = None
+        self.halt()
         return super().skip_all_pending()
+
+    def halt(self) -> None:
+        self.halted = True
+        self.current = None
 
     def is_finished(self) -> bool:
         return self.current is None and not self.running_steps()
@@ -79,10 +87,12 @@ class GraphPlan(Plan):
 
     def snapshot(self) -> dict:
         return {"current": self.current or self.resume_at, "visits": dict(self.visits), "deferred": list(self.deferred),
-                "last_outcome": self.last_outcome}
+                "last_outcome": self.last_outcome, "stopped": list(self.stopped) if self.stopped else None}
 
     # ----- routing --------------------------------------------------------------------------------
     def _route(self, step_id: str) -> None:
+        if self.halted:
+            return
         target = self._next_by_edges(self.specs[step_id])
         target = None if self.stopped else self._respect_dependencies(target)
         if target is None:
@@ -146,6 +156,11 @@ class GraphPlan(Plan):
         current = snapshot.get("current")
         for sid in self.declared:
             self.states[sid] = StepState.COMPLETED if self.visits.get(sid) else StepState.PENDING
+        stopped = snapshot.get("stopped")
+        if isinstance(stopped, list) and len(stopped) == 2 and stopped[0] in self.specs:
+            # a cap stopped it: Wave's resume restores the visit counts and meets the same cap again
+            self.stopped = (str(stopped[0]), str(stopped[1]))
+            return self._skip_unvisited()
         if current in self.specs:
             self.current = current
             self.states[current] = StepState.PENDING

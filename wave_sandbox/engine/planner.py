@@ -4,9 +4,11 @@ Scheduling is eager: a step becomes ready the moment its own dependencies have c
 its whole "level" has. Steps with a read-write mount share one clone, so they run one at a time, in
 dependency order, declaration order breaking ties between independent ones.
 
-A graph pipeline (edges) run as a sub-pipeline keeps its own planner (graph_plan.GraphPlan, attached
-with `attach_graph`, sharing `states`): its steps become ready when its edges reach them, and what
-finishing them means (routing, visit caps) is its call.
+A graph pipeline (edges) keeps its own planner (graph_plan.GraphPlan, attached with `attach_graph`,
+sharing `states`), the run's own under the prefix "" and each one run as a sub-pipeline under its step's
+prefix: its steps become ready when its edges reach them (a composition step among them once its
+children have finished too), and what finishing them means (routing, visit caps) is its call. Children
+of a composition step in a graph are ordinary steps of this plan (or of a graph of their own).
 """
 
 from __future__ import annotations
@@ -99,7 +101,7 @@ class Plan:
     group_limits: dict[str, int] = field(default_factory=dict)
     """How many members of each group may be under way at once."""
     subgraphs: dict[str, Any] = field(default_factory=dict)
-    """Graph pipelines run as sub-pipelines: their id prefix -> their GraphPlan (sharing `states`)."""
+    """Graph pipelines: their id prefix ("" for the run's own) -> their GraphPlan (sharing `states`)."""
 
     def __post_init__(self) -> None:
         self._graph_of: dict[str, str] = {}
@@ -164,11 +166,17 @@ class Plan:
         if self.states[step_id] is not StepState.PENDING:
             return False
         graph = self.graph_holding(step_id)
-        if graph is not None:
-            return step_id in graph.ready_steps()
         step = self._by_id[step_id]
         waited = all(self.states.get(other) in FINISHED_STATES for other in step.waits_for)
+        if graph is not None:
+            return waited and step_id in graph.ready_steps()
         return waited and all(self._dependency_completed(dep) for dep in step.dependencies)
+
+    def visit_of(self, step_id: str) -> int:
+        """Which visit of its graph the step is at (1 outside graphs): a composition step's children of a
+        later visit are a fresh child run."""
+        graph = self.graph_holding(step_id)
+        return graph.visits.get(step_id, 1) if graph is not None else 1
 
     def _limit_groups(self, ready: list[str]) -> list[str]:
         """A fan-out's members already under way keep going; new ones start while the group has room."""
@@ -248,7 +256,7 @@ class Plan:
 
     def skip_all_pending(self) -> list[str]:
         for graph in self.subgraphs.values():
-            graph.current = None
+            graph.halt()  # a step of it still running must not route the graph on when it ends
         pending = [sid for sid in self._order if self.states[sid] is StepState.PENDING]
         for sid in pending:
             self.states[sid] = StepState.SKIPPED
@@ -261,8 +269,9 @@ class Plan:
         return [sid for sid in self._order if self.states[sid] is StepState.RUNNING]
 
     def failed_required_steps(self) -> list[str]:
+        """Failed steps nothing judges for them; a graph's steps by the graph's verdict (judged_state)."""
         return [
             sid
             for sid in self._order
-            if self.states[sid] is StepState.FAILED and not self._by_id[sid].optional
+            if self.judged_state(sid) is StepState.FAILED and not self._by_id[sid].optional
         ]

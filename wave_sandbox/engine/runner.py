@@ -274,6 +274,7 @@ class PipelineRun(CompositionRunMixin):
 
     def _loop(self) -> None:
         running: dict[Future, str] = {}
+        self._after_graph_move()  # a resumed graph that a visit cap stopped stops again, with its one line
         # Not a `with` block: its exit would wait for running steps before Ctrl-C could kill them.
         pool = ThreadPoolExecutor(max_workers=max(1, self.options.max_parallel))
         try:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from wave_sandbox.resources import builtin_pipelines_dir
 from wave_sandbox.spec import composition as c
+from wave_sandbox.spec.graph import upstream_of
 from wave_sandbox.spec.models import Step
 from wave_sandbox.spec.validation import SAFE_NAME_PATTERN, IndexedStep, SemanticCheck
 
@@ -120,6 +121,7 @@ def _check_gate(check: SemanticCheck, indexed: IndexedStep, config: c.GateConfig
 
 def _check_gate_choices(check: SemanticCheck, indexed: IndexedStep, config: c.GateConfig) -> None:
     keys: set[str] = set()
+    already_ran = _visited_before_the_gate(check, indexed)
     for position, choice in enumerate(config.choices):
         place = indexed.path("gate", "choices", position)
         if choice.key in keys:
@@ -127,8 +129,19 @@ def _check_gate_choices(check: SemanticCheck, indexed: IndexedStep, config: c.Ga
         keys.add(choice.key)
         if choice.target and choice.target != c.GATE_FAIL and choice.target not in check.all_step_ids:
             check.add(place + ("target",), f"target '{choice.target}' is not a step id or _fail", place)
+        elif choice.target in already_ran:
+            check.add(place + ("target",), f"target '{choice.target}' has always run before this gate, and in a "
+                      "graph pipeline only edges go back to a step that ran: route back with an edge", place)
     if config.default and config.default not in keys:
         check.add(indexed.path("gate", "default"), f"default '{config.default}' matches no choice key")
+
+
+def _visited_before_the_gate(check: SemanticCheck, indexed: IndexedStep) -> set[str]:
+    """In a graph pipeline (edges), the gate itself and the steps it depends on: Wave's graph walker visits
+    them before the gate, follows no gate choice, and fails a gate whose choice names a visited step."""
+    if not c.is_graph_pipeline([other.step for other in check.steps]):
+        return set()
+    return upstream_of(indexed.step.id, check.dependencies()) | {indexed.step.id}
 
 
 def _check_loop(check: SemanticCheck, indexed: IndexedStep, config: c.LoopConfig) -> None:

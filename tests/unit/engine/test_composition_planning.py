@@ -96,10 +96,21 @@ def test_a_graph_resumes_where_it_stopped_with_its_visit_counts():
     plan = GraphPlan(LOOPING, None)
     walk(plan, [("fix", True), ("test", False)])
     snapshot = plan.snapshot()
-    assert snapshot == {"current": "fix", "visits": {"fix": 2, "test": 1}, "deferred": [], "last_outcome": "failure"}
+    assert snapshot == {"current": "fix", "visits": {"fix": 2, "test": 1}, "deferred": [], "last_outcome": "failure",
+                        "stopped": None}
     resumed = GraphPlan(LOOPING, None, snapshot)
     walk(resumed, [("fix", True), ("test", False)])
     assert resumed.stopped[0] == "fix"  # the visit counted before the stop is not given back
+
+
+def test_a_graph_a_cap_stopped_stops_again_when_resumed():
+    # Wave's resume restores the visit counts and walks into the same cap; resuming must not "complete" it
+    plan = GraphPlan(LOOPING, None)
+    walk(plan, [("fix", True), ("test", False), ("fix", True), ("test", False)])
+    resumed = GraphPlan(LOOPING, None, plan.snapshot())
+    assert resumed.ready_steps() == [] and resumed.is_finished()
+    assert resumed.stopped == plan.stopped and resumed.failed_required_steps() == ["fix"]
+    assert resumed.states["done"] is StepState.SKIPPED
 
 
 def dag_with_graph_child(rw: bool = False) -> Plan:

@@ -71,3 +71,52 @@ def test_a_graph_visit_budget_has_a_ceiling(with_child):
     text = "max_step_visits: 100000\n" + HEAD + "    edges: [{target: first}]\n"
     problems = problems_in(with_child, text)
     assert len(problems) == 1 and "max_step_visits should be 0 (Wave's default, 50) to 200, got 100000" in problems[0], problems
+
+
+GRAPH_GATE = HEAD + """\
+    edges: [{target: s}]
+  - id: s
+    dependencies: [first]
+    gate: {type: approval, auto: true, default: a, choices: [{key: a, label: Again, target: TARGET}]}
+  - id: later
+    persona: navigator
+    dependencies: [s]
+    exec: {source: "Later"}
+"""
+
+
+@pytest.mark.parametrize("target", ["first", "s"])
+def test_a_gate_in_a_graph_cannot_name_a_step_that_always_ran_before_it(with_child, target):
+    # Wave's graph walker follows edges only, and fails a gate whose choice names a visited step
+    text = GRAPH_GATE.replace("TARGET", target)
+    problems = problems_in(with_child, text)
+    assert problems == [f"p.yaml:{line_of(text, 'choices')}: steps[1] (s): gate.choices[0]: target '{target}' has "
+                        "always run before this gate, and in a graph pipeline only edges go back to a step that ran: "
+                        "route back with an edge"]
+
+
+def test_a_gate_in_a_graph_may_name_a_step_after_it_and_in_a_dag_any_step(with_child):
+    assert problems_in(with_child, GRAPH_GATE.replace("TARGET", "later")) == []
+    dag = GRAPH_GATE.replace("TARGET", "first").replace("    edges: [{target: s}]\n", "")
+    assert problems_in(with_child, dag) == []
+
+
+def test_composition_steps_of_every_kind_validate_inside_a_graph(with_child):
+    # the graph runs each as one visit: its children, fresh on every visit, before the graph moves on
+    steps = HEAD + """\
+    edges: [{target: sub}]
+  - id: sub
+    pipeline: child
+    max_visits: 3
+    edges: [{target: fan, condition: outcome=success}, {target: sub}]
+  - id: fan
+    pipeline: '{{ item }}'
+    iterate: {over: '["child", "child"]', mode: parallel, max_concurrent: 2}
+    edges: [{target: again}]
+  - id: again
+    loop: {max_iterations: 2, steps: [{id: twice, pipeline: child}]}
+    edges: [{target: pick}]
+  - id: pick
+    branch: {on: '{{ input }}', cases: {big: child, default: skip}}
+"""
+    assert problems_in(with_child, steps) == []
