@@ -20,6 +20,7 @@ from typing import Any, Callable
 from wave_sandbox.engine import composition_values as values
 from wave_sandbox.engine.composer_artifacts import ComposerArtifacts
 from wave_sandbox.engine.gates import GateKeeper
+from wave_sandbox.engine.preflight import preflight_message
 from wave_sandbox.engine.status import StepStatus
 from wave_sandbox.engine.sub_pipelines import (
     MAX_DEPTH, MAX_ITEMS, MAX_RUN_STEPS, literal_pipeline_names, load_child_pipeline, renamed_steps,
@@ -74,9 +75,12 @@ class Expansion:
 
 class Composer(ComposerArtifacts):
     def __init__(self, loaded, personas: dict, record, input_text: str, ceilings: Any, output,
-                 gatekeeper: GateKeeper, emit: Callable[..., None], notify: Callable[[str], None]):
+                 gatekeeper: GateKeeper, emit: Callable[..., None], notify: Callable[[str], None],
+                 missing_tools_of: Callable[[Any], list[str]] = lambda pipeline: []):
         self.loaded, self.personas, self.record, self.output = loaded, personas, record, output
         self.input_text, self.ceilings, self.gatekeeper, self.emit, self.notify = input_text, ceilings, gatekeeper, emit, notify
+        self.missing_tools_of = missing_tools_of
+        """Wave's preflight of a child pipeline's requires.tools, as it starts: the tools not found."""
         self.steps: dict[str, Step] = {step.id: step for step in loaded.pipeline.steps}
         self.inputs: dict[str, str] = {}
         self.labels: dict[str, str] = {}
@@ -275,6 +279,9 @@ class Composer(ComposerArtifacts):
         if depth > MAX_DEPTH:
             raise CompositionError(f"sub-pipelines nest deeper than {MAX_DEPTH} at {shown} (a pipeline calling itself?)")
         child = load_child_pipeline(name, self.loaded.repo, self.ceilings)
+        missing = self.missing_tools_of(child.pipeline)
+        if missing:
+            raise CompositionError(f"sub-pipeline '{name}': {preflight_message(missing)}")
         with self._lock:
             self.personas.update(child.personas)
             self.allowed_names |= literal_pipeline_names(child.pipeline)

@@ -16,6 +16,7 @@ from wave_sandbox.engine import events as ev
 from wave_sandbox.engine.composer import Composer, HostResult
 from wave_sandbox.engine.gates import GateKeeper, GateSettings
 from wave_sandbox.engine.graph_plan import GraphPlan
+from wave_sandbox.engine.preflight import Preflight
 from wave_sandbox.engine.planner import Plan, PlannedStep
 from wave_sandbox.engine.run_file import StepStatus
 from wave_sandbox.engine.step_control import runs_in_plan
@@ -73,9 +74,10 @@ class CompositionRunMixin:
         """Where each graph sub-pipeline stood when the resumed attempt ended, by its id prefix."""
         keeper = GateKeeper(gate_settings(self.options, self.infrastructure.model_description),
                             self.stopping, self.notify)
+        self.preflight = Preflight(lambda: self.infrastructure.step_context(self.record, self.options))
         self.composer = Composer(self.loaded, self.personas, None, self.options.input_text,
                                  getattr(self.options, "ceilings", None), self.infrastructure.output,
-                                 keeper, self.emit, self.notify)
+                                 keeper, self.emit, self.notify, self.preflight.missing_for)
 
     def _is_host_step(self, step_id: str) -> bool:
         return self.composer.is_host(step_id)

@@ -2,12 +2,16 @@
 
 Checked before the first step, in a container of the run's own image with no network and no mounts
 (as Wave checks PATH before it starts), so a pipeline that needs `gh` fails at once with one line
-naming what is missing, instead of deep inside a step.
+naming what is missing, instead of deep inside a step. A sub-pipeline's own `requires` is checked
+when it starts, as Wave's child executor does, and fails the step that called it; each set of tools
+is looked for once per run.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from typing import Callable
 
 from wave_sandbox.engine.step_execution import CONTAINER_HOME, CONTAINER_PATH, StepContext
 from wave_sandbox.sandbox.backend import ContainerSpec
@@ -44,4 +48,22 @@ def missing_tools(context: StepContext, tools: list[str]) -> list[str]:
 
 def preflight_message(missing: list[str]) -> str:
     return (f"preflight: requires.tools {', '.join(missing)} not found in the agent image "
-            "(Wave's preflight checks them before the run starts)")
+            "(Wave's preflight checks them before a pipeline starts)")
+
+
+class Preflight:
+    """The missing tools of each pipeline's `requires.tools`, looked for once per set of tools in a run."""
+
+    def __init__(self, context_of: Callable[[], StepContext]) -> None:
+        self._context_of = context_of
+        self._missing: dict[tuple[str, ...], list[str]] = {}
+        self._lock = threading.Lock()
+
+    def missing_for(self, pipeline) -> list[str]:
+        tools = tuple(required_tools(pipeline))
+        if not tools:
+            return []
+        with self._lock:  # one check per set, even when iterate items start the same child at once
+            if tools not in self._missing:
+                self._missing[tools] = missing_tools(self._context_of(), list(tools))
+            return self._missing[tools]

@@ -31,7 +31,7 @@ from wave_sandbox.engine.run_file import (
 from wave_sandbox.engine.redaction import files_under, host_secret_values, redact_files
 from wave_sandbox.engine.input_schemas import injected_schema_problems
 from wave_sandbox.engine.outcomes import extract_outcomes
-from wave_sandbox.engine.preflight import missing_tools, preflight_message, required_tools
+from wave_sandbox.engine.preflight import preflight_message
 from wave_sandbox.engine.threads import save_thread_answer
 from wave_sandbox.engine.wave_notices import wave_record
 from wave_sandbox.engine.step_attempts import execute_step
@@ -210,8 +210,7 @@ class PipelineRun(CompositionRunMixin):
 
     def _preflight_fails(self) -> bool:
         """Wave's preflight (requires.tools in the agent image); when it fails, every step is skipped."""
-        tools = required_tools(self.loaded.pipeline)
-        missing = missing_tools(self.infrastructure.step_context(self.record, self.options), tools) if tools else []
+        missing = self.preflight.missing_for(self.loaded.pipeline)
         if not missing:
             return False
         self.preflight_failure = preflight_message(missing)

@@ -157,10 +157,59 @@ def test_requires_tools_are_checked_in_the_agent_image_before_any_step(tmp_path,
     script.write_text(yaml.safe_dump({"steps": {"comment": [say("never asked")]}}))
     result = run_cli("run", "needs-gh", "--model", f"scripted:{script}", cwd=repo, timeout=300)
     assert result.returncode == 1, result.stdout + result.stderr
-    expected = "preflight: requires.tools gh not found in the agent image (Wave's preflight checks them before the run starts)"
+    expected = "preflight: requires.tools gh not found in the agent image (Wave's preflight checks them before a pipeline starts)"
     assert f"skipped   comment" in result.stdout and expected in result.stdout
     assert "requires.tools gh" in result.stderr and "asks for forge access" in result.stderr
     recorded = run_json(repo)
     assert recorded["failure"] == expected and recorded["steps"]["comment"]["status"] == "skipped"
     assert not (next(p for p in (repo / ".wave" / "runs").iterdir() if p.is_dir()) / "steps" / "comment" / "step.json").exists()
     assert_run_left_nothing(docker, recorded["run_id"])
+
+
+CALLS_CHILDREN = """\
+kind: WavePipeline
+metadata:
+  name: calls-children
+steps:
+  - id: first
+    type: command
+    script: "echo first"
+  - id: with-git
+    dependencies: [first]
+    pipeline: needs-git
+  - id: with-gh
+    dependencies: [with-git]
+    pipeline: needs-gh
+"""
+
+NEEDS_GIT = """\
+kind: WavePipeline
+metadata:
+  name: needs-git
+requires:
+  tools: [git]
+steps:
+  - id: log
+    type: command
+    script: "echo child ran"
+"""
+
+
+def test_a_sub_pipeline_s_own_requires_tools_are_checked_when_it_starts(tmp_path, agent_image, docker):
+    """Wave's child executor runs the child's preflight: a missing tool fails the step that calls it."""
+    repo = wave_project_repository(tmp_path / "shop")
+    pipelines = repo / ".agents" / "pipelines"
+    (pipelines / "needs-gh.yaml").write_text(PREFLIGHT_PIPELINE)
+    (pipelines / "needs-git.yaml").write_text(NEEDS_GIT)
+    (pipelines / "calls-children.yaml").write_text(CALLS_CHILDREN)
+    result = run_cli("run", "calls-children", "x", "--model", "mock", "--json", cwd=repo, timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    ended = {event["step_id"]: event for event in events if event["state"] in ("completed", "failed")}
+    assert ended["first"]["state"] == "completed" and ended["with-git.log"]["state"] == "completed"
+    assert ended["with-git"]["state"] == "completed"  # git is in the image: the child ran
+    expected = ("sub-pipeline 'needs-gh': preflight: requires.tools gh not found in the agent image "
+                "(Wave's preflight checks them before a pipeline starts)")
+    assert ended["with-gh"]["state"] == "failed" and ended["with-gh"]["message"] == expected, ended["with-gh"]
+    assert not any((event.get("step_id") or "").startswith("with-gh.") for event in events)  # its steps never started
+    assert_run_left_nothing(docker, events[0]["run_id"])
