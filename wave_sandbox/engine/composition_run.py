@@ -225,7 +225,7 @@ class CompositionRunMixin:
         else:
             self.failures[step_id] = result.message
             self.emit(ev.STEP_FAILED, **common)
-            skipped = self._abort_run(step_id) if result.abort else self.plan.mark_failed(step_id)
+            skipped = self._abort_run(step_id) if result.abort else self.plan.mark_failed(step_id, result.message)
             for other in skipped:
                 self._emit_skipped(other, f"needs {step_id}, which failed")
         self._after_graph_move()
@@ -234,7 +234,7 @@ class CompositionRunMixin:
         """A gate's `_fail` fails the run (Wave's gateAbortError); in a graph, Wave's walker routes it on the
         gate's edges like any failure, and without edges it ends the graph."""
         if self.plan.graph_holding(step_id) is not None:
-            return self.plan.mark_failed(step_id)
+            return self.plan.mark_failed(step_id, self.failures.get(step_id, ""))
         self.plan.states[step_id] = StepStatus.FAILED
         return self.plan.skip_all_pending()
 

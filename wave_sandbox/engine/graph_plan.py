@@ -6,7 +6,9 @@ edge whose condition holds (`outcome=success|failure`, `context.KEY=VALUE`; no c
 target whose dependencies have not run yet waits while they run. Each step may be visited at most
 `max_visits` times (default 10), the graph `max_step_visits` times in all (default 50): going over
 stops the run with one line. A failure is routed like any outcome when the step has edges, and ends
-the run when it has none. `snapshot()` goes to run.json after every move, so resume starts where the
+the run when it has none; a step whose last three failures had the same error stops the graph
+(Wave's circuit breaker; errors compared without blank lines or indentation, on their first 500
+characters; not kept across a resume, as in Wave). `snapshot()` goes to run.json after every move, so resume starts where the
 graph stopped, with its visit counts. Every graph gets a GraphPlan of its own, attached to the run's plan
 and sharing its `states` (planner.Plan.attach_graph): the run's own graph and each graph pipeline run as a
 sub-pipeline. A composition step is one visit however many children it runs: the run's plan holds its
@@ -20,6 +22,8 @@ from wave_sandbox.spec import composition as c
 from wave_sandbox.spec.models import Step
 
 SUCCESS, FAILURE = "success", "failure"
+BREAKER_WINDOW = 3
+"""Wave's circuitBreakerWindow: a step's last this many failures, all with the same error, stop the graph."""
 
 
 class GraphPlan(Plan):
@@ -40,6 +44,8 @@ class GraphPlan(Plan):
         self.stopped: tuple[str, str] | None = None
         """(step, why) when a visit cap stopped the graph."""
         self.halted = False
+        self.recent_errors: dict[str, list[str]] = {}
+        """Each step's last BREAKER_WINDOW errors, normalized (Wave's errorHistory)."""
         """The run stopped (an abort, Ctrl-C, the graph's own failure): a step still running routes nowhere."""
         super().__init__(steps, states=states if states is not None else {})
         if snapshot:
@@ -58,8 +64,12 @@ class GraphPlan(Plan):
             self.last_outcome = SUCCESS
         self._route(step_id)
 
-    def mark_failed(self, step_id: str) -> list[str]:
+    def mark_failed(self, step_id: str, error: str = "") -> list[str]:
         self.states[step_id] = StepState.FAILED
+        if self._breaker_trips(step_id, error):
+            self._stop(step_id, f"step {step_id} failed {BREAKER_WINDOW} times with the same error; "
+                                f"the graph stops (Wave's circuit breaker): {error.strip()}")
+            return []
         if self.specs[step_id].edges:
             self.last_outcome = FAILURE
             self._route(step_id)
@@ -139,6 +149,13 @@ class GraphPlan(Plan):
         self.states[step_id] = StepState.PENDING
         self.current = step_id
 
+    def _breaker_trips(self, step_id: str, error: str) -> bool:
+        if not error:
+            return False  # a failure without a message is not compared
+        history = [*self.recent_errors.get(step_id, []), normalized_error(error)][-BREAKER_WINDOW:]
+        self.recent_errors[step_id] = history
+        return len(history) == BREAKER_WINDOW and len(set(history)) == 1
+
     def _stop(self, step_id: str, why: str) -> None:
         self.stopped = (step_id, why)
         self.current = None
@@ -164,3 +181,8 @@ class GraphPlan(Plan):
         if current in self.specs:
             self.current = current
             self.states[current] = StepState.PENDING
+
+
+def normalized_error(message: str) -> str:
+    """Wave's normalizeErrorMessage: lines stripped, blank ones dropped, the first 500 characters."""
+    return "\n".join(line.strip() for line in message.splitlines() if line.strip())[:500]

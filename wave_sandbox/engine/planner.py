@@ -232,11 +232,11 @@ class Plan:
             return graph.mark_completed(step_id)
         self.states[step_id] = StepState.COMPLETED
 
-    def mark_failed(self, step_id: str) -> list[str]:
-        """Record a failure; return the dependents (transitively) that are now skipped, in order."""
+    def mark_failed(self, step_id: str, error: str = "") -> list[str]:
+        """Record a failure (`error`: its message); return the dependents (transitively) now skipped, in order."""
         graph = self.graph_holding(step_id)
         if graph is not None:
-            return graph.mark_failed(step_id)
+            return graph.mark_failed(step_id, error)
         self.states[step_id] = StepState.FAILED
         return self.skip_dependents_of(step_id)
 

@@ -407,7 +407,7 @@ class PipelineRun(CompositionRunMixin):
             return self._after_graph_move()
         self.failures[step_id] = outcome.message
         self.emit(ev.STEP_FAILED, **common)
-        for skipped in self.plan.mark_failed(step_id):
+        for skipped in self.plan.mark_failed(step_id, outcome.message):
             self._emit_skipped(skipped, f"needs {step_id}, which failed")
         self._stop_siblings_after_a_failure(step_id)
         self._after_graph_move()

@@ -292,3 +292,28 @@ def test_a_gate_that_would_send_a_graph_back_is_refused_before_anything_starts(t
     assert line.endswith("steps[1] (ask): gate.choices[0]: target 'draft' has always run before this gate, and in a "
                          "graph pipeline only edges go back to a step that ran: route back with an edge")
     assert not (repo / ".wave" / "runs").exists()
+
+
+FAILS_ALIKE = """\
+kind: WavePipeline
+metadata: {name: fails-alike}
+steps:
+  - id: build
+    type: command
+    max_visits: 10
+    script: "echo \\"cc: fatal error: missing.h\\" >&2; exit 1"
+    edges: [{target: build, condition: outcome=failure}, {target: _complete}]
+"""
+
+
+def test_a_step_failing_three_times_with_the_same_error_stops_the_graph(tmp_path, agent_image, docker):
+    """Wave's circuit breaker: the third like failure ends the run, long before max_visits (10)."""
+    repo = one_commit_repository(tmp_path / "service")
+    completed, events = run_json(tmp_path, repo, FAILS_ALIKE)
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert_clean(completed)
+    assert [e["step_id"] for e in events if e["state"] == "started"] == ["build"] * 3
+    assert events[-1]["state"] == "run_failed"
+    assert "step build failed 3 times with the same error; the graph stops (Wave's circuit breaker)" in events[-1]["message"]
+    assert "missing.h" in events[-1]["message"]
+    assert_run_left_nothing(docker, events[0]["run_id"])

@@ -113,6 +113,37 @@ def test_a_graph_a_cap_stopped_stops_again_when_resumed():
     assert resumed.states["done"] is StepState.SKIPPED
 
 
+RETRYING = graph(
+    {"id": "build", "persona": "navigator", "max_visits": 10,
+     "edges": [{"target": "build", "condition": "outcome=failure"}, {"target": "_complete"}]},
+)
+
+
+def fail_build(plan: GraphPlan, error: str) -> None:
+    assert plan.ready_steps() == ["build"]
+    plan.mark_running("build")
+    plan.mark_failed("build", error)
+
+
+def test_the_same_error_three_times_stops_the_graph():
+    # Wave's circuit breaker: compared without indentation or blank lines, well before max_visits (10)
+    plan = GraphPlan(RETRYING, None)
+    for error in ("make: *** [all] Error 2\n  cc: fatal", "make: *** [all] Error 2\n\ncc: fatal", "make: *** [all] Error 2\ncc: fatal"):
+        fail_build(plan, error)
+    assert plan.stopped == ("build", "step build failed 3 times with the same error; the graph stops "
+                                     "(Wave's circuit breaker): make: *** [all] Error 2\ncc: fatal")
+    assert plan.is_finished() and plan.failed_required_steps() == ["build"] and plan.visits == {"build": 3}
+
+
+def test_different_errors_keep_the_graph_going_until_its_cap():
+    plan = GraphPlan(RETRYING, None)
+    for attempt in range(1, 10):
+        fail_build(plan, "error A" if attempt % 2 else "error B")
+        assert plan.stopped is None, attempt
+    fail_build(plan, "error A")  # a different error between two like ones restarts the count
+    assert plan.stopped == ("build", "step build reached its max_visits (10); the graph stops")
+
+
 def dag_with_graph_child(rw: bool = False) -> Plan:
     """A DAG `sub -> after` whose `sub` runs LOOPING as a graph sub-pipeline (ids `sub.*`)."""
     from wave_sandbox.engine.sub_pipelines import renamed_steps
