@@ -7,6 +7,7 @@ where a missing or unreachable daemon enters, so the translation to `DockerUnava
 from __future__ import annotations
 
 import os
+import weakref
 
 import docker
 import docker.errors
@@ -14,7 +15,7 @@ import requests
 
 from wave_sandbox.errors import DockerUnavailableError
 
-__all__ = ["DEFAULT_DOCKER_HOST", "docker_client", "docker_host_url"]
+__all__ = ["DEFAULT_DOCKER_HOST", "daemon_version", "docker_client", "docker_host_url"]
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
@@ -34,10 +35,21 @@ def docker_client(timeout_s: int = 120) -> docker.DockerClient:
     url = docker_host_url()
     try:
         client = docker.from_env(timeout=timeout_s)
-        client.ping()
+        _versions[client] = client.version()  # the ping: the daemon answers (and says what it is, kept)
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise DockerUnavailableError(_unreachable_message(url, exc)) from exc
     return client
+
+
+_versions: "weakref.WeakKeyDictionary[docker.DockerClient, dict]" = weakref.WeakKeyDictionary()
+
+
+def daemon_version(client: docker.DockerClient) -> dict:
+    """The daemon's `GET /version` answer, asked once per client (a run needs it three times: the engine's
+    facts, the image's architecture and the client's own check, ~10 ms each)."""
+    if client not in _versions:
+        _versions[client] = client.version()
+    return _versions[client]
 
 
 def _unreachable_message(url: str, exc: BaseException) -> str:
