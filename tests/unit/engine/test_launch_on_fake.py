@@ -91,8 +91,11 @@ def test_the_lifecycle_runs_in_order_and_sweeps_what_crashed_runs_left(tmp_path)
     result = launch_run(str(project.pipeline), project.repo, project.options(), backend, [events.append],
                         notices.append)  # fmt: skip
     assert result.status == "completed"
-    assert backend.calls == ["capabilities", "ensure_image", "clean_dead_runs", "prepare_run", "open_gateway",
-                             "teardown_run"]  # fmt: skip
+    # the run's environment is made in a thread while the engine is checked: those four in any order
+    assert sorted(backend.calls[:4]) == ["capabilities", "clean_dead_runs", "ensure_image", "prepare_run"]
+    assert backend.calls.index("capabilities") < backend.calls.index("ensure_image") < \
+        backend.calls.index("clean_dead_runs")
+    assert backend.calls[4:] == ["open_gateway", "teardown_run"]
     assert project.sandbox_folders() == [], "the crashed run's sandbox is gone, and the run's own"
     assert any("cleaned up after earlier crashed runs: removed 1 containers" in n for n in notices), notices
     assert any(n.startswith("warning: this engine cannot give every sandbox control: isolation") for n in notices)
@@ -132,6 +135,17 @@ def test_a_configuration_mistake_creates_nothing(tmp_path, pipeline, make_repo_p
     assert backend.calls == [], "the backend is not even asked"
     assert not (repo / ".wave" / "runs").exists() or not any((repo / ".wave" / "runs").iterdir())
     assert project.sandbox_folders() == []
+
+
+def test_a_check_refused_after_the_environment_was_started_removes_it(tmp_path):
+    """The run's environment is made while the engine is checked: a refused check tears it down."""
+    project = FakeProject(tmp_path, ONE_STEP, {"steps": {"only": [say("done")]}})
+    backend = RecordingBackend(project.fake_base)
+    with pytest.raises(ConfigurationError, match="--runtime runsc"):
+        launch_run(str(project.pipeline), project.repo, project.options(runtime="runsc"), backend, [],
+                   lambda _message: None)  # fmt: skip
+    assert "prepare_run" in backend.calls and backend.calls[-1] == "teardown_run"
+    assert backend.runs == {} and project.sandbox_folders() == []
 
 
 def test_resume_refuses_a_completed_run_and_an_unknown_one(tmp_path):
