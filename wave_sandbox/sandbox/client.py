@@ -26,7 +26,7 @@ def docker_host_url() -> str:
 
 
 def docker_client(timeout_s: int = 120) -> docker.DockerClient:
-    """Return a client connected to a daemon that answers a ping.
+    """Return a client connected to a daemon that answers.
 
     Raises:
         DockerUnavailableError: no daemon answers at `DOCKER_HOST` (or the default socket), or the
@@ -34,8 +34,9 @@ def docker_client(timeout_s: int = 120) -> docker.DockerClient:
     """
     url = docker_host_url()
     try:
+        # The check that the daemon answers: the client asks its API version (GET /version) as it is made
+        # (docker-py's "auto", from_env's default), so no ping besides.
         client = docker.from_env(timeout=timeout_s)
-        _versions[client] = client.version()  # the ping: the daemon answers (and says what it is, kept)
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise DockerUnavailableError(_unreachable_message(url, exc)) from exc
     return client
@@ -45,8 +46,8 @@ _versions: "weakref.WeakKeyDictionary[docker.DockerClient, dict]" = weakref.Weak
 
 
 def daemon_version(client: docker.DockerClient) -> dict:
-    """The daemon's `GET /version` answer, asked once per client (a run needs it three times: the engine's
-    facts, the image's architecture and the client's own check, ~10 ms each)."""
+    """The daemon's `GET /version` answer, asked once per client (a run needs it for the engine's facts and
+    for the image's architecture, ~10 ms each asking)."""
     if client not in _versions:
         _versions[client] = client.version()
     return _versions[client]
