@@ -225,6 +225,8 @@ def _execute(
     for notice in wave_notices(loaded):
         notify(notice)
     model = choose_model(options, Path.cwd(), notify, ceilings)
+    if resumed_record is not None:  # its killed attempt may have left objects under this very run id: first
+        remove_leftovers_of_dead_runs(backend, notify)
     # The run's network is made while the engine is checked below (both wait on the engine, not on us);
     # a check that fails, or Ctrl-C, removes it again: `finally` discards what the run did not take.
     early_environment = EarlyEnvironment(backend, run_id, this_process_owner())
@@ -232,7 +234,8 @@ def _execute(
         options.runtime = choose_runtime(backend, options.runtime, notify)
         warn_about_reduced_controls(backend, notify)
         image = backend.ensure_image(notify)
-        remove_leftovers_of_dead_runs(backend, notify, starting_run_id=run_id)
+        if resumed_record is None:  # a new run id: nothing of an earlier run can carry it
+            remove_leftovers_of_dead_runs(backend, notify, starting_run_id=run_id)
         if options.keep:
             mark_kept(run_id)
         resumed_branch = resumed_branch_of(resumed_record) if resumed_record else None

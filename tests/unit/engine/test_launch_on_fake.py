@@ -158,3 +158,21 @@ def test_resume_refuses_a_completed_run_and_an_unknown_one(tmp_path):
     with pytest.raises(RunNotFoundError):
         launch_resume("no-such-run", project.repo, None, False, backend, [], lambda _message: None)
     assert backend.calls == []
+
+
+def test_a_resume_sweeps_what_its_killed_attempt_left_before_it_makes_its_network(tmp_path):
+    """A new run sweeps while its network is made, sparing its own id; a resumed run's id may hold objects of
+    its killed attempt (owner gone), so it sweeps first, as every run did before."""
+    project = FakeProject(tmp_path, ONE_STEP, {"steps": {"only": [say("done")]}})
+    first = project.run()
+    assert first.error is None, first.error
+    run_id = first.result.run_id
+    crashed = FakeBackend(base_dir=project.fake_base)
+    crashed.prepare_run(run_id, f"{socket.gethostname()}:{NO_SUCH_PID}:1")
+    crashed.create(ContainerSpec(run_id, "only", "img", None, "1:1", {}))
+    backend = RecordingBackend(project.fake_base)
+    result = launch_resume(run_id, project.repo, None, False, backend, [], lambda _message: None, from_step="only")
+    assert result.status == "completed"
+    assert backend.calls[0] == "clean_dead_runs" and backend.calls.index("prepare_run") > 0, backend.calls
+    assert backend.calls.count("clean_dead_runs") == 1
+    assert project.sandbox_folders() == []
