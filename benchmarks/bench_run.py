@@ -7,6 +7,7 @@
     (d)  six such independent steps with `--max-parallel 6`
     (a-runsc), (b-runsc)  (a) and (b) under gVisor, when the engine has runsc (else left out, said so)
 
+`--startup-only` measures (a) and (b) alone, for the step start-up ratio b/a.
 Each is repeated N times (`--repeat N`, default 5; `--quick` is 2), the rounds interleaved so that
 background load hits every measurement alike. One unrecorded warm-up of (a) and (b) comes first.
 Prints the medians and b/a <= 1.2, c/(5a) <= 1.5, d/d1 <= 1.6 with PASS or MISS, and gVisor's cost
