@@ -1,7 +1,9 @@
 """Everything between the CLI's parsed options and a running PipelineRun.
 
-Checks come first and create nothing (pipeline, personas, model, repository, the backend, image), so
-a configuration mistake never leaves a container, network or record behind. The CLI passes in the
+Checks come first and create nothing (pipeline, personas, model, repository), so a configuration
+mistake never leaves a container, network or record behind. The engine's own checks (runtime, image)
+ask the backend, and go on while the run's network is made (`EarlyEnvironment`, both wait on the
+engine); when one refuses, that network is removed before the error is reported. The CLI passes in the
 sandbox backend (Docker, or the fake in tests) and the listeners that display the run.
 """
 
