@@ -58,11 +58,13 @@ class Ratio:
 def compute_ratios(measurements: dict[str, Measurement]) -> list[Ratio]:
     """b/a <= 1.2 (issue 10; 1.5 before), c/(5a) <= 1.5, d/(one such step) <= 1.6, all on medians."""
     floor = measurements[FLOOR].median_s
-    return [
-        Ratio("b/a", measurements[INSTANT].median_s / floor, 1.2),
-        Ratio("c/(5a)", measurements[INCIDENT].median_s / (INCIDENT_STEP_COUNT * floor), 1.5),
-        Ratio("d/(one such step)", measurements[DELAYED_SIX].median_s / measurements[DELAYED_ONE].median_s, 1.6),
-    ] + gvisor_ratios(measurements)
+    ratios = [Ratio("b/a", measurements[INSTANT].median_s / floor, 1.2)]
+    if INCIDENT in measurements:  # left out by --startup-only
+        ratios.append(Ratio("c/(5a)", measurements[INCIDENT].median_s / (INCIDENT_STEP_COUNT * floor), 1.5))
+    if DELAYED_SIX in measurements:
+        ratios.append(Ratio("d/(one such step)",
+                            measurements[DELAYED_SIX].median_s / measurements[DELAYED_ONE].median_s, 1.6))
+    return ratios + gvisor_ratios(measurements)
 
 
 def gvisor_ratios(measurements: dict[str, Measurement]) -> list[Ratio]:

@@ -7,6 +7,7 @@
     (d)  six such independent steps with `--max-parallel 6`
     (a-runsc), (b-runsc)  (a) and (b) under gVisor, when the engine has runsc (else left out, said so)
 
+`--startup-only` measures (a) and (b) alone, for the step start-up ratio b/a.
 Each is repeated N times (`--repeat N`, default 5; `--quick` is 2), the rounds interleaved so that
 background load hits every measurement alike. One unrecorded warm-up of (a) and (b) comes first.
 Prints the medians and b/a <= 1.2, c/(5a) <= 1.5, d/d1 <= 1.6 with PASS or MISS, and gVisor's cost
@@ -61,6 +62,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--wait-quiet", type=float, default=0, metavar="SECONDS",
         help="before each measurement, wait up to SECONDS for other containers to stop (shared machines)",
     )  # fmt: skip
+    parser.add_argument(
+        "--startup-only", action="store_true",
+        help="measure only the floor and the one-step run under runc, (a) and (b): the start-up ratio b/a",
+    )  # fmt: skip
     parser.add_argument("--results", type=Path, default=RESULTS_FILE, help="where to write the JSON")
     arguments = parser.parse_args(argv)
     if arguments.quick:
@@ -83,7 +88,7 @@ def agent_image_tag() -> str:
 
 
 def measurement_plan(
-    image: str, fixtures: BenchFixtures, scratch: Path, with_gvisor: bool
+    image: str, fixtures: BenchFixtures, scratch: Path, with_gvisor: bool, startup_only: bool = False
 ) -> dict[str, Callable[[int], Sample]]:
     """One callable per measurement, taking the round number (each run gets its own --output)."""
 
@@ -96,9 +101,11 @@ def measurement_plan(
         FLOOR_GVISOR: lambda round_number: measure_floor(image, "runsc"),
         INSTANT_GVISOR: run_of(INSTANT_GVISOR, dataclasses.replace(fixtures.instant_one_step, runtime="runsc")),
     }
+    startup = {FLOOR: lambda round_number: measure_floor(image), INSTANT: run_of(INSTANT, fixtures.instant_one_step)}
+    if startup_only:
+        return startup
     return {
-        FLOOR: lambda round_number: measure_floor(image),
-        INSTANT: run_of(INSTANT, fixtures.instant_one_step),
+        **startup,
         **(gvisor if with_gvisor else {}),
         INCIDENT: run_of(INCIDENT, fixtures.incident_response),
         DELAYED_ONE: run_of(DELAYED_ONE, fixtures.delayed_one_step),
@@ -188,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if not with_gvisor:
         progress("the engine has no runsc runtime: gVisor's cost is left out (see SECURITY.md to add it)")
     try:
-        plan = measurement_plan(image, prepare_fixtures(scratch), scratch, with_gvisor)
+        plan = measurement_plan(image, prepare_fixtures(scratch), scratch, with_gvisor, arguments.startup_only)
         measurements = run_rounds(plan, arguments.repeat, disturbances, arguments.wait_quiet)
     except BenchFailure as failure:
         progress(f"bench failed: {failure}")

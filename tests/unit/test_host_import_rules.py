@@ -34,7 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "sandbox": {"errors", "text_safety", "bind_mount", "resources", "spec", "settings"},
     "engine": {"errors", "text_safety", "bind_mount", "secret_redaction", "spec", "workspace", "gateway", "contracts",
                "settings", "sandbox"},
-    "report": {"errors", "text_safety", "units", "engine", "workspace"},  # read-only views of a run's record
+    "report": {"errors", "text_safety", "units", "on_demand", "engine", "workspace"},  # read-only views of a run's record
     "cli": {"*"},
 }
 ENGINE_MAY_IMPORT_OF_SANDBOX = {"wave_sandbox.sandbox.backend"}

@@ -14,9 +14,14 @@ import wave_sandbox
 from wave_sandbox.cli.app import COMMANDS
 from wave_sandbox.contracts import CHECKERS
 from wave_sandbox.on_demand import OnDemand
+from wave_sandbox.report.html_report import _RENDERERS as REPORT_RENDERERS
 
 PACKAGE_DIR = Path(wave_sandbox.__file__).parent
-TABLES = {"wave_sandbox.cli.app.COMMANDS": COMMANDS, "wave_sandbox.contracts.CHECKERS": CHECKERS}
+TABLES = {
+    "wave_sandbox.cli.app.COMMANDS": COMMANDS,
+    "wave_sandbox.contracts.CHECKERS": CHECKERS,
+    "wave_sandbox.report.html_report._RENDERERS": REPORT_RENDERERS,
+}
 
 
 def table_entries():
@@ -29,7 +34,7 @@ def test_every_table_in_the_package_is_tested_here():
         for node in ast.walk(ast.parse(source.read_text())):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "OnDemand":
                 built.append(str(source.relative_to(PACKAGE_DIR)))
-    assert sorted(built) == ["cli/app.py", "contracts/__init__.py"]
+    assert sorted(built) == ["cli/app.py", "contracts/__init__.py", "report/html_report.py"]
 
 
 @pytest.mark.parametrize(("table_name", "name"), table_entries())
@@ -61,3 +66,16 @@ def test_a_part_is_imported_on_its_first_use_only():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "object" in done.stdout
+
+
+def test_markdown_it_is_imported_with_the_first_markdown_artifact_of_a_report():
+    script = (
+        "import sys\n"
+        "from wave_sandbox.report import html_report\n"
+        "assert 'markdown_it' not in sys.modules\n"
+        "print(html_report._RENDERERS['markdown']('# Title'))\n"
+        "assert 'markdown_it' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "<h1>Title</h1>" in done.stdout

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from wave_sandbox.engine.early_environment import EarlyEnvironment
 from wave_sandbox.engine.output_folder import OutputFolder
 from wave_sandbox.engine.records import RunRecord
 from wave_sandbox.engine.step_execution import StepContext
@@ -89,6 +90,7 @@ class RunInfrastructure:
         output: OutputFolder,
         needs_clone: bool,
         resumed_branch: "ResumedBranch | None" = None,
+        early_environment: EarlyEnvironment | None = None,
     ):
         self.run_id = run_id
         self.repo = repo
@@ -98,6 +100,8 @@ class RunInfrastructure:
         self.output = output
         self.needs_clone = needs_clone
         self.resumed_branch = resumed_branch
+        self.early_environment = early_environment
+        """The run's environment when its making started before the run (launch does, while it checks)."""
         self.environment: RunEnvironment | None = None
         self.gateway: Gateway | None = None
         self.clone: Clone | None = None
@@ -119,7 +123,10 @@ class RunInfrastructure:
     ) -> None:
         self.step_tokens, run_tokens = token_budgets or (STEP_TOKENS, RUN_MAX_TOKENS)
         self.output.prepare(record, notify)
-        self.environment = self.backend.prepare_run(self.run_id, this_process_owner())
+        if self.early_environment is not None:
+            self.environment = self.early_environment.result()
+        else:
+            self.environment = self.backend.prepare_run(self.run_id, this_process_owner())
         self.gateway = Gateway(
             self.model.upstream,
             bind_host=self.environment.gateway_host,
@@ -217,6 +224,8 @@ class RunInfrastructure:
             _attempt(problems, "stopping the gateway", self.gateway.stop)
         if self.environment is not None:
             problems.extend(self.backend.teardown_run(self.environment, keep=keep))
+        elif self.early_environment is not None:  # stopped before start took it (Ctrl-C while it was made)
+            problems.extend(self.early_environment.discard())
         if not keep:
             if self.clone is not None:
                 _attempt(problems, "removing the clone", lambda: remove_clone_in_background(self.clone))

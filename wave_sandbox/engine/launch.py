@@ -1,7 +1,9 @@
 """Everything between the CLI's parsed options and a running PipelineRun.
 
-Checks come first and create nothing (pipeline, personas, model, repository, the backend, image), so
-a configuration mistake never leaves a container, network or record behind. The CLI passes in the
+Checks come first and create nothing (pipeline, personas, model, repository), so a configuration
+mistake never leaves a container, network or record behind. The engine's own checks (runtime, image)
+ask the backend, and go on while the run's network is made (`EarlyEnvironment`, both wait on the
+engine); when one refuses, that network is removed before the error is reported. The CLI passes in the
 sandbox backend (Docker, or the fake in tests) and the listeners that display the run.
 """
 
@@ -11,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
+from wave_sandbox.engine.early_environment import EarlyEnvironment
 from wave_sandbox.engine.output_folder import OutputFolder
 from wave_sandbox.engine.events import RunEvent
 from wave_sandbox.engine.infrastructure import ModelSetup, ResumedBranch, RunInfrastructure
@@ -23,11 +26,11 @@ from wave_sandbox.engine.run_lookup import find_run
 from wave_sandbox.engine.wave_notices import wave_notices
 from wave_sandbox.engine.run_state import run_state
 from wave_sandbox.engine.sub_pipelines import composition_needs_clone
-from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
+from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, ignoring_interrupts, planned_steps
 from wave_sandbox.errors import CeilingError, ConfigurationError
 from wave_sandbox.gateway.mock_model import MOCK_MODEL_ID
 from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
-from wave_sandbox.sandbox.backend import SandboxBackend
+from wave_sandbox.sandbox.backend import SandboxBackend, this_process_owner
 from wave_sandbox.settings import Ceilings, load_ceilings
 from wave_sandbox.gateway.user_prices import user_price_table
 from wave_sandbox.spec.loader import LoadedPipeline, find_pipeline_file, load_pipeline
@@ -224,17 +227,29 @@ def _execute(
     for notice in wave_notices(loaded):
         notify(notice)
     model = choose_model(options, Path.cwd(), notify, ceilings)
-    options.runtime = choose_runtime(backend, options.runtime, notify)
-    warn_about_reduced_controls(backend, notify)
-    image = backend.ensure_image(notify)
-    remove_leftovers_of_dead_runs(backend, notify)
-    if options.keep:
-        mark_kept(run_id)
-    resumed_branch = resumed_branch_of(resumed_record) if resumed_record else None
-    with RunLease(run_id):
-        infrastructure = RunInfrastructure(run_id, repo, backend, image, model, output, needs_clone, resumed_branch)
-        run = PipelineRun(loaded, loaded.personas, options, infrastructure, listeners, notify, resumed_record)
-        return run.execute()
+    if resumed_record is not None:  # its killed attempt may have left objects under this very run id: first
+        remove_leftovers_of_dead_runs(backend, notify)
+    # The run's network is made while the engine is checked below (both wait on the engine, not on us);
+    # a check that fails, or Ctrl-C, removes it again: `finally` discards what the run did not take.
+    early_environment = EarlyEnvironment(backend, run_id, this_process_owner())
+    try:
+        options.runtime = choose_runtime(backend, options.runtime, notify)
+        warn_about_reduced_controls(backend, notify)
+        image = backend.ensure_image(notify)
+        if resumed_record is None:  # a new run id: nothing of an earlier run can carry it
+            remove_leftovers_of_dead_runs(backend, notify, starting_run_id=run_id)
+        if options.keep:
+            mark_kept(run_id)
+        resumed_branch = resumed_branch_of(resumed_record) if resumed_record else None
+        with RunLease(run_id):
+            infrastructure = RunInfrastructure(run_id, repo, backend, image, model, output, needs_clone,
+                                               resumed_branch, early_environment)
+            run = PipelineRun(loaded, loaded.personas, options, infrastructure, listeners, notify, resumed_record)
+            return run.execute()
+    finally:
+        with ignoring_interrupts():
+            for problem in early_environment.discard():
+                notify(f"warning: cleanup: {problem}")
 
 
 def choose_runtime(backend: SandboxBackend, runtime: str | None, notify: Callable[[str], None]) -> str | None:
@@ -255,8 +270,15 @@ def warn_about_reduced_controls(backend: SandboxBackend, notify: Callable[[str],
         )
 
 
-def remove_leftovers_of_dead_runs(backend: SandboxBackend, notify: Callable[[str], None]) -> None:
-    """The third cleanup net, cast on every start: what crashed runs left, never a live run's."""
-    report = backend.clean_dead_runs(kept_run_ids())  # alive = its owner (pid + start time) still runs
+def remove_leftovers_of_dead_runs(
+    backend: SandboxBackend, notify: Callable[[str], None], starting_run_id: str | None = None
+) -> None:
+    """The third cleanup net, cast on every start: what crashed runs left, never a live run's.
+
+    The run starting now is spared by name: its network is being made meanwhile, and the sweep could
+    see its firewall rules before its labelled network (no owner known: taken for a dead run's).
+    """
+    spared = kept_run_ids() | ({starting_run_id} if starting_run_id else set())
+    report = backend.clean_dead_runs(frozenset(spared))  # alive = its owner (pid + start time) still runs
     if report.removed_anything:
         notify(f"notice: cleaned up after earlier crashed runs: {report.summary()}")

@@ -235,7 +235,7 @@ class PipelineRun(CompositionRunMixin):
         with its one-line reason, the closing lines say it, and the error goes on to the CLI."""
         reason = one_line_reason(error)
         duration_ms = int((time.monotonic() - self.started) * 1000)
-        with _ignoring_interrupts():
+        with ignoring_interrupts():
             self.record.update(status=RunStatus.FAILED, failure=reason, duration_ms=duration_ms,
                                finished_at=datetime.now(timezone.utc).isoformat())
             self.emit(ev.RUN_FAILED, duration_ms=duration_ms, message=reason, branch=None, commits=[])
@@ -286,11 +286,11 @@ class PipelineRun(CompositionRunMixin):
                     self._step_finished(running.pop(future), future)
         except KeyboardInterrupt:
             self.control.stopping.set()  # backoffs, gates and timers stop waiting, so the pool's threads can end
-            with _ignoring_interrupts():
+            with ignoring_interrupts():
                 self.infrastructure.kill_running_containers()
             raise
         finally:
-            with _ignoring_interrupts():
+            with ignoring_interrupts():
                 pool.shutdown(wait=True, cancel_futures=True)
 
     def _start_ready_steps(self, pool: ThreadPoolExecutor, running: dict[Future, str]) -> None:
@@ -418,7 +418,7 @@ class PipelineRun(CompositionRunMixin):
 
     # ----- endings ------------------------------------------------------------------------
     def _stop_after_interrupt(self) -> None:
-        with _ignoring_interrupts():
+        with ignoring_interrupts():
             for step_id in self.plan.running_steps():
                 self.plan.states[step_id] = StepStatus.FAILED
                 self.record.update_step(step_id, status=StepStatus.INTERRUPTED)
@@ -428,7 +428,7 @@ class PipelineRun(CompositionRunMixin):
                 self._emit_skipped(step_id, INTERRUPTED_MESSAGE)
 
     def _teardown_uninterruptibly(self) -> None:
-        with _ignoring_interrupts():
+        with ignoring_interrupts():
             for problem in self.infrastructure.stop(keep=self.options.keep):
                 self.notify(f"warning: cleanup: {problem}")
             self._redact_written_files()
@@ -527,7 +527,7 @@ class PipelineRun(CompositionRunMixin):
         return f"step {first} failed: {self.failures.get(first, 'unknown error')}"
 
 
-class _ignoring_interrupts:
+class ignoring_interrupts:
     """Hold off SIGINT/SIGTERM while cleaning up, so a second Ctrl-C cannot leave objects behind."""
 
     def __enter__(self):

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import html
 
-from markdown_it import MarkdownIt
-
+from wave_sandbox.on_demand import OnDemand
 from wave_sandbox.report.run_report import ArtifactView, RunReport, StepView
 from wave_sandbox.report.page_style import PAGE_STYLE, STATUS_COLOURS
 from wave_sandbox.text_safety import one_printable_line, printable_text
@@ -21,7 +20,8 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").disable("image")
+# markdown-it loads with the first Markdown artifact shown (a report without one does not pay for it)
+_RENDERERS = OnDemand({"markdown": "wave_sandbox.report.markdown_html:render_markdown"})
 
 
 def render_html(report: RunReport) -> str:
@@ -95,7 +95,7 @@ def _artifact(artifact: ArtifactView) -> str:
     head = f"<h3>{_text(artifact.name)} <small>{artifact.size} bytes{cut}</small></h3>"
     if artifact.kind == "markdown":
         return f"<details open><summary>{head}</summary><div class=\"markdown\">" \
-               f"{_MARKDOWN.render(printable_text(artifact.text))}</div></details>"
+               f"{_RENDERERS['markdown'](printable_text(artifact.text))}</div></details>"
     return f"<details><summary>{head}</summary><pre>{_block(artifact.shown_text)}</pre></details>"
 
 

@@ -15,6 +15,7 @@ import signal
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import docker
@@ -85,6 +86,9 @@ class ResourceRegistry:
     def remove_all(self) -> list[str]:
         """Remove everything registered (containers first); returns one line per failure.
 
+        Once every container is gone, the firewall rules and the networks are removed at the same time
+        (nothing is left that could use the moment between the two); while one remains, rules first.
+
         Each failure is logged and the rest is still removed; what failed stays registered, so a
         second call tries it again. Ctrl-C and SIGTERM wait until the work is done.
         """
@@ -94,15 +98,25 @@ class ResourceRegistry:
                 self._remove(
                     failures, remove_container_if_present, container_id, self._containers, "container"
                 )
-            for run_id in self._snapshot(self._firewall_run_ids):
-                self._remove(
-                    failures, _remove_rules_of_run, run_id, self._firewall_run_ids, "firewall rules of run"
-                )
-            for network_id in self._snapshot(self._networks):
-                self._remove(failures, remove_network_if_present, network_id, self._networks, "network")
+            if self._snapshot(self._containers):  # one is still there: its rules go first, as they always did
+                self._remove_rules(failures)
+                self._remove_networks(failures)
+            else:  # no container is left to use the network, so its rules and itself go at once
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="remove-networks") as pool:
+                    networks_removed = pool.submit(self._remove_networks, failures)
+                    self._remove_rules(failures)
+                    networks_removed.result()
             for volume_name in self._snapshot(self._volumes):
                 self._remove(failures, remove_volume_if_present, volume_name, self._volumes, "volume")
         return failures
+
+    def _remove_rules(self, failures: list[str]) -> None:
+        for run_id in self._snapshot(self._firewall_run_ids):
+            self._remove(failures, _remove_rules_of_run, run_id, self._firewall_run_ids, "firewall rules of run")
+
+    def _remove_networks(self, failures: list[str]) -> None:
+        for network_id in self._snapshot(self._networks):
+            self._remove(failures, remove_network_if_present, network_id, self._networks, "network")
 
     def _snapshot(self, registered: dict[str, None]) -> list[str]:
         with self._lock:

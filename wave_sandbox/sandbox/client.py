@@ -7,6 +7,7 @@ where a missing or unreachable daemon enters, so the translation to `DockerUnava
 from __future__ import annotations
 
 import os
+import weakref
 
 import docker
 import docker.errors
@@ -14,7 +15,7 @@ import requests
 
 from wave_sandbox.errors import DockerUnavailableError
 
-__all__ = ["DEFAULT_DOCKER_HOST", "docker_client", "docker_host_url"]
+__all__ = ["DEFAULT_DOCKER_HOST", "daemon_version", "docker_client", "docker_host_url"]
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
@@ -25,7 +26,7 @@ def docker_host_url() -> str:
 
 
 def docker_client(timeout_s: int = 120) -> docker.DockerClient:
-    """Return a client connected to a daemon that answers a ping.
+    """Return a client connected to a daemon that answers.
 
     Raises:
         DockerUnavailableError: no daemon answers at `DOCKER_HOST` (or the default socket), or the
@@ -33,11 +34,23 @@ def docker_client(timeout_s: int = 120) -> docker.DockerClient:
     """
     url = docker_host_url()
     try:
+        # The check that the daemon answers: the client asks its API version (GET /version) as it is made
+        # (docker-py's "auto", from_env's default), so no ping besides.
         client = docker.from_env(timeout=timeout_s)
-        client.ping()
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         raise DockerUnavailableError(_unreachable_message(url, exc)) from exc
     return client
+
+
+_versions: "weakref.WeakKeyDictionary[docker.DockerClient, dict]" = weakref.WeakKeyDictionary()
+
+
+def daemon_version(client: docker.DockerClient) -> dict:
+    """The daemon's `GET /version` answer, asked once per client (a run needs it for the engine's facts and
+    for the image's architecture, ~10 ms each asking)."""
+    if client not in _versions:
+        _versions[client] = client.version()
+    return _versions[client]
 
 
 def _unreachable_message(url: str, exc: BaseException) -> str:

@@ -21,7 +21,7 @@ import docker
 import docker.errors
 
 from wave_sandbox.sandbox import firewall
-from wave_sandbox.sandbox.client import docker_host_url
+from wave_sandbox.sandbox.client import daemon_version, docker_host_url
 
 __all__ = [
     "EngineFacts",
@@ -65,7 +65,7 @@ class EngineFacts:
 
 def engine_facts(client: docker.DockerClient) -> EngineFacts:
     """Ask the daemon (``info``, ``version``, the default bridge) and look at this host's interfaces."""
-    info, version = client.info(), client.version()
+    info, version = client.info(), daemon_version(client)
     return EngineFacts(
         operating_system=str(info.get("OperatingSystem") or ""),
         security_options=list(info.get("SecurityOptions") or []),

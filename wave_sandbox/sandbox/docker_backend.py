@@ -55,23 +55,32 @@ class DockerBackend:
         self._runs: dict[str, _DockerRun] = {}
         self._lock = threading.Lock()
         self._capabilities: BackendCapabilities | None = None
+        self._capabilities_lock = threading.Lock()
+        self._client_lock = threading.Lock()
         self._image: str | None = None
 
     @property
     def client(self) -> docker.DockerClient:
-        """The engine's client, made on first use (DockerUnavailableError when it does not answer)."""
-        if self._client is None:
-            self._client = docker_client()
-        return self._client
+        """The engine's client, made on first use (DockerUnavailableError when it does not answer); once,
+        whichever thread asks first."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = docker_client()
+            return self._client
 
     def capabilities(self) -> BackendCapabilities:
         """Asked of the daemon once per backend (a process): a run asks when it checks its runtime and
-        again when it warns about reduced controls, and each asking is ~60 ms of API calls."""
-        if self._capabilities is not None:
+        again when it warns about reduced controls, and each asking is ~60 ms of API calls. Thread-safe:
+        ``prepare_run`` may ask from its thread while the run's checks ask too; one of them asks the daemon."""
+        with self._capabilities_lock:
+            if self._capabilities is None:
+                self._capabilities = self._ask_capabilities()
             return self._capabilities
+
+    def _ask_capabilities(self) -> BackendCapabilities:
         facts = engine_facts(self.client)
         images_present, image_detail, self._image = image_status(self.client)
-        self._capabilities = BackendCapabilities(
+        return BackendCapabilities(
             engine=f"docker {facts.engine_version}",
             runtimes=list(facts.runtimes),
             host_firewall=host_firewall_unavailable_reason(facts) is None,
@@ -79,7 +88,6 @@ class DockerBackend:
             images_present=images_present,
             image_detail=image_detail,
         )
-        return self._capabilities
 
     def check_runtime(self, runtime: str | None) -> str | None:
         if runtime is None:
@@ -100,9 +108,10 @@ class DockerBackend:
 
     def prepare_run(self, run_id: str, owner: str) -> RunEnvironment:
         run = self._run(run_id)
-        host_firewall = self.capabilities().host_firewall
-        try:
-            run.network = create_run_network(self.client, run_id, run.registry, firewall_rules=host_firewall)
+        try:  # the network first: whether it gets firewall rules is asked once it exists (engine facts)
+            run.network = create_run_network(
+                self.client, run_id, run.registry, firewall_rules=lambda: self.capabilities().host_firewall
+            )
         except BaseException:  # Ctrl-C included: what was registered goes, nothing is left behind
             run.registry.remove_all()
             with self._lock:
@@ -122,9 +131,9 @@ class DockerBackend:
         if run is None:
             return []
         problems: list[str] = []
-        if run.gateway_rule is not None:
+        if run.gateway_rule is not None and keep:  # without --keep, remove_all takes every rule of the run
             _attempt(problems, "removing firewall rules", run.gateway_rule.remove)
-            run.gateway_rule = None
+        run.gateway_rule = None
         if not keep:
             problems.extend(run.registry.remove_all() or [])
             run.sandbox.lifelines.cut_all()

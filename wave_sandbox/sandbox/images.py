@@ -26,6 +26,7 @@ from wave_sandbox.errors import ImageBuildError
 from wave_sandbox.resources import PACKAGE_DIR, agent_image_dir
 from wave_sandbox.sandbox.base_image import ensure_base_image, find_local_base_image, image_exists
 from wave_sandbox.sandbox.base_platform import detect_base_platform
+from wave_sandbox.sandbox.client import daemon_version
 from wave_sandbox.sandbox.wheels import ensure_anthropic_wheels, installed_anthropic_version
 
 __all__ = [
@@ -227,6 +228,6 @@ def _read_agent_code() -> dict[str, bytes]:
 
 def _daemon_architecture(client: docker.DockerClient) -> str:
     try:
-        return client.version()["Arch"]
+        return daemon_version(client)["Arch"]
     except (docker.errors.DockerException, requests.exceptions.RequestException, KeyError) as exc:
         raise ImageBuildError(f"the Docker daemon did not say its architecture: {exc}") from exc

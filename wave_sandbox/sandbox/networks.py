@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import docker
@@ -43,19 +44,25 @@ class RunNetwork:
 
 
 def create_run_network(
-    client: docker.DockerClient, run_id: str, registry: ResourceRegistry, firewall_rules: bool = True
+    client: docker.DockerClient,
+    run_id: str,
+    registry: ResourceRegistry,
+    firewall_rules: bool | Callable[[], bool] = True,
 ) -> RunNetwork:
     """Create the run's internal network (registered at once) and, when possible, its DROP rule.
 
     With ``firewall_rules`` and a host that can take them, every packet from the bridge to the host
-    is dropped until ``allow_gateway_port`` opens the gateway's port.
+    is dropped until ``allow_gateway_port`` opens the gateway's port. ``firewall_rules`` may be a
+    callable, asked once the network exists (the backend asks the engine's facts meanwhile); either
+    way the rules are in before this returns, so before any container can join the network.
     """
     name = docker_object_name("net", run_id)
     bridge_interface = _BRIDGE_NAME_PREFIX + secrets.token_hex(5)
     network_id = _create_internal_network(client, name, bridge_interface, run_id)
     registry.add_network(network_id)
     gateway_ip, subnet = _gateway_and_subnet(client, network_id)
-    firewalled = firewall_rules and firewall.firewall_unavailable_reason() is None
+    wanted = firewall_rules() if callable(firewall_rules) else firewall_rules
+    firewalled = wanted and firewall.firewall_unavailable_reason() is None
     if firewalled:
         registry.add_firewall_rules(run_id)
         firewall.drop_all_input_from_bridge(bridge_interface, run_id)

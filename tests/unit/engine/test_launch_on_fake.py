@@ -91,8 +91,11 @@ def test_the_lifecycle_runs_in_order_and_sweeps_what_crashed_runs_left(tmp_path)
     result = launch_run(str(project.pipeline), project.repo, project.options(), backend, [events.append],
                         notices.append)  # fmt: skip
     assert result.status == "completed"
-    assert backend.calls == ["capabilities", "ensure_image", "clean_dead_runs", "prepare_run", "open_gateway",
-                             "teardown_run"]  # fmt: skip
+    # the run's environment is made in a thread while the engine is checked: those four in any order
+    assert sorted(backend.calls[:4]) == ["capabilities", "clean_dead_runs", "ensure_image", "prepare_run"]
+    assert backend.calls.index("capabilities") < backend.calls.index("ensure_image") < \
+        backend.calls.index("clean_dead_runs")
+    assert backend.calls[4:] == ["open_gateway", "teardown_run"]
     assert project.sandbox_folders() == [], "the crashed run's sandbox is gone, and the run's own"
     assert any("cleaned up after earlier crashed runs: removed 1 containers" in n for n in notices), notices
     assert any(n.startswith("warning: this engine cannot give every sandbox control: isolation") for n in notices)
@@ -134,6 +137,17 @@ def test_a_configuration_mistake_creates_nothing(tmp_path, pipeline, make_repo_p
     assert project.sandbox_folders() == []
 
 
+def test_a_check_refused_after_the_environment_was_started_removes_it(tmp_path):
+    """The run's environment is made while the engine is checked: a refused check tears it down."""
+    project = FakeProject(tmp_path, ONE_STEP, {"steps": {"only": [say("done")]}})
+    backend = RecordingBackend(project.fake_base)
+    with pytest.raises(ConfigurationError, match="--runtime runsc"):
+        launch_run(str(project.pipeline), project.repo, project.options(runtime="runsc"), backend, [],
+                   lambda _message: None)  # fmt: skip
+    assert "prepare_run" in backend.calls and backend.calls[-1] == "teardown_run"
+    assert backend.runs == {} and project.sandbox_folders() == []
+
+
 def test_resume_refuses_a_completed_run_and_an_unknown_one(tmp_path):
     project = FakeProject(tmp_path, ONE_STEP, {"steps": {"only": [say("done")]}})
     run = project.run()
@@ -144,3 +158,21 @@ def test_resume_refuses_a_completed_run_and_an_unknown_one(tmp_path):
     with pytest.raises(RunNotFoundError):
         launch_resume("no-such-run", project.repo, None, False, backend, [], lambda _message: None)
     assert backend.calls == []
+
+
+def test_a_resume_sweeps_what_its_killed_attempt_left_before_it_makes_its_network(tmp_path):
+    """A new run sweeps while its network is made, sparing its own id; a resumed run's id may hold objects of
+    its killed attempt (owner gone), so it sweeps first, as every run did before."""
+    project = FakeProject(tmp_path, ONE_STEP, {"steps": {"only": [say("done")]}})
+    first = project.run()
+    assert first.error is None, first.error
+    run_id = first.result.run_id
+    crashed = FakeBackend(base_dir=project.fake_base)
+    crashed.prepare_run(run_id, f"{socket.gethostname()}:{NO_SUCH_PID}:1")
+    crashed.create(ContainerSpec(run_id, "only", "img", None, "1:1", {}))
+    backend = RecordingBackend(project.fake_base)
+    result = launch_resume(run_id, project.repo, None, False, backend, [], lambda _message: None, from_step="only")
+    assert result.status == "completed"
+    assert backend.calls[0] == "clean_dead_runs" and backend.calls.index("prepare_run") > 0, backend.calls
+    assert backend.calls.count("clean_dead_runs") == 1
+    assert project.sandbox_folders() == []
