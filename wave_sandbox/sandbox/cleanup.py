@@ -183,8 +183,12 @@ def remove_labelled_resources(
     alive while any process named in its objects' ``wave-sandbox.owner`` labels runs. The runs of
     ``spared_run_ids`` (``--keep``) are spared as live ones are.
     """
-    found = _find_labelled_objects(client, run_id)
+    # Rules are listed before the labelled objects: a starting run (in this process or another) makes its
+    # labelled network before its rules, so rules seen here belong to a network the listing below sees
+    # with its owner. The other order could see a new run's rules but not yet its network, take them for
+    # a dead run's and remove them under the run's first container.
     rule_run_ids = {rid for rid in firewall.firewall_run_ids() if run_id is None or rid == run_id}
+    found = _find_labelled_objects(client, run_id)
     alive = is_run_alive or (lambda rid: any(owner_is_alive(owner) for owner in found.owners.get(rid, ())))
     report = CleanupReport()
     for candidate in sorted(found.run_ids | rule_run_ids):
