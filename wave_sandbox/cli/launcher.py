@@ -36,5 +36,7 @@ def main() -> None:
         cli_main = load_cli()
         cli_main()
     except KeyboardInterrupt:  # before (or after) the CLI's own handling: same line, same code
+        for number in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C (timeout(1) signals twice) ends nothing more
+            signal.signal(number, signal.SIG_IGN)
         print("Interrupted.", file=sys.stderr)
         sys.exit(INTERRUPTED_EXIT)

@@ -68,6 +68,8 @@ class CompositionRunMixin:
         self._dag_starts: dict[str, int] = {}
         """How often a composition step outside graphs started over (a gate sent the run back to it)."""
         self._gate_returns: dict[str, int] = {}
+        self.stopped_by: str | None = None
+        """The gate whose `_fail` stopped the run (outside graphs): the run fails with its line."""
         self._graph_stops_reported: set[str] = set()
         self._resumed_graphs: dict[str, dict] = dict(self.resumed_record.data.get("graphs") or {}) \
             if self.resumed_record is not None else {}
@@ -118,6 +120,9 @@ class CompositionRunMixin:
         return result
 
     def _host_step_finished(self, step_id: str, result: HostResult) -> None:
+        if result.children and self.stopped_by is not None:  # a gate's _fail stopped the run meanwhile
+            result = HostResult(False, f"its children never started: {self.stopped_by} stopped the run",
+                                duration_ms=result.duration_ms)
         if result.children:
             try:
                 return self._plan_children(step_id, result)
@@ -235,6 +240,7 @@ class CompositionRunMixin:
         gate's edges like any failure, and without edges it ends the graph."""
         if self.plan.graph_holding(step_id) is not None:
             return self.plan.mark_failed(step_id, self.failures.get(step_id, ""))
+        self.stopped_by = step_id  # the run fails with the gate's line, wherever the gate is (a child's too)
         self.plan.states[step_id] = StepStatus.FAILED
         return self.plan.skip_all_pending()
 

@@ -17,6 +17,8 @@ children and the step ends (and the graph moves on) once they have finished.
 
 from __future__ import annotations
 
+import re
+
 from wave_sandbox.engine.planner import Plan, PlannedStep, StepState
 from wave_sandbox.spec import composition as c
 from wave_sandbox.spec.models import Step
@@ -184,5 +186,12 @@ class GraphPlan(Plan):
 
 
 def normalized_error(message: str) -> str:
-    """Wave's normalizeErrorMessage: lines stripped, blank ones dropped, the first 500 characters."""
-    return "\n".join(line.strip() for line in message.splitlines() if line.strip())[:500]
+    """Wave's normalizeErrorMessage: lines stripped, blank ones dropped, the first 500 characters; and the
+    visit in a child's id (`sub.visit2.a`, `sub#2/a`) dropped, so that a composition step failing the same
+    way on every visit trips the breaker as a plain step does."""
+    lines = "\n".join(line.strip() for line in message.splitlines() if line.strip())
+    return _CHILD_LABEL_VISIT.sub("/", _CHILD_ID_VISIT.sub(".", lines))[:500]
+
+
+_CHILD_ID_VISIT = re.compile(r"\.visit\d+\.")
+_CHILD_LABEL_VISIT = re.compile(r"#\d+/")

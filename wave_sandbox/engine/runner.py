@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from wave_sandbox.deferred_signals import signals_deferred
 from wave_sandbox.engine import events as ev
 from wave_sandbox.engine.composition_run import CompositionRunMixin, build_plan
 from wave_sandbox.engine.events import EventBus, RunEvent
@@ -281,7 +282,8 @@ class PipelineRun(CompositionRunMixin):
                 self._start_ready_steps(pool, running)
                 if not running:
                     break
-                done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
+                with signals_deferred():  # Ctrl-C lands after the wait, never among the futures' locks
+                    done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
                 for future in done:
                     self._step_finished(running.pop(future), future)
         except KeyboardInterrupt:
@@ -464,6 +466,8 @@ class PipelineRun(CompositionRunMixin):
         ]
         failed = self.plan.failed_required_steps()
         failed = failed or ([] if self.preflight_failure is None else ["preflight"])
+        if self.stopped_by is not None:  # a gate's _fail, maybe a child's: the run fails, with the gate's line first
+            failed = [self.stopped_by, *[step_id for step_id in failed if step_id != self.stopped_by]]
         status = RunStatus.INTERRUPTED if interrupted else (RunStatus.FAILED if failed else RunStatus.COMPLETED)
         if status is RunStatus.COMPLETED and self.control.rejection:
             status = RunStatus.REJECTED

@@ -9,18 +9,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import docker
 import docker.errors
 
+from wave_sandbox.deferred_signals import signals_deferred
 from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox import firewall
 from wave_sandbox.sandbox.backend import CleanupReport
@@ -93,7 +92,7 @@ class ResourceRegistry:
         second call tries it again. Ctrl-C and SIGTERM wait until the work is done.
         """
         failures: list[str] = []
-        with _signals_deferred():
+        with signals_deferred():
             for container_id in self._snapshot(self._containers):
                 self._remove(
                     failures, remove_container_if_present, container_id, self._containers, "container"
@@ -137,26 +136,6 @@ class ResourceRegistry:
 def _remove_rules_of_run(_client: docker.DockerClient, run_id: str) -> None:
     if firewall.firewall_unavailable_reason() is None:
         firewall.remove_firewall_rules(run_id)
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM until the block ends, then deliver them (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    previous = {
-        sig: signal.signal(sig, lambda number, _frame: received.append(number))
-        for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for number in received[:1]:
-            signal.raise_signal(number)
 
 
 @dataclass

@@ -25,11 +25,12 @@ from wave_sandbox.spec.yaml_loader import Path_
 SAFE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PLAIN_NAME = "letters, digits, '.', '_' or '-'"
 RESERVED_CONTAINER_PATHS = ("/workspace", "/wave")
-# The container's own system: a mount there is refused by the runtime (/proc, /dev, /sys) or hides
-# the programs and files every step needs.
+# What the container itself needs: a mount there is refused by the runtime (/proc, /dev, /sys,
+# /.dockerenv), hides the programs and files every step needs (the agent in /opt/wave-sandbox), or is
+# silently hidden by the container's own tmpfs (/tmp, /home).
 SYSTEM_CONTAINER_PATHS = (
-    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys",
-    "/usr", "/var",
+    "/.dockerenv", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32",
+    "/opt/wave-sandbox", "/proc", "/run", "/sbin", "/sys", "/tmp", "/usr", "/var",
 )  # fmt: skip
 
 
@@ -228,7 +229,7 @@ def _check_mount_target(check: SemanticCheck, mount_path: Path_, target: str) ->
             check.add(key, f"target '{target}' lies under {reserved}, which wave-sandbox manages", mount_path)
     for system in SYSTEM_CONTAINER_PATHS:
         if _lies_under(normalized, system):
-            message = f"target '{target}' lies under {system}, the container's own system; use a folder such as /src"
+            message = f"target '{target}' lies under {system}, which the container itself needs; use a folder such as /src"
             check.add(key, message, mount_path)
     return normalized
 

@@ -135,6 +135,14 @@ def test_the_same_error_three_times_stops_the_graph():
     assert plan.is_finished() and plan.failed_required_steps() == ["build"] and plan.visits == {"build": 3}
 
 
+def test_a_composition_step_failing_alike_on_every_visit_trips_the_breaker_too():
+    # found by an attacker review: each visit's child ids differ (sub.a, sub.visit2.a), so no two errors matched
+    plan = GraphPlan(RETRYING, None)
+    for child in ("build.a", "build.visit2.a", "build.visit3.a"):
+        fail_build(plan, f"sub-pipeline tests failed: step {child}: command exited with status 1")
+    assert plan.stopped is not None and "Wave's circuit breaker" in plan.stopped[1]
+
+
 def test_different_errors_keep_the_graph_going_until_its_cap():
     plan = GraphPlan(RETRYING, None)
     for attempt in range(1, 10):

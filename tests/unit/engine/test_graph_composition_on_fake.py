@@ -7,9 +7,12 @@ The real engine, agent and gateway, the scripted model; no Docker.
 
 from __future__ import annotations
 
+import time
+
 from tests.integration.scripted_runs import say
 from tests.integration.scripted_runs import write_file as write
 from tests.unit.engine.test_sub_pipelines_on_fake import project_with_children
+from wave_sandbox.engine.preflight import Preflight
 
 CHECK = """\
 kind: WavePipeline
@@ -162,3 +165,72 @@ def test_a_graph_sub_pipeline_starts_no_step_once_the_run_has_stopped(tmp_path):
     assert run.record()["failure"] == "step stop failed: auto-approved (auto: true): Stop (q); the run stops"
     assert run.states("sub.one") == ["started", "completed"]  # it was under way when the gate stopped the run
     assert run.states("sub.two") == ["skipped"]
+
+
+STOPS = """\
+kind: WavePipeline
+metadata: {name: stops}
+steps:
+  - id: look
+    persona: navigator
+    exec: {source: "Look"}
+  - id: stop
+    dependencies: [look]
+    gate: {type: approval, auto: true, default: q, choices: [{key: q, label: Stop, target: _fail}]}
+"""
+
+CALLS_STOPS = """\
+kind: WavePipeline
+metadata: {name: calls-stops}
+steps:
+  - id: sub
+    pipeline: stops
+  - id: after
+    persona: navigator
+    dependencies: [sub]
+    exec: {source: "After"}
+"""
+
+
+def test_a_gate_failing_the_run_inside_a_sub_pipeline_fails_the_run(tmp_path):
+    # found by an attacker review: the child's gate is an optional step of the plan, so the run "completed"
+    run = project_with_children(tmp_path, CALLS_STOPS, {"steps": {"sub.look": [say("looked")]}},
+                                stops=STOPS).run()
+    assert run.error is None, run.error
+    assert run.result.status == "failed"
+    assert run.record()["failure"] == "step sub.stop failed: auto-approved (auto: true): Stop (q); the run stops"
+    assert run.states("after") == ["skipped"]
+
+
+STOPS_AT_ONCE = """\
+kind: WavePipeline
+metadata: {name: stops-at-once}
+steps:
+  - id: sub
+    pipeline: slow-to-load
+  - id: stop
+    gate: {type: approval, auto: true, default: q, choices: [{key: q, label: Stop, target: _fail}]}
+"""
+
+SLOW_TO_LOAD = """\
+kind: WavePipeline
+metadata: {name: slow-to-load}
+requires: {tools: [git]}
+steps:
+  - id: a
+    persona: navigator
+    exec: {source: "A"}
+"""
+
+
+def test_a_sub_pipeline_step_whose_children_arrive_after_the_run_stopped_starts_none(tmp_path, monkeypatch):
+    # found by an attacker review: a child still being set up (here: its preflight, made slow) when a gate's
+    # _fail stopped the run handed its steps to the plan afterwards, and they ran
+    monkeypatch.setattr(Preflight, "missing_for", lambda self, pipeline: (time.sleep(3), [])[1])
+    run = project_with_children(tmp_path, STOPS_AT_ONCE, {"steps": {"sub.a": [say("a")]}},
+                                **{"slow-to-load": SLOW_TO_LOAD}).run()
+    assert run.error is None, run.error
+    assert run.result.status == "failed"
+    assert run.record()["failure"] == "step stop failed: auto-approved (auto: true): Stop (q); the run stops"
+    assert "sub.a" not in run.started_steps()
+    assert run.states("sub")[-1] == "failed"

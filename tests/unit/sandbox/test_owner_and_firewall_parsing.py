@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from wave_sandbox.sandbox.cleanup import _signals_deferred
+from wave_sandbox.deferred_signals import signals_deferred
 from wave_sandbox.sandbox.firewall import wave_sandbox_rules
 from wave_sandbox.sandbox.owner import current_owner, owner_is_alive
 
@@ -60,7 +60,7 @@ def test_wave_sandbox_rules_are_read_from_iptables_listing():
 
 def test_ctrl_c_waits_until_cleanup_is_done():
     finished = False
-    with pytest.raises(KeyboardInterrupt), _signals_deferred():
+    with pytest.raises(KeyboardInterrupt), signals_deferred():
         os.kill(os.getpid(), signal.SIGINT)
         finished = True
     assert finished

@@ -182,11 +182,17 @@ def test_mount_of_a_subfolder_is_fine(repo):
     ("//wave", "target '//wave' lies under /wave, which wave-sandbox manages"),  # POSIX keeps a leading //
     ("//workspace/x", "target '//workspace/x' lies under /workspace, which wave-sandbox manages"),
     ("/", "target '/' would hide the container's whole filesystem"),
-    ("/proc", "target '/proc' lies under /proc, the container's own system; use a folder such as /src"),
-    ("/dev/shm", "target '/dev/shm' lies under /dev, the container's own system; use a folder such as /src"),
-    ("/usr/bin", "target '/usr/bin' lies under /usr, the container's own system; use a folder such as /src"),
-    ("/src/../etc", "target '/src/../etc' lies under /etc, the container's own system; use a folder such as /src"),
-    ("//sys/fs", "target '//sys/fs' lies under /sys, the container's own system; use a folder such as /src"),
+    ("/proc", "target '/proc' lies under /proc, which the container itself needs; use a folder such as /src"),
+    ("/dev/shm", "target '/dev/shm' lies under /dev, which the container itself needs; use a folder such as /src"),
+    ("/usr/bin", "target '/usr/bin' lies under /usr, which the container itself needs; use a folder such as /src"),
+    ("/src/../etc", "target '/src/../etc' lies under /etc, which the container itself needs; use a folder such as /src"),
+    ("//sys/fs", "target '//sys/fs' lies under /sys, which the container itself needs; use a folder such as /src"),
+    ("/tmp/data", "target '/tmp/data' lies under /tmp, which the container itself needs; use a folder such as /src"),
+    ("/home/wave", "target '/home/wave' lies under /home, which the container itself needs; use a folder such as /src"),
+    ("/opt/wave-sandbox", "target '/opt/wave-sandbox' lies under /opt/wave-sandbox, which the container itself "
+                          "needs; use a folder such as /src"),
+    ("/.dockerenv", "target '/.dockerenv' lies under /.dockerenv, which the container itself needs; use a folder "
+                    "such as /src"),
 ])
 def test_mount_target_must_be_absolute_and_outside_managed_folders(repo, target, message):
     text = variant("          target: /src\n", f"          target: '{target}'\n")

@@ -1,0 +1,34 @@
+"""Ctrl-C and SIGTERM held back for the length of a block, then delivered.
+
+For code that must not be cut in the middle: the run's cleanup (a second Ctrl-C cannot leave objects
+behind), and the run loop's wait on its steps' futures, which takes and releases the futures' locks one
+by one (a KeyboardInterrupt raised between two of them leaves a lock held, and the worker thread that
+finishes the step then blocks on it forever, so the run could never end).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends, then deliver the first (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda number, _frame: received.append(number))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for number in received[:1]:
+            signal.raise_signal(number)
