@@ -166,7 +166,10 @@ def test_a_graph_at_the_top_runs_a_fresh_child_on_each_visit_of_its_sub_pipeline
     assert_each_visit_ended_after_its_own_children(events, "sub", visits)
     assert {e.get("label") for e in events if e["step_id"] == "sub.visit2.a"} == {"sub#2/a"}
     assert events[-1]["state"] == "run_failed"
-    assert events[-1]["message"] == "step sub failed: step sub reached its max_visits (3); the graph stops"
+    # the third visit fails as the first two did: Wave's circuit breaker stops the graph (its cap, 3, too)
+    assert events[-1]["message"] == (
+        "step sub failed: step sub failed 3 times with the same error; the graph stops (Wave's circuit breaker): "
+        "sub-pipeline small failed: step sub.visit3.a: step sub.visit3.a reached its max_visits (2); the graph stops")
     run = json.loads((repo / ".wave" / "runs" / events[0]["run_id"] / "run.json").read_text())
     assert run["graph"]["visits"] == {"sub": 3} and set(run["graphs"]) == set(visits)
     assert_run_left_nothing(docker, events[0]["run_id"])
@@ -183,8 +186,9 @@ def test_a_graph_sub_pipeline_runs_its_own_sub_pipeline_step_as_one_visit_each_t
     assert_each_visit_ended_after_its_own_children(events, "o.sub", visits)
     parent_failed = next(i for i, e in enumerate(events) if e["step_id"] == "o" and e["state"] == "failed")
     assert not [e for e in events[parent_failed:] if e["state"] == "started"], "a step started after its parent failed"
-    assert events[-1]["message"] == ("step o failed: sub-pipeline outer failed: step o.sub: step o.sub reached its "
-                                     "max_visits (3); the graph stops")
+    assert events[-1]["message"].startswith(
+        "step o failed: sub-pipeline outer failed: step o.sub: step o.sub failed 3 times with the same error; "
+        "the graph stops (Wave's circuit breaker): sub-pipeline small failed: step o.sub.visit3.a:"), events[-1]["message"]
     assert_run_left_nothing(docker, events[0]["run_id"])
 
 
