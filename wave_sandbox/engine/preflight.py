@@ -18,7 +18,10 @@ from wave_sandbox.sandbox.backend import ContainerSpec
 
 PREFLIGHT_STEP = "wave-preflight"
 PLAIN_COMMAND = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
-CHECK = 'for tool in "$@"; do command -v "$tool" >/dev/null 2>&1 || echo "$tool"; done'
+# Found = an executable on PATH, as Wave's exec.LookPath finds it: a shell builtin (cd, exit) is not one.
+CHECK = 'for tool in "$@"; do case "$(command -v "$tool" 2>/dev/null)" in /*) ;; *) echo "$tool" ;; esac; done'
+MAX_NAMED = 10
+"""Missing tools a preflight line names; past that it counts the rest."""
 
 
 def required_tools(pipeline) -> list[str]:
@@ -47,7 +50,8 @@ def missing_tools(context: StepContext, tools: list[str]) -> list[str]:
 
 
 def preflight_message(missing: list[str]) -> str:
-    return (f"preflight: requires.tools {', '.join(missing)} not found in the agent image "
+    named = ", ".join(missing[:MAX_NAMED]) + (f" and {len(missing) - MAX_NAMED} more" if len(missing) > MAX_NAMED else "")
+    return (f"preflight: requires.tools {named} not found in the agent image "
             "(Wave's preflight checks them before a pipeline starts)")
 
 

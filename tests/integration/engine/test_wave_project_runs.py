@@ -213,3 +213,26 @@ def test_a_sub_pipeline_s_own_requires_tools_are_checked_when_it_starts(tmp_path
     assert ended["with-gh"]["state"] == "failed" and ended["with-gh"]["message"] == expected, ended["with-gh"]
     assert not any((event.get("step_id") or "").startswith("with-gh.") for event in events)  # its steps never started
     assert_run_left_nothing(docker, events[0]["run_id"])
+
+
+NEEDS_BUILTINS = """\
+kind: WavePipeline
+metadata:
+  name: needs-builtins
+requires:
+  tools: [cd, git, exit]
+steps:
+  - id: never
+    type: command
+    script: "echo never"
+"""
+
+
+def test_a_shell_builtin_is_no_required_tool(tmp_path, agent_image, docker):
+    """Wave looks tools up on PATH (exec.LookPath): `cd` and `exit` are shell builtins, not tools."""
+    repo = wave_project_repository(tmp_path / "shop")
+    (repo / ".agents" / "pipelines" / "needs-builtins.yaml").write_text(NEEDS_BUILTINS)
+    result = run_cli("run", "needs-builtins", "x", "--model", "mock", cwd=repo, timeout=300)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "preflight: requires.tools cd, exit not found in the agent image" in result.stdout, result.stdout
+    assert_run_left_nothing(docker, run_json(repo)["run_id"])
