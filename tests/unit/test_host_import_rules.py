@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "resources": set(),
     "units": set(),  # 90s, 15m, 7d and 2.1k: for flags, settings and displays alike
     "on_demand": set(),  # the tables of parts imported on first use (each names modules of its own package)
-    "deferred_signals": set(),  # Ctrl-C held back for a block: the run's cleanup and the run loop's wait
+    "held_signals": set(),  # Ctrl-C held off for a block (ignored or deferred): cleanup, teardown, the run loop's wait
     "personas": set(),  # the built-in personas' files
     "agent": set(),  # runs in the container: stdlib + anthropic (test_agent_imports.py)
     "evidence": set(),  # runs in the container too: stdlib only (test_evidence_imports.py)
@@ -32,9 +32,9 @@ ALLOWED: dict[str, set[str]] = {
     "settings": {"errors", "text_safety", "spec", "units"},
     "gateway": {"errors", "text_safety", "secret_redaction", "spec", "settings"},
     "workspace": {"errors", "text_safety", "bind_mount", "secret_redaction", "spec", "settings"},
-    "sandbox": {"errors", "text_safety", "bind_mount", "resources", "spec", "settings", "deferred_signals"},
+    "sandbox": {"errors", "text_safety", "bind_mount", "resources", "spec", "settings", "held_signals"},
     "engine": {"errors", "text_safety", "bind_mount", "secret_redaction", "spec", "workspace", "gateway", "contracts",
-               "settings", "sandbox", "deferred_signals"},
+               "settings", "sandbox", "held_signals"},
     "report": {"errors", "text_safety", "units", "on_demand", "engine", "workspace"},  # read-only views of a run's record
     "cli": {"*"},
 }

@@ -26,8 +26,9 @@ from wave_sandbox.engine.run_lookup import find_run
 from wave_sandbox.engine.wave_notices import wave_notices
 from wave_sandbox.engine.run_state import run_state
 from wave_sandbox.engine.sub_pipelines import composition_needs_clone
-from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, ignoring_interrupts, planned_steps
+from wave_sandbox.engine.runner import PipelineRun, RunOptions, RunResult, planned_steps
 from wave_sandbox.errors import CeilingError, ConfigurationError
+from wave_sandbox.held_signals import ignoring_interrupts
 from wave_sandbox.gateway.mock_model import MOCK_MODEL_ID
 from wave_sandbox.gateway.model_spec import make_upstream, parse_model_spec
 from wave_sandbox.sandbox.backend import SandboxBackend, this_process_owner

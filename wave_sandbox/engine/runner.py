@@ -8,7 +8,6 @@ everything its registry holds in a finally that a second Ctrl-C cannot interrupt
 from __future__ import annotations
 
 import os
-import signal
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -17,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from wave_sandbox.deferred_signals import signals_deferred
+from wave_sandbox.held_signals import ignoring_interrupts, signals_deferred
 from wave_sandbox.engine import events as ev
 from wave_sandbox.engine.composition_run import CompositionRunMixin, build_plan
 from wave_sandbox.engine.events import EventBus, RunEvent
@@ -529,21 +528,3 @@ class PipelineRun(CompositionRunMixin):
             return self.preflight_failure
         first = failed[0]
         return f"step {first} failed: {self.failures.get(first, 'unknown error')}"
-
-
-class ignoring_interrupts:
-    """Hold off SIGINT/SIGTERM while cleaning up, so a second Ctrl-C cannot leave objects behind."""
-
-    def __enter__(self):
-        self.previous = {}
-        for number in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self.previous[number] = signal.signal(number, signal.SIG_IGN)
-            except ValueError:  # not in the main thread
-                pass
-        return self
-
-    def __exit__(self, *exc_info):
-        for number, handler in self.previous.items():
-            signal.signal(number, handler)
-        return False

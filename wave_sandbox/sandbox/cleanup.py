@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import docker
 import docker.errors
 
-from wave_sandbox.deferred_signals import signals_deferred
+from wave_sandbox.held_signals import signals_deferred
 from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox import firewall
 from wave_sandbox.sandbox.backend import CleanupReport

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from wave_sandbox.deferred_signals import signals_deferred
+from wave_sandbox.held_signals import signals_deferred
 from wave_sandbox.sandbox.firewall import wave_sandbox_rules
 from wave_sandbox.sandbox.owner import current_owner, owner_is_alive
 
