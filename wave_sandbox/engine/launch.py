@@ -238,7 +238,7 @@ def _execute(
         warn_about_reduced_controls(backend, notify)
         image = backend.ensure_image(notify)
         if resumed_record is None:  # a new run id: nothing of an earlier run can carry it
-            remove_leftovers_of_dead_runs(backend, notify, starting_run_id=run_id)
+            remove_leftovers_of_dead_runs(backend, notify)  # spares this run: its network carries a live owner
         if options.keep:
             mark_kept(run_id)
         resumed_branch = resumed_branch_of(resumed_record) if resumed_record else None
@@ -271,15 +271,13 @@ def warn_about_reduced_controls(backend: SandboxBackend, notify: Callable[[str],
         )
 
 
-def remove_leftovers_of_dead_runs(
-    backend: SandboxBackend, notify: Callable[[str], None], starting_run_id: str | None = None
-) -> None:
+def remove_leftovers_of_dead_runs(backend: SandboxBackend, notify: Callable[[str], None]) -> None:
     """The third cleanup net, cast on every start: what crashed runs left, never a live run's.
 
-    The run starting now is spared by name: its network is being made meanwhile, and the sweep could
-    see its firewall rules before its labelled network (no owner known: taken for a dead run's).
+    It may run while the starting run's network is made: the sweep lists firewall rules before labelled
+    objects, and a run makes its labelled network (owner: this process) before its rules, so whatever of
+    the starting run it sees, it sees alive.
     """
-    spared = kept_run_ids() | ({starting_run_id} if starting_run_id else set())
-    report = backend.clean_dead_runs(frozenset(spared))  # alive = its owner (pid + start time) still runs
+    report = backend.clean_dead_runs(kept_run_ids())  # alive = its owner (pid + start time) still runs
     if report.removed_anything:
         notify(f"notice: cleaned up after earlier crashed runs: {report.summary()}")

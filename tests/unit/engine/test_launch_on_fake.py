@@ -161,8 +161,8 @@ def test_resume_refuses_a_completed_run_and_an_unknown_one(tmp_path):
 
 
 def test_a_resume_sweeps_what_its_killed_attempt_left_before_it_makes_its_network(tmp_path):
-    """A new run sweeps while its network is made, sparing its own id; a resumed run's id may hold objects of
-    its killed attempt (owner gone), so it sweeps first, as every run did before."""
+    """A new run sweeps while its network is made (what it sees of that run is alive); a resumed run's id
+    may hold objects of its killed attempt (owner gone), so it sweeps first, as every run did before."""
     project = FakeProject(tmp_path, ONE_STEP, {"steps": {"only": [say("done")]}})
     first = project.run()
     assert first.error is None, first.error
