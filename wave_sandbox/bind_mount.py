@@ -30,6 +30,8 @@ class MountRole(StrEnum):
     """An injected artifact or the step description."""
     SKILL = "skill"
     """A Wave skill folder of the repository, read-only at /wave/skills/<name>."""
+    GATEWAY = "gateway"
+    """The folder of the run's gateway socket, read-only at /run/wave-sandbox (agent steps only)."""
 
 
 @dataclass(frozen=True)

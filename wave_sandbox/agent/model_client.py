@@ -1,8 +1,10 @@
 """The one place that talks to the anthropic SDK: the client, one model turn, and error wording.
 
 The client reads ANTHROPIC_BASE_URL (the run's gateway) and ANTHROPIC_API_KEY (this step's token)
-from the environment. The gateway already retries the upstream's 429/529, so the SDK retries only
-a little, for a hiccup between the container and the gateway.
+from the environment. A step has no network: when WAVE_SANDBOX_GATEWAY_SOCKET names the gateway's Unix
+socket (mounted read-only into the container), every request goes through that socket and the base
+URL's host is never looked up. The gateway already retries the upstream's 429/529, so the SDK retries
+only a little, for a hiccup between the container and the gateway.
 """
 
 from __future__ import annotations
@@ -12,12 +14,18 @@ import os
 
 import anthropic
 
+try:  # the SDK's own HTTP client: its fork `httpx2` in recent releases, `httpx` before
+    import httpx2 as sdk_http
+except ImportError:  # pragma: no cover - an image built with an older SDK
+    import httpx as sdk_http
+
 # The SDK's objects live as long as the process: keep the collector from walking them again.
 gc.freeze()
 
 MODEL_CLIENT_MAX_RETRIES = 2
 MODEL_REQUEST_TIMEOUT_S = 600.0
 ERROR_MESSAGE_CHARS = 500
+GATEWAY_SOCKET_VARIABLE = "WAVE_SANDBOX_GATEWAY_SOCKET"
 
 
 class ModelRequestError(Exception):
@@ -42,12 +50,25 @@ def create_model_client() -> anthropic.Anthropic:
             max_retries=MODEL_CLIENT_MAX_RETRIES,
             timeout=MODEL_REQUEST_TIMEOUT_S,
             default_headers={"x-api-key": step_token} if step_token else None,
+            http_client=_gateway_socket_client(),
         )
     except anthropic.AnthropicError as exc:
         raise ModelRequestError(f"model client setup failed: {one_line(str(exc))}") from exc
 
 
+def _gateway_socket_client():
+    """The SDK's default HTTP client, its connections made to the gateway's socket; None without one."""
+    socket_path = os.environ.get(GATEWAY_SOCKET_VARIABLE)
+    if not socket_path:
+        return None
+    return anthropic.DefaultHttpxClient(transport=sdk_http.HTTPTransport(uds=socket_path))
+
+
 def model_base_url() -> str:
+    """Where requests go, as the step's error lines name it."""
+    socket_path = os.environ.get(GATEWAY_SOCKET_VARIABLE)
+    if socket_path:
+        return f"the gateway's socket {socket_path}"
     return os.environ.get("ANTHROPIC_BASE_URL", "https://api.anthropic.com")
 
 

@@ -127,15 +127,19 @@ class RunInfrastructure:
             self.environment = self.early_environment.result()
         else:
             self.environment = self.backend.prepare_run(self.run_id, this_process_owner())
+        socket = self.environment.gateway_socket
         self.gateway = Gateway(
             self.model.upstream,
-            bind_host=self.environment.gateway_host,
+            bind_host=None if socket else self.environment.gateway_host,
             run_budget=Budget(max_requests=RUN_MAX_REQUESTS, max_tokens=run_tokens, max_cost_usd=max_cost_usd),
             **_transcript_caps(transcript_caps_mb),
             prices=prices,
+            unix_socket=socket,
+            socket_owner=container_user_ids() if socket else None,
         )
         self.gateway.start()
-        self.backend.open_gateway(self.environment, int(self.gateway.base_url.rsplit(":", 1)[1]))
+        if not socket:  # a socket is reached through the folder agent steps get, nothing to open
+            self.backend.open_gateway(self.environment, self.gateway.port)
         if self.needs_clone:
             self._prepare_clone(record, notify)
 

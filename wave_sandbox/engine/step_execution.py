@@ -23,6 +23,7 @@ from wave_sandbox.bind_mount import BindMount, MountRole
 from wave_sandbox.contracts import ContractCheck
 from wave_sandbox.contracts.json_depth import loads_bounded
 from wave_sandbox.engine.artifacts import DeclaredArtifact, write_private_file
+from wave_sandbox.engine.gateway_reach import gateway_reach
 from wave_sandbox.engine.contract_assessment import (
     EVENT_OF_RESULT, ArtifactAssessment, ContractResult, ContractRunner, assess_artifacts, check_content_only,
 )
@@ -300,19 +301,15 @@ def _container_spec(context: StepContext, job: StepJob, step_file: Path, token: 
     mounts = list(job.mounts)
     mounts += [BindMount(host, item.container_path, True, MountRole.STEP_INPUT) for item, host in job.injected]
     mounts.append(BindMount(step_file, "/wave/step.json", True, MountRole.STEP_INPUT))
+    reach = gateway_reach(context.gateway, token)
     return ContainerSpec(
         run_id=context.run_id,
         step_id=job.step_id,
         image=context.image,
         network=context.network,
         user=context.user,
-        environment={
-            "ANTHROPIC_BASE_URL": context.gateway.base_url,
-            "ANTHROPIC_API_KEY": token,
-            "HOME": CONTAINER_HOME,
-            "PATH": CONTAINER_PATH,
-        },
-        mounts=mounts,
+        environment={**reach.environment, "HOME": CONTAINER_HOME, "PATH": CONTAINER_PATH},
+        mounts=mounts + reach.mounts,
         workspace_dirs=sorted({str(Path(a.path).parent) for a in job.outputs} - {"."}),
         lifetime_s=job.timeout_s + 30,
         masked_paths=job.masked_paths,

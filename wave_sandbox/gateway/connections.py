@@ -94,6 +94,20 @@ def _parse_head(head: bytes) -> tuple[int | None, str | None, bool]:
     return length, presented_token(headers), expects
 
 
+def _listen(address: tuple[str, int] | str, family: socket.AddressFamily, backlog: int) -> socket.socket:
+    """A listening socket: TCP on ``(host, port)``, or a Unix socket at the path ``address``."""
+    if family != socket.AF_UNIX:
+        return socket.create_server(address, family=family, backlog=backlog)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(address)
+        listener.listen(backlog)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
 class ConnectionServer:
     """Accepts connections on one address and hands whole requests to ``serve`` in a worker.
 
@@ -103,7 +117,7 @@ class ConnectionServer:
 
     def __init__(
         self,
-        address: tuple[str, int],
+        address: tuple[str, int] | str,
         family: socket.AddressFamily,
         limits: ConnectionLimits,
         max_body_bytes: int,
@@ -112,9 +126,10 @@ class ConnectionServer:
     ) -> None:
         self.limits, self._max_body_bytes = limits, max_body_bytes
         self._identify, self._serve = identify, serve
-        self._listener = socket.create_server(address, family=family, backlog=limits.backlog)
+        self._listener = _listen(address, family, limits.backlog)
         self._listener.setblocking(False)
-        self.server_port = int(self._listener.getsockname()[1])
+        self.server_port = None if family == socket.AF_UNIX else int(self._listener.getsockname()[1])
+        """The TCP port listened on; None on a Unix socket."""
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, selectors.EVENT_READ, _LISTENER)
         self._wake_reader, self._wake_writer = socket.socketpair()
@@ -146,6 +161,14 @@ class ConnectionServer:
                 self._finished.get_nowait()[0].sock.close()
             except queue.Empty:
                 return
+
+    def discard(self) -> None:
+        """Close what a server never started holds (its listener, selector and wake-up pair)."""
+        self._listener.close()
+        self._selector.close()
+        self._wake_reader.close()
+        self._wake_writer.close()
+        self._workers.stop(0)
 
     def connection_count(self) -> int:
         """Connections open now (for tests and diagnostics)."""
@@ -206,9 +229,12 @@ class ConnectionServer:
             sock.close()  # every connection is a request being read or served: this one must wait its turn
             return
         sock.setblocking(False)
-        # A response's head and body are written apart: on a kept-alive connection the body would
-        # otherwise wait for the client's delayed ACK of the head (~40 ms a request).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if sock.family != socket.AF_UNIX:
+            # A response's head and body are written apart: on a kept-alive connection the body would
+            # otherwise wait for the client's delayed ACK of the head (~40 ms a request).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if not isinstance(address, tuple):  # a Unix socket's peer has no address: name its kind for the logs
+            address = ("unix-socket", 0)
         connection = BufferedRequest(sock, address, deadline=time.monotonic() + self.limits.head_timeout_s)
         self._connections.add(connection)
         self._waiting[connection] = None

@@ -6,14 +6,15 @@ reserved against the step's and the run's budgets), forwards a request rebuilt f
 fields to the upstream, relays the answer (streams as they arrive), settles the tokens it used, and
 appends the exchange to the step's transcript (byte-capped per step and per run; a refused request
 only as a digest and its first KiB). Connections are read by ``connections.ConnectionServer`` (one
-I/O thread, a bounded pool of workers, caps and timeouts). It binds one address, the run network's
-gateway address, and refuses the wildcard addresses.
+I/O thread, a bounded pool of workers, caps and timeouts). It listens on one Unix socket, which the
+backend shows to the run's steps and to nothing else (Docker: a bind-mounted folder, steps with no
+network at all), or on one TCP address, never a wildcard one (the fake backend's loopback).
 
-    gateway = Gateway(upstream, bind_host="172.30.0.1")
+    gateway = Gateway(upstream, unix_socket="/tmp/wave-sandbox-gateway-…/socket/gateway.sock", socket_owner=(10001, 10001))
     gateway.start()
     token = gateway.register_step("triage", run_dir / "steps/triage/transcript.jsonl", Budget(max_requests=50),
                                   model="claude-sonnet-4-5", max_tokens=8192)
-    ...  # the container uses gateway.base_url and token
+    ...  # the container uses gateway.base_url (and the socket) and token
     gateway.revoke_step("triage"); gateway.usage("triage"); gateway.step_failure("triage")
     gateway.stop()
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import os
 import socket
 import threading
 import time
@@ -56,13 +58,14 @@ from wave_sandbox.gateway.upstream import (
 )
 from wave_sandbox.gateway.usage import Usage
 
-__all__ = ["Gateway", "DEFAULT_MAX_REQUEST_BYTES"]
+__all__ = ["Gateway", "DEFAULT_MAX_REQUEST_BYTES", "SOCKET_BASE_URL"]
 
 logger = logging.getLogger("wave_sandbox.gateway")
 
 DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 _ENDPOINTS = (MESSAGES_PATH, COUNT_TOKENS_PATH)
 _STOP_JOIN_TIMEOUT_S = 2.0
+SOCKET_BASE_URL = "http://wave-sandbox-gateway"
 
 
 def _checked_bind_host(bind_host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
@@ -80,13 +83,20 @@ def _checked_bind_host(bind_host: str) -> ipaddress.IPv4Address | ipaddress.IPv6
     return address
 
 
+def _restrict_socket(path: str, owner: tuple[int, int] | None) -> None:
+    """Only ``owner`` (the steps' user; this process's own when None) may connect: mode 0600."""
+    if owner is not None and owner != (os.getuid(), os.getgid()):
+        os.chown(path, *owner)
+    os.chmod(path, 0o600)
+
+
 class Gateway:
     """Host-side Messages API gateway of one run; see the module docstring."""
 
     def __init__(
         self,
         upstream: Upstream,
-        bind_host: str,
+        bind_host: str | None = None,
         port: int = 0,
         run_budget: Budget = Budget(),
         max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
@@ -94,10 +104,18 @@ class Gateway:
         max_run_transcript_bytes: int = DEFAULT_RUN_TRANSCRIPT_BYTES,
         limits: ConnectionLimits = ConnectionLimits(),
         prices: PriceTable | None = None,
+        unix_socket: str | Path | None = None,
+        socket_owner: tuple[int, int] | None = None,
     ) -> None:
+        """Listens on ``unix_socket`` (made ``socket_owner``'s, mode 0600: the steps' user alone may connect)
+        or on ``bind_host:port``; exactly one of the two."""
+        if (bind_host is None) == (unix_socket is None):
+            raise GatewayError("the gateway needs one place to listen: a Unix socket or a TCP address")
         self.upstream = upstream
         self.prices = prices or PriceTable()
-        self._address = _checked_bind_host(bind_host)
+        self._address = None if bind_host is None else _checked_bind_host(bind_host)
+        self._unix_socket = None if unix_socket is None else str(unix_socket)
+        self._socket_owner = socket_owner
         self._port = port
         self._max_request_bytes = max_request_bytes
         self._limits = limits
@@ -116,17 +134,27 @@ class Gateway:
         if self._server is not None:
             raise GatewayError("the gateway is already started")
         self._stopping.clear()
-        family = socket.AF_INET6 if self._address.version == 6 else socket.AF_INET
+        if self._unix_socket is not None:
+            address, family = self._unix_socket, socket.AF_UNIX
+            where, hint = f"the socket {self._unix_socket}", "Check that its folder exists and is writable here."
+        else:
+            address = (str(self._address), self._port)
+            family = socket.AF_INET6 if self._address.version == 6 else socket.AF_INET
+            where = f"{self._address} port {self._port}"
+            hint = "Check that the address belongs to this host and the port is free."
         try:
             self._server = ConnectionServer(
-                (str(self._address), self._port), family, self._limits, self._max_request_bytes,
+                address, family, self._limits, self._max_request_bytes,
                 identify=self._tokens.step_for, serve=lambda request: serve_buffered_request(self, request),
             )  # fmt: skip
+            if self._unix_socket is not None:
+                _restrict_socket(self._unix_socket, self._socket_owner)
         except OSError as exc:
-            raise GatewayError(
-                f"the gateway cannot listen on {self._address} port {self._port}: {exc.strerror or exc}. "
-                "Check that the address belongs to this host and the port is free."
-            ) from exc
+            if self._server is not None:
+                self._server.discard()
+                self._server = None
+            self._remove_socket()
+            raise GatewayError(f"the gateway cannot listen on {where}: {exc.strerror or exc}. {hint}") from exc
         self._server.start()
 
     def stop(self) -> None:
@@ -136,6 +164,14 @@ class Gateway:
             return
         self._stopping.set()
         server.stop(_STOP_JOIN_TIMEOUT_S)
+        self._remove_socket()
+
+    def _remove_socket(self) -> None:
+        if self._unix_socket is not None:
+            try:
+                os.unlink(self._unix_socket)
+            except FileNotFoundError:
+                pass
 
     def __enter__(self) -> Gateway:
         self.start()
@@ -146,11 +182,24 @@ class Gateway:
 
     @property
     def base_url(self) -> str:
-        """``http://HOST:PORT``, the ANTHROPIC_BASE_URL a step's container gets."""
+        """``http://HOST:PORT``, the ANTHROPIC_BASE_URL a step's container gets (on a Unix socket, a fixed
+        ``http://wave-sandbox-gateway``: the host name is never looked up, the socket carries the request)."""
         if self._server is None:
             raise GatewayError("the gateway has no address until it is started")
+        if self._unix_socket is not None:
+            return SOCKET_BASE_URL
         host = f"[{self._address}]" if self._address.version == 6 else str(self._address)
         return f"http://{host}:{self._server.server_port}"
+
+    @property
+    def unix_socket(self) -> str | None:
+        """The host path of the socket listened on (None on TCP)."""
+        return self._unix_socket
+
+    @property
+    def port(self) -> int | None:
+        """The TCP port listened on once started (None on a Unix socket)."""
+        return None if self._server is None else self._server.server_port
 
     @property
     def connection_server(self) -> ConnectionServer | None:

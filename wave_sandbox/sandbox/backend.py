@@ -12,7 +12,9 @@ Run-level lifecycle, in the order a run uses it::
     capabilities()                      what this backend can give (doctor prints it; run warns once)
     ensure_image(notify) -> image       the agent image, built when missing
     clean_dead_runs()                   what crashed runs left behind (never a live run's objects)
-    prepare_run(run_id, owner) -> env   the run's isolated network; the gateway binds env.gateway_host
+    prepare_run(run_id, owner) -> env   where the run's gateway listens: env.gateway_socket (a Unix socket
+                                        whose folder agent steps get, with no network: Docker), else
+                                        env.gateway_host on the run's isolated network (then:)
     open_gateway(env, port)             the run's steps may reach exactly that port, nothing else
     create / exec / copy_in / collect / destroy     one step's sandbox (the ``Sandbox`` contract)
     teardown_run(env)                   everything of the run goes, each failure reported
@@ -76,8 +78,8 @@ class BackendCapabilities:
     """One line naming the engine ("docker 20.10.24", "fake (no isolation)")."""
     runtimes: list[str] = field(default_factory=list)
     """Container runtimes available ("runc", "runsc")."""
-    host_firewall: bool = False
-    """Whether a run's steps can be shut in so that they reach only their gateway port."""
+    network_isolation: bool = False
+    """Whether a run's steps can be shut in so that they reach their gateway and nothing else."""
     reduced_controls: list[str] = field(default_factory=list)
     """One line per control of SECURITY.md this backend cannot give here ("control: why; what is left open")."""
     images_present: bool = False
@@ -92,12 +94,16 @@ class RunEnvironment:
 
     run_id: str
     owner: str
-    gateway_host: str
-    """The address the host's gateway binds: reachable from the run's steps, and only from them."""
+    gateway_host: str | None
+    """The address the host's gateway binds when it listens on TCP: reachable from the run's steps, and
+    only from them once ``open_gateway`` has opened its port (None: it listens on ``gateway_socket``)."""
     network: str | None
     """What steps' ``ContainerSpec.network`` names (None: no network at all)."""
     firewalled: bool = False
     """True when the steps reach nothing on the host but the port ``open_gateway`` opens."""
+    gateway_socket: str | None = None
+    """The host path where the gateway listens on a Unix socket; the engine mounts its folder into agent
+    steps (read-only) and ``open_gateway`` is not called. None: TCP on ``gateway_host``."""
 
 
 @dataclass
@@ -108,12 +114,14 @@ class CleanupReport:
     networks: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     firewall_rules: int = 0
+    gateway_sockets: list[str] = field(default_factory=list)
+    """Run ids whose gateway socket folder was removed."""
     spared_runs: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
     @property
     def removed_anything(self) -> bool:
-        return bool(self.containers or self.networks or self.volumes or self.firewall_rules)
+        return bool(self.containers or self.networks or self.volumes or self.firewall_rules or self.gateway_sockets)
 
     def summary(self) -> str:
         """One line for the user."""
@@ -121,6 +129,8 @@ class CleanupReport:
             f"removed {len(self.containers)} containers, {len(self.networks)} networks, "
             f"{len(self.volumes)} volumes, {self.firewall_rules} firewall rules"
         )
+        if self.gateway_sockets:
+            line += f", {len(self.gateway_sockets)} gateway sockets"
         if self.spared_runs:
             line += f"; spared {len(self.spared_runs)} live runs ({', '.join(sorted(self.spared_runs))})"
         if self.failures:
@@ -170,18 +180,20 @@ class SandboxBackend(Sandbox, Protocol):
         ...
 
     def prepare_run(self, run_id: str, owner: str) -> RunEnvironment:
-        """Make the run's isolated network, shut to the host until ``open_gateway``.
+        """Make what lets the run's steps reach their gateway and nothing else: the folder of its socket
+        (Docker), or an isolated network shut to the host until ``open_gateway``.
 
         Everything made is registered at once, so ``teardown_run`` (or ``clean_dead_runs`` after a
         crash of ``owner``) removes it.
 
         Raises:
-            SandboxError: the network could not be made; nothing of it is left behind.
+            SandboxError: it could not be made; nothing of it is left behind.
         """
         ...
 
     def open_gateway(self, env: RunEnvironment, port: int) -> None:
-        """Let the run's steps reach ``env.gateway_host:port`` (TCP), and nothing else on the host.
+        """Let the run's steps reach ``env.gateway_host:port`` (TCP), and nothing else on the host; only for
+        an environment without ``gateway_socket``.
 
         Raises:
             SandboxError: the rule could not be added.

@@ -1,10 +1,11 @@
 """The two outer cleanup nets (the first is each step's own try/finally around its container).
 
-- Per run: ``ResourceRegistry`` records every container, volume, network and set of firewall rules
-  the moment it exists; ``remove_all`` removes each of them, logs what fails and goes on, defers
+- Per run: ``ResourceRegistry`` records every container and volume the moment it exists; ``remove_all`` removes each of them, logs what fails and goes on, defers
   Ctrl-C and SIGTERM while it works, and can be called again.
 - After a crash: ``remove_labelled_resources`` finds objects by their ``wave-sandbox.run`` label and
-  removes those of runs that are no longer alive, never touching a live run's objects.
+  removes those of runs that are no longer alive, never touching a live run's objects; the networks and
+  firewall rules of runs made by earlier versions (``firewall.py``) among them. (The gateway socket
+  folders of dead runs are ``gateway_socket.py``'s.)
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import docker
@@ -42,8 +42,6 @@ class ResourceRegistry:
         self._lock = threading.Lock()
         self._containers: dict[str, None] = {}
         self._volumes: dict[str, None] = {}
-        self._networks: dict[str, None] = {}
-        self._firewall_run_ids: dict[str, None] = {}
 
     def add_container(self, container_id: str) -> None:
         with self._lock:
@@ -53,14 +51,6 @@ class ResourceRegistry:
         with self._lock:
             self._volumes[volume_name] = None
 
-    def add_network(self, network_id: str) -> None:
-        with self._lock:
-            self._networks[network_id] = None
-
-    def add_firewall_rules(self, run_id: str) -> None:
-        with self._lock:
-            self._firewall_run_ids[run_id] = None
-
     def forget_container(self, container_id: str) -> None:
         with self._lock:
             self._containers.pop(container_id, None)
@@ -69,24 +59,13 @@ class ResourceRegistry:
         with self._lock:
             self._volumes.pop(volume_name, None)
 
-    def forget_network(self, network_id: str) -> None:
-        with self._lock:
-            self._networks.pop(network_id, None)
-
-    def forget_firewall_rules(self, run_id: str) -> None:
-        with self._lock:
-            self._firewall_run_ids.pop(run_id, None)
-
     @property
     def is_empty(self) -> bool:
         with self._lock:
-            return not (self._containers or self._volumes or self._networks or self._firewall_run_ids)
+            return not (self._containers or self._volumes)
 
     def remove_all(self) -> list[str]:
         """Remove everything registered (containers first); returns one line per failure.
-
-        Once every container is gone, the firewall rules and the networks are removed at the same time
-        (nothing is left that could use the moment between the two); while one remains, rules first.
 
         Each failure is logged and the rest is still removed; what failed stays registered, so a
         second call tries it again. Ctrl-C and SIGTERM wait until the work is done.
@@ -97,25 +76,9 @@ class ResourceRegistry:
                 self._remove(
                     failures, remove_container_if_present, container_id, self._containers, "container"
                 )
-            if self._snapshot(self._containers):  # one is still there: its rules go first, as they always did
-                self._remove_rules(failures)
-                self._remove_networks(failures)
-            else:  # no container is left to use the network, so its rules and itself go at once
-                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="remove-networks") as pool:
-                    networks_removed = pool.submit(self._remove_networks, failures)
-                    self._remove_rules(failures)
-                    networks_removed.result()
             for volume_name in self._snapshot(self._volumes):
                 self._remove(failures, remove_volume_if_present, volume_name, self._volumes, "volume")
         return failures
-
-    def _remove_rules(self, failures: list[str]) -> None:
-        for run_id in self._snapshot(self._firewall_run_ids):
-            self._remove(failures, _remove_rules_of_run, run_id, self._firewall_run_ids, "firewall rules of run")
-
-    def _remove_networks(self, failures: list[str]) -> None:
-        for network_id in self._snapshot(self._networks):
-            self._remove(failures, remove_network_if_present, network_id, self._networks, "network")
 
     def _snapshot(self, registered: dict[str, None]) -> list[str]:
         with self._lock:
@@ -131,11 +94,6 @@ class ResourceRegistry:
             return
         with self._lock:
             registered.pop(key, None)
-
-
-def _remove_rules_of_run(_client: docker.DockerClient, run_id: str) -> None:
-    if firewall.firewall_unavailable_reason() is None:
-        firewall.remove_firewall_rules(run_id)
 
 
 @dataclass
@@ -162,10 +120,8 @@ def remove_labelled_resources(
     alive while any process named in its objects' ``wave-sandbox.owner`` labels runs. The runs of
     ``spared_run_ids`` (``--keep``) are spared as live ones are.
     """
-    # Rules are listed before the labelled objects: a starting run (in this process or another) makes its
-    # labelled network before its rules, so rules seen here belong to a network the listing below sees
-    # with its owner. The other order could see a new run's rules but not yet its network, take them for
-    # a dead run's and remove them under the run's first container.
+    # Rules (left by runs of earlier versions) are listed before the labelled objects: such a run made its
+    # labelled network before its rules, so rules seen here belong to a network the listing below sees.
     rule_run_ids = {rid for rid in firewall.firewall_run_ids() if run_id is None or rid == run_id}
     found = _find_labelled_objects(client, run_id)
     alive = is_run_alive or (lambda rid: any(owner_is_alive(owner) for owner in found.owners.get(rid, ())))

@@ -1,11 +1,11 @@
 """Which of the sandbox's controls the current container engine cannot give, in one line each.
 
-The full set (SECURITY.md) needs a rootful Linux Docker engine whose bridges are interfaces of this
-host, so that ``firewall.py`` can shut a run's containers in with iptables rules, and whose cgroups
-take memory, swap, pids and CPU limits. Rootless Docker and Podman keep their bridges in a network
-namespace of their own, Docker Desktop in a VM, a remote ``DOCKER_HOST`` on another machine: rules
-added here never see those packets. A step still runs on such an engine, with less; ``doctor``
-lists what is missing and ``run`` should say so once (``reduced_controls``).
+The full set (SECURITY.md) needs a Linux Docker engine on this host, so that a run's steps, which have
+no network at all, can reach their gateway through a Unix socket bind-mounted from this host
+(``gateway_socket.py``), and whose cgroups take memory, swap, pids and CPU limits. Docker Desktop runs
+the engine in a VM and a remote ``DOCKER_HOST`` on another machine: a socket of this host cannot be
+shared with their containers. A step still starts on such an engine, with less; ``doctor`` lists what
+is missing and ``run`` says so once (``reduced_controls``).
 
 Gathering the facts (``engine_facts``) talks to the daemon; judging them (``missing_controls``) is
 a pure function of those facts.
@@ -14,26 +14,20 @@ a pure function of those facts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import docker
-import docker.errors
 
-from wave_sandbox.sandbox import firewall
 from wave_sandbox.sandbox.client import daemon_version, docker_host_url
 
 __all__ = [
     "EngineFacts",
     "engine_facts",
     "engine_kind",
-    "host_firewall_unavailable_reason",
     "missing_controls",
     "reduced_controls",
+    "socket_sharing_unavailable_reason",
 ]
 
-_BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
-_HOST_INTERFACES = Path("/sys/class/net")
 # Each cgroup limit as `docker info` reports it, and what is lost without it.
 _CGROUP_LIMITS = (
     ("MemoryLimit", "memory limit", "a step can use all of the host's memory"),
@@ -57,10 +51,8 @@ class EngineFacts:
     cgroup_limits: dict[str, bool] = field(default_factory=dict)
     """``docker info``'s MemoryLimit, SwapLimit, PidsLimit and CpuCfsQuota."""
     runtimes: list[str] = field(default_factory=list)
-    bridge_visible_here: bool = True
-    """The default bridge's interface (docker0) is an interface of this host."""
-    firewall_reason: str | None = None
-    """``firewall.firewall_unavailable_reason()`` on this host."""
+    runtime_args: dict[str, list[str]] = field(default_factory=dict)
+    """Each runtime's ``runtimeArgs`` as the daemon was configured (``--host-uds=open`` for runsc)."""
 
 
 def engine_facts(client: docker.DockerClient) -> EngineFacts:
@@ -74,19 +66,12 @@ def engine_facts(client: docker.DockerClient) -> EngineFacts:
         docker_host=docker_host_url(),
         cgroup_limits={key: bool(info.get(key, False)) for key, _, _ in _CGROUP_LIMITS},
         runtimes=sorted(info.get("Runtimes") or {}),
-        bridge_visible_here=_default_bridge_is_here(client),
-        firewall_reason=firewall.firewall_unavailable_reason(),
+        runtime_args={
+            str(name): [str(arg) for arg in (runtime or {}).get("runtimeArgs") or []]
+            for name, runtime in (info.get("Runtimes") or {}).items()
+            if isinstance(runtime, dict)
+        },
     )
-
-
-def _default_bridge_is_here(client: docker.DockerClient) -> bool:
-    """True when the engine's default bridge is an interface of this host (or there is none to judge by)."""
-    try:
-        options: dict[str, Any] = client.api.inspect_network("bridge").get("Options") or {}
-    except docker.errors.APIError:
-        return True  # no default bridge (Podman, some setups): the engine kind decides instead
-    interface = options.get(_BRIDGE_NAME_OPTION)
-    return interface is None or (_HOST_INTERFACES / interface).exists()
 
 
 def engine_kind(facts: EngineFacts) -> str:
@@ -102,30 +87,26 @@ def engine_kind(facts: EngineFacts) -> str:
     return "docker"
 
 
-_KIND_WITHOUT_FIREWALL = {
-    "podman": "Podman keeps its networks where this host's iptables rules do not apply",
-    "docker desktop": "Docker Desktop runs the engine in a VM, out of reach of this host's iptables",
-    "rootless docker": "rootless Docker keeps its bridges in its own network namespace, out of reach of iptables here",
-    "remote docker": "the engine runs on another machine (DOCKER_HOST), out of reach of this host's iptables",
+_KIND_WITHOUT_SHARED_SOCKETS = {
+    "docker desktop": "Docker Desktop runs the engine in a VM, where a socket of this host cannot be mounted",
+    "remote docker": "the engine runs on another machine (DOCKER_HOST), where a socket of this host cannot be mounted",
 }
 
 
-def host_firewall_unavailable_reason(facts: EngineFacts) -> str | None:
-    """None when the run's firewall rules would hold on this engine, else why not (one line)."""
+def socket_sharing_unavailable_reason(facts: EngineFacts) -> str | None:
+    """None when the run's gateway socket can be mounted into its steps on this engine, else why not."""
     kind = engine_kind(facts)
-    if kind in _KIND_WITHOUT_FIREWALL:
-        return f"{_KIND_WITHOUT_FIREWALL[kind]}: other host ports stay reachable from containers"
-    if not facts.bridge_visible_here:
-        return "the engine's bridges are not interfaces of this host: other host ports stay reachable from containers"
-    return facts.firewall_reason
+    if kind in _KIND_WITHOUT_SHARED_SOCKETS:
+        return f"{_KIND_WITHOUT_SHARED_SOCKETS[kind]}: steps cannot reach their gateway (they have no network)"
+    return None
 
 
 def missing_controls(facts: EngineFacts) -> list[str]:
     """One line per control this engine cannot give ("control: why, and what that leaves open")."""
     missing = []
-    firewall_reason = host_firewall_unavailable_reason(facts)
-    if firewall_reason:
-        missing.append(f"host firewall: {firewall_reason}")
+    socket_reason = socket_sharing_unavailable_reason(facts)
+    if socket_reason:
+        missing.append(f"gateway socket: {socket_reason}")
     for key, control, consequence in _CGROUP_LIMITS:
         if not facts.cgroup_limits.get(key, False):
             missing.append(f"{control}: the engine reports no {key} support (cgroups); {consequence}")

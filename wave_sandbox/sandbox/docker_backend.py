@@ -1,9 +1,10 @@
 """DockerBackend: the sandbox backend interface (``backend.py``) on a local Docker engine.
 
-It wraps what already does the work: ``DockerSandbox`` (one step's container), ``networks`` (one
-internal network per run), ``firewall`` (the host rules that leave a run only its gateway port),
-``cleanup`` (the per-run registry and the sweep after crashes), ``images`` and ``controls``. Each
-run gets its own ``ResourceRegistry``, so tearing one run down never touches another's objects.
+It wraps what already does the work: ``DockerSandbox`` (one step's container), ``gateway_socket``
+(the folder of the run's gateway socket: steps have no network at all and reach their gateway through
+that socket alone), ``cleanup`` (the per-run registry and the sweep after crashes), ``images`` and
+``controls``. Each run gets its own ``ResourceRegistry``, so tearing one run down never touches another's
+objects.
 
 The Docker client is made on first use: choosing the backend creates nothing and asks nothing, so a
 configuration mistake is still reported before Docker is needed.
@@ -16,8 +17,7 @@ from dataclasses import dataclass
 
 import docker
 
-from wave_sandbox.errors import SandboxError
-from wave_sandbox.sandbox import firewall
+from wave_sandbox.errors import ConfigurationError, SandboxError
 from wave_sandbox.sandbox.backend import (
     BackendCapabilities,
     CleanupReport,
@@ -30,10 +30,14 @@ from wave_sandbox.sandbox.backend import (
 )
 from wave_sandbox.sandbox.cleanup import ResourceRegistry, remove_labelled_resources
 from wave_sandbox.sandbox.client import docker_client
-from wave_sandbox.sandbox.controls import engine_facts, host_firewall_unavailable_reason, missing_controls
+from wave_sandbox.sandbox.controls import engine_facts, missing_controls, socket_sharing_unavailable_reason
 from wave_sandbox.sandbox.docker_sandbox import DockerSandbox
+from wave_sandbox.sandbox.gateway_socket import (
+    GatewaySocketFolder,
+    make_gateway_socket_folder,
+    remove_dead_gateway_socket_folders,
+)
 from wave_sandbox.sandbox.images import ensure_agent_image, image_status
-from wave_sandbox.sandbox.networks import RunNetwork, create_run_network
 from wave_sandbox.sandbox.runtimes import chosen_runtime, runtime_probe
 
 
@@ -41,8 +45,7 @@ from wave_sandbox.sandbox.runtimes import chosen_runtime, runtime_probe
 class _DockerRun:
     registry: ResourceRegistry
     sandbox: DockerSandbox
-    network: RunNetwork | None = None
-    gateway_rule: firewall.GatewayPortRule | None = None
+    socket_folder: GatewaySocketFolder | None = None
 
 
 class DockerBackend:
@@ -58,6 +61,7 @@ class DockerBackend:
         self._capabilities_lock = threading.Lock()
         self._client_lock = threading.Lock()
         self._image: str | None = None
+        self._runtime_args: dict[str, list[str]] = {}
 
     @property
     def client(self) -> docker.DockerClient:
@@ -79,11 +83,12 @@ class DockerBackend:
 
     def _ask_capabilities(self) -> BackendCapabilities:
         facts = engine_facts(self.client)
+        self._runtime_args = facts.runtime_args
         images_present, image_detail, self._image = image_status(self.client)
         return BackendCapabilities(
             engine=f"docker {facts.engine_version}",
             runtimes=list(facts.runtimes),
-            host_firewall=host_firewall_unavailable_reason(facts) is None,
+            network_isolation=socket_sharing_unavailable_reason(facts) is None,
             reduced_controls=missing_controls(facts),
             images_present=images_present,
             image_detail=image_detail,
@@ -92,11 +97,15 @@ class DockerBackend:
     def check_runtime(self, runtime: str | None) -> str | None:
         if runtime is None:
             return None
-        return chosen_runtime(runtime, self.capabilities().runtimes)
+        return chosen_runtime(runtime, self.capabilities().runtimes, self._runtime_args)
 
     def try_runtime(self, runtime: str) -> tuple[bool, str]:
         if runtime not in self.capabilities().runtimes:
             return False, f"the engine has no {runtime} runtime"
+        try:
+            chosen_runtime(runtime, self.capabilities().runtimes, self._runtime_args)
+        except ConfigurationError as refusal:
+            return False, str(refusal).removeprefix(f"--runtime {runtime}: ")
         if self._image is None:
             return False, "not tried: build the agent image first"
         return runtime_probe(self.client, self._image, runtime)
@@ -107,23 +116,15 @@ class DockerBackend:
         return self._image
 
     def prepare_run(self, run_id: str, owner: str) -> RunEnvironment:
+        """No network: the run's steps get Docker's ``none`` and the folder of the gateway's socket."""
         run = self._run(run_id)
-        try:  # the network first: whether it gets firewall rules is asked once it exists (engine facts)
-            run.network = create_run_network(
-                self.client, run_id, run.registry, firewall_rules=lambda: self.capabilities().host_firewall
-            )
-        except BaseException:  # Ctrl-C included: what was registered goes, nothing is left behind
-            run.registry.remove_all()
-            with self._lock:
-                self._runs.pop(run_id, None)
-            raise
-        return RunEnvironment(run_id, owner, run.network.gateway_ip, run.network.name, run.network.firewalled)
+        run.socket_folder = make_gateway_socket_folder(run_id, owner)
+        return RunEnvironment(
+            run_id, owner, gateway_host=None, network=None, gateway_socket=str(run.socket_folder.socket_path)
+        )
 
     def open_gateway(self, env: RunEnvironment, port: int) -> None:
-        run = self._run(env.run_id)
-        if run.network is None:
-            raise ValueError(f"run {env.run_id} was not prepared by this backend")
-        run.gateway_rule = firewall.restrict_network_to_gateway(run.network, port, env.run_id)
+        raise ValueError(f"run {env.run_id}: the Docker backend's gateway listens on a socket, not on a port")
 
     def teardown_run(self, env: RunEnvironment, keep: bool = False) -> list[str]:
         with self._lock:
@@ -131,18 +132,21 @@ class DockerBackend:
         if run is None:
             return []
         problems: list[str] = []
-        if run.gateway_rule is not None and keep:  # without --keep, remove_all takes every rule of the run
-            _attempt(problems, "removing firewall rules", run.gateway_rule.remove)
-        run.gateway_rule = None
-        if not keep:
+        if not keep:  # with --keep the folder stays with the containers that mount it, until `clean`
             problems.extend(run.registry.remove_all() or [])
             run.sandbox.lifelines.cut_all()
+            if run.socket_folder is not None:
+                _attempt(problems, "removing the gateway socket", run.socket_folder.remove)
             with self._lock:
                 self._runs.pop(env.run_id, None)
         return problems
 
     def clean_dead_runs(self, spared_run_ids: frozenset[str] = frozenset()) -> CleanupReport:
-        return remove_labelled_resources(self.client, spared_run_ids=spared_run_ids)
+        report = remove_labelled_resources(self.client, spared_run_ids=spared_run_ids)
+        spared = spared_run_ids | frozenset(report.spared_runs)
+        report.gateway_sockets, failures = remove_dead_gateway_socket_folders(spared)
+        report.failures.extend(failures)
+        return report
 
     def create(self, spec: ContainerSpec) -> SandboxHandle:
         return self._run(spec.run_id).sandbox.create(spec)

@@ -231,7 +231,7 @@ class FakeBackend(FakeSandbox):
         return BackendCapabilities(
             engine="fake (host processes, no isolation)",
             runtimes=[],
-            host_firewall=False,
+            network_isolation=False,
             reduced_controls=["isolation: the fake runs steps as host processes; every control is absent"],
             images_present=True,
             image_detail=f"{FAKE_IMAGE} (the fake needs no image)",

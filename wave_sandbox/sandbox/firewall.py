@@ -1,22 +1,12 @@
-"""Host firewall rules that leave a run's containers only their gateway port.
+"""Host firewall rules that earlier versions of wave-sandbox added, found and removed after a crash.
 
-A container on an ``--internal`` Docker network cannot get its packets forwarded off the host
-(Docker 20.10 still gives it a default route to the gateway, but drops what it forwards), yet it
-reaches every port the host binds on the network's gateway address or on 0.0.0.0. Rules matched on
-the run network's bridge interface close that:
-
-    -I INPUT -i <bridge> -p tcp -d <gateway ip> --dport <port> -j ACCEPT   (added last, sits first)
-    -I INPUT -i <bridge> -j DROP                                           (added with the network)
-    -I DOCKER-USER -i <bridge> -j REJECT --reject-with icmp-net-unreachable (added with the network)
-
-The third, in Docker's chain for user rules (FORWARD where there is none), makes a connection to any
-other address fail at once, as with no route, and holds even if Docker's own isolation rules were
-missing. Each rule carries ``-m comment --comment wave-sandbox.run=<run-id>`` so that the run's
-teardown and ``clean`` after a crash find them. The DROP and REJECT rules go in when the network is
-made, before any container exists; the ACCEPT rule once the gateway knows its port. IPv4 only: run
-networks have no IPv6. Needs root and an ``iptables`` binary (rootless Docker, Docker Desktop and
-Podman have neither on the daemon's side); ``firewall_unavailable_reason`` says so and the run
-carries on with less.
+Before steps reached their gateway through a Unix socket (``gateway_socket.py``), each run had an
+``--internal`` Docker network whose bridge was shut by iptables rules, each carrying
+``-m comment --comment wave-sandbox.run=<run-id>``. No run adds such rules now; a run that crashed
+under an earlier version may have left some, so the leftover sweep (``cleanup.py``, ``wave-sandbox
+clean``) still lists and deletes them, as it still removes such a run's labelled network. Needs root
+and an ``iptables`` binary; without them there is nothing this process could have added, and nothing
+is listed.
 """
 
 from __future__ import annotations
@@ -26,7 +16,6 @@ import os
 import shlex
 import shutil
 import subprocess
-from dataclasses import dataclass
 
 from wave_sandbox.errors import SandboxError
 
@@ -42,74 +31,14 @@ def rule_comment(run_id: str) -> str:
 def firewall_unavailable_reason() -> str | None:
     """None when host firewall rules can be added here, else one line saying why not."""
     if shutil.which("iptables") is None:
-        return "no iptables command on this host: other host ports stay reachable from containers"
+        return "no iptables command on this host"
     if os.geteuid() != 0:
-        return "not running as root: no host firewall rules, other host ports stay reachable from containers"
+        return "not running as root"
     try:
         _iptables("-S", "INPUT")
     except SandboxError as exc:
-        return f"iptables does not work here ({exc}): other host ports stay reachable from containers"
+        return f"iptables does not work here ({exc})"
     return None
-
-
-def drop_all_input_from_bridge(bridge_interface: str, run_id: str) -> None:
-    """Drop every packet from ``bridge_interface`` to the host and refuse to forward any elsewhere.
-
-    The gateway's ACCEPT rule goes above the DROP later (``accept_gateway_port``).
-    """
-    _iptables("-I", "INPUT", "1", "-i", bridge_interface, *_comment_args(run_id), "-j", "DROP")
-    _iptables(
-        "-I", _forward_chain(), "1", "-i", bridge_interface, *_comment_args(run_id),
-        "-j", "REJECT", "--reject-with", "icmp-net-unreachable",
-    )  # fmt: skip
-
-
-def accept_gateway_port(bridge_interface: str, gateway_ip: str, port: int, run_id: str) -> None:
-    """Let TCP from ``bridge_interface`` reach ``gateway_ip:port``, above the DROP rule."""
-    _iptables(
-        "-I", "INPUT", "1", "-i", bridge_interface, "-p", "tcp", "-d", gateway_ip,
-        "--dport", str(port), *_comment_args(run_id), "-j", "ACCEPT",
-    )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class GatewayPortRule:
-    """The ACCEPT rule of a run's gateway port; ``remove`` closes the port again (idempotent).
-
-    The network's DROP and REJECT rules stay until the network goes (registry or ``clean``), so
-    containers kept after the run (``--keep``) stay shut in.
-    """
-
-    run_id: str
-    port: int
-    active: bool
-
-    def remove(self) -> int:
-        """Delete this port's ACCEPT rule; returns how many rules went (0 when already gone)."""
-        if not self.active:
-            return 0
-        removed = 0
-        for rule_run_id, rule_arguments in wave_sandbox_rules(_iptables("-S", "INPUT")):
-            if rule_run_id == self.run_id and _opens_port(rule_arguments, self.port):
-                _iptables("-D", *rule_arguments)
-                removed += 1
-        return removed
-
-
-def restrict_network_to_gateway(network, port: int, run_id: str) -> GatewayPortRule:
-    """Open ``port`` on a run network's gateway (a ``networks.RunNetwork``) to its containers.
-
-    Everything else from the bridge is already dropped since the network was made, when it is
-    ``firewalled``; an unfirewalled network (no iptables here) is left as it is.
-    """
-    if not network.firewalled:
-        return GatewayPortRule(run_id, port, active=False)
-    accept_gateway_port(network.bridge_interface, network.gateway_ip, port, run_id)
-    return GatewayPortRule(run_id, port, active=True)
-
-
-def _opens_port(rule_arguments: list[str], port: int) -> bool:
-    return "ACCEPT" in rule_arguments and "--dport" in rule_arguments and str(port) in rule_arguments
 
 
 def remove_firewall_rules(run_id: str | None = None) -> int:
@@ -140,20 +69,6 @@ def wave_sandbox_rules(listing: str) -> list[tuple[str, list[str]]]:
         if comment.startswith(RULE_COMMENT_PREFIX):
             rules.append((comment[len(RULE_COMMENT_PREFIX) :], arguments[1:]))
     return rules
-
-
-@functools.cache
-def _forward_chain() -> str:
-    """Docker's DOCKER-USER chain (it comes first in FORWARD and Docker leaves it alone), else FORWARD."""
-    try:
-        _iptables("-S", "DOCKER-USER")
-    except SandboxError:
-        return "FORWARD"
-    return "DOCKER-USER"
-
-
-def _comment_args(run_id: str) -> list[str]:
-    return ["-m", "comment", "--comment", rule_comment(run_id)]
 
 
 def _iptables(*arguments: str) -> str:

@@ -13,9 +13,11 @@ control keeps its meaning, with two differences that ``runtime_host_config`` mak
 - Memory the guest touches is charged to the container's cgroup as the Sentry's memory: at the cap
   the kernel's OOM killer ends the whole sandbox, not just the greedy process.
 
-Networking: runsc is registered with ``--network=host`` (SECURITY.md, ``.ci/run``). That runs the
-Sentry's network stack in the container's own network namespace, so the run's internal network and
-the firewall rules on its bridge apply as they do under runc.
+Networking: steps have no network (Docker's ``none``) and reach their gateway through a Unix socket
+bind-mounted from the host (``gateway_socket.py``). gVisor connects to a host socket only when its
+runtime is registered with ``--host-uds=open`` (or ``all``): ``chosen_runtime`` refuses runsc without
+it, in one line saying what to add. ``--network=host`` (SECURITY.md, ``.ci/run``) runs the Sentry's
+network stack in the container's own network namespace, which holds only loopback.
 """
 
 from __future__ import annotations
@@ -41,11 +43,13 @@ __all__ = [
 
 GVISOR = "runsc"
 RUNTIME_CHOICES = ("runc", GVISOR)
+GVISOR_RUNTIME_ARGS = ("--network=host", "--host-uds=open")
 GVISOR_INSTALL_HINT = (
     "install it (Debian/Ubuntu: `apt-get install runsc`) and register it in /etc/docker/daemon.json as "
-    '"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=host"]}}, '
+    '"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=host", "--host-uds=open"]}}, '
     "then reload dockerd (SIGHUP); see SECURITY.md"
 )
+_HOST_UDS_CONNECTING = ("open", "all")
 # Host threads of an idle sandbox (measured: ~50) and per guest process on the ptrace platform (6-9).
 _GVISOR_BASE_THREADS = 128
 _GVISOR_THREADS_PER_PROCESS = 8
@@ -75,10 +79,30 @@ def check_runtime_name(runtime: str | None) -> str | None:
     return runtime
 
 
-def chosen_runtime(runtime: str, listed: list[str]) -> str:
-    """``runtime`` when it is a choice we support and the engine lists it; else one line saying what to do."""
+def gvisor_connects_host_sockets(runtime_args: list[str]) -> bool:
+    """Whether runsc registered with ``runtime_args`` lets a sandbox connect to a bind-mounted host socket."""
+    for index, arg in enumerate(runtime_args):
+        name, _, value = arg.lstrip("-").partition("=")
+        if name == "fsgofer-host-uds" and value in ("", "true"):
+            return True
+        if name == "host-uds":
+            value = value or (runtime_args[index + 1] if index + 1 < len(runtime_args) else "")
+            if value in _HOST_UDS_CONNECTING:
+                return True
+    return False
+
+
+def chosen_runtime(runtime: str, listed: list[str], runtime_args: dict[str, list[str]] | None = None) -> str:
+    """``runtime`` when it is a choice we support and the engine lists it (runsc: registered so that its steps
+    can reach the gateway's socket); else one line saying what to do."""
     check_runtime_name(runtime)
     if runtime in listed:
+        if runtime == GVISOR and runtime_args is not None and not gvisor_connects_host_sockets(runtime_args.get(GVISOR, [])):
+            raise ConfigurationError(
+                "--runtime runsc: the engine's runsc is registered without --host-uds=open, so its steps could not "
+                "reach their gateway's socket; add \"--host-uds=open\" to its runtimeArgs in /etc/docker/daemon.json "
+                "and reload dockerd (SIGHUP); see SECURITY.md"
+            )
         return runtime
     hint = GVISOR_INSTALL_HINT if runtime == GVISOR else "check `docker info`"
     raise ConfigurationError(

@@ -1,0 +1,113 @@
+"""The folder holding a run's gateway socket: the only way out of a step's container.
+
+Steps run with no network at all (Docker's ``none``: loopback only). The run's gateway listens on a Unix
+socket in a folder of its own, and each agent step gets that folder bind-mounted read-only: a socket
+is reached through the file system, so no host port, no other run's gateway and no address outside is
+reachable from a step, whatever listens on the host, and no firewall rule is needed. Under gVisor the
+runtime must be allowed to connect to a host socket (``--host-uds=open``, ``runtimes.py``).
+
+    <tmp>/wave-sandbox-gateway-<run id>-<random>/
+        owner           the run's owner (``<host>:<pid>:<start>``): a sweep removes the folder once it is dead
+        socket/         mounted into the run's agent steps; mode 0711, listing refused
+            gateway.sock    made by the gateway, mode 0600, owned by the steps' user
+
+The temporary folder is used rather than the run's record folder because a socket's path is at most
+107 bytes, and a record folder may be deep.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from wave_sandbox.errors import SandboxError
+from wave_sandbox.sandbox.owner import owner_is_alive
+
+__all__ = ["GatewaySocketFolder", "make_gateway_socket_folder", "remove_dead_gateway_socket_folders"]
+
+logger = logging.getLogger(__name__)
+
+FOLDER_PREFIX = "wave-sandbox-gateway-"
+SOCKET_NAME = "gateway.sock"
+_OWNER_FILE = "owner"
+_SOCKET_PATH_MAX = 107  # sun_path holds 108 bytes, the last one a NUL
+
+
+@dataclass(frozen=True)
+class GatewaySocketFolder:
+    run_id: str
+    root: Path
+
+    @property
+    def socket_path(self) -> Path:
+        return self.root / "socket" / SOCKET_NAME
+
+    def remove(self) -> None:
+        """Remove the folder and what is in it (gone already is fine)."""
+        try:
+            shutil.rmtree(self.root)
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise SandboxError(f"could not remove the gateway socket folder {self.root}: {error}") from error
+
+
+def temporary_base() -> Path:
+    return Path(tempfile.gettempdir())
+
+
+def make_gateway_socket_folder(run_id: str, owner: str, base: Path | None = None) -> GatewaySocketFolder:
+    """A new folder for ``run_id``'s gateway socket, its owner written before it is returned.
+
+    Raises:
+        SandboxError: the folder could not be made, or its socket path would be too long.
+    """
+    base = base or temporary_base()
+    try:
+        root = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{run_id}-", dir=base))
+    except OSError as error:
+        raise SandboxError(f"could not make the gateway socket folder in {base}: {error}") from error
+    folder = GatewaySocketFolder(run_id, root)
+    try:
+        if len(os.fsencode(folder.socket_path)) > _SOCKET_PATH_MAX:
+            raise SandboxError(
+                f"the gateway socket path {folder.socket_path} is longer than a Unix socket allows "
+                f"({_SOCKET_PATH_MAX} bytes); set TMPDIR to a shorter folder"
+            )
+        (root / _OWNER_FILE).write_text(owner + "\n", encoding="utf-8")
+        (root / "socket").mkdir(mode=0o711)
+        os.chmod(root / "socket", 0o711)  # whatever the umask: the steps' user passes through, lists nothing
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return folder
+
+
+def remove_dead_gateway_socket_folders(
+    spared_run_ids: frozenset[str] = frozenset(), base: Path | None = None
+) -> tuple[list[str], list[str]]:
+    """Remove the socket folders whose owner process is gone: (the run ids removed, one line per failure).
+
+    A folder whose owner file cannot be read yet (a run being set up this instant) is left alone.
+    """
+    removed: list[str] = []
+    failures: list[str] = []
+    for root in sorted((base or temporary_base()).glob(FOLDER_PREFIX + "*")):
+        run_id = root.name[len(FOLDER_PREFIX):].rsplit("-", 1)[0]
+        try:
+            owner = (root / _OWNER_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if run_id in spared_run_ids or owner_is_alive(owner):
+            continue
+        try:
+            GatewaySocketFolder(run_id, root).remove()
+        except SandboxError as error:
+            failures.append(str(error))
+            continue
+        removed.append(run_id)
+    return removed, failures
