@@ -23,7 +23,7 @@ def clean_command(
     ),
     force: bool = typer.Option(False, "--force", help="With --branches: remove unmerged review branches too."),
 ) -> None:
-    """Remove containers, networks, volumes, firewall rules and clones of runs that are not alive."""
+    """Remove containers, volumes, gateway sockets and clones of runs that are not alive."""
     if (older_than or force) and not branches:
         raise ConfigurationError("--older-than and --force apply to --branches; add --branches")
     older_than_s = read_age(older_than)

@@ -1,8 +1,8 @@
 """`wave-sandbox doctor`: check Docker, the agent image, the repository, credentials and the sandbox's
 controls; say what is missing.
 
-A control the engine cannot give (host firewall rules on rootless Docker, Docker Desktop or Podman; a
-cgroup limit; seccomp) is shown as REDUCED: runs still work, with less isolation (SECURITY.md).
+A control the engine cannot give (the gateway socket on Docker Desktop or a remote engine; a cgroup
+limit; seccomp) is shown as REDUCED: runs start, with less (SECURITY.md).
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ def check_controls(capabilities: BackendCapabilities) -> list[Check]:
     """One REDUCED line per control the engine cannot give, or one ok line naming the full set."""
     missing = capabilities.reduced_controls
     if not missing:
-        full_set = "all sandbox controls hold: host firewall, memory/swap, pids and CPU limits, seccomp"
+        full_set = ("all sandbox controls hold: no network but the gateway's socket, memory/swap, pids and CPU "
+                    "limits, seccomp")
         return [("controls", True, full_set)]
     return [("controls", False, line) for line in missing]
 
@@ -106,7 +107,6 @@ def doctor_command(
         check_repository(repo),
         check_credentials(),
         check_command("git", "install git"),
-        check_command("iptables", "install iptables so a step's container reaches only its gateway port"),
     ]
     settings_check, rows = check_settings(repo)
     checks.append(settings_check)

@@ -3,8 +3,8 @@
 A run that ends in any normal way (completed, failed, Ctrl-C, `cancel`) removes its own objects. One
 killed outright (kill -9, a crash) leaves its lease file behind unheld (`engine.liveness`), and a
 reboot changes the boot id: the next `wave-sandbox` command of any kind sees that, cheaply, and only
-then asks the backend to remove the containers, networks, volumes and firewall rules of runs whose
-owner process is gone. Live runs are
+then asks the backend to remove the containers, volumes and gateway sockets (and the networks and
+firewall rules of earlier versions) of runs whose owner process is gone. Live runs are
 never touched; runs started with `--keep` keep their leftovers until `clean`, and every run's clone
 stays for `resume` until `clean`. When the engine does not answer, the command goes on: the sweep
 is tried again by the next one.

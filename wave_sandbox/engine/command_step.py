@@ -2,7 +2,7 @@
 
 The container is made through the same backend `create` as an agent step's (same image, mounts,
 masks, limits, lifetime), with two differences that only take away: no network at all
-(`ContainerSpec.network=None`, not even the run's internal network to the gateway) and no gateway
+(`ContainerSpec.network=None`, and not the gateway's socket that agent steps get) and no gateway
 token (no `ANTHROPIC_*` variable). Its environment is HOME, PATH and Wave's WAVE_DEPS_DIR and
 WAVE_DEP_<DEP>_<NAME> variables (see `wave_locations`). The script is `script:` (with `type: command`)
 or `exec.command` plus `exec.args` (with `exec.type: command`), rendered with the run's template
@@ -53,7 +53,7 @@ def command_container_spec(context: StepContext, job: StepJob) -> ContainerSpec:
     environment = {"HOME": CONTAINER_HOME, "PATH": CONTAINER_PATH, **job.command_environment}
     return ContainerSpec(
         run_id=context.run_id, step_id=job.step_id, image=context.image,
-        network=None,  # no network at all: not even the run's internal network to the gateway
+        network=None,  # no network at all, and no gateway socket (gateway_reach is for agent steps only)
         user=context.user, environment=environment, mounts=mounts,
         workspace_dirs=sorted({a.path.rsplit("/", 1)[0] for a in job.outputs if "/" in a.path}),
         lifetime_s=job.timeout_s + 30, masked_paths=job.masked_paths, replaced_files=job.redacted_files,

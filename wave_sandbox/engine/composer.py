@@ -5,7 +5,7 @@ by the step, `sub_pipelines.renamed_steps`; from a step's second visit on, by `S
 each visit is a fresh child run as in Wave), the runner adds them to its plan, and the step waits for
 them; once they have all finished, `finish` gathers their artifacts (or starts the loop's next
 iteration). Gates, aggregates and conditional nodes end in `start`. Everything runs in the same run:
-one network, one gateway and budget, one clone, one record. Wave's semantics: composition.go,
+one gateway and budget, one clone, one record. Wave's semantics: composition.go,
 executor_composition.go.
 """
 

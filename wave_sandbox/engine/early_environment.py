@@ -1,8 +1,8 @@
-"""The run's environment (its network, shut to the host), made in a thread while the run's checks go on.
+"""The run's environment (what lets its steps reach their gateway), made in a thread while the run's checks go on.
 
-Making a run's network is mostly the engine's time (~75 ms of `POST /networks/create` here, then its
-firewall rules); the checks before the run starts (the engine's facts, the image, the leftover sweep) are
-mostly the engine's time too, so both go on at once. The backend's `prepare_run` is unchanged: it is
+On Docker it is a folder for the gateway's socket (a millisecond); a backend that makes a network or
+asks a cluster for policies spends the engine's time there, as the checks before the run starts (the
+engine's facts, the image, the leftover sweep) do, so both go on at once. The backend's `prepare_run` is unchanged: it is
 simply called from a thread, and whoever holds an `EarlyEnvironment` either takes its environment
 (`result`, then tears it down as usual) or `discard`s it, so nothing made early is ever left behind.
 """

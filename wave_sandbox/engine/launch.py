@@ -1,9 +1,9 @@
 """Everything between the CLI's parsed options and a running PipelineRun.
 
 Checks come first and create nothing (pipeline, personas, model, repository), so a configuration
-mistake never leaves a container, network or record behind. The engine's own checks (runtime, image)
-ask the backend, and go on while the run's network is made (`EarlyEnvironment`, both wait on the
-engine); when one refuses, that network is removed before the error is reported. The CLI passes in the
+mistake never leaves a container, socket folder or record behind. The engine's own checks (runtime,
+image) ask the backend, and go on while the run's environment is made (`EarlyEnvironment`); when one
+refuses, that environment is removed before the error is reported. The CLI passes in the
 sandbox backend (Docker, or the fake in tests) and the listeners that display the run.
 """
 
@@ -230,7 +230,7 @@ def _execute(
     model = choose_model(options, Path.cwd(), notify, ceilings)
     if resumed_record is not None:  # its killed attempt may have left objects under this very run id: first
         remove_leftovers_of_dead_runs(backend, notify)
-    # The run's network is made while the engine is checked below (both wait on the engine, not on us);
+    # The run's environment is made while the engine is checked below;
     # a check that fails, or Ctrl-C, removes it again: `finally` discards what the run did not take.
     early_environment = EarlyEnvironment(backend, run_id, this_process_owner())
     try:
@@ -238,7 +238,7 @@ def _execute(
         warn_about_reduced_controls(backend, notify)
         image = backend.ensure_image(notify)
         if resumed_record is None:  # a new run id: nothing of an earlier run can carry it
-            remove_leftovers_of_dead_runs(backend, notify)  # spares this run: its network carries a live owner
+            remove_leftovers_of_dead_runs(backend, notify)  # spares this run: its objects carry a live owner
         if options.keep:
             mark_kept(run_id)
         resumed_branch = resumed_branch_of(resumed_record) if resumed_record else None
@@ -274,9 +274,9 @@ def warn_about_reduced_controls(backend: SandboxBackend, notify: Callable[[str],
 def remove_leftovers_of_dead_runs(backend: SandboxBackend, notify: Callable[[str], None]) -> None:
     """The third cleanup net, cast on every start: what crashed runs left, never a live run's.
 
-    It may run while the starting run's network is made: the sweep lists firewall rules before labelled
-    objects, and a run makes its labelled network (owner: this process) before its rules, so whatever of
-    the starting run it sees, it sees alive.
+    It may run while the starting run's environment is made: a socket folder whose owner file is not
+    written yet is left alone, and once written it names this live process, so whatever of the starting
+    run the sweep sees, it sees alive.
     """
     report = backend.clean_dead_runs(kept_run_ids())  # alive = its owner (pid + start time) still runs
     if report.removed_anything:

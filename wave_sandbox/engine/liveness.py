@@ -94,7 +94,7 @@ def kept_folder() -> Path:
 
 
 def mark_kept(run_id: str) -> None:
-    """`--keep`: the run's containers, network and clone stay (also after a crash) until `clean`."""
+    """`--keep`: the run's containers, gateway socket folder and clone stay (also after a crash) until `clean`."""
     (kept_folder() / run_id).touch()
 
 
@@ -120,7 +120,7 @@ def _boot_id() -> str | None:
 
 def booted_since_last_sweep() -> bool:
     """True after each boot (and on first use) until `remember_this_boot`: a reboot leaves no unheld
-    lease when /tmp is emptied, yet its runs' stopped containers, networks and volumes stay on the engine."""
+    lease when /tmp is emptied, yet its runs' stopped containers and volumes stay on the engine."""
     boot_id = _boot_id()
     try:
         return boot_id is not None and _boot_marker().read_text().strip() != boot_id

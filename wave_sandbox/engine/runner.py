@@ -198,7 +198,7 @@ class PipelineRun(CompositionRunMixin):
                 self._loop()
         except KeyboardInterrupt:
             interrupted = True
-        except Exception as error:  # setup (network, gateway, clone, output folder) or the loop's own bookkeeping
+        except Exception as error:  # setup (environment, gateway, clone, output folder) or the loop's own bookkeeping
             failure = error
         finally:
             if interrupted:

@@ -1,7 +1,7 @@
 """Load a pipeline a composition step names, and give its steps ids inside the parent's run.
 
 A sub-pipeline runs inside the same run: its steps join the parent's plan under ids prefixed by the
-composition step (`review.scan`, `audits.3.scan` for the third item), so they share the run's network,
+composition step (`review.scan`, `audits.3.scan` for the third item), so they share the run's
 gateway, budget, clone and record. Names are looked up only as plain names in the repository's
 `.wave/pipelines`, `.agents/pipelines` and the built-ins (never a path), and nesting is capped.
 """
