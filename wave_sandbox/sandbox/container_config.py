@@ -12,7 +12,9 @@ variables (docker-py's ``use_config_proxy`` would add the host's proxies).
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -23,8 +25,10 @@ from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox.contract import HOME_DIR, WORKSPACE_DIR, BindMount, ContainerSpec
 from wave_sandbox.sandbox.labels import resource_labels
 from wave_sandbox.sandbox.lifeline import lifetime_command, lifetime_user
-from wave_sandbox.sandbox.runtimes import runtime_host_config
+from wave_sandbox.sandbox.runtimes import GVISOR, runtime_host_config
 from wave_sandbox.sandbox.seccomp_profile import seccomp_security_opt
+
+logger = logging.getLogger(__name__)
 
 # An empty tmpfs over a masked folder needs no room; the cap only stops writes (it is also read-only).
 _MASK_TMPFS_OPTIONS = "ro,nosuid,nodev,noexec,size=4k,mode=0555"
@@ -46,17 +50,51 @@ def plan_masks(spec: ContainerSpec) -> MaskPlan:
     A masked path that is a symbolic link on the host is masked where it points, when that lies in
     the same mount (that is where the container will resolve it too); links leaving the mount and
     paths that do not exist are skipped, as the container cannot see anything there.
+
+    Under gVisor a socket, FIFO or device node cannot have a file mounted over it (the sandbox would not
+    start), yet it must be hidden: gVisor may connect to host sockets mounted into it (the gateway's).
+    So its folder is hidden instead, with everything in it; one at the mount's top cannot be, and is
+    refused in one line.
     """
     folders, files, replaced = [], [], {}
     for masked_path in spec.masked_paths:
         container_path, is_dir = _visible_path(masked_path, spec.mounts)
-        if container_path is not None:
-            (folders if is_dir else files).append(container_path)
+        if container_path is None:
+            continue
+        if spec.runtime == GVISOR and not is_dir and _is_special_file(masked_path, spec.mounts):
+            container_path, is_dir = _folder_hiding(container_path, masked_path, spec.mounts), True
+            if container_path in folders:
+                continue
+        (folders if is_dir else files).append(container_path)
     for replaced_path, content in spec.replaced_files.items():
         container_path, is_dir = _visible_path(replaced_path, spec.mounts)
         if container_path is not None and not is_dir and container_path not in files:
             replaced[container_path] = content
     return MaskPlan(folders=folders, files=files, replaced=replaced)
+
+
+def _is_special_file(container_path: str, mounts: list[BindMount]) -> bool:
+    """Whether the host file behind ``container_path`` (links followed) is a socket, FIFO or device node."""
+    _mount, host_path = _host_path_of(container_path, mounts)
+    try:
+        mode = os.stat(host_path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _folder_hiding(visible_path: str, masked_path: str, mounts: list[BindMount]) -> str:
+    """The folder to hide under gVisor in place of the special file at ``visible_path``."""
+    folder = PurePosixPath(visible_path).parent
+    if any(folder == PurePosixPath(m.target) for m in mounts) or folder == PurePosixPath("/"):
+        raise SandboxError(
+            f"{masked_path} is a socket, FIFO or device at the top of a mounted folder: under gVisor it can be "
+            "hidden only with its folder, which here is the whole mount; move it out of the repository (stop "
+            "what listens there), or run with --runtime runc, which hides it alone"
+        )
+    logger.warning("under gVisor the folder %s is hidden from the step: it holds the socket or FIFO %s",
+                   folder, visible_path)
+    return str(folder)
 
 
 def _visible_path(container_path: str, mounts: list[BindMount]) -> tuple[str | None, bool]:

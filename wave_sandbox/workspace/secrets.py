@@ -26,6 +26,8 @@ DEFAULT_SECRET_PATTERNS = (
 )  # fmt: skip
 MASKS_FILE = Path(".wave") / "masks"
 SKIPPED_FOLDERS = {".git", ".wave", "node_modules", ".venv", "__pycache__"}
+UNWALKED_FOLDERS = {"node_modules", ".venv"}
+"""Not walked at all, not even for sockets: too large to walk for every step."""
 MASKS_FILE_READ_LIMIT = 64 * 1024
 
 
@@ -59,14 +61,40 @@ def _pattern_matcher(patterns: tuple[str, ...]) -> re.Pattern:
 
 
 def find_secret_files(folder: Path, patterns: tuple[str, ...]) -> list[str]:
-    """Relative paths of regular files under `folder` whose name looks like a secret."""
+    """Relative paths under `folder` to mask: regular files whose name looks like a secret, and every
+    socket, FIFO and device node.
+
+    A live socket in the user's tree (a development database's, say) would answer a step: `connect`
+    ignores a read-only mount, and gVisor, allowed to reach the gateway's host socket, reaches any
+    socket mounted into it. An empty file over it leaves nothing to connect to (under gVisor, its folder
+    is hidden: `container_config.plan_masks`). Special files are told apart by the directory entry's
+    type, with no `stat` per file, and are looked for in `.git`, `.wave` and `__pycache__` too (git's
+    fsmonitor daemon keeps its socket in `.git`), though not in `node_modules` and `.venv`, whose
+    hundreds of thousands of files would cost every step a walk of seconds (SECURITY.md).
+    """
     found = []
-    for current, subfolders, files in os.walk(folder, followlinks=False):
-        subfolders[:] = [name for name in subfolders if name not in SKIPPED_FOLDERS]
-        relative_folder = os.path.relpath(current, folder)
-        for name in files:
-            relative = name if relative_folder == "." else f"{relative_folder}/{name}"
-            if matches_secret_pattern(relative, patterns) and os.path.isfile(os.path.join(current, name)):
-                found.append(relative)
+    pending = [(str(folder), "", False)]
+    while pending:
+        current, prefix, special_only = pending.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue  # unreadable here: the container cannot read it either (its user is no more privileged)
+        for entry in entries:
+            relative = prefix + entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in UNWALKED_FOLDERS:
+                        pending.append((entry.path, relative + "/", special_only or entry.name in SKIPPED_FOLDERS))
+                elif entry.is_symlink():  # masked where it points when that is a regular file (container_config)
+                    if not special_only and matches_secret_pattern(relative, patterns) and entry.is_file():
+                        found.append(relative)
+                elif entry.is_file(follow_symlinks=False):
+                    if not special_only and matches_secret_pattern(relative, patterns):
+                        found.append(relative)
+                else:  # a socket, FIFO or device node
+                    found.append(relative)
+            except OSError:
+                continue
     return sorted(found)
 
