@@ -54,7 +54,7 @@ def test_keep_leftovers_stay_through_the_sweeps_of_other_commands_until_clean(tm
     left = objects_of_run(docker, kept_id)
     sweeping = kept.cli("runs")
     after_sweep = objects_of_run(docker, kept_id)
-    assert left["containers"] and left["networks"], left  # the control: --keep kept them
+    assert left["containers"] and left["volumes"], left  # the control: --keep kept them
     assert not dead_lease.exists()  # the sweep ran (and let go of the dead run's lease)
     assert as_sets(after_sweep) == as_sets(left), sweeping.stderr  # and spared the kept run's objects
     assert (kept.runs_folder / kept_id / "clone").is_dir()
