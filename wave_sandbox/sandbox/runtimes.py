@@ -43,7 +43,6 @@ __all__ = [
 
 GVISOR = "runsc"
 RUNTIME_CHOICES = ("runc", GVISOR)
-GVISOR_RUNTIME_ARGS = ("--network=host", "--host-uds=open")
 GVISOR_INSTALL_HINT = (
     "install it (Debian/Ubuntu: `apt-get install runsc`) and register it in /etc/docker/daemon.json as "
     '"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=host", "--host-uds=open"]}}, '
