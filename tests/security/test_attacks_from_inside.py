@@ -221,7 +221,9 @@ def open_host_listeners(docker, repo: Path) -> dict:
     """What listens on the host for a step to find: TCP on every address, on the default bridge's address
     only and on loopback only, TCP over IPv6, UDP, a Unix socket shaped like another run's gateway socket
     (anyone may connect to it), an abstract Unix socket, and a socket left in the user's repository."""
-    decoy_folder = Path(tempfile.mkdtemp(prefix="wave-sandbox-gateway-decoy-")) / "socket"
+    decoy_root = Path(tempfile.mkdtemp(prefix="wave-sandbox-gateway-decoy-"))
+    decoy_root.chmod(0o755)  # open to every user of the host: only not being mounted keeps a step out
+    decoy_folder = decoy_root / "socket"
     decoy_folder.mkdir(mode=0o755)
     return {
         "any": TcpListener("0.0.0.0"), "bridge": TcpListener(default_bridge_address(docker)),
