@@ -258,7 +258,8 @@ class TcpListener:
     """A TCP server on the host that counts the connections it accepts."""
 
     def __init__(self, host: str, port: int = 0):
-        self.socket = socket.create_server((host, port), reuse_port=False)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socket = socket.create_server((host, port), family=family, reuse_port=False)
         self.host, self.port = host, self.socket.getsockname()[1]
         self.peers: list[tuple] = []
         threading.Thread(target=self._accept, daemon=True).start()
@@ -303,27 +304,72 @@ def host_ipv4_addresses() -> list[str]:
     return [address for address in listing if ":" not in address]
 
 
+def host_ipv6_addresses() -> list[str]:
+    """This host's own global IPv6 addresses (none on many hosts)."""
+    listing = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=True).stdout.split()
+    return [address for address in listing if ":" in address]
+
+
 def host_nameservers() -> list[str]:
     lines = Path("/etc/resolv.conf").read_text().splitlines()
     return [line.split()[1] for line in lines if line.startswith("nameserver") and ":" not in line]
 
 
-def run_network_gateway(docker, run_id: str, timeout_s: float = 60) -> str:
-    """The gateway address of ``run_id``'s network, once the run has made it."""
+def default_bridge_address(docker) -> str:
+    """The host's address on Docker's default bridge (docker0), where containers of `bridge` reach the host."""
+    configs = docker.api.inspect_network("bridge")["IPAM"]["Config"] or []
+    return next(c["Gateway"] for c in configs if c.get("Gateway") and ":" not in c["Gateway"])
+
+
+class UnixListener:
+    """A Unix socket on the host (a path, or an abstract name starting with NUL) that counts its connections."""
+
+    def __init__(self, address: str, mode: int = 0o666):
+        self.address = address
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.socket.bind(address)
+        if not address.startswith("\0"):
+            os.chmod(address, mode)  # anyone may connect: only not seeing it keeps a step out
+        self.socket.listen(16)
+        self.peers = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            self.peers += 1
+            connection.close()
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def gateway_socket_folders(run_id: str) -> list[str]:
+    """The gateway socket folders of ``run_id`` in the temporary folder (`wave-sandbox-gateway-<run id>-*`)."""
+    from wave_sandbox.sandbox.gateway_socket import FOLDER_PREFIX, temporary_base
+
+    return sorted(str(path) for path in temporary_base().glob(f"{FOLDER_PREFIX}{run_id}-*"))
+
+
+def wait_for_gateway_socket(run_id: str, timeout_s: float = 60) -> Path:
+    """The host path of ``run_id``'s gateway socket, once its gateway listens there."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        for network in docker.api.networks(filters={"label": f"{RUN_LABEL}={run_id}"}):
-            configs = docker.api.inspect_network(network["Id"])["IPAM"]["Config"] or []
-            gateways = [c["Gateway"] for c in configs if c.get("Gateway") and ":" not in c["Gateway"]]
-            if gateways:
-                return gateways[0]
+        for folder in gateway_socket_folders(run_id):
+            socket_path = Path(folder) / "socket" / "gateway.sock"
+            if socket_path.is_socket():
+                return socket_path
         time.sleep(0.1)
-    raise AssertionError(f"run {run_id} made no network within {timeout_s} s")
+    raise AssertionError(f"run {run_id} made no gateway socket within {timeout_s} s")
 
 
 def objects_of_run(docker, run_id: str) -> dict[str, list[str]]:
-    """Everything still labelled with ``run_id``, and its firewall rules."""
-    return run_objects(docker, {run_id})
+    """Everything still labelled with ``run_id`` (and firewall rules of older versions), and its gateway
+    socket folder."""
+    return run_objects(docker, {run_id}) | {"gateway socket folders": gateway_socket_folders(run_id)}
 
 
 def objects_left_after(docker, run_id: str, timeout_s: float = 10) -> dict[str, list[str]]:
@@ -332,6 +378,12 @@ def objects_left_after(docker, run_id: str, timeout_s: float = 10) -> dict[str, 
     while any((left := objects_of_run(docker, run_id)).values()) and time.monotonic() < deadline:
         time.sleep(0.2)
     return left
+
+
+def assert_nothing_left(docker, run_id: str, timeout_s: float = 15) -> None:
+    """No container, volume, network, firewall rule or gateway socket folder of ``run_id`` remains."""
+    left = objects_left_after(docker, run_id, timeout_s)
+    assert not any(left.values()), f"left behind by {run_id}: {left}"
 
 
 def files_holding(folder: Path, needles: list[bytes]) -> list[str]:

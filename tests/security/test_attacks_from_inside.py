@@ -1,8 +1,10 @@
 """Attacks from inside a step's container on the host's files, secrets, network, processes and git.
 
 One `wave-sandbox run` holds three hostile steps; each test checks one attack, on the host:
-- `escape` (read-only /src): writes everywhere, hunts host secrets, reaches for the host's ports,
-  the cloud metadata address, the outside world and DNS, and leaves processes behind;
+- `escape` (read-only /src): writes everywhere, hunts host secrets, reaches its gateway through its socket
+  and then attacks that socket's folder, reaches for the host's listeners (on every host address, the
+  default bridge's and loopback), another run's socket, the engine's socket, the cloud metadata address,
+  the outside world and DNS, and leaves processes behind;
 - `artifacts`: returns a symlink, a hard link, a FIFO, an oversize file, a file under a linked
   folder and a missing file, next to two good artifacts;
 - `hooks` (read-write /src, after `escape`): plants git hooks and config for the host's commit and
@@ -16,6 +18,7 @@ import hashlib
 import json
 import secrets
 import socket
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,25 +30,29 @@ from tests.security.attack_kit import (
     SandboxWatch,
     TcpListener,
     UdpListener,
+    UnixListener,
+    assert_nothing_left,
     bash,
     count_processes,
+    default_bridge_address,
     files_holding,
     host_ipv4_addresses,
+    host_ipv6_addresses,
     host_nameservers,
     make_repository,
     probe,
     repository_state,
-    run_network_gateway,
     say,
     unique_marker,
     write_pipeline,
 )
-from tests.integration.conftest import assert_run_left_nothing, git
-from wave_sandbox.sandbox.controls import engine_facts, host_firewall_unavailable_reason
+from tests.integration.conftest import git
+from wave_sandbox.engine.gateway_reach import GATEWAY_SOCKET_VARIABLE
 
 pytestmark = pytest.mark.docker
 
-READY_FILE = ".attack-ready"  # the host writes the gateway listener's port here once it listens
+REPOSITORY_SOCKET = "service.sock"  # a Unix socket a host service left in the user's working tree
+ENGINE_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock", "/run/containerd/containerd.sock"]
 METADATA_ADDRESS, OUTSIDE_ADDRESS = "169.254.169.254", "192.0.2.1"
 OUTSIDE_PORT = 8080
 WRITE_TARGETS = [
@@ -65,30 +72,34 @@ OVERSIZE_BYTES = 11 * 1024 * 1024
 
 
 # ----- the hostile steps ------------------------------------------------------------------------
-def network_targets(any_port: int, udp_port: int, outside_ip: str) -> str:
-    """The reach_out probe's targets; @GW@/@GWPORT@ are filled in inside the container."""
-    host_ips = host_ipv4_addresses()
-    nameservers = host_nameservers()
+def network_targets(listeners: dict, outside_ip: str) -> str:
+    """The reach_out probe's targets: each host listener on every address of the host, and the rest."""
+    host_ips, host_ipv6 = host_ipv4_addresses(), host_ipv6_addresses()
+    any_port, bridge, loopback = listeners["any"].port, listeners["bridge"], listeners["loopback"]
+    tcp = [[ip, any_port] for ip in [*host_ips, "127.0.0.1"]]
+    tcp += [[bridge.host, bridge.port], ["127.0.0.1", loopback.port], *[[ip, loopback.port] for ip in host_ips]]
+    tcp += [[ip, listeners["ipv6"].port] for ip in [*host_ipv6, "::1"]]
+    tcp += [[METADATA_ADDRESS, 80], [OUTSIDE_ADDRESS, 80], [outside_ip, OUTSIDE_PORT]]
+    tcp += [[server, 53] for server in host_nameservers()]
+    udp_port = listeners["udp"].port
     targets = {
-        "tcp": [["@GW@", any_port], ["@GW@", "@GWPORT@"], *[[ip, any_port] for ip in host_ips],
-                [METADATA_ADDRESS, 80], [OUTSIDE_ADDRESS, 80], [outside_ip, OUTSIDE_PORT],
-                *[[server, 53] for server in nameservers]],
-        "udp": [["@GW@", udp_port], *[[ip, udp_port] for ip in host_ips]],
+        "tcp": tcp,
+        "udp": [[ip, udp_port] for ip in [*host_ips, "127.0.0.1"]],
         "dns": [["127.0.0.11", "example.com"], ["8.8.8.8", "example.com"],
-                *[[server, "example.com"] for server in nameservers]],
+                *[[server, "example.com"] for server in host_nameservers()]],
+        "unix": [listeners["decoy"].address, "@" + listeners["abstract"].address[1:], *ENGINE_SOCKETS,
+                 f"/src/{REPOSITORY_SOCKET}"],
     }  # fmt: skip
     return json.dumps(targets)
 
 
 def reach_out_command(targets: str) -> str:
-    # The bash tool withholds ANTHROPIC_*; an attacker reads the gateway from its parent, the agent.
+    # The bash tool withholds ANTHROPIC_*; an attacker reads the socket and its token from its parent, the agent.
     discover = (
-        f"for i in $(seq 150); do [ -s /src/{READY_FILE} ] && break; sleep 0.2; done; "
-        "BASE=$(tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_BASE_URL=//p'); "
-        "GW=${BASE#http://}; GW=${GW%:*}; "
-        f"TARGETS=$(printf '%s' '{targets}' | sed \"s/@GW@/$GW/g; s/@GWPORT@/$(cat /src/{READY_FILE})/g\"); "
+        f"SOCK=$(tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^{GATEWAY_SOCKET_VARIABLE}=//p'); "
+        "KEY=$(tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_API_KEY=//p'); "
     )
-    return discover + probe("reach_out", '"$BASE" "$TARGETS"', "output/net.json")
+    return discover + probe("reach_out", f'"$SOCK" "$KEY" \'{targets}\'', "output/net.json")
 
 
 def leave_processes_command(markers: dict[str, str]) -> str:
@@ -206,17 +217,43 @@ def wait_until_listening(host: str, port: int) -> None:
             time.sleep(0.1)
 
 
+def open_host_listeners(docker, repo: Path) -> dict:
+    """What listens on the host for a step to find: TCP on every address, on the default bridge's address
+    only and on loopback only, TCP over IPv6, UDP, a Unix socket shaped like another run's gateway socket
+    (anyone may connect to it), an abstract Unix socket, and a socket left in the user's repository."""
+    decoy_root = Path(tempfile.mkdtemp(prefix="wave-sandbox-gateway-decoy-"))
+    decoy_root.chmod(0o755)  # open to every user of the host: only not being mounted keeps a step out
+    decoy_folder = decoy_root / "socket"
+    decoy_folder.mkdir(mode=0o755)
+    return {
+        "any": TcpListener("0.0.0.0"), "bridge": TcpListener(default_bridge_address(docker)),
+        "loopback": TcpListener("127.0.0.1"), "ipv6": TcpListener("::"), "udp": UdpListener("0.0.0.0"),
+        "decoy": UnixListener(str(decoy_folder / "gateway.sock")),
+        "abstract": UnixListener(f"\0wave-sandbox-test-{secrets.token_hex(6)}"),
+        "repository": UnixListener(str(repo / REPOSITORY_SOCKET)),
+    }  # fmt: skip
+
+
+def close_host_listeners(listeners: dict) -> None:
+    for listener in listeners.values():
+        listener.close()
+    decoy = Path(listeners["decoy"].address).parent.parent
+    for path in (decoy / "socket" / "gateway.sock", decoy / "socket", decoy):
+        path.unlink() if path.is_socket() else path.rmdir()
+    (Path(listeners["repository"].address)).unlink()
+
+
 @pytest.fixture(scope="module")
 def attack(tmp_path_factory, docker, agent_image, outside_listener, runtime):
     base = tmp_path_factory.mktemp("attacks")
     repo = make_repository(base / "service")
     (repo / ".env").write_text(f"WAVE_TEST_SECRET_TOKEN={HOST_SECRETS['secret']}\n")
-    before = repository_state(repo, ignored={READY_FILE})
+    listeners = open_host_listeners(docker, repo)
+    before = repository_state(repo, ignored={REPOSITORY_SOCKET})
     passwd_before = hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest()
-    any_listener, udp_listener = TcpListener("0.0.0.0"), UdpListener("0.0.0.0")
     markers = {"nohup": unique_marker(), "setsid": unique_marker(), "daemon": f"daemon-{secrets.token_hex(6)}"}
     hook_marker = base / "hook-ran"
-    targets = network_targets(any_listener.port, udp_listener.port, outside_listener[1])
+    targets = network_targets(listeners, outside_listener[1])
     pipeline, script = write_pipeline(base, attack_pipeline(), attack_script(targets, markers, hook_marker))
     watch = ProcessWatch(list(markers.values()))
     run = LiveRun(
@@ -224,20 +261,16 @@ def attack(tmp_path_factory, docker, agent_image, outside_listener, runtime):
          "--max-parallel", "3", "--runtime", runtime],
         cwd=base, env={"WAVE_TEST_SECRET_TOKEN": HOST_SECRETS["secret"], "ANTHROPIC_API_KEY": HOST_SECRETS["api_key"]},
     )  # fmt: skip
-    gateway_listener, sandboxes = None, SandboxWatch(docker, run)
+    sandboxes = SandboxWatch(docker, run)
     try:
-        gateway_listener = TcpListener(run_network_gateway(docker, run.run_id))
-        (repo / READY_FILE).write_text(str(gateway_listener.port))
-    finally:
         exit_code = run.finish()
+    finally:
         watch.stop()
         sandboxes.stop()
-        for listener in (any_listener, udp_listener, gateway_listener):
-            if listener is not None:
-                listener.close()
+        close_host_listeners(listeners)
     return {
         "run": run, "exit_code": exit_code, "repo": repo, "out": base / "out", "before": before,
-        "passwd_before": passwd_before, "listeners": (any_listener, gateway_listener, udp_listener),
+        "passwd_before": passwd_before, "listeners": listeners,
         "watch": watch, "markers": markers, "hook_marker": hook_marker, "values": HOST_SECRETS,
         "record": repo / ".wave" / "runs" / run.run_id, "outside": outside_listener[0], "runtime": runtime,
         "sandboxes": sandboxes,
@@ -272,8 +305,8 @@ def test_a_step_whose_mount_holds_a_masked_file_still_delivers_its_artifacts(att
     assert len(escape["artifacts"]) == 4
 
 
-def test_the_attack_run_leaves_no_docker_object_or_firewall_rule(attack, docker):
-    assert_run_left_nothing(docker, attack["run"].run_id)
+def test_the_attack_run_leaves_no_docker_object_or_gateway_socket(attack, docker):
+    assert_nothing_left(docker, attack["run"].run_id)
 
 
 # ----- writing outside what is writable -----------------------------------------------------------
@@ -291,7 +324,7 @@ def test_writes_outside_the_workspace_all_fail(attack):
 
 
 def test_the_host_repository_and_passwd_are_unchanged_after_the_write_attacks(attack):
-    assert repository_state(attack["repo"], ignored={READY_FILE}) == attack["before"]
+    assert repository_state(attack["repo"], ignored={REPOSITORY_SOCKET}) == attack["before"]
     assert not (attack["repo"] / "planted.txt").exists()
     assert hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest() == attack["passwd_before"]
 
@@ -344,41 +377,73 @@ def network_results(attack) -> dict[str, str]:
     return json.loads(artifact(attack, "net.json"))
 
 
-def test_the_probe_reaches_its_own_gateway_port(attack):
-    controls = [outcome for probe, outcome in network_results(attack).items() if probe.startswith("control")]
-    assert controls == ["connected"]
-
-
-def test_host_listeners_on_other_ports_see_no_connection(attack, docker):
-    reason = host_firewall_unavailable_reason(engine_facts(docker))
-    if reason:  # test_engine_controls fails for it; doctor and SECURITY.md say what is left open
-        pytest.skip(f"this engine cannot take host firewall rules: {reason}")
-    any_listener, gateway_listener, udp_listener = attack["listeners"]
+def test_the_probe_reaches_its_own_gateway_through_its_socket(attack):
+    # The control: the probe can reach and tell apart its gateway, so what it cannot reach below is shut.
     results = network_results(attack)
-    assert any_listener.peers == [] and gateway_listener.peers == [], results
-    assert udp_listener.datagrams == [], results
-    tried = [probe for probe in results if probe.startswith("tcp ") and probe.endswith(f":{any_listener.port}")]
-    assert len(tried) >= 3  # the gateway address and the host's own addresses
-    assert f"tcp {gateway_listener.host}:{gateway_listener.port}" in results
+    assert results["gateway with token"].startswith("answered ") and " 401 " not in results["gateway with token"], results
+    assert results["gateway without token"].startswith("answered 401 wave-sandbox gateway: missing or invalid step token")
+    assert results["gateway after the attacks"] == results["gateway with token"]  # the socket survived them
+
+
+def test_the_step_has_only_loopback_no_route_and_no_dns(attack):
+    results = network_results(attack)
+    assert results["interfaces"] == ["lo"], results["interfaces"]
+    assert results["routes"] == [], results["routes"]
+    for destination in ("8.8.8.8", "169.254.169.254", "2001:4860:4860::8888"):
+        # gVisor answers EADDRNOTAVAIL for IPv6: the sandbox has no IPv6 address to send from, let alone a route
+        assert results[f"route {destination}"] in ("ENETUNREACH", "EHOSTUNREACH", "EADDRNOTAVAIL"), (destination, results)
+    assert not results["resolve example.com"].startswith("resolved"), results["resolve example.com"]
+    answers = {probe: outcome for probe, outcome in results.items() if probe.startswith("dns ")}
+    assert len(answers) >= 3 and all(outcome.startswith("no answer") for outcome in answers.values()), answers
+
+
+def test_host_listeners_on_every_address_see_no_connection(attack):
+    listeners, results = attack["listeners"], network_results(attack)
+    tried = [probe for probe in results if probe.startswith(("tcp ", "udp "))]
+    for kind in ("any", "bridge", "loopback", "ipv6"):
+        assert listeners[kind].peers == [], (kind, listeners[kind].peers, results)
+        assert any(probe.endswith(f":{listeners[kind].port}") for probe in tried), kind
+    assert listeners["udp"].datagrams == [], results
+    assert f"tcp {listeners['bridge'].host}:{listeners['bridge'].port}" in results  # the default bridge (docker0)
+    assert f"tcp 127.0.0.1:{listeners['loopback'].port}" in results  # the container's loopback is its own
+    assert not [probe for probe in tried if results[probe] in ("connected",)], results
 
 
 def test_metadata_and_outside_addresses_and_other_containers_are_unreachable(attack):
     results = network_results(attack)
     outside_ip = attack["outside"].attrs["NetworkSettings"]["IPAddress"]
     for target in (f"{METADATA_ADDRESS}:80", f"{OUTSIDE_ADDRESS}:80", f"{outside_ip}:{OUTSIDE_PORT}"):
-        assert results[f"tcp {target}"] != "connected", (target, results)
+        assert results[f"tcp {target}"] in ("ENETUNREACH", "EHOSTUNREACH"), (target, results)
     connections = attack["outside"].logs().decode().splitlines()
     assert len(connections) == 1, connections  # only the host's own check before the run
 
 
-def test_dns_answers_nothing_useful(attack):
+def test_another_runs_socket_the_engines_socket_and_abstract_sockets_are_out_of_reach(attack):
+    listeners, results = attack["listeners"], network_results(attack)
+    for address in (listeners["decoy"].address, *ENGINE_SOCKETS):
+        assert results[f"unix {address}"] == "ENOENT", (address, results[f"unix {address}"])
+    abstract = "@" + listeners["abstract"].address[1:]
+    assert results[f"unix {abstract}"] == "ECONNREFUSED", results[f"unix {abstract}"]  # another namespace's
+    assert listeners["decoy"].peers == 0 and listeners["abstract"].peers == 0
+    assert results["socket and folder"]["visible_gateway_folders"] == []
+
+
+def test_the_socket_folder_is_read_only_and_the_socket_is_the_step_users_alone(attack):
+    facts = network_results(attack)["socket and folder"]
+    assert facts["socket"] == {"is_socket": True, "mode": "0o600", "uid": facts["uid"]} and facts["uid"] != 0, facts
+    assert "ro" in facts["folder_mount"].split(","), facts["folder_mount"]
+    refusals = ("EROFS", "EACCES", "EPERM")
+    assert all(result in refusals for result in facts["attacks"].values()), facts["attacks"]
+    assert facts["still_a_socket"] is True
+
+
+@pytest.mark.xfail(strict=True, reason="SECURITY HOLE (open): a Unix socket inside a bind-mounted folder (here the "
+                   "user's repository at /src) is connectable from the step, under runc and under runsc, whose "
+                   "--host-uds=open allows it; the gateway's socket is not the only one a step can reach")
+def test_a_unix_socket_left_in_the_users_repository_is_out_of_reach(attack):
     results = network_results(attack)
-    assert not results["resolve example.com"].startswith("resolved"), results["resolve example.com"]
-    answers = {probe: outcome for probe, outcome in results.items() if probe.startswith("dns ")}
-    assert answers and all(outcome.startswith("no answer") or outcome.endswith("answers=0")
-                           for outcome in answers.values()), answers  # fmt: skip
-    external = {probe: outcome for probe, outcome in answers.items() if "127.0.0.11" not in probe}
-    assert all(outcome.startswith("no answer") for outcome in external.values()), external
+    assert results[f"unix /src/{REPOSITORY_SOCKET}"] != "connected"
+    assert attack["listeners"]["repository"].peers == 0
 
 
 # ----- leaving processes behind ---------------------------------------------------------------------

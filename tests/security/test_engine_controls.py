@@ -2,7 +2,9 @@
 
 The judgement (``missing_controls``) is a pure function of what the daemon reports, so the engines
 this machine does not run (rootless Docker, Docker Desktop, Podman, a remote daemon, missing cgroup
-limits) are checked with the facts such a daemon reports.
+limits) are checked with the facts such a daemon reports. Steps have no network and reach their gateway
+through a Unix socket of this host mounted into them: an engine that runs its containers elsewhere (a
+VM, another machine) cannot mount it; a rootless or Podman engine on this host can, and loses nothing.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ import dataclasses
 import pytest
 
 from tests.integration.conftest import run_cli
+from wave_sandbox.errors import ConfigurationError
 from wave_sandbox.sandbox.controls import (
     EngineFacts,
     engine_facts,
     engine_kind,
     missing_controls,
     reduced_controls,
+    socket_sharing_unavailable_reason,
 )
-from wave_sandbox.sandbox.runtimes import engine_runtimes
+from wave_sandbox.sandbox.runtimes import GVISOR_RUNTIME_ARGS, chosen_runtime, engine_runtimes
 
 pytestmark = pytest.mark.docker
 
@@ -29,9 +33,8 @@ FULL_SET = EngineFacts(
     component_names=["Engine", "containerd", "runc", "docker-init"],
     docker_host="unix:///var/run/docker.sock",
     cgroup_limits={"MemoryLimit": True, "SwapLimit": True, "PidsLimit": True, "CpuCfsQuota": True},
-    runtimes=["runc"],
-    bridge_visible_here=True,
-    firewall_reason=None,
+    runtimes=["runc", "runsc"],
+    runtime_args={"runsc": list(GVISOR_RUNTIME_ARGS)},
 )
 
 
@@ -53,9 +56,12 @@ def test_doctor_reports_exactly_the_controls_this_engine_cannot_give(tmp_path, d
 
 
 def test_this_engine_gives_the_full_set_the_attacker_suite_relies_on(docker):
-    # A CI engine with less (rootless, no iptables) fails here with the list of what it lacks.
+    # A CI engine with less (Docker Desktop, a remote daemon, no cgroup limits) fails here with the list.
     assert reduced_controls(docker) == []
-    assert engine_kind(engine_facts(docker)) == "docker"
+    facts = engine_facts(docker)
+    assert engine_kind(facts) == "docker" and socket_sharing_unavailable_reason(facts) is None
+    if "runsc" in facts.runtimes:  # registered so that a step under gVisor can connect to its gateway's socket
+        assert chosen_runtime("runsc", facts.runtimes, facts.runtime_args) == "runsc", facts.runtime_args
 
 
 def test_a_rootful_linux_engine_gives_the_full_set():
@@ -65,31 +71,41 @@ def test_a_rootful_linux_engine_gives_the_full_set():
 @pytest.mark.parametrize(
     ("changes", "kind", "phrase"),
     [
-        ({"security_options": ["name=seccomp,profile=default", "name=rootless"]}, "rootless docker", "rootless Docker"),
-        ({"operating_system": "Docker Desktop"}, "docker desktop", "Docker Desktop"),
-        ({"component_names": ["Podman Engine"]}, "podman", "Podman"),
-        ({"docker_host": "unix:///run/user/1000/podman/podman.sock"}, "podman", "Podman"),
-        ({"docker_host": "tcp://build-box:2376"}, "remote docker", "another machine"),
+        ({"operating_system": "Docker Desktop"}, "docker desktop", "Docker Desktop runs the engine in a VM"),
+        ({"docker_host": "tcp://build-box:2376"}, "remote docker", "another machine (DOCKER_HOST)"),
     ],
 )
-def test_engines_whose_bridges_are_not_here_cannot_take_host_firewall_rules(changes, kind, phrase):
+def test_engines_that_run_containers_elsewhere_cannot_mount_the_gateway_socket(changes, kind, phrase):
     facts = with_changes(**changes)
     assert engine_kind(facts) == kind
     missing = missing_controls(facts)
-    assert len(missing) == 1 and missing[0].startswith("host firewall: ") and phrase in missing[0], missing
+    assert len(missing) == 1 and missing[0].startswith("gateway socket: ") and phrase in missing[0], missing
+    assert missing[0].endswith("steps cannot reach their gateway (they have no network)")
 
 
-def test_a_bridge_that_is_not_an_interface_here_means_no_host_firewall():
-    missing = missing_controls(with_changes(bridge_visible_here=False))
-    assert missing == [
-        "host firewall: the engine's bridges are not interfaces of this host: other host ports stay reachable "
-        "from containers"
-    ]
+@pytest.mark.parametrize(
+    ("changes", "kind"),
+    [
+        ({"security_options": ["name=seccomp,profile=default", "name=rootless"]}, "rootless docker"),
+        ({"component_names": ["Podman Engine"]}, "podman"),
+        ({"docker_host": "unix:///run/user/1000/podman/podman.sock"}, "podman"),
+    ],
+)
+def test_rootless_and_podman_engines_on_this_host_lose_no_control(changes, kind):
+    # They used to lose the host firewall (their bridges live in a namespace of their own); a step with no
+    # network and a socket of this host needs no firewall.
+    facts = with_changes(**changes)
+    assert engine_kind(facts) == kind
+    assert missing_controls(facts) == []
 
 
-def test_a_host_without_iptables_or_root_reports_why():
-    reason = "not running as root: no host firewall rules, other host ports stay reachable from containers"
-    assert missing_controls(with_changes(firewall_reason=reason)) == [f"host firewall: {reason}"]
+def test_runsc_registered_without_host_uds_is_refused_in_one_line():
+    facts = with_changes(runtime_args={"runsc": ["--network=host"]})
+    with pytest.raises(ConfigurationError) as refusal:
+        chosen_runtime("runsc", facts.runtimes, facts.runtime_args)
+    message = str(refusal.value)
+    assert "\n" not in message and "registered without --host-uds=open" in message, message
+    assert '"--host-uds=open"' in message and "daemon.json" in message
 
 
 def test_missing_cgroup_limits_and_seccomp_are_each_named():

@@ -1,6 +1,7 @@
 """The gateway attacked from inside a step's container, through `wave-sandbox run` and the agent's bash tool.
 
-One hostile step reads its gateway address and token from its agent's environment, as an attacker would, then:
+One hostile step reads its gateway socket's path and its token from its agent's environment, as an attacker
+would, then, through that socket:
 asks the provider to reach out (MCP servers, a server tool, beta headers), asks for another model, pours 52 MiB
 of bodies that are not JSON at the gateway, and holds 1,500 half-sent requests open while its own agent asks
 the model for its next turn. Each test checks one of them on the host.
@@ -15,14 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import assert_run_left_nothing
-from tests.security.attack_kit import LiveRun, bash, make_repository, probe, say, write_pipeline
+from tests.security.attack_kit import LiveRun, assert_nothing_left, bash, make_repository, probe, say, write_pipeline
 
 pytestmark = pytest.mark.docker
 
 # The bash tool withholds ANTHROPIC_*; an attacker reads them from its parent, the agent.
 DISCOVER = (
-    "BASE=$(tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_BASE_URL=//p'); "
+    "SOCK=$(tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^WAVE_SANDBOX_GATEWAY_SOCKET=//p'); "
     "KEY=$(tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_API_KEY=//p'); "
 )
 WAIT_FOR_FLOOD = "for i in $(seq 80); do [ -s output/flood.json ] && break; sleep 0.5; done; cat output/flood.json"
@@ -37,8 +37,8 @@ def pipeline() -> dict:
 
 
 def script() -> dict:
-    requests = probe("gateway_abuse", '"$BASE" "$KEY" requests', "output/requests.json")
-    flood = probe("gateway_abuse", '"$BASE" "$KEY" flood', "output/flood.json", then="& sleep 4; echo flooding")
+    requests = probe("gateway_abuse", '"$SOCK" "$KEY" requests', "output/requests.json")
+    flood = probe("gateway_abuse", '"$SOCK" "$KEY" flood', "output/flood.json", then="& sleep 4; echo flooding")
     return {"steps": {"hostile": [
         [bash(DISCOVER + requests)],
         [bash(DISCOVER + "setsid " + flood)],  # the agent asks for its next turn while the flood holds
@@ -99,7 +99,7 @@ def test_the_step_completes_and_leaves_nothing(attack, docker):
     run = attack["run"]
     assert attack["exit_code"] == 0, run.stderr
     assert run.step_event("hostile")["state"] == "completed"
-    assert_run_left_nothing(docker, run.run_id)
+    assert_nothing_left(docker, run.run_id)
 
 
 def test_requests_asking_the_provider_to_reach_out_are_refused_by_the_gateway(attack):
@@ -134,6 +134,6 @@ def test_half_sent_requests_make_no_host_threads_and_the_agent_is_still_answered
     agent_log = (attack["step"] / "agent.log").read_text()
     turn_under_flood = re.search(r"turn 3/\d+: \w+ in ([\d.]+)s", agent_log)
 
-    assert flood["opened"] == 1500 and flood["closed_by_gateway"] == 1500  # they reached it and it dropped them
+    assert flood["opened"] == 1500 and flood["closed_by_gateway"] == 1500, flood  # they reached it and it dropped them
     assert attack["threads"].most < 120, f"the run had {attack['threads'].most} threads under the flood"
     assert turn_under_flood and float(turn_under_flood.group(1)) < 5.0, agent_log

@@ -1,9 +1,10 @@
 """A live step container seen from the host, and the third cleanup net after `kill -9`.
 
 Run A's step sleeps in a tool call; while it does, `docker inspect` shows the container's effective
-settings. Run B starts beside it. Then A's `wave-sandbox` process is killed with SIGKILL (no finally
-runs), and `wave-sandbox clean` must remove everything of A, firewall rules included, while B keeps
-running and completes.
+settings, and an exec as the step's user tries to reach run B's gateway socket (B starts beside it) by its
+host path and by the path A's own socket has inside A. Then A's `wave-sandbox` process is killed with
+SIGKILL (no finally runs), and `wave-sandbox clean` must remove everything of A, its gateway socket folder
+included, while B keeps running and completes.
 
 Under gVisor (runsc) a step's processes are invisible to the host's process table: the test asks the
 container itself (an exec) whether the tool call runs, and reads PID 1 from inside; after `clean`,
@@ -22,15 +23,18 @@ from tests.security.attack_kit import (
     LiveRun,
     bash,
     count_processes,
+    gateway_socket_folders,
     make_repository,
     objects_left_after,
     objects_of_run,
     say,
     unique_marker,
+    wait_for_gateway_socket,
     write_pipeline,
 )
+from wave_sandbox.engine.gateway_reach import GATEWAY_SOCKET_FOLDER, GATEWAY_SOCKET_VARIABLE
 from wave_sandbox.sandbox.cleanup import remove_labelled_resources
-from wave_sandbox.sandbox.controls import engine_facts, host_firewall_unavailable_reason
+from wave_sandbox.sandbox.gateway_socket import GatewaySocketFolder
 from wave_sandbox.sandbox.labels import RUN_LABEL
 from wave_sandbox.sandbox.runtimes import gvisor_host_pids
 
@@ -38,7 +42,17 @@ pytestmark = pytest.mark.docker
 
 NAVIGATOR_LIMITS = {"memory_mb": 1024, "pids": 256, "cpus": 1.0, "workspace_mb": 256}
 ALLOWED_ENVIRONMENT = {"ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "HOME", "PATH", "LANG", "PYTHONPATH",
-                       "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}  # fmt: skip
+                       "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", GATEWAY_SOCKET_VARIABLE}  # fmt: skip
+# Run as the step's user inside the live container: connect to each path, say how it went.
+CONNECT_EACH = (
+    "import socket, sys\n"
+    "for path in sys.argv[1:]:\n"
+    "    s = socket.socket(socket.AF_UNIX)\n"
+    "    try:\n"
+    "        s.connect(path); print(path, 'connected')\n"
+    "    except OSError as error:\n"
+    "        print(path, type(error).__name__)\n"
+)
 HOST_SECRET = "WAVE_TEST_SECRET_TOKEN"
 SURVIVOR_SLEEP_S = 15
 
@@ -89,10 +103,16 @@ def inspect_live_step(docker, run_id: str, runtime: str) -> dict:
     containers = docker.api.containers(filters={"label": f"{RUN_LABEL}={run_id}"})
     assert len(containers) == 1, containers
     container = docker.api.inspect_container(containers[0]["Id"])
-    network_name = container["HostConfig"]["NetworkMode"]
     volume = next(m for m in container["Mounts"] if m["Destination"] == "/workspace")
-    return {"container": container, "network": docker.api.inspect_network(network_name),
-            "volume": docker.api.inspect_volume(volume["Name"]), "pid1": pid1_command_line(docker, container, runtime)}
+    return {"container": container, "volume": docker.api.inspect_volume(volume["Name"]),
+            "pid1": pid1_command_line(docker, container, runtime)}
+
+
+def try_sockets_inside(docker, container: dict, user: str, paths: list[str]) -> dict[str, str]:
+    """From inside ``container``, as ``user`` (its steps' user, as the agent): connect to each Unix socket path."""
+    result = docker.containers.get(container["Id"]).exec_run(["python3", "-c", CONNECT_EACH, *paths], user=user)
+    lines = result.output.decode().splitlines()
+    return dict(line.rsplit(" ", 1) for line in lines if line.rsplit(" ", 1)[0] in paths)
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +127,15 @@ def scenario(tmp_path_factory, docker, agent_image, runtime):
         seen = {"inspected": inspect_live_step(docker, killed.run_id, runtime)}
         survivor = start_napping_run(base / "survivor", repo, survivor_marker, runtime)
         wait_for_process(docker, survivor, survivor_marker, runtime)
+        own_socket = f"{GATEWAY_SOCKET_FOLDER}/gateway.sock"
+        seen["survivor_socket"] = str(wait_for_gateway_socket(survivor.run_id))
+        killed_socket = wait_for_gateway_socket(killed.run_id)
+        seen["killed_socket"], seen["killed_socket_folder"] = str(killed_socket), str(killed_socket.parent.parent)
+        step_user = f"{killed_socket.stat().st_uid}:{killed_socket.stat().st_gid}"  # the socket is the step user's
+        seen["sockets_from_inside"] = try_sockets_inside(
+            docker, seen["inspected"]["container"], step_user,
+            [own_socket, seen["survivor_socket"], seen["killed_socket"]],
+        )  # fmt: skip
         seen["before_kill"] = objects_of_run(docker, killed.run_id)
         killed.process.kill()  # SIGKILL: no finally, no signal handler runs
         killed.finish(30)
@@ -133,6 +162,8 @@ def sweep_after(docker, run: LiveRun) -> None:
         run.finish(30)
     for run_id in {event["run_id"] for event in run.events}:
         remove_labelled_resources(docker, run_id, is_run_alive=lambda _run_id: False)
+        for folder in gateway_socket_folders(run_id):
+            GatewaySocketFolder(run_id, Path(folder)).remove()
 
 
 # ----- the effective settings of a live step container --------------------------------------------
@@ -165,12 +196,26 @@ def test_the_live_container_runs_an_init_as_pid_1(scenario):
     assert scenario["inspected"]["pid1"][0].endswith("tini"), scenario["inspected"]["pid1"]
 
 
-def test_the_live_container_sits_on_an_internal_network_of_its_own_run(scenario):
-    network = scenario["inspected"]["network"]
-    assert network["Internal"] is True
-    assert network["Labels"][RUN_LABEL] == scenario["killed"].run_id
-    assert network["Options"].get("com.docker.network.bridge.enable_icc") == "false"
-    assert scenario["inspected"]["container"]["HostConfig"]["NetworkMode"] not in ("host", "bridge", "default")
+def test_the_live_container_has_no_network_and_its_own_runs_socket_folder_read_only(scenario):
+    container = scenario["inspected"]["container"]
+    assert container["HostConfig"]["NetworkMode"] == "none"
+    assert container["NetworkSettings"]["Networks"].keys() <= {"none"}, container["NetworkSettings"]["Networks"]
+    gateway = [m for m in container["Mounts"] if m["Destination"] == GATEWAY_SOCKET_FOLDER]
+    assert len(gateway) == 1 and gateway[0]["Type"] == "bind" and gateway[0]["RW"] is False, gateway
+    assert gateway[0]["Source"] == f"{scenario['killed_socket_folder']}/socket", gateway
+    assert Path(scenario["killed_socket_folder"]).name.startswith(f"wave-sandbox-gateway-{scenario['killed'].run_id}-")
+    assert f"{GATEWAY_SOCKET_VARIABLE}={GATEWAY_SOCKET_FOLDER}/gateway.sock" in container["Config"]["Env"]
+    # Nothing else of the host that is a socket or holds one: the engine's socket least of all.
+    sources = [m.get("Source", "") for m in container["Mounts"]]
+    assert not [source for source in sources if "docker.sock" in source or source.startswith(("/run", "/var/run"))]
+
+
+def test_a_step_reaches_its_own_gateway_socket_but_not_another_live_runs(scenario):
+    reached = scenario["sockets_from_inside"]
+    own = f"{GATEWAY_SOCKET_FOLDER}/gateway.sock"
+    assert reached[own] == "connected", reached  # the control: the exec can connect where the agent does
+    assert reached[scenario["survivor_socket"]] == "FileNotFoundError", reached  # run B's, live meanwhile
+    assert reached[scenario["killed_socket"]] == "FileNotFoundError", reached  # its own, by its host path
 
 
 def test_the_live_container_writes_only_to_capped_tmpfs_and_reads_the_repository_read_only(scenario):
@@ -193,21 +238,23 @@ def test_the_live_container_holds_no_host_environment(scenario):
 
 
 # ----- kill -9, then clean ---------------------------------------------------------------------------
-def test_a_killed_run_leaves_its_objects_and_firewall_rules_behind(scenario, docker):
-    # The control: without `clean`, a SIGKILLed run's container, network, volume and rules stay.
-    firewalled = host_firewall_unavailable_reason(engine_facts(docker)) is None
-    for kind in ("containers", "networks", "volumes") + (("firewall rules",) if firewalled else ()):
+def test_a_killed_run_leaves_its_container_volume_and_gateway_socket_folder_behind(scenario):
+    # The control: without `clean`, a SIGKILLed run's container, volume and socket folder stay.
+    for kind in ("containers", "volumes", "gateway socket folders"):
         assert scenario["after_kill"][kind], (kind, scenario["after_kill"])
 
 
 def test_clean_removes_everything_of_the_killed_run(scenario):
     assert scenario["clean"].returncode == 0, scenario["clean"].stderr
-    assert scenario["after_clean"] == {"containers": [], "networks": [], "volumes": [], "firewall rules": []}
+    assert scenario["after_clean"] == {"containers": [], "networks": [], "volumes": [], "firewall rules": [],
+                                       "gateway socket folders": []}
+    assert "1 gateway sockets" in scenario["clean"].stdout, scenario["clean"].stdout
     assert scenario["killed_processes_after_clean"] == 0
 
 
 def test_clean_spares_the_concurrent_run_which_then_completes(scenario):
     assert scenario["survivor_after_clean"]["containers"], scenario["survivor_after_clean"]
+    assert scenario["survivor_after_clean"]["gateway socket folders"], scenario["survivor_after_clean"]
     assert scenario["survivor"].run_id in scenario["clean"].stdout  # named among the spared live runs
     survivor = scenario["survivor"]
     assert scenario["survivor_exit_code"] == 0, survivor.stderr

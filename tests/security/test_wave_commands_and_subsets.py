@@ -2,14 +2,15 @@
 shape of a Wave project: real daemon, real containers, real git, the scripted model over real HTTP.
 
 Two attacks, each shown to reach its target and to be refused: a command step tries the run's real
-gateway address (which the agent step of the same run reached, and wrote down from its agent process's
-environment) and looks for a token; an agent's file list for subset_from names a path outside the
+gateway socket (whose path the agent step of the same run read from its agent process's environment and
+reached with the same probe) and looks for a token; an agent's file list for subset_from names a path outside the
 repository, an absolute path, a committed symlink to /etc/passwd, .git/config, a secret and the run records.
 
 One run of four steps:
-- produce (navigator): writes a file list for subset_from (with hostile entries) and its gateway address;
-- check (type: command): proves from inside that it has no network (not even to that gateway address)
-  and no gateway token, reads its dependency through WAVE_DEP_*, uses jq and sqlite3;
+- produce (navigator): writes a file list for subset_from (with hostile entries) and its gateway socket's
+  path, and reaches the gateway through it;
+- check (type: command): proves from inside that it has no network, no gateway socket (not at the path the
+  agent used, no /run/wave-sandbox) and no gateway token, reads its dependency through WAVE_DEP_*, uses jq and sqlite3;
 - review (auditor): sees only the subset's files at /src, and the injected report at .agents/artifacts/report;
 - fix (craftsman, workspace.type: worktree): edits the clone and drops junk in its .agents/output, which
   must not reach the review branch.
@@ -27,6 +28,20 @@ from tests.integration.scripted_runs import bash, edit_file, say, write_file, wr
 
 pytestmark = pytest.mark.docker
 
+# Connects to the Unix socket at argv[1] and posts a request with the token argv[2] (none when absent).
+SOCKET_PROBE = """\
+import socket, sys
+path, token = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "")
+connection = socket.socket(socket.AF_UNIX)
+connection.settimeout(10)
+try:
+    connection.connect(path)
+    connection.sendall(b"POST /v1/messages HTTP/1.1\\r\\nHost: gateway\\r\\ncontent-type: application/json\\r\\n"
+                       b"x-api-key: " + token.encode() + b"\\r\\nContent-Length: 2\\r\\n\\r\\n[]")
+    print("GATEWAY-REACHED", connection.recv(200).split(b"\\r\\n")[0].decode())
+except OSError as error:
+    print("GATEWAY-UNREACHABLE", type(error).__name__, error)
+"""
 HOSTILE_LIST = ["app.py", "lib/util.py", "../outside.txt", "/etc/hostname", "link.py", ".git/config", ".env",
                 "missing.py", ".wave/runs/x"]
 
@@ -42,6 +57,7 @@ steps:
       - {name: list, path: .agents/output/list.json, type: json}
       - {name: report, path: .agents/output/report.md, type: markdown}
       - {name: gateway, path: .agents/output/gateway.txt}
+      - {name: reached, path: .agents/output/reached.txt}
   - id: check
     type: command
     dependencies: [produce]
@@ -51,8 +67,10 @@ steps:
     script: |
       env | sort > .agents/output/env.txt
       cat /proc/net/dev > .agents/output/net.txt
-      if python3 -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)" "$(cat .agents/artifacts/produce/gateway.txt)" 2>>.agents/output/net.txt
-      then echo GATEWAY-REACHED >> .agents/output/net.txt; else echo GATEWAY-UNREACHABLE >> .agents/output/net.txt; fi
+      python3 - "$(cat .agents/artifacts/produce/gateway.txt)" >> .agents/output/net.txt 2>&1 <<'PROBE'
+@PROBE@
+      PROBE
+      ls -d /run/wave-sandbox >> .agents/output/net.txt 2>&1 || echo NO-SOCKET-FOLDER >> .agents/output/net.txt
       jq -r '.files[0]' "$WAVE_DEP_PRODUCE_LIST" > .agents/output/first.txt
       sqlite3 :memory: 'select 6*7' >> .agents/output/first.txt
       echo "checked"
@@ -96,13 +114,17 @@ steps:
       - {name: fix, path: .agents/output/fix.md, type: markdown}
 """
 
+PIPELINE = PIPELINE.replace("@PROBE@", "\n".join("      " + line for line in SOCKET_PROBE.splitlines()))
+
 SCRIPT = {"steps": {
     "produce": [
         [write_file(".agents/output/list.json", json.dumps({"files": HOSTILE_LIST})),
          write_file(".agents/output/report.md", "# Report\n\nreport-body-marker\n"),
-         # the agent's tools do not see the token's variables; the container's init does
-         bash("tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_BASE_URL=//p' | tr -d '\\n' "
-              "> .agents/output/gateway.txt")],
+         # the agent's tools do not see the token's variables; its parent, the agent, does
+         bash("SOCK=$(tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^WAVE_SANDBOX_GATEWAY_SOCKET=//p'); "
+              "KEY=$(tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_API_KEY=//p'); "
+              "printf %s \"$SOCK\" > .agents/output/gateway.txt; "
+              f"python3 - \"$SOCK\" \"$KEY\" > .agents/output/reached.txt 2>&1 <<'PROBE'\n{SOCKET_PROBE}PROBE")],
         say("Listed"),
     ],
     "review": [
@@ -150,15 +172,19 @@ def test_the_run_completes(wave_run):
     assert wave_run["completed"].returncode == 0, wave_run["completed"].stderr
 
 
-def test_a_command_step_has_no_network_and_no_token(wave_run):
-    gateway = artifact(wave_run, "produce", "gateway.txt")
-    assert gateway.startswith("http://")  # the agent step reached this gateway; the command step tries it too
+def test_a_command_step_has_no_network_no_gateway_socket_and_no_token(wave_run):
+    socket_path = artifact(wave_run, "produce", "gateway.txt")
+    assert socket_path == "/run/wave-sandbox/gateway.sock"
+    # The control: the agent step reached its gateway through that path with the same probe.
+    reached = artifact(wave_run, "produce", "reached.txt")
+    assert reached.startswith("GATEWAY-REACHED HTTP/1.1 4") and " 401 " not in reached, reached  # its token was taken
     net = artifact(wave_run, "check", "net.txt")
     interfaces = [line.split(":")[0].strip() for line in net.splitlines() if ":" in line and "|" not in line]
-    assert [name for name in interfaces if name in ("lo", "eth0")] == ["lo"], net
-    assert "GATEWAY-UNREACHABLE" in net and "GATEWAY-REACHED" not in net
+    assert [name for name in interfaces if not name.startswith(("GATEWAY", "ls"))] == ["lo"], net
+    assert "GATEWAY-UNREACHABLE FileNotFoundError" in net and "GATEWAY-REACHED" not in net, net
+    assert "NO-SOCKET-FOLDER" in net, net
     env = artifact(wave_run, "check", "env.txt")
-    assert "ANTHROPIC" not in env
+    assert "ANTHROPIC" not in env and "WAVE_SANDBOX_GATEWAY_SOCKET" not in env
     assert "WAVE_DEP_PRODUCE_LIST=/workspace/.agents/artifacts/produce/list.json" in env
     assert "WAVE_DEPS_DIR=/workspace/.agents/artifacts" in env
 

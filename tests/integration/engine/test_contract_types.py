@@ -32,17 +32,22 @@ if __name__ == "__main__":
 """
 PROBE = """\
 import os
-import urllib.error
-import urllib.request
+import socket
 
-url = open("gateway_url.txt").read().strip()  # the agent read it from its own process's environment
-print("url=" + url)
+path = open("gateway_socket.txt").read().strip()  # the agent read it from its own process's environment
+token = os.environ.get("STEP_TOKEN") or os.environ.get("ANTHROPIC_API_KEY") or ""
+print("socket=" + path)
 print("token=" + repr(os.environ.get("ANTHROPIC_API_KEY")))
+print("socket variable=" + repr(os.environ.get("WAVE_SANDBOX_GATEWAY_SOCKET")))
+print("socket folder exists=" + str(os.path.exists("/run/wave-sandbox")))
+print("interfaces=" + ",".join(sorted(name for _, name in socket.if_nameindex())))
+connection = socket.socket(socket.AF_UNIX)
+connection.settimeout(5)
 try:
-    urllib.request.urlopen(url + "/v1/messages", data=b"{}", timeout=5)
-    print("REACHED")
-except urllib.error.HTTPError as error:
-    print("REACHED with status", error.code)
+    connection.connect(path)
+    connection.sendall(b"POST /v1/messages HTTP/1.1\\r\\nHost: gateway\\r\\ncontent-type: application/json\\r\\n"
+                       b"x-api-key: " + token.encode() + b"\\r\\nContent-Length: 2\\r\\n\\r\\n[]")
+    print("REACHED with status", connection.recv(200).split(b" ")[1].decode())
 except Exception as error:
     print("BLOCKED:", type(error).__name__, error)
 """
@@ -72,7 +77,7 @@ def run_json(base: Path, repo: Path, text: str, script: dict, *extra: str):
 def tool_outputs(record: Path, step_id: str) -> list[str]:
     """What each tool call returned, once (from the request that answers it)."""
     exchanges = [json.loads(line) for line in (record / "steps" / step_id / "transcript.jsonl").read_text().splitlines()]
-    last_messages = [e["request"]["messages"][-1]["content"] for e in exchanges]
+    last_messages = [e["request"]["messages"][-1]["content"] for e in exchanges if "messages" in e["request"]]
     return [str(block.get("content")) for content in last_messages if isinstance(content, list)
             for block in content if block.get("type") == "tool_result"]
 
@@ -98,8 +103,9 @@ steps:
 def suite_script(fixes: bool) -> dict:
     turns = [
         [write("/src/probe.py", PROBE),
-         bash("cd /src && tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_BASE_URL=//p' > gateway_url.txt"
-              " && python3 -B probe.py")],
+         bash("cd /src && tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^WAVE_SANDBOX_GATEWAY_SOCKET=//p'"
+              " > gateway_socket.txt && STEP_TOKEN=$(tr '\\0' '\\n' < /proc/$PPID/environ"
+              " | sed -n 's/^ANTHROPIC_API_KEY=//p') python3 -B probe.py")],
         [write("output/notes.md", "# Notes\n\nChanged add.\n")],
         say("Fixed add" if fixes else "Left add alone"),
     ]
@@ -114,13 +120,15 @@ def test_a_passing_test_suite_runs_shut_off_from_the_gateway(tmp_path, agent_ima
     assert completed.returncode == 0, completed.stderr + completed.stdout
     fix = step_events(events, "fix")
     assert "test_suite passed" in fix["contract_passed"]["message"]
-    # The agent's own container reaches the gateway with the same probe: the probe can tell.
-    assert any("REACHED with status" in output for output in tool_outputs(record, "fix"))
+    # The agent's own container reaches the gateway with the same probe, through the same path: the probe can tell.
+    reached = [line for output in tool_outputs(record, "fix") for line in output.splitlines() if "REACHED" in line]
+    assert reached and reached[0].startswith("REACHED with status 4") and reached[0] != "REACHED with status 401", (
+        reached)  # answered, its token taken (the request itself is refused)
     log = (record / "steps" / "fix" / "contracts" / "test_suite-1.log").read_text()
-    url = next(line for line in log.splitlines() if line.startswith("url="))[4:]
-    assert url.startswith("http://") and url.count(":") == 2  # the payload: the real gateway address
-    assert "token=None" in log  # no step token in the checker
-    assert "BLOCKED:" in log and "REACHED" not in log
+    assert "socket=/run/wave-sandbox/gateway.sock" in log  # the payload: the path the agent reached its gateway by
+    assert "token=None" in log and "socket variable=None" in log  # no step token, no socket named in the checker
+    assert "socket folder exists=False" in log and "interfaces=lo\n" in log  # no socket folder, no network
+    assert "BLOCKED: FileNotFoundError" in log and "REACHED" not in log
     assert "OK" in log  # the real test command ran, and passed
     run = json.loads((record / "run.json").read_text())
     assert run["steps"]["fix"]["contracts"][0]["note"] == "output kept in steps/fix/contracts/test_suite-1.log"

@@ -3,17 +3,18 @@ Messages to the gateway, and the gateway speaking Chat Completions to a scripted
 server on the host (the wire format the openai SDK parses, tests/unit/gateway/test_scripted_chat_server).
 
 The server listens on every host address, so a step could try it directly: its probe shows the
-server's port on the host is closed to the container, while the gateway on the host reaches it.
+server's port closed to the container on every address of the host (the default bridge's, loopback's,
+the host's own), while the gateway on the host reaches it.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 
 import pytest
 
 from tests.integration.conftest import run_cli
+from tests.security.attack_kit import default_bridge_address, gateway_socket_folders, host_ipv4_addresses
 from tests.scripted_chat_completions import ScriptedChatServer, Usage, call, text
 from tests.transcripts import response_message
 
@@ -38,12 +39,12 @@ steps:
       - name: notes
         path: output/notes.md
 """
-# From inside the step: the gateway's host (the run network's gateway address), then the server's port on it.
+# From inside the step: the server's port on each address of the host, and loopback (the step's own).
 PROBE = (
-    "ls /src; base=$(tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_BASE_URL=//p'); "
-    "host=${{base#http://}}; host=${{host%:*}}; python3 -c 'import socket,sys\n"
-    "try:\n    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3); print(\"reached\", sys.argv[1])\n"
-    "except OSError as error: print(\"blocked\", sys.argv[1], type(error).__name__)' \"$host\" {port}; "
+    "ls /src; python3 -c 'import socket,sys\n"
+    "for host in sys.argv[2:]:\n"
+    "    try:\n        socket.create_connection((host, int(sys.argv[1])), timeout=3); print(\"reached\", host)\n"
+    "    except OSError as error: print(\"blocked\", host, type(error).__name__)' {port} {hosts}; "
     "echo openai-variables=$(tr '\\0' '\\n' < /proc/$PPID/environ | grep -c '^OPENAI')"
 )
 
@@ -56,8 +57,9 @@ def chat_server():
 
 
 def test_a_pipeline_runs_through_the_chat_completions_translation(chat_server, repo, tmp_path, docker, agent_image):
+    hosts = sorted({default_bridge_address(docker), "127.0.0.1", *host_ipv4_addresses()})
     chat_server.turns.extend([
-        [text("Looking at the service."), call("bash", {"command": PROBE.format(port=chat_server.port)})],
+        [text("Looking at the service."), call("bash", {"command": PROBE.format(port=chat_server.port, hosts=" ".join(hosts))})],
         [call("write_file", {"path": "output/notes.md", "content": "# Notes\n\napp.py returns 500\n"})],
         [text("Survey complete: app.py returns 500")],
     ])
@@ -80,10 +82,11 @@ def test_a_pipeline_runs_through_the_chat_completions_translation(chat_server, r
     result = second["messages"][-1]
     assert result["role"] == "tool" and result["tool_call_id"] == second["messages"][-2]["tool_calls"][0]["id"]
     assert "app.py" in result["content"] and "README.md" in result["content"]
-    probe_line = next(line for line in result["content"].splitlines() if line.startswith(("blocked", "reached")))
-    assert probe_line.startswith("blocked "), result["content"]  # the server's port is closed to the step
-    assert ipaddress.ip_address(probe_line.split()[1]).is_private  # the gateway's host, read from the agent's environ
-    assert "openai-variables=0" in result["content"]  # ... which holds no OpenAI key or URL
+    probed = [line.split()[:2] for line in result["content"].splitlines() if line.startswith(("blocked", "reached"))]
+    assert [host for _, host in probed] == hosts, result["content"]  # every address was tried ...
+    assert all(outcome == "blocked" for outcome, _ in probed), result["content"]  # ... and the port is closed on each
+    assert len(chat_server.received) == 3  # the server saw the gateway's three requests and nothing else
+    assert "openai-variables=0" in result["content"]  # the agent's environment holds no OpenAI key or URL
     assert all(headers["authorization"] == f"Bearer {HOST_KEY}" for headers in chat_server.headers)
     run_folder = next(path for path in (repo / ".wave" / "runs").iterdir() if path.is_dir())
     run_file = json.loads((run_folder / "run.json").read_text())
@@ -95,4 +98,5 @@ def test_a_pipeline_runs_through_the_chat_completions_translation(chat_server, r
     every_record = "".join(path.read_text(errors="replace") for path in run_folder.rglob("*") if path.is_file())
     assert HOST_KEY not in every_record
     label = {"label": f"wave-sandbox.run={run_folder.name}"}  # this run's only: other runs may be alive
-    assert not docker.containers.list(all=True, filters=label) and not docker.networks.list(filters=label)
+    assert not docker.containers.list(all=True, filters=label) and not docker.volumes.list(filters=label)
+    assert gateway_socket_folders(run_folder.name) == []

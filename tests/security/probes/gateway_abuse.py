@@ -1,34 +1,48 @@
-"""In the container: abuse the run's gateway with the step's own token.
+"""In the container: abuse the run's gateway, through its Unix socket, with the step's own token.
 
-Run as `python3 - BASE_URL TOKEN MODE < gateway_abuse.py`. MODE `requests` sends requests that ask the provider
-to reach out (MCP servers, server tools, beta headers), a request for another model, and 52 MiB of bodies that are
-not JSON; it prints {attack: [status, message]}. MODE `flood` opens 1500 connections that each send half a
-request head and never the rest, holds them 14 s, and prints how many it opened and how many the gateway closed.
+Run as `python3 - SOCKET TOKEN MODE < gateway_abuse.py` (SOCKET: the path in WAVE_SANDBOX_GATEWAY_SOCKET).
+MODE `requests` sends requests that ask the provider to reach out (MCP servers, server tools, beta headers),
+a request for another model, and 52 MiB of bodies that are not JSON; it prints {attack: [status, message]}.
+MODE `flood` opens 1500 connections that each send half a request head and never the rest (retrying while
+the socket's backlog is full), holds them 14 s, and prints how many it opened and how many the gateway closed.
 """
 
+import http.client
 import json
 import socket
 import sys
 import time
-import urllib.error
-import urllib.request
 
-base_url, token, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+socket_path, token, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 step = json.load(open("/wave/step.json"))
 FLOOD_CONNECTIONS, FLOOD_HOLD_S = 1500, 14
+
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self):
+        super().__init__("wave-sandbox-gateway", timeout=60)
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(socket_path)
 
 
 def post(body, headers=None):
     headers = {"x-api-key": token, "content-type": "application/json", "anthropic-version": "2023-06-01",
                **(headers or {})}  # fmt: skip
-    request = urllib.request.Request(base_url + "/v1/messages", data=body, headers=headers, method="POST")
+    connection = UnixConnection()
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
+        connection.request("POST", "/v1/messages", body=body, headers=headers)
+        response = connection.getresponse()
+        answer = response.read()
+        if response.status < 400:
             return [response.status, ""]
-    except urllib.error.HTTPError as error:
-        return [error.code, json.loads(error.read()).get("error", {}).get("message", "")]
+        return [response.status, json.loads(answer).get("error", {}).get("message", "")]
     except OSError as error:
         return [None, f"{type(error).__name__}: {error}"]
+    finally:
+        connection.close()
 
 
 def message(**fields):
@@ -50,15 +64,31 @@ def hostile_requests():
     return results
 
 
+def connect_when_accepted():
+    """A connection to the socket; while its backlog is full (EAGAIN: a Unix socket does not wait), try again."""
+    deadline = time.monotonic() + 10
+    while True:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.settimeout(5)
+        try:
+            connection.connect(socket_path)
+            return connection
+        except BlockingIOError:
+            connection.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.002)
+
+
 def flood():
-    host, port = base_url.split("//", 1)[1].rstrip("/").rsplit(":", 1)
-    held = []
+    held, stopped_by = [], None
     for _ in range(FLOOD_CONNECTIONS):
         try:
-            connection = socket.create_connection((host, int(port)), timeout=5)
+            connection = connect_when_accepted()
             connection.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: gateway\r\nContent-Length: 100\r\n")
             held.append(connection)
-        except OSError:
+        except OSError as error:
+            stopped_by = f"{type(error).__name__}: {error}"
             break
     opened = len(held)
     time.sleep(FLOOD_HOLD_S)
@@ -71,7 +101,7 @@ def flood():
             pass
         except OSError:
             closed += 1
-    return {"opened": opened, "closed_by_gateway": closed}
+    return {"opened": opened, "closed_by_gateway": closed, "stopped_by": stopped_by}
 
 
 print(json.dumps(hostile_requests() if mode == "requests" else flood()))
