@@ -51,7 +51,9 @@ from wave_sandbox.engine.gateway_reach import GATEWAY_SOCKET_VARIABLE
 
 pytestmark = pytest.mark.docker
 
-REPOSITORY_SOCKET = "service.sock"  # a Unix socket a host service left in the user's working tree
+# A Unix socket a host service left in the user's working tree (a web server's, as Rails apps keep them):
+# masked, its folder hidden under gVisor (one at the repository's top would refuse the step there).
+REPOSITORY_SOCKET = "tmp/sockets/service.sock"
 ENGINE_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock", "/run/containerd/containerd.sock"]
 METADATA_ADDRESS, OUTSIDE_ADDRESS = "169.254.169.254", "192.0.2.1"
 OUTSIDE_PORT = 8080
@@ -230,8 +232,13 @@ def open_host_listeners(docker, repo: Path) -> dict:
         "loopback": TcpListener("127.0.0.1"), "ipv6": TcpListener("::"), "udp": UdpListener("0.0.0.0"),
         "decoy": UnixListener(str(decoy_folder / "gateway.sock")),
         "abstract": UnixListener(f"\0wave-sandbox-test-{secrets.token_hex(6)}"),
-        "repository": UnixListener(str(repo / REPOSITORY_SOCKET)),
+        "repository": UnixListener(str(_parent_made(repo / REPOSITORY_SOCKET))),
     }  # fmt: skip
+
+
+def _parent_made(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def close_host_listeners(listeners: dict) -> None:
@@ -249,7 +256,7 @@ def attack(tmp_path_factory, docker, agent_image, outside_listener, runtime):
     repo = make_repository(base / "service")
     (repo / ".env").write_text(f"WAVE_TEST_SECRET_TOKEN={HOST_SECRETS['secret']}\n")
     listeners = open_host_listeners(docker, repo)
-    before = repository_state(repo, ignored={REPOSITORY_SOCKET})
+    before = repository_state(repo, ignored={Path(REPOSITORY_SOCKET).name})
     passwd_before = hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest()
     markers = {"nohup": unique_marker(), "setsid": unique_marker(), "daemon": f"daemon-{secrets.token_hex(6)}"}
     hook_marker = base / "hook-ran"
@@ -324,7 +331,7 @@ def test_writes_outside_the_workspace_all_fail(attack):
 
 
 def test_the_host_repository_and_passwd_are_unchanged_after_the_write_attacks(attack):
-    assert repository_state(attack["repo"], ignored={REPOSITORY_SOCKET}) == attack["before"]
+    assert repository_state(attack["repo"], ignored={Path(REPOSITORY_SOCKET).name}) == attack["before"]
     assert not (attack["repo"] / "planted.txt").exists()
     assert hashlib.sha256(Path("/etc/passwd").read_bytes()).hexdigest() == attack["passwd_before"]
 
@@ -437,12 +444,11 @@ def test_the_socket_folder_is_read_only_and_the_socket_is_the_step_users_alone(a
     assert facts["still_a_socket"] is True
 
 
-@pytest.mark.xfail(strict=True, reason="SECURITY HOLE (open): a Unix socket inside a bind-mounted folder (here the "
-                   "user's repository at /src) is connectable from the step, under runc and under runsc, whose "
-                   "--host-uds=open allows it; the gateway's socket is not the only one a step can reach")
 def test_a_unix_socket_left_in_the_users_repository_is_out_of_reach(attack):
+    """connect() ignores a read-only mount, and gVisor's --host-uds=open reaches any host socket mounted into it:
+    the socket is masked (runc: an empty file over it; gVisor: its folder hidden)."""
     results = network_results(attack)
-    assert results[f"unix /src/{REPOSITORY_SOCKET}"] != "connected"
+    assert results[f"unix /src/{REPOSITORY_SOCKET}"] in ("EACCES", "ECONNREFUSED", "ENOENT"), results
     assert attack["listeners"]["repository"].peers == 0
 
 

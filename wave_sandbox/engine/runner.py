@@ -47,7 +47,7 @@ from wave_sandbox.errors import RunInterrupted, WaveSandboxError, WorkspaceError
 from wave_sandbox.sandbox.backend import this_process_owner
 from wave_sandbox.spec.loader import LoadedPipeline
 from wave_sandbox.spec.personas import Persona
-from wave_sandbox.workspace.secrets import secret_patterns
+from wave_sandbox.workspace.secrets import matches_secret_pattern, secret_patterns
 from wave_sandbox.workspace.acting_files import MAX_RECORDED
 from wave_sandbox.workspace.clone import removing_path
 from wave_sandbox.workspace.subset_mount import remove_step_subsets
@@ -448,16 +448,23 @@ class PipelineRun(CompositionRunMixin):
             self.notify(f"warning: redacted a host secret from {path}")
 
     def _notify_masks_once(self, masked_paths: list[str]) -> None:
-        secrets = [path for path in masked_paths if not path.endswith(".wave/runs")]
+        masked = [path for path in masked_paths if not path.endswith(".wave/runs")]
         with self._masks_lock:
-            if not secrets or self._masks_notified:
+            if not masked or self._masks_notified:
                 return
             self._masks_notified = True
-            patterns = ", ".join(secret_patterns(self.loaded.repo))
-            self.notify(
-                f"notice: masked {len(secrets)} secret-looking file(s) from the agent (patterns applied: {patterns}; "
-                "and credentials in .git/config); .wave/masks adds patterns, it never removes one"
-            )
+            patterns = secret_patterns(self.loaded.repo)
+            secrets = [path for path in masked if matches_secret_pattern(path, patterns)]
+            sockets = len(masked) - len(secrets)  # the rest are sockets, FIFOs and device nodes
+            if secrets:
+                self.notify(
+                    f"notice: masked {len(secrets)} secret-looking file(s) from the agent (patterns applied: "
+                    f"{', '.join(patterns)}; and credentials in .git/config); .wave/masks adds patterns, it never "
+                    "removes one"
+                )
+            if sockets:
+                self.notify(f"notice: masked {sockets} socket(s) or FIFO(s) in the repository from the agent "
+                            "(a live socket would answer it)")
 
     def _finish(self, interrupted: bool) -> RunResult:
         final_artifacts = [
