@@ -23,6 +23,7 @@ from wave_sandbox.gateway.script_file import load_script
 from wave_sandbox.gateway.scripted import ScriptedUpstream
 from wave_sandbox.sandbox.backend import this_process_owner
 from wave_sandbox.sandbox.registry import get_backend
+from wave_sandbox.sandbox.runtimes import engine_runtimes
 from tests.integration.conftest import run_objects
 from tests.integration.sandbox.helpers import TEST_USER, make_spec, new_run_id
 
@@ -70,8 +71,17 @@ print(json.dumps({"tool_input": call.input, "final_text": final.content[0].text,
 """
 
 
-def test_a_step_with_no_network_talks_to_the_gateway_through_its_socket(docker, agent_image, tmp_path):
+@pytest.fixture(params=["runc", pytest.param("runsc", marks=pytest.mark.runsc)])
+def runtime(request, docker) -> str:
+    """runc, and gVisor, which reaches a host socket only when registered with --host-uds=open (or all)."""
+    if request.param not in engine_runtimes(docker):
+        pytest.skip(f"the Docker engine has no {request.param} runtime (.ci/run installs and registers runsc)")
+    return request.param
+
+
+def test_a_step_with_no_network_talks_to_the_gateway_through_its_socket(docker, agent_image, tmp_path, runtime):
     backend = get_backend("docker", client=docker)
+    assert backend.check_runtime(runtime) == runtime
     env = backend.prepare_run(new_run_id(), this_process_owner())
     (tmp_path / "script.yaml").write_text(SCRIPT)
     steps_user = tuple(int(part) for part in TEST_USER.split(":"))
@@ -88,7 +98,8 @@ def test_a_step_with_no_network_talks_to_the_gateway_through_its_socket(docker, 
         gateway.revoke_step("earlier")
         reach = gateway_reach(gateway, token)
         handle = backend.create(make_spec(
-            agent_image, run_id=env.run_id, network=env.network, environment=reach.environment, mounts=reach.mounts))
+            agent_image, run_id=env.run_id, network=env.network, environment=reach.environment, mounts=reach.mounts,
+            runtime=runtime))
         result = backend.exec(handle, ["python3", "-c", AGENT_SIDE, revoked], 90)
     finally:
         gateway.stop()
