@@ -29,17 +29,6 @@ def agent_image(docker) -> str:
     return ensure_agent_image(docker, lambda message: print(message, file=sys.stderr))
 
 
-def labelled_objects(docker) -> dict[str, list[str]]:
-    return {
-        "containers": [
-            c.attrs.get("Names", [c.id])[0]
-            for c in docker.containers.list(all=True, sparse=True, filters={"label": LABEL})
-        ],
-        "networks": [n.name for n in docker.networks.list(filters={"label": LABEL})],
-        "volumes": [v.name for v in docker.volumes.list(filters={"label": LABEL})],
-    }
-
-
 def gateway_socket_folders(run_ids: set[str]) -> list[str]:
     """The gateway socket folders (``<tmp>/wave-sandbox-gateway-<run id>-<random>``) of these runs."""
     from wave_sandbox.sandbox.gateway_socket import FOLDER_PREFIX, temporary_base
