@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -304,6 +306,26 @@ def test_missing_or_invalid_json_artifact_fails_step_and_skips_dependents(tmp_pa
     assert not (tmp_path / "out" / "data.json").exists()
     assert events[("run_failed", None)]["message"].startswith("step badjson failed")
     assert_run_left_nothing(docker, *run_ids_in(repo))
+
+
+def test_a_tmpdir_too_deep_for_the_gateways_socket_fails_the_run_in_one_line_and_leaves_nothing(tmp_path, repo, docker):
+    """The gateway's socket lives in the temporary folder, and a socket's path holds 107 bytes at most."""
+    deep = Path(tempfile.mkdtemp(prefix="wsdeep-"))
+    try:
+        (deep / ("d" * 90)).mkdir()
+        pipeline, script = write_pipeline(tmp_path, TIMEOUT_PIPELINE, {"steps": {}})
+        completed = run_cli("run", str(pipeline), "--repo", str(repo), "--model", f"scripted:{script}",
+                            "--output", str(tmp_path / "out"), cwd=tmp_path, env={"TMPDIR": str(deep / ("d" * 90))})
+        left = sorted(path.name for path in (deep / ("d" * 90)).glob("wave-sandbox-gateway-*"))
+    finally:
+        shutil.rmtree(deep, ignore_errors=True)
+    assert completed.returncode != 0 and "Traceback" not in completed.stderr, completed.stderr
+    said = [line for line in (completed.stdout + completed.stderr).splitlines() if "TMPDIR" in line]
+    assert len(said) == 1 and "longer than a Unix socket allows (107 bytes); set TMPDIR to a shorter folder" in said[0]
+    assert left == [], "the socket folder that could not be used was left behind"
+    (run_id,) = run_ids_in(repo)
+    assert json.loads((repo / ".wave" / "runs" / run_id / "run.json").read_text())["status"] == "failed"
+    assert_run_left_nothing(docker, run_id)
 
 
 TIMEOUT_PIPELINE = """\
