@@ -29,19 +29,21 @@ def agent_image(docker) -> str:
     return ensure_agent_image(docker, lambda message: print(message, file=sys.stderr))
 
 
-def labelled_objects(docker) -> dict[str, list[str]]:
-    return {
-        "containers": [
-            c.attrs.get("Names", [c.id])[0]
-            for c in docker.containers.list(all=True, sparse=True, filters={"label": LABEL})
-        ],
-        "networks": [n.name for n in docker.networks.list(filters={"label": LABEL})],
-        "volumes": [v.name for v in docker.volumes.list(filters={"label": LABEL})],
-    }
+def gateway_socket_folders(run_ids: set[str]) -> list[str]:
+    """The gateway socket folders (``<tmp>/wave-sandbox-gateway-<run id>-<random>``) of these runs."""
+    from wave_sandbox.sandbox.gateway_socket import FOLDER_PREFIX, temporary_base
+
+    found = []
+    for run_id in sorted(run_ids):
+        prefix = f"{FOLDER_PREFIX}{run_id}-"
+        # the random part has no '-': run "r-1" must not claim run "r-1-2"'s folder
+        found += [str(p) for p in temporary_base().glob(f"{prefix}*") if "-" not in p.name[len(prefix):]]
+    return sorted(found)
 
 
 def run_objects(docker, run_ids: set[str]) -> dict[str, list[str]]:
-    """The containers, networks and volumes labelled with any of these runs' ids, and their firewall rules."""
+    """The containers, networks and volumes labelled with any of these runs' ids, their gateway socket folders,
+    and firewall rules (networks and rules only runs of earlier versions made; a leftover of one still counts)."""
     from wave_sandbox.sandbox.firewall import firewall_run_ids
 
     found: dict[str, list[str]] = {"containers": [], "networks": [], "volumes": []}
@@ -52,12 +54,13 @@ def run_objects(docker, run_ids: set[str]) -> dict[str, list[str]]:
                                 for c in docker.containers.list(all=True, sparse=True, filters=selector)]
         found["networks"] += [n.name for n in docker.networks.list(filters=selector)]
         found["volumes"] += [v.name for v in docker.volumes.list(filters=selector)]
+    found["gateway sockets"] = gateway_socket_folders(run_ids)
     found["firewall rules"] = sorted(firewall_run_ids() & set(run_ids))
     return found
 
 
 def assert_run_left_nothing(docker, *run_ids: str, timeout_s: float = 15.0) -> None:
-    """Poll the daemon until nothing labelled with these runs' ids remains, or fail naming what is left.
+    """Poll the daemon (and the temporary folder) until nothing of these runs remains, or fail naming what is left.
 
     Only these runs: other tests and sessions may run pipelines on the same daemon meanwhile."""
     assert run_ids and all(run_ids), "name the runs to check"

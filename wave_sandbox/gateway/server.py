@@ -150,10 +150,10 @@ class Gateway:
             if self._unix_socket is not None:
                 _restrict_socket(self._unix_socket, self._socket_owner)
         except OSError as exc:
-            if self._server is not None:
+            if self._server is not None:  # bound, then not restricted: the socket is ours and goes
                 self._server.discard()
                 self._server = None
-            self._remove_socket()
+                self._remove_socket()
             raise GatewayError(f"the gateway cannot listen on {where}: {exc.strerror or exc}. {hint}") from exc
         self._server.start()
 

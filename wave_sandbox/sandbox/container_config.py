@@ -195,7 +195,9 @@ def create_container_arguments(spec: ContainerSpec, name: str, host_config: dict
         "environment": container_environment(spec),
         "labels": resource_labels(spec.run_id, spec.step_id),
         "host_config": host_config,
-        "network_disabled": spec.network is None,
+        # No network is network_mode "none" (loopback only). NetworkDisabled is not set as well: under gVisor
+        # it leaves the sandbox's loopback unreachable (ENETUNREACH on 127.0.0.1), so a step could not run
+        # a test server of its own, as it can under runc.
         "use_config_proxy": False,
         "stop_signal": "SIGKILL",
     }

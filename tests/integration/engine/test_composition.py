@@ -7,7 +7,6 @@ in the repository's `.wave/pipelines`, where a sub-pipeline's name is looked up.
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 import yaml
 
 from tests.graph_pipelines import HARDENING, PUBLISHING
-from tests.integration.conftest import run_cli
+from tests.integration.conftest import assert_run_left_nothing, run_cli
 from tests.integration.scripted_runs import bash, one_commit_repository, say, write_pipeline
 from tests.integration.scripted_runs import write_file as write
 
@@ -86,22 +85,11 @@ def repository_with_child(base: Path) -> Path:
 
 
 def assert_runs_left_nothing(docker, repo: Path, timeout_s: float = 15.0) -> None:
-    """No container, network or volume of this repository's runs remains (other helpers' runs may)."""
+    """Nothing of this repository's runs remains: no container, volume or gateway socket folder (nor a
+    network or firewall rule, which only earlier versions made); other helpers' runs may have some."""
     run_ids = [folder.name for folder in (repo / ".wave" / "runs").iterdir() if folder.is_dir()]
-    deadline = time.monotonic() + timeout_s
-    while True:
-        left = [name for run_id in run_ids for name in _objects_of(docker, run_id)]
-        if not left:
-            return
-        assert time.monotonic() < deadline, f"Docker objects left behind: {left}"
-        time.sleep(0.3)
-
-
-def _objects_of(docker, run_id: str) -> list[str]:
-    label = {"label": f"wave-sandbox.run={run_id}"}
-    return ([c.name for c in docker.containers.list(all=True, filters=label)]
-            + [n.name for n in docker.networks.list(filters=label)]
-            + [v.name for v in docker.volumes.list(filters=label)])
+    assert run_ids, "no run recorded"
+    assert_run_left_nothing(docker, *run_ids, timeout_s=timeout_s)
 
 
 def json_events(completed) -> list[dict]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -58,15 +61,25 @@ steps:
     persona: summarizer
     exec:
       source: "wait b"
+  - id: command
+    type: command
+    script: >-
+      { echo ---net; ls /sys/class/net; test -e /run/wave-sandbox && echo gateway=mounted || echo gateway=absent;
+      echo ---env; env | cut -d= -f1 | sort; } > output/command.txt
+    output_artifacts:
+      - name: command
+        path: output/command.txt
 """
 
+# A request to the gateway as the agent makes it, through the socket: arguments are the token and the socket.
 CALL_GATEWAY = (
-    "python3 -c \"import os,sys,urllib.request,urllib.error,json;"
-    "body=json.dumps({'model':'scripted','max_tokens':10,'messages':[{'role':'user','content':'hi'}]}).encode();"
-    "req=urllib.request.Request(sys.argv[2]+'/v1/messages',data=body,"
-    "headers={'x-api-key':sys.argv[1],'content-type':'application/json','anthropic-version':'2023-06-01'});"
-    "code=(lambda: urllib.request.urlopen(req,timeout=10).status);\n"
-    "try: print(code())\nexcept urllib.error.HTTPError as e: print(e.code)\" "
+    "python3 -c \"import sys,json,socket,http.client;"
+    "body=json.dumps({'model':'scripted','max_tokens':10,'messages':[{'role':'user','content':'hi'}]});"
+    "c=http.client.HTTPConnection('wave-sandbox-gateway',timeout=10);"
+    "s=socket.socket(socket.AF_UNIX);s.settimeout(10);s.connect(sys.argv[2]);c.sock=s;"
+    "c.request('POST','/v1/messages',body,"
+    "{'x-api-key':sys.argv[1],'content-type':'application/json','anthropic-version':'2023-06-01'});"
+    "print(c.getresponse().status)\" "
 )
 
 
@@ -75,7 +88,9 @@ PROBE_SCRIPT = {
         "reader": [
             [bash(
                 "{ touch /src/planted 2>&1; echo write_rc=$?; echo ---env; env | cut -d= -f1 | sort; "
-                "echo ---id; id -u; echo ---attached; cat /wave/attachments/incident.log; } > output/reader.txt; "
+                "echo ---id; id -u; echo ---attached; cat /wave/attachments/incident.log; "
+                "echo ---net; ls /sys/class/net; echo ---gateway; ls /run/wave-sandbox 2>&1; "
+                "touch /run/wave-sandbox/planted 2>&1; echo ---end; } > output/reader.txt; "
                 # the bash tool withholds the agent's variables; an attacker reads them from its parent
                 "tr '\\0' '\\n' < /proc/$PPID/environ | sed -n 's/^ANTHROPIC_API_KEY=//p' > output/token.txt"
             )],
@@ -88,10 +103,10 @@ PROBE_SCRIPT = {
                 "echo first=$(head -1 /wave/artifacts/probe); "
                 "echo x >> /wave/artifacts/probe 2>/dev/null; echo inject_write_rc=$?; "
                 "own_env=$(tr '\\0' '\\n' < /proc/$PPID/environ); "
-                "base=$(echo \"$own_env\" | sed -n 's/^ANTHROPIC_BASE_URL=//p'); "
+                "sock=$(echo \"$own_env\" | sed -n 's/^WAVE_SANDBOX_GATEWAY_SOCKET=//p'); "
                 "own=$(echo \"$own_env\" | sed -n 's/^ANTHROPIC_API_KEY=//p'); "
-                f"echo stolen=$({CALL_GATEWAY} \"$(cat /wave/artifacts/stolen)\" \"$base\"); "
-                f"echo own=$({CALL_GATEWAY} \"$own\" \"$base\"); "
+                f"echo stolen=$({CALL_GATEWAY} \"$(cat /wave/artifacts/stolen)\" \"$sock\"); "
+                f"echo own=$({CALL_GATEWAY} \"$own\" \"$sock\"); "
                 "} > output/nomount.txt"
             )],
             [{"type": "text", "text": "Probed nomount"}],
@@ -192,8 +207,26 @@ def test_container_environment_holds_no_host_variable(probe_run):
     names = probe.split("---env\n")[1].split("---id")[0].split()
     assert "WAVE_TEST_HOST_MARKER" not in names
     assert set(names) <= {"ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "HOME", "PATH", "HOSTNAME", "PWD", "SHLVL",
-                          "_", "OLDPWD", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "LANG", "LC_ALL"}
+                          "_", "OLDPWD", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "LANG", "LC_ALL",
+                          "WAVE_SANDBOX_GATEWAY_SOCKET"}
+    assert "WAVE_SANDBOX_GATEWAY_SOCKET" in names  # the bash tool withholds ANTHROPIC_* only
     assert "marker-7f3a" not in probe
+
+
+def test_an_agent_step_has_loopback_only_and_its_gateway_folder_read_only_and_unlisted(probe_run):
+    probe = read_artifact(probe_run, "reader.txt")
+    assert probe.split("---net\n")[1].split("---gateway")[0].split() == ["lo"]
+    gateway_folder = probe.split("---gateway\n")[1].split("---end")[0]
+    assert "touch: cannot touch '/run/wave-sandbox/planted': Read-only file system" in gateway_folder
+    if os.geteuid() == 0:  # the folder is root's, 0711; the steps' user passes through it, lists nothing
+        assert "ls: cannot open directory '/run/wave-sandbox': Permission denied" in gateway_folder
+
+
+def test_a_command_step_has_no_network_and_no_gateway(probe_run):
+    probe = read_artifact(probe_run, "command.txt")
+    assert probe.split("---net\n")[1].split()[:2] == ["lo", "gateway=absent"]
+    names = probe.split("---env\n")[1].split()
+    assert not {"ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "WAVE_SANDBOX_GATEWAY_SOCKET"} & set(names), names
 
 
 def test_step_token_works_only_for_its_own_step(probe_run):
@@ -273,6 +306,26 @@ def test_missing_or_invalid_json_artifact_fails_step_and_skips_dependents(tmp_pa
     assert not (tmp_path / "out" / "data.json").exists()
     assert events[("run_failed", None)]["message"].startswith("step badjson failed")
     assert_run_left_nothing(docker, *run_ids_in(repo))
+
+
+def test_a_tmpdir_too_deep_for_the_gateways_socket_fails_the_run_in_one_line_and_leaves_nothing(tmp_path, repo, docker):
+    """The gateway's socket lives in the temporary folder, and a socket's path holds 107 bytes at most."""
+    deep = Path(tempfile.mkdtemp(prefix="wsdeep-"))
+    try:
+        (deep / ("d" * 90)).mkdir()
+        pipeline, script = write_pipeline(tmp_path, TIMEOUT_PIPELINE, {"steps": {}})
+        completed = run_cli("run", str(pipeline), "--repo", str(repo), "--model", f"scripted:{script}",
+                            "--output", str(tmp_path / "out"), cwd=tmp_path, env={"TMPDIR": str(deep / ("d" * 90))})
+        left = sorted(path.name for path in (deep / ("d" * 90)).glob("wave-sandbox-gateway-*"))
+    finally:
+        shutil.rmtree(deep, ignore_errors=True)
+    assert completed.returncode != 0 and "Traceback" not in completed.stderr, completed.stderr
+    said = [line for line in (completed.stdout + completed.stderr).splitlines() if "TMPDIR" in line]
+    assert len(said) == 1 and "longer than a Unix socket allows (107 bytes); set TMPDIR to a shorter folder" in said[0]
+    assert left == [], "the socket folder that could not be used was left behind"
+    (run_id,) = run_ids_in(repo)
+    assert json.loads((repo / ".wave" / "runs" / run_id / "run.json").read_text())["status"] == "failed"
+    assert_run_left_nothing(docker, run_id)
 
 
 TIMEOUT_PIPELINE = """\

@@ -1,41 +1,51 @@
 """Fixtures for the sandbox tests: real daemon, the agent image, and a check that nothing is left.
 
 Every run id made here starts with this session's prefix, so the leftover check (after each Docker
-test, polling the daemon and the host firewall) sees only this session's objects, never those of a
-concurrent run on the same daemon. Objects a module shares on purpose (its network) are checked
-when the module ends.
+test, polling the daemon, the temporary folder for gateway socket folders, and the host firewall for
+rules of earlier versions) sees only this session's objects, never those of a concurrent run on the
+same daemon. Objects a module shares on purpose are checked when the module ends.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 
 import pytest
 
 from wave_sandbox.sandbox import firewall
 from wave_sandbox.sandbox.cleanup import ResourceRegistry, remove_labelled_resources
+from wave_sandbox.sandbox.gateway_socket import FOLDER_PREFIX, temporary_base
 from wave_sandbox.sandbox.labels import RUN_LABEL
 
 from .helpers import SESSION_RUN_PREFIX, shared_run_ids
 
 
 def leftovers(docker, include_shared: bool) -> dict[str, list[str]]:
-    """This session's labelled objects and firewall rules still present."""
+    """This session's labelled objects, gateway socket folders and firewall rules still present."""
+
+    def ours_by_id(run_id: str) -> bool:
+        return run_id.startswith(SESSION_RUN_PREFIX) and (include_shared or run_id not in shared_run_ids)
 
     def ours(labels: dict | None) -> bool:
-        run_id = (labels or {}).get(RUN_LABEL, "")
-        return run_id.startswith(SESSION_RUN_PREFIX) and (include_shared or run_id not in shared_run_ids)
+        return ours_by_id((labels or {}).get(RUN_LABEL, ""))
 
     api, labelled = docker.api, {"label": RUN_LABEL}
     return {
         "containers": [c["Names"][0] for c in api.containers(all=True, filters=labelled) if ours(c["Labels"])],
         "networks": [n["Name"] for n in api.networks(filters=labelled) if ours(n["Labels"])],
         "volumes": [v["Name"] for v in api.volumes(filters=labelled).get("Volumes") or [] if ours(v["Labels"])],
-        "firewall rules": [
-            rid for rid in firewall.firewall_run_ids()
-            if rid.startswith(SESSION_RUN_PREFIX) and (include_shared or rid not in shared_run_ids)
-        ],
+        "gateway sockets": [str(folder) for folder in session_socket_folders() if ours_by_id(_socket_run_id(folder))],
+        "firewall rules": [rid for rid in firewall.firewall_run_ids() if ours_by_id(rid)],
     }  # fmt: skip
+
+
+def session_socket_folders() -> list:
+    return sorted(temporary_base().glob(f"{FOLDER_PREFIX}{SESSION_RUN_PREFIX}*"))
+
+
+def _socket_run_id(folder) -> str:
+    return folder.name[len(FOLDER_PREFIX):].rsplit("-", 1)[0]
 
 
 def assert_nothing_left(docker, include_shared: bool, timeout_s: float = 10.0) -> None:
@@ -57,6 +67,9 @@ def sweep_session(docker, spare_shared: bool) -> None:
             not run_id.startswith(SESSION_RUN_PREFIX) or (spare_shared and run_id in shared_run_ids)
         ),
     )
+    for folder in session_socket_folders():
+        if not (spare_shared and _socket_run_id(folder) in shared_run_ids):
+            shutil.rmtree(folder, ignore_errors=True)
     assert not report.failures, report.failures
 
 

@@ -1,23 +1,27 @@
-"""The cleanup nets, each proved by polling the daemon: per step, per run, after a crash."""
+"""The cleanup nets, each proved by polling the daemon: per step, per run, after a crash; and the sweep of
+what runs of earlier versions left (a labelled network, firewall rules), made here as they made them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from tests.security.attack_kit import objects_of_run
+from tests.integration.conftest import run_objects
 from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox import firewall
 from wave_sandbox.sandbox.cleanup import ResourceRegistry, remove_labelled_resources
 from wave_sandbox.sandbox.contract import BindMount
 from wave_sandbox.sandbox.docker_sandbox import DockerSandbox
+from wave_sandbox.sandbox.gateway_socket import remove_dead_gateway_socket_folders
 from wave_sandbox.sandbox.labels import OWNER_LABEL, RUN_LABEL
-from wave_sandbox.sandbox.networks import create_run_network
+from wave_sandbox.sandbox.owner import current_owner
 
 from .helpers import make_spec, new_run_id
 
@@ -38,9 +42,8 @@ def test_a_create_that_fails_at_create_or_start_removes_what_it_made(docker, age
 def test_the_registry_removes_everything_and_goes_on_past_a_failure(docker, agent_image):
     run_id = new_run_id()
     registry = ResourceRegistry(docker)
-    network = create_run_network(docker, run_id, registry)
     sandbox = DockerSandbox(docker, registry)
-    first = sandbox.create(make_spec(agent_image, run_id=run_id, network=network.name))
+    first = sandbox.create(make_spec(agent_image, run_id=run_id))
     sandbox.create(make_spec(agent_image, run_id=run_id, step_id="second"))
     # A container the registry does not know keeps the first workspace volume busy: that removal fails.
     docker.api.remove_container(first.container_id, force=True)
@@ -50,8 +53,8 @@ def test_the_registry_removes_everything_and_goes_on_past_a_failure(docker, agen
     )["Id"]  # fmt: skip
     failures = registry.remove_all()
     assert len(failures) == 1 and first.volume_name in failures[0]
-    left = objects_of_run(docker, run_id)
-    assert left["networks"] == [] and left["firewall rules"] == [] and left["volumes"] == [first.volume_name]
+    left = run_objects(docker, {run_id})
+    assert left["volumes"] == [first.volume_name] and len(left["containers"]) == 1  # the blocker alone
     docker.api.remove_container(blocker_on_volume, force=True)
     assert registry.remove_all() == [] and registry.remove_all() == [] and registry.is_empty
 
@@ -68,31 +71,20 @@ def test_clean_spares_a_live_run_and_removes_a_dead_one(docker, agent_image):
     removed = remove_labelled_resources(docker, dead_run)
     assert spared.spared_runs == [live_run] and not spared.removed_anything
     assert removed.volumes == [f"wave-sandbox-{dead_run}-orphan"] and removed.spared_runs == []
-    assert objects_of_run(docker, dead_run) == {
-        "containers": [],
-        "networks": [],
-        "volumes": [],
-        "firewall rules": [],
-    }
+    assert not any(run_objects(docker, {dead_run}).values())
     assert live_registry.remove_all() == []
 
 
 CRASHING_RUN = textwrap.dedent(
     """
     import sys, time
-    from wave_sandbox.sandbox.client import docker_client
-    from wave_sandbox.sandbox.cleanup import ResourceRegistry
-    from wave_sandbox.sandbox.docker_sandbox import DockerSandbox
-    from wave_sandbox.sandbox.contract import ContainerSpec
-    from wave_sandbox.sandbox.networks import create_run_network, allow_gateway_port
-    client = docker_client()
-    registry = ResourceRegistry(client)
+    from wave_sandbox.sandbox.backend import ContainerSpec, this_process_owner
+    from wave_sandbox.sandbox.registry import get_backend
+    backend = get_backend("docker")
     run_id, image, user = sys.argv[1:4]
-    network = create_run_network(client, run_id, registry)
-    allow_gateway_port(network, 40000)
-    spec = ContainerSpec(run_id, "crash", image, network.name, user, {}, workspace_mb=8, memory_mb=128)
-    DockerSandbox(client, registry).create(spec)
-    print("ready", flush=True)
+    env = backend.prepare_run(run_id, this_process_owner())
+    backend.create(ContainerSpec(run_id, "crash", image, env.network, user, {}, workspace_mb=8, memory_mb=128))
+    print(env.gateway_socket, flush=True)
     time.sleep(120)
     """
 )
@@ -105,12 +97,97 @@ def test_clean_after_a_kill_9_removes_everything_of_that_run(docker, agent_image
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        assert child.stdout.readline().strip() == "ready"
+        socket_folder = Path(child.stdout.readline().strip()).parents[1]
+        assert socket_folder.is_dir() and (socket_folder / "owner").is_file()
         assert remove_labelled_resources(docker, run_id).spared_runs == [run_id]  # its owner still runs
+        assert run_id not in remove_dead_gateway_socket_folders()[0] and socket_folder.is_dir()
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
     report = remove_labelled_resources(docker, run_id)
-    assert (len(report.containers), len(report.networks), len(report.volumes)) == (1, 1, 1)
-    assert report.firewall_rules == (3 if firewall.firewall_unavailable_reason() is None else 0)
-    assert report.failures == [] and "removed 1 containers" in report.summary()
+    assert (len(report.containers), len(report.networks), len(report.volumes)) == (1, 0, 1)
+    assert report.firewall_rules == 0 and report.failures == [] and "removed 1 containers" in report.summary()
+    removed, failures = remove_dead_gateway_socket_folders()
+    assert run_id in removed and failures == [] and not socket_folder.exists()
+
+
+# ----- leftovers of earlier versions: a run network and firewall rules -----------------------------------
+firewall_here = pytest.mark.skipif(
+    firewall.firewall_unavailable_reason() is not None, reason="host firewall rules unavailable here"
+)
+
+
+def add_rule_of_earlier_version(run_id: str) -> list[str]:
+    """A rule as earlier versions added (DROP on a bridge; this interface does not exist): its arguments."""
+    rule = ["INPUT", "-i", "wsbx-testonly", "-m", "comment", "--comment", firewall.rule_comment(run_id), "-j", "DROP"]
+    subprocess.run(["iptables", "-w", "-I", *rule], check=True, capture_output=True)
+    return rule
+
+
+def delete_rule_if_present(rule: list[str]) -> None:
+    subprocess.run(["iptables", "-w", "-D", *rule], check=False, capture_output=True)
+
+
+@contextlib.contextmanager
+def rules_of_earlier_versions(*run_ids: str):
+    rules = [add_rule_of_earlier_version(run_id) for run_id in run_ids]
+    try:
+        yield rules
+    finally:
+        for rule in rules:
+            delete_rule_if_present(rule)
+
+
+@pytest.fixture
+def network_of_earlier_version(docker):
+    """make(run_id, owner): an internal network labelled as earlier versions labelled a run's network."""
+    made = []
+
+    def make(run_id: str, owner: str):
+        network = docker.networks.create(
+            f"wave-sandbox-{run_id}-net", driver="bridge", internal=True,
+            labels={RUN_LABEL: run_id, OWNER_LABEL: owner},
+        )  # fmt: skip
+        made.append(network)
+        return network
+
+    yield make
+    for network in made:
+        with contextlib.suppress(Exception):
+            network.remove()
+
+
+@firewall_here
+def test_leftover_rules_are_removed_by_run_id(docker):
+    run_id, other_run_id = new_run_id(), new_run_id()
+    with rules_of_earlier_versions(run_id, run_id, other_run_id):
+        assert {run_id, other_run_id} <= firewall.firewall_run_ids()
+        assert firewall.remove_firewall_rules(run_id) == 2
+        assert run_id not in firewall.firewall_run_ids() and other_run_id in firewall.firewall_run_ids()
+        assert firewall.remove_firewall_rules(other_run_id) == 1
+        assert firewall.remove_firewall_rules(other_run_id) == 0
+
+
+@firewall_here
+def test_the_sweep_removes_a_dead_earlier_runs_network_and_rules_and_spares_a_live_ones(docker, network_of_earlier_version):
+    dead_run, live_run = new_run_id(), new_run_id()
+    dead_network = network_of_earlier_version(dead_run, f"{os.uname().nodename}:999999999:1")
+    live_network = network_of_earlier_version(live_run, current_owner())
+    with rules_of_earlier_versions(dead_run, dead_run, live_run):
+        removed = remove_labelled_resources(docker, dead_run)
+        spared = remove_labelled_resources(docker, live_run)
+        assert removed.networks == [dead_network.id] and removed.firewall_rules == 2 and removed.failures == []
+        assert "removed 0 containers, 1 networks, 0 volumes, 2 firewall rules" in removed.summary()
+        assert spared.spared_runs == [live_run] and not spared.removed_anything
+        assert run_objects(docker, {live_run})["networks"] == [live_network.name]
+        assert run_objects(docker, {live_run})["firewall rules"] == [live_run]
+        assert not any(run_objects(docker, {dead_run}).values())
+
+
+def test_the_sweep_removes_a_dead_earlier_runs_network_without_a_firewall(docker, network_of_earlier_version):
+    """Where no rule could be made (no iptables, not root), the network alone is found and removed."""
+    dead_run = new_run_id()
+    network = network_of_earlier_version(dead_run, f"{os.uname().nodename}:999999999:1")
+    report = remove_labelled_resources(docker, dead_run)
+    assert report.networks == [network.id] and report.firewall_rules == 0 and report.failures == []
+    assert not any(run_objects(docker, {dead_run}).values())

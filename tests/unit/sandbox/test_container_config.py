@@ -45,9 +45,10 @@ def test_every_container_gets_the_hardened_defaults():
     )
 
 
-def test_no_network_means_network_none_and_disabled():
+def test_no_network_means_network_none_with_its_loopback():
+    """Docker's "none" (loopback only), not NetworkDisabled, which under gVisor leaves no working loopback."""
     arguments = create_container_arguments(spec(network=None), "name", {})
-    assert arguments["network_disabled"] is True
+    assert "network_disabled" not in arguments
     assert host_config_arguments(spec(network=None), "vol", MaskPlan([], []), None)["network_mode"] == "none"
 
 

@@ -66,3 +66,57 @@ def test_runsc_without_oci_seccomp_is_said_to_ignore_the_step_profile():
     assert gvisor_seccomp_gap(_Engine(["--network=host", "--oci-seccomp"])) is None
     assert gvisor_seccomp_gap(_Engine(["-oci-seccomp=true"])) is None
     assert gvisor_seccomp_gap(_Engine(["--oci-seccomp=false"])) is not None
+
+
+# ----- gVisor and the gateway's socket: runsc must be registered with --host-uds=open (or all) -----------
+from wave_sandbox.sandbox.runtimes import gvisor_connects_host_sockets  # noqa: E402
+
+CONNECTING = [
+    ["--network=host", "--host-uds=open"],
+    ["-host-uds=all"],
+    ["--host-uds", "open"],
+    ["--network=host", "--host-uds", "all", "--oci-seccomp"],
+    ["--fsgofer-host-uds"],
+    ["--fsgofer-host-uds=true"],
+]
+NOT_CONNECTING = [
+    [],
+    ["--network=host"],
+    ["--host-uds=none"],
+    ["--host-uds=create"],
+    ["--host-uds"],  # its value missing at the end
+    ["--host-uds", "none"],
+    ["--fsgofer-host-uds=false"],
+    ["--network=host", "open"],  # a stray value, no flag
+]
+
+
+@pytest.mark.parametrize("runtime_args", CONNECTING)
+def test_runsc_registered_to_connect_to_host_sockets_is_chosen(runtime_args):
+    assert gvisor_connects_host_sockets(runtime_args)
+    assert chosen_runtime("runsc", ["runc", "runsc"], {"runsc": runtime_args}) == "runsc"
+
+
+@pytest.mark.parametrize("runtime_args", NOT_CONNECTING)
+def test_runsc_without_host_uds_is_refused_in_one_line_saying_what_to_add(runtime_args):
+    assert not gvisor_connects_host_sockets(runtime_args)
+    with pytest.raises(ConfigurationError) as refused:
+        chosen_runtime("runsc", ["runc", "runsc"], {"runsc": runtime_args})
+    line = str(refused.value)
+    assert "\n" not in line and refused.value.exit_code == 2 and line.startswith("--runtime runsc: ")
+    assert "--host-uds=open" in line and "/etc/docker/daemon.json" in line and "gateway's socket" in line
+
+
+def test_runsc_with_no_arguments_registered_at_all_is_refused():
+    with pytest.raises(ConfigurationError, match="registered without --host-uds=open"):
+        chosen_runtime("runsc", ["runc", "runsc"], {"runc": []})
+
+
+def test_runc_does_not_depend_on_runscs_arguments():
+    assert chosen_runtime("runc", ["runc", "runsc"], {"runsc": ["--host-uds=none"]}) == "runc"
+
+
+def test_the_install_hint_registers_runsc_with_host_uds():
+    with pytest.raises(ConfigurationError) as refused:
+        chosen_runtime("runsc", ["runc"], {})
+    assert '"--host-uds=open"' in str(refused.value)
