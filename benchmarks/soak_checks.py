@@ -66,8 +66,10 @@ def recorded_runs(repos: list[Path]) -> list[RecordedRun]:
 
 # ----- leftovers --------------------------------------------------------------------------------
 def check_leftovers(findings: Findings, run_ids: set[str], docker_client) -> None:
-    """No labelled container, network, volume or firewall rule of these runs; no clone in their records."""
+    """No labelled container, network, volume or firewall rule of these runs, no gateway socket folder; no
+    clone in their records."""
     from wave_sandbox.sandbox.firewall import firewall_run_ids
+    from wave_sandbox.sandbox.gateway_socket import FOLDER_PREFIX, temporary_base
 
     listed = {
         "containers": [(c.attrs.get("Labels") or {}, c.attrs.get("Names", [c.id])[0])
@@ -84,6 +86,10 @@ def check_leftovers(findings: Findings, run_ids: set[str], docker_client) -> Non
     findings.count("leftover firewall rules", len(rules))
     for run_id in sorted(rules):
         findings.problem(f"firewall rules of run {run_id} left behind")
+    sockets = [folder for run_id in sorted(run_ids) for folder in temporary_base().glob(f"{FOLDER_PREFIX}{run_id}-*")]
+    findings.count("leftover gateway socket folders", len(sockets))
+    for folder in sockets:
+        findings.problem(f"gateway socket folder {folder} left behind")
 
 
 def check_clones(findings: Findings, runs: list[RecordedRun]) -> None:
