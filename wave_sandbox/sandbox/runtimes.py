@@ -22,6 +22,7 @@ network stack in the container's own network namespace, which holds only loopbac
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import docker
@@ -43,9 +44,11 @@ __all__ = [
 
 GVISOR = "runsc"
 RUNTIME_CHOICES = ("runc", GVISOR)
+GVISOR_RUNTIME_ARGS = ("--network=host", "--host-uds=open")
+"""How runsc is registered (``.ci/run``): the container's own network namespace, and connecting to the gateway's socket."""
 GVISOR_INSTALL_HINT = (
     "install it (Debian/Ubuntu: `apt-get install runsc`) and register it in /etc/docker/daemon.json as "
-    '"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=host", "--host-uds=open"]}}, '
+    '"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ' + json.dumps(list(GVISOR_RUNTIME_ARGS)) + "}}, "
     "then reload dockerd (SIGHUP); see SECURITY.md"
 )
 _HOST_UDS_CONNECTING = ("open", "all")
