@@ -32,8 +32,9 @@ steps:
       python3 - <<'PY' > .agents/output/probe.json
       import json, os, socket
       result = {}
-      for path in ("/project/db/.s.PGSQL.5432", "/project/db/schema.sql"):
-          if path.endswith(".sql"):
+      for path in ("/project/db/.s.PGSQL.5432", "/project/db/schema.sql", "/wave/attachments/att/admin.sock",
+                   "/wave/attachments/att/notes.txt"):
+          if not path.endswith(".sock") and not path.endswith(".5432"):
               result[path] = os.path.exists(path)
               continue
           client = socket.socket(socket.AF_UNIX)
@@ -91,9 +92,9 @@ def repository(tmp_path: Path) -> Path:
     return repo
 
 
-def _run(repo: Path, runtime: str):
+def _run(repo: Path, runtime: str, *extra: str):
     completed = run_cli("run", "socket-probe", "--repo", str(repo), "--model", "mock", "--runtime", runtime,
-                        "--json", cwd=repo)
+                        "--json", *extra, cwd=repo)
     events = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
     return completed, events[-1] if events else {}
 
@@ -127,6 +128,31 @@ def test_a_live_socket_at_the_top_of_a_mount_is_masked_or_refused_in_one_line(re
         assert "top.sock is a socket, FIFO or device at the top of a mounted folder" in last["message"], last
         assert "--runtime runc" in last["message"]
         assert "Traceback" not in completed.stderr + completed.stdout
+    assert_run_left_nothing(docker, last["run_id"])
+
+
+def test_a_live_socket_in_an_attached_folder_is_masked_and_a_socket_cannot_be_attached(repository, tmp_path,
+                                                                                      runtime, docker):
+    attached = tmp_path / "att" / "inner"
+    attached.mkdir(parents=True)
+    (attached.parent / "notes.txt").write_text("an incident export\n")
+    listeners = [Listener(attached / "admin.sock"), Listener(tmp_path / "att" / "admin.sock")]
+    try:
+        completed, last = _run(repository, runtime, "--attach", str(tmp_path / "att"))
+        refused = run_cli("run", "socket-probe", "--repo", str(repository), "--model", "mock",
+                          "--attach", str(tmp_path / "att" / "admin.sock"), cwd=repository)
+    finally:
+        for listener in listeners:
+            listener.close()
+    assert refused.returncode == 2 and "not a regular file or folder" in refused.stderr, refused.stderr
+    if runtime == "runc":  # the socket alone is masked, the export beside it stays
+        assert completed.returncode == 0, completed.stderr
+        probe = _probe(repository)
+        assert probe["/wave/attachments/att/admin.sock"].startswith("refused"), probe
+        assert probe["/wave/attachments/att/notes.txt"] is True, probe
+    else:  # gVisor hides a socket's folder, and this one is the attachment's top: refused in one line
+        assert completed.returncode == 1 and "at the top of a mounted folder" in last["message"], last
+    assert all(listener.accepted == 0 for listener in listeners)
     assert_run_left_nothing(docker, last["run_id"])
 
 

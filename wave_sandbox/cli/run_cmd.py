@@ -86,6 +86,8 @@ def check_attachments(paths: list[Path]) -> list[Path]:
     for path in paths:
         if not path.exists():
             raise ConfigurationError(f"--attach {path}: no such file or folder")
+        if not (path.is_file() or path.is_dir()):  # a live socket would answer the step: connect ignores read-only
+            raise ConfigurationError(f"--attach {path}: not a regular file or folder (a socket, FIFO or device)")
         resolved.append(path.resolve())
     names = [path.name for path in resolved]
     duplicates = sorted({name for name in names if names.count(name) > 1})

@@ -182,10 +182,12 @@ def _step_mounts(
         if mount.subset_from else mount.to_bind_mount(loaded.repo)
         for position, mount in enumerate(step.container_mounts)
     ]
-    mounts, masked, redacted = plan_step_mounts(declared + list(extra or []), loaded.repo, clone)
-    if declared:  # attachments go to every step that looks at the repository (skills alone do not count)
-        mounts += attachment_mounts(settings.attachments)
-    return mounts, masked, redacted
+    # attachments go to every step that looks at the repository (skills alone do not count); an attached
+    # folder is masked as a mounted repository is (secret-looking files, sockets and FIFOs in it)
+    attached = attachment_mounts(settings.attachments) if declared else []
+    folders = [mount for mount in attached if mount.source.is_dir()]
+    mounts, masked, redacted = plan_step_mounts(declared + list(extra or []) + folders, loaded.repo, clone)
+    return mounts + [mount for mount in attached if mount not in folders], masked, redacted
 
 
 def _subset_list_reader(loaded: LoadedPipeline, record: RunRecord):

@@ -27,6 +27,7 @@ from wave_sandbox.sandbox.labels import resource_labels
 from wave_sandbox.sandbox.lifeline import lifetime_command, lifetime_user
 from wave_sandbox.sandbox.runtimes import GVISOR, runtime_host_config
 from wave_sandbox.sandbox.seccomp_profile import seccomp_security_opt
+from wave_sandbox.text_safety import printable_inline
 
 logger = logging.getLogger(__name__)
 
@@ -88,12 +89,12 @@ def _folder_hiding(visible_path: str, masked_path: str, mounts: list[BindMount])
     folder = PurePosixPath(visible_path).parent
     if any(folder == PurePosixPath(m.target) for m in mounts) or folder == PurePosixPath("/"):
         raise SandboxError(
-            f"{masked_path} is a socket, FIFO or device at the top of a mounted folder: under gVisor it can be "
+            f"{printable_inline(masked_path)} is a socket, FIFO or device at the top of a mounted folder: under gVisor it can be "
             "hidden only with its folder, which here is the whole mount; move it out of the repository (stop "
             "what listens there), or run with --runtime runc, which hides it alone"
         )
     logger.warning("under gVisor the folder %s is hidden from the step: it holds the socket or FIFO %s",
-                   folder, visible_path)
+                   printable_inline(str(folder)), printable_inline(visible_path))
     return str(folder)
 
 

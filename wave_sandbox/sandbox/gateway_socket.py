@@ -20,7 +20,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +37,8 @@ FOLDER_PREFIX = "wave-sandbox-gateway-"
 SOCKET_NAME = "gateway.sock"
 _OWNER_FILE = "owner"
 _SOCKET_PATH_MAX = 107  # sun_path holds 108 bytes, the last one a NUL
+_OWNER_READ_LIMIT = 256
+_OWNERLESS_GRACE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,23 @@ class GatewaySocketFolder:
             pass
         except OSError as error:
             raise SandboxError(f"could not remove the gateway socket folder {self.root}: {error}") from error
+
+
+def _read_owner(path: Path) -> str | None:
+    """The owner written in ``path`` when it is a regular file holding one (no link followed, no FIFO waited on)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        owner = os.read(descriptor, _OWNER_READ_LIMIT).decode("utf-8", "replace").strip()
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
+    return owner if owner.count(":") >= 2 else None
 
 
 def temporary_base() -> Path:
@@ -92,17 +113,28 @@ def remove_dead_gateway_socket_folders(
 ) -> tuple[list[str], list[str]]:
     """Remove the socket folders whose owner process is gone: (the run ids removed, one line per failure).
 
-    A folder whose owner file cannot be read yet (a run being set up this instant) is left alone.
+    The temporary folder is shared with every user of the host, so only real folders of this user are
+    considered (a link or another user's folder is passed over), and the owner file is read without
+    following a link or waiting on a FIFO, 256 bytes at most. A folder without a valid owner is a run
+    being set up this instant, or one killed between making the folder and writing its owner: it is left
+    alone for a minute, then removed.
     """
     removed: list[str] = []
     failures: list[str] = []
     for root in sorted((base or temporary_base()).glob(FOLDER_PREFIX + "*")):
         run_id = root.name[len(FOLDER_PREFIX):].rsplit("-", 1)[0]
         try:
-            owner = (root / _OWNER_FILE).read_text(encoding="utf-8").strip()
+            folder = os.lstat(root)
         except OSError:
             continue
-        if run_id in spared_run_ids or owner_is_alive(owner):
+        if not stat.S_ISDIR(folder.st_mode) or folder.st_uid != os.geteuid():
+            continue
+        owner = _read_owner(root / _OWNER_FILE)
+        if run_id in spared_run_ids:
+            continue
+        if owner is None and time.time() - folder.st_mtime < _OWNERLESS_GRACE_S:
+            continue
+        if owner is not None and owner_is_alive(owner):
             continue
         try:
             GatewaySocketFolder(run_id, root).remove()

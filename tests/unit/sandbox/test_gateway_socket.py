@@ -111,3 +111,32 @@ def test_the_sweep_removes_only_dead_runs_folders(base):
 
 def test_the_sweep_of_an_empty_base_removes_nothing(base):
     assert remove_dead_gateway_socket_folders(base=base) == ([], [])
+
+
+def test_the_sweep_neither_waits_on_a_planted_fifo_nor_reads_a_device_nor_follows_a_link(base, tmp_path):
+    fifo = make_gateway_socket_folder("run-fifo", DEAD_OWNER, base=base)
+    (fifo.root / "owner").unlink()
+    os.mkfifo(fifo.root / "owner")  # reading it would wait for a writer forever
+    zero = make_gateway_socket_folder("run-zero", DEAD_OWNER, base=base)
+    (zero.root / "owner").unlink()
+    (zero.root / "owner").symlink_to("/dev/zero")  # reading it would never end
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "owner").write_text(DEAD_OWNER + "\n")
+    (base / "wave-sandbox-gateway-run-link-abcd").symlink_to(victim)  # a link to someone else's folder
+
+    removed, failures = remove_dead_gateway_socket_folders(base=base)
+
+    assert (removed, failures) == ([], [])  # fresh and ownerless: left alone for now
+    assert victim.is_dir() and (victim / "owner").is_file()
+    assert fifo.root.is_dir() and zero.root.is_dir()
+
+
+def test_an_ownerless_folder_is_removed_once_it_is_a_minute_old(base):
+    killed = make_gateway_socket_folder("run-killed-early", DEAD_OWNER, base=base)
+    (killed.root / "owner").unlink()  # killed between making the folder and writing its owner
+    assert remove_dead_gateway_socket_folders(base=base) == ([], [])
+    old = killed.root.stat().st_mtime - 120
+    os.utime(killed.root, (old, old))
+    assert remove_dead_gateway_socket_folders(base=base) == (["run-killed-early"], [])
+    assert not killed.root.exists()
