@@ -246,8 +246,8 @@ def test_a_killed_run_leaves_its_container_volume_and_gateway_socket_folder_behi
 
 def test_clean_removes_everything_of_the_killed_run(scenario):
     assert scenario["clean"].returncode == 0, scenario["clean"].stderr
-    assert scenario["after_clean"] == {"containers": [], "networks": [], "volumes": [], "firewall rules": [],
-                                       "gateway socket folders": []}
+    assert "gateway socket folders" in scenario["after_clean"], scenario["after_clean"]
+    assert not any(scenario["after_clean"].values()), scenario["after_clean"]
     assert "1 gateway sockets" in scenario["clean"].stdout, scenario["clean"].stdout
     assert scenario["killed_processes_after_clean"] == 0
 

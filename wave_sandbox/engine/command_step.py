@@ -53,7 +53,7 @@ def command_container_spec(context: StepContext, job: StepJob) -> ContainerSpec:
     environment = {"HOME": CONTAINER_HOME, "PATH": CONTAINER_PATH, **job.command_environment}
     return ContainerSpec(
         run_id=context.run_id, step_id=job.step_id, image=context.image,
-        network=None,  # no network at all, and no gateway socket (gateway_reach is for agent steps only)
+        network=None,  # no network at all, and no gateway socket: only agent steps reach the gateway
         user=context.user, environment=environment, mounts=mounts,
         workspace_dirs=sorted({a.path.rsplit("/", 1)[0] for a in job.outputs if "/" in a.path}),
         lifetime_s=job.timeout_s + 30, masked_paths=job.masked_paths, replaced_files=job.redacted_files,
