@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_REPO := examples/build/orders-service
 DEMO_INPUT := 500 errors spiking on /api/orders endpoint since 14:30 UTC
 
-.PHONY: setup test test-unit test-runsc test-local-model demo bench soak images clean
+.PHONY: setup test test-unit test-runsc test-soak test-local-model demo bench soak images clean
 
 setup: $(VENV)/.installed
 
@@ -15,10 +15,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# Everything but the gVisor half (make test-runsc; .ci/run runs both). --durations: the slowest
-# tests, so that CI's log says where the time goes.
+# Everything but the gVisor half (make test-runsc) and the small kill soak (make test-soak); .ci/run runs
+# all three. --durations: the slowest tests, so that CI's log says where the time goes.
 test: setup
-	$(BIN)/pytest -m "not runsc" --durations=20
+	$(BIN)/pytest -m "not runsc and not soak" --durations=20
 
 test-unit: setup
 	$(BIN)/pytest tests/unit
@@ -31,6 +31,11 @@ test-local-model: setup
 # (their runc half is in `make test`). Slower (every step pays gVisor's start-up), so a target of its own.
 test-runsc: setup
 	$(BIN)/pytest -m runsc --durations=10
+
+# The small kill soak (10 runs under SIGKILL/SIGINT/SIGTERM, then clean, checks and resume: ~1 min); the
+# long one is `make soak`.
+test-soak: setup
+	$(BIN)/pytest -m soak --durations=5
 
 images: setup
 	$(BIN)/wave-sandbox images build

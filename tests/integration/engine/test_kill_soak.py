@@ -40,7 +40,7 @@ class FolderWatch:
         self._thread.join(2)
         return self.seen
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.soak]
 
 
 @pytest.mark.timeout(1200)
