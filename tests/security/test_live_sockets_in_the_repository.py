@@ -10,13 +10,12 @@ mount is refused with one line. A listener on the host counts what reaches it.
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import assert_run_left_nothing, git, run_cli
+from tests.security.attack_kit import UnixListener
 
 PIPELINE = """\
 kind: WavePipeline
@@ -50,33 +49,10 @@ steps:
 """
 
 
-class Listener:
-    """A Unix socket listening on the host at ``path``; ``accepted`` counts the connections it got."""
-
-    def __init__(self, path: Path):
-        self.accepted = 0
-        self._socket = socket.socket(socket.AF_UNIX)
-        self._socket.bind(str(path))
-        path.chmod(0o777)  # the step's user could connect, were it not masked
-        self._socket.listen(8)
-        self._socket.settimeout(0.2)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self._socket.accept()
-            except OSError:
-                continue
-            self.accepted += 1
-            connection.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self._socket.close()
+def host_listener(path: Path) -> UnixListener:
+    """A Unix socket listening on the host at ``path`` (any user may connect, were it not masked); ``peers``
+    counts the connections it got."""
+    return UnixListener(str(path), mode=0o777)
 
 
 @pytest.fixture
@@ -100,7 +76,7 @@ def _run(repo: Path, runtime: str, *extra: str):
 
 
 def test_a_live_socket_in_the_repository_is_unreachable_from_a_step(repository, runtime, docker):
-    listener = Listener(repository / "db" / ".s.PGSQL.5432")
+    listener = host_listener(repository / "db" / ".s.PGSQL.5432")
     try:
         completed, last = _run(repository, runtime)
     finally:
@@ -108,19 +84,19 @@ def test_a_live_socket_in_the_repository_is_unreachable_from_a_step(repository, 
     assert completed.returncode == 0, completed.stderr
     probe = _probe(repository)
     assert probe["/project/db/.s.PGSQL.5432"].startswith("refused"), probe
-    assert listener.accepted == 0
+    assert listener.peers == 0
     # runc masks the socket alone; gVisor hides its folder, the schema with it
     assert probe["/project/db/schema.sql"] is (runtime == "runc"), probe
     assert_run_left_nothing(docker, last["run_id"])
 
 
 def test_a_live_socket_at_the_top_of_a_mount_is_masked_or_refused_in_one_line(repository, runtime, docker):
-    listener = Listener(repository / "top.sock")
+    listener = host_listener(repository / "top.sock")
     try:
         completed, last = _run(repository, runtime)
     finally:
         listener.close()
-    assert listener.accepted == 0
+    assert listener.peers == 0
     if runtime == "runc":
         assert completed.returncode == 0, completed.stderr
     else:
@@ -136,7 +112,7 @@ def test_a_live_socket_in_an_attached_folder_is_masked_and_a_socket_cannot_be_at
     attached = tmp_path / "att" / "inner"
     attached.mkdir(parents=True)
     (attached.parent / "notes.txt").write_text("an incident export\n")
-    listeners = [Listener(attached / "admin.sock"), Listener(tmp_path / "att" / "admin.sock")]
+    listeners = [host_listener(attached / "admin.sock"), host_listener(tmp_path / "att" / "admin.sock")]
     try:
         completed, last = _run(repository, runtime, "--attach", str(tmp_path / "att"))
         refused = run_cli("run", "socket-probe", "--repo", str(repository), "--model", "mock",
@@ -152,7 +128,7 @@ def test_a_live_socket_in_an_attached_folder_is_masked_and_a_socket_cannot_be_at
         assert probe["/wave/attachments/att/notes.txt"] is True, probe
     else:  # gVisor hides a socket's folder, and this one is the attachment's top: refused in one line
         assert completed.returncode == 1 and "at the top of a mounted folder" in last["message"], last
-    assert all(listener.accepted == 0 for listener in listeners)
+    assert all(listener.peers == 0 for listener in listeners)
     assert_run_left_nothing(docker, last["run_id"])
 
 
