@@ -17,6 +17,7 @@ from wave_sandbox.sandbox import firewall
 from wave_sandbox.sandbox.cleanup import ResourceRegistry, remove_labelled_resources
 from wave_sandbox.sandbox.gateway_socket import FOLDER_PREFIX, temporary_base
 from wave_sandbox.sandbox.labels import RUN_LABEL
+from wave_sandbox.sandbox.runtimes import engine_runtimes
 
 from .helpers import SESSION_RUN_PREFIX, shared_run_ids
 
@@ -99,3 +100,11 @@ def registry(docker):
     run_registry = ResourceRegistry(docker)
     yield run_registry
     assert run_registry.remove_all() == []
+
+
+@pytest.fixture(params=["runc", pytest.param("runsc", marks=pytest.mark.runsc)])
+def runtime(request, docker) -> str:
+    """The steps' runtime: the engine's default, and gVisor (skipped when the engine has no runsc)."""
+    if request.param not in engine_runtimes(docker):
+        pytest.skip(f"the Docker engine has no {request.param} runtime (.ci/run installs and registers runsc)")
+    return request.param

@@ -17,7 +17,7 @@ import pytest
 
 from wave_sandbox.errors import SandboxError
 from wave_sandbox.sandbox.docker_sandbox import DockerSandbox
-from wave_sandbox.sandbox.runtimes import engine_runtimes, gvisor_host_pids
+from wave_sandbox.sandbox.runtimes import gvisor_host_pids
 from wave_sandbox.sandbox.seccomp_profile import step_profile
 
 from .helpers import TEST_USER, make_spec, read_only_mount
@@ -28,13 +28,6 @@ pytestmark = pytest.mark.docker
 @pytest.fixture
 def sandbox(docker, registry) -> DockerSandbox:
     return DockerSandbox(docker, registry)
-
-
-@pytest.fixture(params=["runc", pytest.param("runsc", marks=pytest.mark.runsc)])
-def runtime(request, docker) -> str:
-    if request.param not in engine_runtimes(docker):
-        pytest.skip(f"the Docker engine has no {request.param} runtime (.ci/run installs and registers runsc)")
-    return request.param
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from wave_sandbox.bind_mount import BindMount, MountRole
 from wave_sandbox.engine.gateway_reach import GATEWAY_SOCKET_FOLDER
 from wave_sandbox.sandbox.backend import this_process_owner
 from wave_sandbox.sandbox.registry import get_backend
-from wave_sandbox.sandbox.runtimes import engine_runtimes
 
 from .helpers import TEST_USER, make_spec, new_run_id
 
@@ -94,14 +93,6 @@ def unix_listener(path: str) -> socket.socket:
         os.chown(path, uid, gid)
     os.chmod(path, 0o600)
     return listener
-
-
-@pytest.fixture(params=["runc", pytest.param("runsc", marks=pytest.mark.runsc)])
-def runtime(request, docker) -> str:
-    """The steps' runtime: the engine's default, and gVisor (which must connect to the host's socket)."""
-    if request.param not in engine_runtimes(docker):
-        pytest.skip(f"the Docker engine has no {request.param} runtime (.ci/run installs and registers runsc)")
-    return request.param
 
 
 @pytest.fixture
