@@ -1,7 +1,8 @@
 """The two outer cleanup nets (the first is each step's own try/finally around its container).
 
-- Per run: ``ResourceRegistry`` records every container and volume the moment it exists; ``remove_all`` removes each of them, logs what fails and goes on, defers
-  Ctrl-C and SIGTERM while it works, and can be called again.
+- Per run: ``ResourceRegistry`` records every container and volume the moment it exists;
+  ``remove_all`` removes each of them, logs what fails and goes on, defers Ctrl-C and SIGTERM while it
+  works, and can be called again.
 - After a crash: ``remove_labelled_resources`` finds objects by their ``wave-sandbox.run`` label and
   removes those of runs that are no longer alive, never touching a live run's objects; the networks and
   firewall rules of runs made by earlier versions (``firewall.py``) among them. (The gateway socket

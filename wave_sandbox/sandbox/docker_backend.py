@@ -143,8 +143,7 @@ class DockerBackend:
 
     def clean_dead_runs(self, spared_run_ids: frozenset[str] = frozenset()) -> CleanupReport:
         report = remove_labelled_resources(self.client, spared_run_ids=spared_run_ids)
-        spared = spared_run_ids | frozenset(report.spared_runs)
-        report.gateway_sockets, failures = remove_dead_gateway_socket_folders(spared)
+        report.gateway_sockets, failures = remove_dead_gateway_socket_folders(spared_run_ids)  # by their own owner
         report.failures.extend(failures)
         return report
 

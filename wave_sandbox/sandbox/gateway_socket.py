@@ -100,8 +100,9 @@ def make_gateway_socket_folder(run_id: str, owner: str, base: Path | None = None
                 f"({_SOCKET_PATH_MAX} bytes); set TMPDIR to a shorter folder"
             )
         (root / _OWNER_FILE).write_text(owner + "\n", encoding="utf-8")
-        (root / "socket").mkdir(mode=0o711)
-        os.chmod(root / "socket", 0o711)  # whatever the umask: the steps' user passes through, lists nothing
+        socket_folder = folder.socket_path.parent
+        socket_folder.mkdir()
+        os.chmod(socket_folder, 0o711)  # whatever the umask: the steps' user passes through, lists nothing
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
@@ -129,9 +130,9 @@ def remove_dead_gateway_socket_folders(
             continue
         if not stat.S_ISDIR(folder.st_mode) or folder.st_uid != os.geteuid():
             continue
-        owner = _read_owner(root / _OWNER_FILE)
         if run_id in spared_run_ids:
             continue
+        owner = _read_owner(root / _OWNER_FILE)
         if owner is None and time.time() - folder.st_mtime < _OWNERLESS_GRACE_S:
             continue
         if owner is not None and owner_is_alive(owner):

@@ -79,18 +79,16 @@ def find_secret_files(folder: Path, patterns: tuple[str, ...]) -> list[str]:
         try:
             entries = list(os.scandir(current))
         except OSError:
-            continue  # unreadable here: the container cannot read it either (its user is no more privileged)
+            continue  # unlistable here, so unlisted: a step that knows a name in it may still reach it (SECURITY.md)
         for entry in entries:
             relative = prefix + entry.name
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if entry.name not in UNWALKED_FOLDERS:
                         pending.append((entry.path, relative + "/", special_only or entry.name in SKIPPED_FOLDERS))
-                elif entry.is_symlink():  # masked where it points when that is a regular file (container_config)
+                elif entry.is_symlink() or entry.is_file(follow_symlinks=False):
+                    # a link is masked where it points, when that is a regular file (container_config)
                     if not special_only and matches_secret_pattern(relative, patterns) and entry.is_file():
-                        found.append(relative)
-                elif entry.is_file(follow_symlinks=False):
-                    if not special_only and matches_secret_pattern(relative, patterns):
                         found.append(relative)
                 else:  # a socket, FIFO or device node
                     found.append(relative)
