@@ -19,6 +19,7 @@ import docker.errors
 import yaml
 
 from tests.integration.conftest import CLI, git, run_objects
+from tests.integration.conftest import gateway_socket_folders as run_gateway_socket_folders
 from wave_sandbox.sandbox.labels import RUN_LABEL
 
 PROBES = Path(__file__).with_name("probes")
@@ -349,9 +350,7 @@ class UnixListener:
 
 def gateway_socket_folders(run_id: str) -> list[str]:
     """The gateway socket folders of ``run_id`` in the temporary folder (`wave-sandbox-gateway-<run id>-*`)."""
-    from wave_sandbox.sandbox.gateway_socket import FOLDER_PREFIX, temporary_base
-
-    return sorted(str(path) for path in temporary_base().glob(f"{FOLDER_PREFIX}{run_id}-*"))
+    return run_gateway_socket_folders({run_id})
 
 
 def wait_for_gateway_socket(run_id: str, timeout_s: float = 60) -> Path:
@@ -368,8 +367,8 @@ def wait_for_gateway_socket(run_id: str, timeout_s: float = 60) -> Path:
 
 def objects_of_run(docker, run_id: str) -> dict[str, list[str]]:
     """Everything still labelled with ``run_id`` (and firewall rules of older versions), and its gateway
-    socket folder."""
-    return run_objects(docker, {run_id}) | {"gateway socket folders": gateway_socket_folders(run_id)}
+    socket folder ("gateway sockets")."""
+    return run_objects(docker, {run_id})
 
 
 def objects_left_after(docker, run_id: str, timeout_s: float = 10) -> dict[str, list[str]]:
@@ -378,12 +377,6 @@ def objects_left_after(docker, run_id: str, timeout_s: float = 10) -> dict[str, 
     while any((left := objects_of_run(docker, run_id)).values()) and time.monotonic() < deadline:
         time.sleep(0.2)
     return left
-
-
-def assert_nothing_left(docker, run_id: str, timeout_s: float = 15) -> None:
-    """No container, volume, network, firewall rule or gateway socket folder of ``run_id`` remains."""
-    left = objects_left_after(docker, run_id, timeout_s)
-    assert not any(left.values()), f"left behind by {run_id}: {left}"
 
 
 def files_holding(folder: Path, needles: list[bytes]) -> list[str]:

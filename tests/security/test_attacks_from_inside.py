@@ -31,7 +31,6 @@ from tests.security.attack_kit import (
     TcpListener,
     UdpListener,
     UnixListener,
-    assert_nothing_left,
     bash,
     count_processes,
     default_bridge_address,
@@ -46,7 +45,7 @@ from tests.security.attack_kit import (
     unique_marker,
     write_pipeline,
 )
-from tests.integration.conftest import git
+from tests.integration.conftest import assert_run_left_nothing, git
 from wave_sandbox.engine.gateway_reach import GATEWAY_SOCKET_VARIABLE
 
 pytestmark = pytest.mark.docker
@@ -313,7 +312,7 @@ def test_a_step_whose_mount_holds_a_masked_file_still_delivers_its_artifacts(att
 
 
 def test_the_attack_run_leaves_no_docker_object_or_gateway_socket(attack, docker):
-    assert_nothing_left(docker, attack["run"].run_id)
+    assert_run_left_nothing(docker, attack["run"].run_id)
 
 
 # ----- writing outside what is writable -----------------------------------------------------------

@@ -72,14 +72,16 @@ def test_a_rootful_linux_engine_gives_the_full_set():
     ("changes", "kind", "phrase"),
     [
         ({"operating_system": "Docker Desktop"}, "docker desktop", "Docker Desktop runs the engine in a VM"),
-        ({"docker_host": "tcp://build-box:2376"}, "remote docker", "another machine (DOCKER_HOST)"),
+        ({"docker_host": "tcp://build-box:2376"}, "remote docker", "the engine runs on another machine (DOCKER_HOST)"),
+        ({"docker_host": "ssh://builder@ci"}, "remote docker", "the engine runs on another machine (DOCKER_HOST)"),
     ],
 )
 def test_engines_that_run_containers_elsewhere_cannot_mount_the_gateway_socket(changes, kind, phrase):
     facts = with_changes(**changes)
     assert engine_kind(facts) == kind
     missing = missing_controls(facts)
-    assert len(missing) == 1 and missing[0].startswith("gateway socket: ") and phrase in missing[0], missing
+    reason = socket_sharing_unavailable_reason(facts)
+    assert missing == [f"gateway socket: {reason}"] and reason.startswith(phrase) and "\n" not in reason, missing
     assert missing[0].endswith("steps cannot reach their gateway (they have no network)")
 
 
@@ -96,7 +98,7 @@ def test_rootless_and_podman_engines_on_this_host_lose_no_control(changes, kind)
     # network and a socket of this host needs no firewall.
     facts = with_changes(**changes)
     assert engine_kind(facts) == kind
-    assert missing_controls(facts) == []
+    assert socket_sharing_unavailable_reason(facts) is None and missing_controls(facts) == []
 
 
 def test_runsc_registered_without_host_uds_is_refused_in_one_line():

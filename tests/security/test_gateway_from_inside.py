@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.attack_kit import LiveRun, assert_nothing_left, bash, make_repository, probe, say, write_pipeline
+from tests.integration.conftest import assert_run_left_nothing
+from tests.security.attack_kit import LiveRun, bash, make_repository, probe, say, write_pipeline
 
 pytestmark = pytest.mark.docker
 
@@ -99,7 +100,7 @@ def test_the_step_completes_and_leaves_nothing(attack, docker):
     run = attack["run"]
     assert attack["exit_code"] == 0, run.stderr
     assert run.step_event("hostile")["state"] == "completed"
-    assert_nothing_left(docker, run.run_id)
+    assert_run_left_nothing(docker, run.run_id)
 
 
 def test_requests_asking_the_provider_to_reach_out_are_refused_by_the_gateway(attack):

@@ -240,13 +240,13 @@ def test_the_live_container_holds_no_host_environment(scenario):
 # ----- kill -9, then clean ---------------------------------------------------------------------------
 def test_a_killed_run_leaves_its_container_volume_and_gateway_socket_folder_behind(scenario):
     # The control: without `clean`, a SIGKILLed run's container, volume and socket folder stay.
-    for kind in ("containers", "volumes", "gateway socket folders"):
+    for kind in ("containers", "volumes", "gateway sockets"):
         assert scenario["after_kill"][kind], (kind, scenario["after_kill"])
 
 
 def test_clean_removes_everything_of_the_killed_run(scenario):
     assert scenario["clean"].returncode == 0, scenario["clean"].stderr
-    assert "gateway socket folders" in scenario["after_clean"], scenario["after_clean"]
+    assert "gateway sockets" in scenario["after_clean"], scenario["after_clean"]
     assert not any(scenario["after_clean"].values()), scenario["after_clean"]
     assert "1 gateway sockets" in scenario["clean"].stdout, scenario["clean"].stdout
     assert scenario["killed_processes_after_clean"] == 0
@@ -254,7 +254,7 @@ def test_clean_removes_everything_of_the_killed_run(scenario):
 
 def test_clean_spares_the_concurrent_run_which_then_completes(scenario):
     assert scenario["survivor_after_clean"]["containers"], scenario["survivor_after_clean"]
-    assert scenario["survivor_after_clean"]["gateway socket folders"], scenario["survivor_after_clean"]
+    assert scenario["survivor_after_clean"]["gateway sockets"], scenario["survivor_after_clean"]
     assert scenario["survivor"].run_id in scenario["clean"].stdout  # named among the spared live runs
     survivor = scenario["survivor"]
     assert scenario["survivor_exit_code"] == 0, survivor.stderr

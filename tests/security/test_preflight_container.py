@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.security.attack_kit import assert_nothing_left
+from tests.integration.conftest import assert_run_left_nothing
 from tests.security.gateway_kit import MODEL, RecordingScriptedUpstream
 from wave_sandbox.engine.gateway_reach import GATEWAY_SOCKET_FOLDER, GATEWAY_SOCKET_VARIABLE, gateway_reach
 from wave_sandbox.engine.infrastructure import UNPRIVILEGED_CONTAINER_USER
@@ -116,4 +116,4 @@ def test_the_preflight_container_has_no_network_no_gateway_socket_and_no_token(p
 
 
 def test_the_probed_run_leaves_nothing(probed, docker):
-    assert_nothing_left(docker, probed["run_id"])
+    assert_run_left_nothing(docker, probed["run_id"])

@@ -22,12 +22,12 @@ import subprocess
 
 import pytest
 
+from tests.integration.conftest import assert_run_left_nothing
 from tests.security.attack_kit import (
     ContainerLogWatch,
     LiveRun,
     ProcessWatch,
     SandboxWatch,
-    assert_nothing_left,
     bash,
     count_processes,
     make_repository,
@@ -152,7 +152,7 @@ def test_the_run_reports_the_failed_steps_and_the_host_process_ends_cleanly(reso
 
 
 def test_the_run_leaves_no_docker_object_or_gateway_socket(resources, docker):
-    assert_nothing_left(docker, resources["run"].run_id)
+    assert_run_left_nothing(docker, resources["run"].run_id)
 
 
 def test_a_fork_bomb_stops_at_the_pids_limit_and_the_step_still_ends(resources):

@@ -1,10 +1,9 @@
-"""Which controls an engine cannot give, judged from its facts (no Docker: facts made here)."""
+"""Which controls an engine cannot give, judged from its facts (no Docker: facts made here); the judgement of
+other engines' facts is in tests/security/test_engine_controls.py."""
 
 from __future__ import annotations
 
 import dataclasses
-
-import pytest
 
 from wave_sandbox.sandbox.controls import (
     EngineFacts,
@@ -28,38 +27,9 @@ def facts(**changes) -> EngineFacts:
     return dataclasses.replace(LOCAL_DOCKER, **changes)
 
 
-@pytest.mark.parametrize(
-    ("changes", "kind"),
-    [
-        ({}, "docker"),
-        ({"security_options": ["name=seccomp,profile=default", "name=rootless"]}, "rootless docker"),
-        ({"component_names": ["Podman Engine"]}, "podman"),
-    ],
-)
-def test_an_engine_on_this_host_can_mount_the_gateway_socket(changes, kind):
-    engine = facts(**changes)
-    assert engine_kind(engine) == kind
-    assert socket_sharing_unavailable_reason(engine) is None
-    assert not any(line.startswith("gateway socket:") for line in missing_controls(engine))
-
-
-@pytest.mark.parametrize(
-    ("changes", "kind", "said"),
-    [
-        ({"operating_system": "Docker Desktop"}, "docker desktop", "Docker Desktop runs the engine in a VM"),
-        ({"docker_host": "tcp://10.0.0.2:2376"}, "remote docker", "the engine runs on another machine (DOCKER_HOST)"),
-        ({"docker_host": "ssh://builder@ci"}, "remote docker", "the engine runs on another machine (DOCKER_HOST)"),
-    ],
-)
-def test_an_engine_elsewhere_cannot_mount_the_gateway_socket_and_says_why_in_one_line(changes, kind, said):
-    engine = facts(**changes)
-    assert engine_kind(engine) == kind
-    reason = socket_sharing_unavailable_reason(engine)
-    assert reason.startswith(said) and "steps cannot reach their gateway" in reason and "\n" not in reason
-    assert missing_controls(engine) == [f"gateway socket: {reason}"]
-
-
 def test_the_full_set_misses_nothing_and_no_line_speaks_of_a_firewall():
+    # (engines elsewhere, rootless Docker and Podman: tests/security/test_engine_controls.py)
+    assert engine_kind(LOCAL_DOCKER) == "docker" and socket_sharing_unavailable_reason(LOCAL_DOCKER) is None
     assert missing_controls(LOCAL_DOCKER) == []
     everything_missing = facts(operating_system="Docker Desktop", cgroup_limits={}, security_options=[])
     lines = missing_controls(everything_missing)
